@@ -1,0 +1,577 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	json "github.com/goccy/go-json"
+)
+
+// Envelope is what the session reads of a frame before it knows its type.
+type Envelope struct {
+	MsgType MsgType `json:"msg_type"`
+	ReqID   string  `json:"req_id"`
+}
+
+// Peek reads a frame's msg_type (normalized) and req_id.
+func Peek(frame []byte) (Envelope, error) {
+	var e Envelope
+	if err := decodeInto(frame, &e); err != nil {
+		return Envelope{}, err
+	}
+	e.MsgType = normalizeType(e.MsgType)
+	e.ReqID = strings.TrimSpace(e.ReqID)
+	return e, nil
+}
+
+// Decode decodes a frame by its own msg_type: a reply type gives a Reply, an
+// event type an Event, anything else an *UnknownMessage. Only a frame that is
+// not a JSON object fails (with ErrMalformed).
+func Decode(frame []byte) (Message, error) {
+	env, err := Peek(frame)
+	if err != nil {
+		return nil, err
+	}
+	if ev := newEvent(env.MsgType); ev != nil {
+		return finish(frame, ev)
+	}
+	if t := replyRequestType(env.MsgType); t != "" {
+		return finish(frame, newReply(t))
+	}
+	return &UnknownMessage{ReqID: env.ReqID, MsgType: env.MsgType, rawHolder: rawHolder{frame}}, nil
+}
+
+// DecodeReply decodes frame as the reply to a request of type req, whatever
+// msg_type the frame itself carries (the platform is not always consistent).
+func DecodeReply(frame []byte, req MsgType) (Reply, error) {
+	r := newReply(normalizeType(req))
+	if _, err := finish(frame, r); err != nil {
+		return nil, err
+	}
+	h := r.Header()
+	if h.MsgType == "" {
+		h.MsgType = ReplyType(normalizeType(req))
+	}
+	return r, nil
+}
+
+// DecodeEvent decodes frame as a pushed event; a frame of another type comes
+// back as an *UnknownMessage.
+func DecodeEvent(frame []byte) (Event, error) {
+	m, err := Decode(frame)
+	if err != nil {
+		return nil, err
+	}
+	if ev, ok := m.(Event); ok {
+		return ev, nil
+	}
+	return &UnknownMessage{MsgType: m.Type(), ReqID: peekReqID(m), rawHolder: rawHolder{frame}}, nil
+}
+
+// DecodeRequest decodes a request, as an application hands it to the SDK in
+// JSON (the C ABI does). The msg_type picks the type; an unknown one fails
+// with ErrUnknownType.
+func DecodeRequest(b []byte) (Request, error) {
+	env, err := Peek(b)
+	if err != nil {
+		return nil, err
+	}
+	if env.MsgType == "" {
+		return nil, fmt.Errorf("%w: msg_type", ErrMissingField)
+	}
+	r := newRequest(env.MsgType)
+	if r == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownType, string(env.MsgType))
+	}
+	if err := decodeInto(b, r); err != nil {
+		return nil, err
+	}
+	r.RequestHeader().MsgType = r.Type()
+	return r, nil
+}
+
+// Encode writes a request as the server expects it: msg_type set from its
+// type, the spec's field names, unset optionals omitted.
+func Encode(r Request) ([]byte, error) {
+	r.RequestHeader().MsgType = r.Type()
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: encode %s: %w", r.Type(), err)
+	}
+	return b, nil
+}
+
+// MarshalMessage writes a decoded message as one JSON object: its normalized
+// fields with the spec's names and types, plus "raw", the frame as received.
+func MarshalMessage(m Message) ([]byte, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("protocol: marshal %s: %w", m.Type(), err)
+	}
+	raw := m.Raw()
+	if len(raw) == 0 || !json.Valid(raw) {
+		return b, nil
+	}
+	out := make([]byte, 0, len(b)+len(raw)+8)
+	out = append(out, b[:len(b)-1]...)
+	if len(b) > 2 {
+		out = append(out, ',')
+	}
+	out = append(out, `"raw":`...)
+	out = append(out, raw...)
+	return append(out, '}'), nil
+}
+
+func peekReqID(m Message) string {
+	if r, ok := m.(Reply); ok {
+		return r.Header().ReqID
+	}
+	return ""
+}
+
+// replyRequestType maps a reply's msg_type to the request it answers, or "".
+func replyRequestType(t MsgType) MsgType {
+	if t == MsgPong {
+		return MsgPing
+	}
+	if newRequest(t) != nil {
+		return t
+	}
+	return ""
+}
+
+// normalizeType trims a msg_type and folds the spec's aliases.
+func normalizeType(t MsgType) MsgType {
+	t = MsgType(strings.TrimSpace(string(t)))
+	switch t {
+	case MsgTransfer:
+		return MsgTrans
+	case MsgPickup:
+		return MsgAnswer
+	}
+	return t
+}
+
+func finish(frame []byte, m Message) (Message, error) {
+	if err := decodeInto(frame, m); err != nil {
+		return nil, err
+	}
+	switch h := m.(type) {
+	case Reply:
+		hd := h.Header()
+		hd.MsgType = normalizeType(hd.MsgType)
+	case *CallbackEvent:
+		h.MsgType = normalizeType(h.MsgType)
+	case *CallinEvent:
+		h.MsgType = normalizeType(h.MsgType)
+	case *AgentChangeEvent:
+		h.MsgType = normalizeType(h.MsgType)
+	}
+	m.setRaw(frame)
+	return m, nil
+}
+
+// decodeInto fills v from b. The fast path is one strict unmarshal; frames
+// with padded keys or values, aliased keys, or values of the wrong JSON type
+// take the slow path, which rewrites the object into canonical form first.
+func decodeInto(b []byte, v any) error {
+	if !needsNormalizing(b) {
+		if err := json.Unmarshal(b, v); err == nil {
+			return nil
+		}
+	}
+	s := schemaOf(reflect.TypeOf(v))
+	nb, err := normalize(b, s)
+	if err != nil {
+		return err
+	}
+	rv := reflect.ValueOf(v).Elem()
+	rv.SetZero()
+	if err := json.Unmarshal(nb, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return nil
+}
+
+// aliases are misspelled twins the platform is seen to send.
+var aliases = map[string]string{
+	"caller_channel": "callin_channel",
+	"aagent_pwd":     "agent_pwd",
+}
+
+// needsNormalizing reports whether b has a key or string value with leading
+// or trailing white space, or an aliased key. It is one pass over the bytes.
+func needsNormalizing(b []byte) bool {
+	in := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if in {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				in = false
+				if i > 0 && isSpace(b[i-1]) {
+					return true
+				}
+			}
+			continue
+		}
+		if c == '"' {
+			in = true
+			if i+1 < len(b) && isSpace(b[i+1]) {
+				return true
+			}
+		}
+	}
+	return bytes.Contains(b, []byte(`"caller_channel"`)) || bytes.Contains(b, []byte(`"aagent_pwd"`))
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+type kind int
+
+const (
+	kAny kind = iota
+	kString
+	kInt
+	kBool
+	kStrings
+	kObjects
+	kObject
+)
+
+type field struct {
+	kind kind
+	sub  *schema // for kObjects / kObject
+}
+
+type schema struct{ fields map[string]field }
+
+var schemas sync.Map // reflect.Type -> *schema
+
+func schemaOf(t reflect.Type) *schema {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if s, ok := schemas.Load(t); ok {
+		return s.(*schema)
+	}
+	s := &schema{fields: map[string]field{}}
+	addFields(s, t)
+	schemas.Store(t, s)
+	return s
+}
+
+var (
+	flagType = reflect.TypeOf(Flag(false))
+)
+
+func addFields(s *schema, t reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				addFields(s, ft)
+			}
+			continue
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		s.fields[name] = fieldOf(f.Type)
+	}
+}
+
+func fieldOf(t reflect.Type) field {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == flagType {
+		return field{kind: kBool}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return field{kind: kString}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return field{kind: kInt}
+	case reflect.Bool:
+		return field{kind: kBool}
+	case reflect.Slice:
+		et := t.Elem()
+		if et.Kind() == reflect.String {
+			return field{kind: kStrings}
+		}
+		if et.Kind() == reflect.Struct {
+			return field{kind: kObjects, sub: schemaOf(et)}
+		}
+	case reflect.Struct:
+		return field{kind: kObject, sub: schemaOf(t)}
+	}
+	return field{kind: kAny}
+}
+
+// normalize parses b as a JSON object and rewrites it canonically for s:
+// keys trimmed and aliases folded, each known field coerced to its JSON type,
+// null and "" optionals dropped.
+func normalize(b []byte, s *schema) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		if m = repair(b); m == nil {
+			return nil, fmt.Errorf("%w: not a JSON object", ErrMalformed)
+		}
+	}
+	out, err := json.Marshal(normalizeObject(m, s))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return out, nil
+}
+
+func normalizeObject(m map[string]any, s *schema) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		key := strings.TrimSpace(k)
+		if a, ok := aliases[key]; ok {
+			if _, has := s.fields[key]; !has {
+				// The canonical spelling wins when both are present and set.
+				if cur, set := out[a]; set && cur != "" {
+					continue
+				}
+				key = a
+			}
+		}
+		f, known := s.fields[key]
+		if !known {
+			if _, dup := out[key]; !dup {
+				out[key] = v
+			}
+			continue
+		}
+		if cv, ok := coerce(v, f); ok {
+			out[key] = cv
+		} else {
+			delete(out, key)
+		}
+	}
+	return out
+}
+
+// coerce converts v to f's JSON type; ok false means "unset".
+func coerce(v any, f field) (any, bool) {
+	if v == nil {
+		return nil, false
+	}
+	switch f.kind {
+	case kString:
+		switch x := v.(type) {
+		case string:
+			return strings.TrimSpace(x), true
+		case json.Number:
+			return x.String(), true
+		case bool:
+			return strconv.FormatBool(x), true
+		default: // an object or list where the spec says string: keep its JSON text
+			b, err := json.Marshal(x)
+			if err != nil {
+				return nil, false
+			}
+			return string(b), true
+		}
+	case kInt:
+		switch x := v.(type) {
+		case json.Number:
+			return intOf(x.String())
+		case string:
+			return intOf(strings.TrimSpace(x))
+		case bool:
+			if x {
+				return 1, true
+			}
+			return 0, true
+		}
+		return nil, false
+	case kBool:
+		switch x := v.(type) {
+		case bool:
+			return x, true
+		case json.Number:
+			return boolOf(x.String())
+		case string:
+			return boolOf(x)
+		}
+		return nil, false
+	case kStrings:
+		switch x := v.(type) {
+		case []any:
+			out := make([]string, 0, len(x))
+			for _, e := range x {
+				if s, ok := coerce(e, field{kind: kString}); ok {
+					out = append(out, s.(string))
+				}
+			}
+			return out, true
+		case string:
+			if strings.TrimSpace(x) == "" {
+				return nil, false
+			}
+			var out []string
+			for _, p := range strings.Split(x, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+			return out, true
+		case json.Number:
+			return []string{x.String()}, true
+		}
+		return nil, false
+	case kObjects:
+		x, ok := v.([]any)
+		if !ok {
+			return nil, false
+		}
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if o, ok := e.(map[string]any); ok {
+				out = append(out, normalizeObject(o, f.sub))
+			}
+		}
+		return out, true
+	case kObject:
+		o, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		return normalizeObject(o, f.sub), true
+	}
+	return v, true
+}
+
+func intOf(s string) (any, bool) {
+	if s == "" {
+		return nil, false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n, true
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int64(f)) {
+		return int64(f), true
+	}
+	return nil, false
+}
+
+func boolOf(s string) (any, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "1", "yes":
+		return true, true
+	case "false", "0", "no":
+		return false, true
+	}
+	return nil, false
+}
+
+// parseBool reads a JSON boolean in any of the forms the platform sends;
+// ok false means unset (null or "").
+func parseBool(b []byte) (v bool, ok bool, err error) {
+	s := strings.TrimSpace(string(b))
+	if s == "null" {
+		return false, false, nil
+	}
+	if len(s) >= 2 && s[0] == '"' {
+		uq, e := strconv.Unquote(s)
+		if e != nil {
+			return false, false, fmt.Errorf("%w: bad flag %s", ErrMalformed, s)
+		}
+		s = strings.TrimSpace(uq)
+		if s == "" {
+			return false, false, nil
+		}
+	}
+	x, good := boolOf(s)
+	if !good {
+		return false, false, fmt.Errorf("%w: bad flag %q", ErrMalformed, s)
+	}
+	return x.(bool), true, nil
+}
+
+// repair reads a frame that is not valid JSON the way the spec's own examples
+// are broken: trailing commas first; failing that, it salvages the top-level
+// "key":"value" string pairs it can still read, so a reply's req_id, code and
+// msg reach the caller. It returns nil when nothing object-like is there.
+func repair(b []byte) map[string]any {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(dropTrailingCommas(trimmed)))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err == nil && m != nil {
+		return m
+	}
+	m = map[string]any{}
+	for _, kv := range salvagePair.FindAllSubmatch(trimmed, -1) {
+		k := string(kv[1])
+		if _, seen := m[k]; !seen {
+			m[k] = string(kv[2])
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// salvagePair matches "key":"value" with no escapes or line breaks inside.
+var salvagePair = regexp.MustCompile(`"([^"\\\n]{1,64})"\s*:\s*"([^"\\\n]*)"\s*[,}]`)
+
+// dropTrailingCommas removes a comma that stands before a closing } or ].
+func dropTrailingCommas(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	in := false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if in {
+			out = append(out, c)
+			if c == '\\' && i+1 < len(b) {
+				i++
+				out = append(out, b[i])
+			} else if c == '"' {
+				in = false
+			}
+			continue
+		}
+		if c == '"' {
+			in = true
+		}
+		if c == ',' {
+			j := i + 1
+			for j < len(b) && isSpace(b[j]) {
+				j++
+			}
+			if j < len(b) && (b[j] == '}' || b[j] == ']') {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}

@@ -1,0 +1,173 @@
+package session
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"runtime"
+	"time"
+)
+
+// Config describes one agent's session. Zero values take the defaults noted.
+type Config struct {
+	// URL of the CTI WebSocket, ws:// or wss://. Required.
+	URL string
+	// CompanyCode, AgentID, ExtID and OS fill the requests that leave them
+	// empty. ExtID defaults to AgentID; OS to the host's ("Windows", "Linux", "macOS").
+	CompanyCode string
+	AgentID     string
+	ExtID       string
+	OS          string
+	// Language goes into the LANGUAGE handshake header: "zh-CN" (default) or "en-US".
+	Language string
+	// Token, when known before check-in (from HTTP get_token), goes into the
+	// SDK-TOKEN header. Check-in replaces it and check-out drops it.
+	Token string
+
+	// RequestTimeout bounds a request whose context has no deadline. Default 5s.
+	RequestTimeout time.Duration
+	// DialTimeout bounds one WebSocket handshake. Default 10s.
+	DialTimeout time.Duration
+	// HeartbeatInterval is the time between pings; a negative value turns the
+	// heartbeat off. Default 20s.
+	HeartbeatInterval time.Duration
+	// HeartbeatMisses is how many pings may go unanswered before the link is
+	// declared dead. Default 3.
+	HeartbeatMisses int
+	// Reconnect shapes the backoff after the link drops.
+	Reconnect Backoff
+
+	// TLS: certificates are verified against the system roots, plus CAFile /
+	// CAPEM when given. InsecureSkipVerify turns verification off (tests only).
+	// TLSConfig, when set, is used as is and the other TLS fields are ignored.
+	CAFile             string
+	CAPEM              []byte
+	InsecureSkipVerify bool
+	TLSConfig          *tls.Config
+
+	// Handler receives events, in order, on a goroutine the session owns. It
+	// may call the session (even Close). Nil drops events.
+	Handler func(Event)
+	// Logger receives the session's log lines; frames are logged at Debug
+	// with secrets redacted. Nil discards.
+	Logger *slog.Logger
+}
+
+// Backoff is the reconnect policy: delays grow from Min by Factor up to Max,
+// each randomized by ±Jitter (a fraction). Disabled stops reconnecting.
+type Backoff struct {
+	Disabled bool
+	Min      time.Duration // default 500ms
+	Max      time.Duration // default 30s
+	Factor   float64       // default 2
+	Jitter   float64       // default 0.2
+}
+
+func (c *Config) withDefaults() (Config, error) {
+	out := *c
+	if out.URL == "" {
+		return out, fmt.Errorf("%w: URL is required", ErrInvalidArgument)
+	}
+	u, err := url.Parse(out.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return out, fmt.Errorf("%w: URL must be ws:// or wss://host/path, got %q", ErrInvalidArgument, out.URL)
+	}
+	if out.ExtID == "" {
+		out.ExtID = out.AgentID
+	}
+	if out.OS == "" {
+		out.OS = hostOS()
+	}
+	if out.Language == "" {
+		out.Language = "zh-CN"
+	}
+	if out.RequestTimeout <= 0 {
+		out.RequestTimeout = 5 * time.Second
+	}
+	if out.DialTimeout <= 0 {
+		out.DialTimeout = 10 * time.Second
+	}
+	if out.HeartbeatInterval == 0 {
+		out.HeartbeatInterval = 20 * time.Second
+	}
+	if out.HeartbeatMisses <= 0 {
+		out.HeartbeatMisses = 3
+	}
+	b := &out.Reconnect
+	if b.Min <= 0 {
+		b.Min = 500 * time.Millisecond
+	}
+	if b.Max <= 0 {
+		b.Max = 30 * time.Second
+	}
+	if b.Max < b.Min {
+		b.Max = b.Min
+	}
+	if b.Factor < 1 {
+		b.Factor = 2
+	}
+	if b.Jitter < 0 || b.Jitter > 1 {
+		b.Jitter = 0.2
+	} else if b.Jitter == 0 {
+		b.Jitter = 0.2
+	}
+	if out.Logger == nil {
+		out.Logger = slog.New(discardHandler{})
+	}
+	if u.Scheme == "wss" && out.TLSConfig == nil {
+		tc, err := buildTLS(out.CAFile, out.CAPEM, out.InsecureSkipVerify)
+		if err != nil {
+			return out, err
+		}
+		out.TLSConfig = tc
+	}
+	return out, nil
+}
+
+func buildTLS(caFile string, caPEM []byte, insecure bool) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure} //nolint:gosec // explicit opt-in
+	if caFile == "" && len(caPEM) == 0 {
+		return tc, nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("%w: read CA file: %v", ErrInvalidArgument, err)
+		}
+		caPEM = append(append([]byte{}, caPEM...), pem...)
+	}
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, fmt.Errorf("%w: no certificate found in the CA PEM", ErrInvalidArgument)
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+func hostOS() string {
+	switch runtime.GOOS {
+	case "windows":
+		return "Windows"
+	case "darwin":
+		return "macOS"
+	case "linux":
+		return "Linux"
+	}
+	return runtime.GOOS
+}
+
+// Sentinel errors callers branch on. Server refusals are *protocol.ServerError.
+var (
+	ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+	ErrTimeout         = errors.New("cloudcc: request timed out")
+	ErrConnectionLost  = errors.New("cloudcc: connection lost before the reply arrived")
+	ErrNotConnected    = errors.New("cloudcc: not connected")
+	ErrClosed          = errors.New("cloudcc: session closed")
+)

@@ -1,0 +1,393 @@
+// Package session is one agent's link to the CTI server: the WebSocket, the
+// matching of replies to requests, the heartbeat, reconnection with session
+// restore, and the ordered delivery of pushed events.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/gorilla/websocket"
+
+	"github.com/cloudcc/agent-sdk/core/protocol"
+)
+
+// Session is one agent's CTI link. It is safe for concurrent use; thousands
+// can live in one process. Create it with New, end it with Close.
+type Session struct {
+	cfg    Config
+	dialer *websocket.Dialer
+	events *queue
+
+	mu        sync.Mutex
+	state     State
+	conn      *websocket.Conn
+	gen       uint64        // bumped for every new connection
+	up        chan struct{} // closed while a usable link is up
+	pending   map[string]*pendingCall
+	token     string
+	checkin   *protocol.CheckinRequest // last successful check-in, for restore
+	lastErr   error                    // why the last dial or link failed
+	hbTimer   *time.Timer
+	hbPending string // req_id of the unanswered heartbeat ping
+	hbMissed  int
+	gaveUp    chan struct{} // closed when a dial cycle gives up (reconnect disabled)
+	closed    <-chan struct{}
+	ctx       context.Context // done when the session closes
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+
+	wmu sync.Mutex // one writer at a time on the current conn
+
+	lateReplies atomic.Uint64
+}
+
+type pendingCall struct {
+	typ protocol.MsgType
+	gen uint64
+	ch  chan result
+}
+
+type result struct {
+	reply protocol.Reply
+	err   error
+}
+
+// drainTimeout is how long the reader may still read after a write failed.
+const drainTimeout = 500 * time.Millisecond
+
+// LevelTrace is the slog level of the frame log (below Debug).
+const LevelTrace = slog.Level(-8)
+
+// writeBuffers is shared by every session: a buffer is held only while a
+// frame is written, which keeps thousands of idle sessions small.
+var writeBuffers = &sync.Pool{}
+
+// New makes a session; it does not touch the network. The link comes up on
+// Connect or on the first request.
+func New(cfg Config) (*Session, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Session{
+		cfg:     c,
+		up:      make(chan struct{}),
+		gaveUp:  make(chan struct{}),
+		pending: make(map[string]*pendingCall),
+		token:   c.Token,
+		events:  newQueue(c.Handler, c.Logger),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.closed = s.ctx.Done()
+	s.dialer = &websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: c.DialTimeout,
+		TLSClientConfig:  c.TLSConfig,
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		WriteBufferPool:  writeBuffers,
+	}
+	return s, nil
+}
+
+// Config returns the session's configuration with defaults applied.
+func (s *Session) Config() Config { return s.cfg }
+
+// State returns the link's current state.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Token returns the current session token ("" when none).
+func (s *Session) Token() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
+}
+
+// SetToken sets the token used in the SDK-TOKEN header (e.g. from HTTP get_token).
+func (s *Session) SetToken(t string) {
+	s.mu.Lock()
+	s.token = t
+	s.mu.Unlock()
+}
+
+// CheckedIn reports whether the agent is checked in through this session.
+func (s *Session) CheckedIn() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.checkin != nil
+}
+
+// Connect brings the link up, waiting until it is or ctx ends. It is
+// optional: a request connects the link when it is not up.
+func (s *Session) Connect(ctx context.Context) error {
+	return s.waitUp(ctx)
+}
+
+// waitUp starts the link if it is down and waits until it is up.
+func (s *Session) waitUp(ctx context.Context) error {
+	s.mu.Lock()
+	if s.state == StateClosed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.state == StateIdle || s.state == StateDisconnected {
+		s.startLinkLocked(StateConnecting)
+	}
+	up, gaveUp := s.up, s.gaveUp
+	s.mu.Unlock()
+	select {
+	case <-up:
+		return nil
+	case <-s.closed:
+		return ErrClosed
+	case <-gaveUp:
+		return fmt.Errorf("%w: %v", ErrNotConnected, s.lastError())
+	case <-ctx.Done():
+		if last := s.lastError(); last != nil {
+			return fmt.Errorf("%w: %w (last error: %v)", ErrNotConnected, ctxErr(ctx), last)
+		}
+		return fmt.Errorf("%w: %w", ErrNotConnected, ctxErr(ctx))
+	}
+}
+
+func (s *Session) lastError() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastErr
+}
+
+func ctxErr(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return ErrTimeout
+	}
+	return ctx.Err()
+}
+
+// Do sends a request and waits for its reply. It fills req_id, company_code,
+// agent_id, ext_id and os when they are empty. The wait ends with ctx, or
+// after Config.RequestTimeout when ctx has no deadline. A reply whose code is
+// not "0" is returned together with a *protocol.ServerError.
+func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply, error) {
+	if req == nil {
+		return nil, fmt.Errorf("%w: nil request", ErrInvalidArgument)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
+		defer cancel()
+	}
+	s.fill(req)
+	if err := validate(req); err != nil {
+		return nil, err
+	}
+	frame, err := protocol.Encode(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+	}
+	h := req.RequestHeader()
+	var reply protocol.Reply
+	for {
+		if err := s.waitUp(ctx); err != nil {
+			return nil, fmt.Errorf("%s: %w", h.MsgType, err)
+		}
+		reply, err = s.roundTrip(ctx, h.ReqID, req.Type(), frame)
+		if errors.Is(err, ErrNotConnected) && ctx.Err() == nil {
+			continue // the link dropped between the wait and the write: wait again
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", h.MsgType, err)
+		}
+		break
+	}
+	s.afterReply(req, reply)
+	return reply, reply.Header().Err()
+}
+
+// fill completes a request's header from the session's configuration.
+func (s *Session) fill(req protocol.Request) {
+	h := req.RequestHeader()
+	if h.ReqID == "" {
+		h.ReqID = uuid.NewString()
+	}
+	if h.CompanyCode == "" {
+		h.CompanyCode = s.cfg.CompanyCode
+	}
+	if h.AgentID == "" {
+		h.AgentID = s.cfg.AgentID
+	}
+	if h.ExtID == "" {
+		h.ExtID = s.cfg.ExtID
+		if h.ExtID == "" {
+			h.ExtID = h.AgentID
+		}
+	}
+	if h.OS == "" {
+		h.OS = s.cfg.OS
+	}
+}
+
+func validate(req protocol.Request) error {
+	h := req.RequestHeader()
+	if h.CompanyCode == "" || h.AgentID == "" {
+		return fmt.Errorf("%w: %s needs company_code and agent_id", ErrInvalidArgument, req.Type())
+	}
+	return nil
+}
+
+// roundTrip registers the call, writes the frame on the current link and
+// waits. The reply is delivered at most once: whoever removes the pending
+// entry (the reader, a timeout, a lost link) decides the outcome.
+func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgType, frame []byte) (protocol.Reply, error) {
+	pc := &pendingCall{typ: typ, ch: make(chan result, 1)}
+	s.mu.Lock()
+	if s.state == StateClosed {
+		s.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if _, dup := s.pending[reqID]; dup {
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: req_id %q already in flight", ErrInvalidArgument, reqID)
+	}
+	conn, gen := s.conn, s.gen
+	if conn == nil || s.state != StateConnected {
+		s.mu.Unlock()
+		return nil, ErrNotConnected
+	}
+	pc.gen = gen
+	s.pending[reqID] = pc
+	s.mu.Unlock()
+
+	if err := s.write(conn, frame); err != nil {
+		s.takePending(reqID)
+		// Replies to earlier requests may still sit in the receive buffer:
+		// let the reader drain them briefly; its failure then ends the link.
+		_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
+		return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
+	}
+	select {
+	case r := <-pc.ch:
+		return r.reply, r.err
+	case <-ctx.Done():
+		if s.takePending(reqID) == nil {
+			// The reply won the race; deliver it rather than lose it.
+			r := <-pc.ch
+			return r.reply, r.err
+		}
+		return nil, ctxErr(ctx)
+	}
+}
+
+func (s *Session) takePending(reqID string) *pendingCall {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pc := s.pending[reqID]
+	delete(s.pending, reqID)
+	return pc
+}
+
+func (s *Session) write(conn *websocket.Conn, frame []byte) error {
+	if l := s.cfg.Logger; l.Enabled(context.Background(), LevelTrace) {
+		l.Log(context.Background(), LevelTrace, "frame out", "frame", string(protocol.Redact(frame)))
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_ = conn.SetWriteDeadline(time.Now().Add(s.cfg.DialTimeout))
+	return conn.WriteMessage(websocket.TextMessage, frame)
+}
+
+// afterReply tracks the token and the check-in that a restore replays.
+func (s *Session) afterReply(req protocol.Request, reply protocol.Reply) {
+	if !reply.Header().OK() {
+		return
+	}
+	switch r := req.(type) {
+	case *protocol.CheckinRequest:
+		cr, _ := reply.(*protocol.CheckinReply)
+		saved := *r
+		saved.ReqID = ""
+		s.mu.Lock()
+		if cr != nil && cr.Token != "" {
+			s.token = cr.Token.Reveal()
+		}
+		s.checkin = &saved
+		s.mu.Unlock()
+	case *protocol.CheckoutRequest:
+		s.mu.Lock()
+		s.token = ""
+		s.checkin = nil
+		s.mu.Unlock()
+	}
+}
+
+// Close ends the session: the link closes, requests in flight fail with
+// ErrClosed, no event is delivered after it returns (unless called from the
+// handler, which then finishes its current event), and no goroutine is left.
+// It does not check the agent out. Calling it twice is harmless.
+func (s *Session) Close() error {
+	s.mu.Lock()
+	if s.state == StateClosed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.state = StateClosed
+	s.cancel()
+	conn := s.conn
+	s.conn = nil
+	s.stopHeartbeatLocked()
+	s.failPendingLocked(0, ErrClosed, true)
+	s.mu.Unlock()
+	if conn != nil {
+		s.wmu.Lock()
+		_ = conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
+		s.wmu.Unlock()
+		_ = conn.Close()
+	}
+	s.wg.Wait()
+	s.events.close()
+	return nil
+}
+
+// failPendingLocked fails the calls of link gen (all calls if all is set).
+func (s *Session) failPendingLocked(gen uint64, err error, all bool) {
+	for id, pc := range s.pending {
+		if all || pc.gen == gen {
+			delete(s.pending, id)
+			pc.ch <- result{err: err}
+		}
+	}
+}
+
+// Emit queues an event of the caller's own (a log line, an RTC event) for
+// the handler, in order with the server's events.
+func (s *Session) Emit(e Event) { s.events.push(e) }
+
+// LateReplies counts replies that arrived after their request had given up.
+func (s *Session) LateReplies() uint64 { return s.lateReplies.Load() }
+
+// reconnectDelay returns the wait before attempt n (from 1).
+func (s *Session) reconnectDelay(n int) time.Duration {
+	b := s.cfg.Reconnect
+	d := float64(b.Min)
+	for i := 1; i < n && d < float64(b.Max); i++ {
+		d *= b.Factor
+	}
+	if d > float64(b.Max) {
+		d = float64(b.Max)
+	}
+	d *= 1 + b.Jitter*(2*rand.Float64()-1)
+	return time.Duration(d)
+}

@@ -1,0 +1,176 @@
+/*
+ * cloudcc.h - the CloudCC Agent SDK's C interface.
+ *
+ * One cc_client_t is one agent: its CTI WebSocket session (check in/out,
+ * status, calls, supervisor actions, ...), the SDK HTTP interface sharing the
+ * session's token, and the events the platform pushes (callback, callin,
+ * agent_change) plus the SDK's own (connection_state, session_restored, log).
+ *
+ * The interface is JSON in, JSON out: a request is the spec's JSON object
+ * (msg_type plus the spec's fields); a reply or event is the spec's JSON with
+ * its fields normalized (spec names, spec types, msg_type trimmed) and the
+ * frame as received under "raw". New message types never change this ABI.
+ *
+ * Rules that hold for every function below:
+ *  - Thread safety: every function may be called from any thread, at the same
+ *    time, including from inside a callback of this library.
+ *  - Status: functions return CC_OK (0) or a negative cc_status. For
+ *    cc_client_request and cc_client_http, CC_OK means the server answered,
+ *    whatever its "code" says (success is "code":"0"); a negative status is a
+ *    failure on the SDK side, and the reply JSON is then an object
+ *    {"code":"<status>","msg":"<reason in the client's language>"}.
+ *  - Strings: every char* the library writes to an out parameter is owned by
+ *    the caller and must be released with cc_string_free (never free(): the
+ *    library may use another C runtime, as on Windows). Strings passed to a
+ *    callback belong to the library and live only during the call.
+ *  - Handles: a NULL, freed or foreign cc_client_t* is detected and answered
+ *    with CC_ERR_INVALID_HANDLE; it never crashes.
+ *  - The library never lets an internal fault reach the caller as a crash:
+ *    it returns CC_ERR_INTERNAL instead.
+ *  - Secrets (agent_pwd, ext_pwd, token) never appear in log events or error
+ *    messages.
+ */
+#ifndef CLOUDCC_H
+#define CLOUDCC_H
+
+#define CC_VERSION_MAJOR 0
+#define CC_VERSION_MINOR 1
+#define CC_VERSION_PATCH 0
+#define CC_VERSION "0.1.0"
+/* CC_VERSION_NUMBER is 10000*major + 100*minor + patch, for #if checks. */
+#define CC_VERSION_NUMBER (CC_VERSION_MAJOR * 10000 + CC_VERSION_MINOR * 100 + CC_VERSION_PATCH)
+
+#if defined(_WIN32) || defined(__CYGWIN__)
+#  if defined(CC_STATIC)
+#    define CC_EXTERN(type) extern type
+#  elif defined(CC_BUILDING_LIBRARY)
+#    define CC_EXTERN(type) extern __declspec(dllexport) type
+#  else
+#    define CC_EXTERN(type) extern __declspec(dllimport) type
+#  endif
+#  define CC_CALLBACK __cdecl
+#elif defined(__GNUC__) && __GNUC__ >= 4
+#  define CC_EXTERN(type) extern __attribute__((visibility("default"))) type
+#  define CC_CALLBACK
+#else
+#  define CC_EXTERN(type) extern type
+#  define CC_CALLBACK
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes. Server refusals are not statuses: they are replies whose
+ * "code" is not "0". */
+typedef enum cc_status {
+    CC_OK = 0,
+    CC_ERR_INVALID_ARGUMENT = -1, /* NULL where a value is needed, bad JSON, unknown msg_type, bad config */
+    CC_ERR_INVALID_HANDLE = -2,   /* NULL, freed or foreign cc_client_t* */
+    CC_ERR_TIMEOUT = -3,          /* no reply (or no event, for poll) within the timeout */
+    CC_ERR_NOT_CONNECTED = -4,    /* the link could not be brought up */
+    CC_ERR_CONNECTION_LOST = -5,  /* the link dropped after the request was sent: outcome unknown */
+    CC_ERR_CLOSED = -6,           /* the client was freed while the call was pending */
+    CC_ERR_HTTP = -7,             /* the HTTP interface answered with a non-2xx status */
+    CC_ERR_UNSUPPORTED = -8,      /* not possible in this mode (e.g. mute without RTC media) */
+    CC_ERR_INTERNAL = -99         /* a fault inside the library; it was contained */
+} cc_status;
+
+/* An agent. Opaque: made by cc_client_new, released by cc_client_free. */
+typedef struct cc_client cc_client_t;
+
+/* Receives one event (a JSON object with "msg_type"). event_json belongs to
+ * the library and is valid only during the call. Called on a library thread;
+ * the events of one client arrive in order, one at a time. */
+typedef void (CC_CALLBACK *cc_event_fn)(void *user_data, const char *event_json);
+
+/* Receives the outcome of cc_client_request_async, exactly once: status as
+ * for cc_client_request, reply_json valid only during the call. */
+typedef void (CC_CALLBACK *cc_reply_fn)(void *user_data, int status, const char *reply_json);
+
+/* Returns the library's version, e.g. "0.1.0". Static storage: do not free. */
+CC_EXTERN(const char *) cc_version(void);
+
+/* Returns a short English name of a status ("CC_ERR_TIMEOUT"). Static
+ * storage: do not free. Unknown values give "CC_ERR_UNKNOWN". */
+CC_EXTERN(const char *) cc_status_str(int status);
+
+/* Makes a client from a JSON config; it does not touch the network (the first
+ * request connects). Config keys (all optional but ws_url):
+ *   ws_url                CTI WebSocket, "ws://host:port/ws" or "wss://..."
+ *   http_url              SDK HTTP interface base, "http://host:port"
+ *   company_code, agent_id, ext_id (default agent_id), os (default the host's):
+ *                         fill the requests that leave them empty
+ *   language              "zh-CN" (default) or "en-US": LANGUAGE header and
+ *                         the language of the SDK's error messages
+ *   token                 a token from get-token, when known before check-in
+ *   request_timeout_ms    default timeout of a request (5000)
+ *   dial_timeout_ms       WebSocket handshake timeout (10000)
+ *   http_timeout_ms       default timeout of an HTTP call (10000)
+ *   heartbeat_interval_ms ping period (20000); -1 turns the heartbeat off
+ *   heartbeat_misses      unanswered pings before the link is dead (3)
+ *   reconnect             true (default): reconnect with backoff and restore a
+ *                         checked-in session; false: stay down until the next request
+ *   reconnect_min_ms, reconnect_max_ms   backoff bounds (500, 30000)
+ *   tls_ca_file, tls_ca_pem  extra trusted CA; tls_insecure true skips
+ *                         certificate checks (tests only)
+ *   log_level             lowest level sent as "log" events: trace, debug,
+ *                         info, warn (default), error, off
+ *   event_queue_max       events kept for cc_client_poll_event (100000)
+ * Unknown keys are an error. On success *out is the new client and *err_json
+ * is left NULL; on failure *out is NULL and, if err_json is not NULL,
+ * *err_json is {"code","msg"} to be freed with cc_string_free. */
+CC_EXTERN(int) cc_client_new(const char *config_json, cc_client_t **out, char **err_json);
+
+/* Closes the client: the link closes (the agent is NOT checked out: send
+ * checkout first), pending requests complete with CC_ERR_CLOSED, and once it
+ * returns no callback of this client runs any more. Called from inside one of
+ * this client's callbacks, it lets that callback finish. NULL is a no-op; a
+ * freed or foreign handle is ignored. */
+CC_EXTERN(void) cc_client_free(cc_client_t *c);
+
+/* Sets the function that receives this client's events (fn NULL: events are
+ * kept for cc_client_poll_event instead, the default). Events are delivered in
+ * order on one library thread; a slow callback delays later events of this
+ * client but never the network. user_data is passed back untouched; the caller
+ * keeps it alive until the callback is replaced or the client is freed. */
+CC_EXTERN(int) cc_client_set_event_callback(cc_client_t *c, cc_event_fn fn, void *user_data);
+
+/* Waits up to timeout_ms (0: do not wait, -1: forever) for the next event
+ * when no event callback is set. CC_OK: *event_json is the event, to be freed
+ * with cc_string_free. CC_ERR_TIMEOUT: none arrived, *event_json is NULL.
+ * CC_ERR_CLOSED: the client was freed while waiting. */
+CC_EXTERN(int) cc_client_poll_event(cc_client_t *c, int timeout_ms, char **event_json);
+
+/* Sends a request (a JSON object with "msg_type", one of the spec's 24
+ * requests) and waits for its reply up to timeout_ms (<= 0: the configured
+ * request_timeout_ms). req_id, company_code, agent_id, ext_id and os are
+ * filled when missing. Brings the link up if it is down. mute is answered by
+ * the SDK itself (it needs RTC mode). *reply_json (always set, unless
+ * reply_json is NULL) is to be freed with cc_string_free. */
+CC_EXTERN(int) cc_client_request(cc_client_t *c, const char *request_json, int timeout_ms, char **reply_json);
+
+/* Like cc_client_request, without blocking: fn is called exactly once, on a
+ * library thread, with the outcome. A negative return means the request was
+ * refused at once (bad handle or JSON) and fn will not be called. */
+CC_EXTERN(int) cc_client_request_async(cc_client_t *c, const char *request_json, int timeout_ms,
+                                       cc_reply_fn fn, void *user_data);
+
+/* Calls the SDK HTTP interface, named by the last segment of its URL in the
+ * spec: "get-token" (params: agent_pwd, and optionally company_code, agent_id,
+ * os; on success the token is used by the client), "get-skill-service-list"
+ * and "get-ivr-service-list" (params: service_name, optionally company_code).
+ * params_json may be NULL for no parameters. Status and *reply_json as for
+ * cc_client_request; a non-2xx HTTP answer is CC_ERR_HTTP with
+ * "http_status" in the reply JSON. */
+CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *params_json,
+                              int timeout_ms, char **reply_json);
+
+/* Frees a string the library returned. NULL is a no-op. */
+CC_EXTERN(void) cc_string_free(char *s);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLOUDCC_H */
