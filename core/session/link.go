@@ -45,6 +45,12 @@ func (s *Session) dialLoop(st State) {
 		}
 		conn, err := s.dial()
 		if err != nil {
+			if s.ctx.Err() != nil {
+				return
+			}
+			// Logged before the waiters are released, so the line is
+			// delivered before the failure they report.
+			s.cfg.Logger.Warn("connect failed", "attempt", attempt, "reconnect", !s.cfg.Reconnect.Disabled, "err", err)
 			s.mu.Lock()
 			s.lastErr = err
 			if s.state == StateClosed {
@@ -57,7 +63,6 @@ func (s *Session) dialLoop(st State) {
 				return
 			}
 			s.mu.Unlock()
-			s.cfg.Logger.Warn("connect failed", "attempt", attempt, "err", err)
 			continue
 		}
 		s.install(conn)
@@ -109,6 +114,9 @@ func (s *Session) install(conn *websocket.Conn) {
 	s.gen++
 	gen := s.gen
 	s.conn = conn
+	s.wmu.Lock()
+	s.wdeadline = time.Time{}
+	s.wmu.Unlock()
 	s.state = StateConnected
 	restore := s.checkin
 	s.lastErr = nil

@@ -45,7 +45,8 @@ type Session struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	wmu sync.Mutex // one writer at a time on the current conn
+	wmu       sync.Mutex // one writer at a time on the current conn
+	wdeadline time.Time  // current write deadline, under wmu
 
 	lateReplies atomic.Uint64
 }
@@ -61,6 +62,10 @@ type result struct {
 	err   error
 }
 
+// uuidPool turns on uuid's buffered randomness once: req_ids are generated
+// for every request and crypto/rand per call is the costliest part of that.
+var uuidPool sync.Once
+
 // drainTimeout is how long the reader may still read after a write failed.
 const drainTimeout = 500 * time.Millisecond
 
@@ -74,6 +79,7 @@ var writeBuffers = &sync.Pool{}
 // New makes a session; it does not touch the network. The link comes up on
 // Connect or on the first request.
 func New(cfg Config) (*Session, error) {
+	uuidPool.Do(uuid.EnableRandPool)
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -304,7 +310,12 @@ func (s *Session) write(conn *websocket.Conn, frame []byte) error {
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	_ = conn.SetWriteDeadline(time.Now().Add(s.cfg.DialTimeout))
+	// Refresh the write deadline only when half of it is used up: setting it
+	// costs a timer update, and a stuck write is caught either way.
+	if now := time.Now(); now.After(s.wdeadline.Add(-s.cfg.DialTimeout / 2)) {
+		s.wdeadline = now.Add(s.cfg.DialTimeout)
+		_ = conn.SetWriteDeadline(s.wdeadline)
+	}
 	return conn.WriteMessage(websocket.TextMessage, frame)
 }
 
