@@ -513,9 +513,10 @@ func parseBool(b []byte) (v bool, ok bool, err error) {
 }
 
 // repair reads a frame that is not valid JSON the way the spec's own examples
-// are broken: trailing commas first; failing that, it salvages the top-level
-// "key":"value" string pairs it can still read, so a reply's req_id, code and
-// msg reach the caller. It returns nil when nothing object-like is there.
+// are broken: trailing commas first; failing that, when the frame is a reply
+// (it has req_id and code), it salvages the top-level "key":"value" string
+// pairs it can still read, so the reply's code and msg reach the caller. It
+// returns nil otherwise.
 func repair(b []byte) map[string]any {
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
@@ -534,7 +535,12 @@ func repair(b []byte) map[string]any {
 			m[k] = string(kv[2])
 		}
 	}
-	if len(m) == 0 {
+	// Only a reply is worth salvaging (its caller is waiting); a broken
+	// event or unknown frame is skipped, never half-delivered.
+	if _, ok := m["req_id"]; !ok {
+		return nil
+	}
+	if _, ok := m["code"]; !ok {
 		return nil
 	}
 	return m

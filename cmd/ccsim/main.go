@@ -1,0 +1,104 @@
+// Command ccsim runs the CloudCC CTI simulator: the agent WebSocket at /ws,
+// the SDK HTTP interface at /cloudcc-sdk-interface/openapi/..., and the admin
+// API tests drive it with at /admin/... (see docs/ccsim.md).
+//
+//	ccsim -addr 127.0.0.1:8090 [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
+//
+// It prints "ccsim listening on http://ADDR" once it accepts connections.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/sim"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "ccsim:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("ccsim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8090", "listen address (port 0 picks a free one)")
+	config := fs.String("config", "", "world config JSON (default: the built-in demo world)")
+	frames := fs.Bool("log", false, "log every frame (secrets redacted) to stderr")
+	cert := fs.String("tls-cert", "", "serve wss/https with this certificate (PEM)")
+	key := fs.String("tls-key", "", "... and this key (PEM)")
+	fast := fs.Bool("fast", false, "make every timing zero (tests)")
+	loadN := fs.Int("load-agents", 0, "add a company \"load\" with this many agents load_00001... (password: -load-password)")
+	loadPwd := fs.String("load-password", "load", "password of the generated load agents")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg := sim.DefaultConfig()
+	if *config != "" {
+		c, err := sim.LoadConfig(*config)
+		if err != nil {
+			return err
+		}
+		cfg = c
+	}
+	if *fast {
+		cfg.Timings = sim.Timings{GraceMS: cfg.Timings.GraceMS}
+	}
+	if *loadN > 0 {
+		cfg.GenerateLoad("load", "load_", 5, *loadN, *loadPwd)
+	}
+	var opts []sim.Option
+	if *frames {
+		opts = append(opts, sim.WithFrameLog(stderr))
+	}
+	srv := sim.New(cfg, opts...)
+	defer srv.Close()
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "ccsim listening on %s://%s\n", scheme, ln.Addr())
+	if f, ok := stdout.(*os.File); ok {
+		_ = f.Sync()
+	}
+	errc := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			errc <- hs.ServeTLS(ln, *cert, *key)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case s := <-sig:
+		fmt.Fprintf(stderr, "ccsim: %v, shutting down\n", s)
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	srv.Close() // hijacked WebSocket connections are not closed by Shutdown
+	_ = hs.Shutdown(ctx)
+	return nil
+}

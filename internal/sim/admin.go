@@ -1,0 +1,244 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+)
+
+// ErrNoCall: no call has that uuid.
+var ErrNoCall = errors.New("no such call")
+
+// fault is what a test asked the simulator to do wrong for one agent.
+type fault struct {
+	dropAfter string        // close the link on the next request of this type ("*" any) instead of replying
+	withhold  string        // never reply to this type ("*" any)
+	delay     time.Duration // delay replies
+	delayType string        // ... of this type ("" any)
+	noPong    bool          // ignore pings
+}
+
+// FaultSpec is a fault to inject (POST /admin/fault).
+type FaultSpec struct {
+	AgentID string `json:"agent_id"`
+	// Kind: drop (close the link now), drop_after_request (close it on the
+	// next request of MsgType, before replying), delay (DelayMS on replies of
+	// MsgType, or all), withhold (never reply to MsgType, or to anything),
+	// malformed (send Payload, or a broken frame, now), no_pong (stop
+	// answering pings), clear (undo everything).
+	Kind    string `json:"kind"`
+	MsgType string `json:"msg_type,omitempty"`
+	DelayMS int    `json:"delay_ms,omitempty"`
+	Payload string `json:"payload,omitempty"`
+}
+
+// Fault injects a fault.
+func (s *Server) Fault(f FaultSpec) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.agents[f.AgentID]
+	if a == nil {
+		return fmt.Errorf("no agent %q", f.AgentID)
+	}
+	any := f.MsgType
+	if any == "" {
+		any = "*"
+	}
+	switch f.Kind {
+	case "drop":
+		if a.conn != nil {
+			go a.conn.ws.Close()
+		}
+	case "drop_after_request":
+		a.fault.dropAfter = any
+	case "delay":
+		a.fault.delay = time.Duration(f.DelayMS) * time.Millisecond
+		a.fault.delayType = f.MsgType
+	case "withhold":
+		a.fault.withhold = any
+	case "malformed":
+		p := f.Payload
+		if p == "" {
+			p = `{"msg_type":"callback","req_id":` // cut short
+		}
+		if a.conn == nil {
+			return fmt.Errorf("agent %q is not connected", f.AgentID)
+		}
+		c := a.conn
+		s.sendRaw(c, []byte(p))
+	case "no_pong":
+		a.fault.noPong = true
+	case "clear":
+		a.fault = fault{}
+	default:
+		return fmt.Errorf("unknown fault kind %q", f.Kind)
+	}
+	return nil
+}
+
+// AgentSnapshot is an agent's state as the simulator sees it.
+type AgentSnapshot struct {
+	AgentID     string   `json:"agent_id"`
+	CompanyCode string   `json:"company_code"`
+	Status      string   `json:"status"`
+	SubStatus   string   `json:"sub_status,omitempty"`
+	CheckedIn   bool     `json:"checked_in"`
+	Connected   bool     `json:"connected"`
+	CallUUID    string   `json:"call_uuid,omitempty"`
+	CallState   string   `json:"call_state,omitempty"`
+	Peers       []string `json:"peers,omitempty"`
+	DTMF        string   `json:"dtmf,omitempty"`
+	LastRequest string   `json:"last_request,omitempty"`
+	ServiceMode int      `json:"service_mode,omitempty"`
+	AfterCall   string   `json:"after_call,omitempty"`
+	Playing     string   `json:"playing,omitempty"`
+}
+
+// Agent returns an agent's snapshot.
+func (s *Server) Agent(id string) (AgentSnapshot, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.agents[id]
+	if a == nil {
+		return AgentSnapshot{}, false
+	}
+	return s.snapshotLocked(a), true
+}
+
+func (s *Server) snapshotLocked(a *agent) AgentSnapshot {
+	sn := AgentSnapshot{AgentID: a.conf.AgentID, CompanyCode: a.company.Code, Status: a.status, SubStatus: a.sub,
+		CheckedIn: a.checkedIn, Connected: a.conn != nil, DTMF: a.dtmf, LastRequest: a.lastReq,
+		ServiceMode: a.mode, AfterCall: a.afterCall, Playing: a.playing}
+	if cl := a.call; cl != nil {
+		sn.CallUUID, sn.CallState = cl.uuid, cl.state
+		if a.leg != nil {
+			sn.CallUUID, sn.CallState = a.leg.uuid, a.leg.state
+		}
+		sn.Peers = cl.numbersFor(a)
+	}
+	return sn
+}
+
+// Connections counts live WebSocket connections.
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
+// Reset checks everyone out, ends every call and clears faults.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	conns := make([]*conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	for t := range s.timers {
+		t.Stop()
+	}
+	s.timers = map[*time.Timer]struct{}{}
+	for _, a := range s.agents {
+		if a.grace != nil {
+			a.grace.Stop()
+		}
+	}
+	s.agents = map[string]*agent{}
+	s.tokens = map[string]*agent{}
+	s.calls = map[string]*call{}
+	s.loadAgents()
+	s.notifyLocked()
+	s.mu.Unlock()
+	for _, c := range conns {
+		_ = c.ws.Close()
+	}
+}
+
+func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/admin/")
+	body := func(v any) bool {
+		b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if len(b) == 0 {
+			return true
+		}
+		if err := json.Unmarshal(b, v); err != nil {
+			writeJSON(w, http.StatusBadRequest, obj{"error": "bad JSON: " + err.Error()})
+			return false
+		}
+		return true
+	}
+	fail := func(err error) { writeJSON(w, http.StatusConflict, obj{"error": err.Error()}) }
+	switch {
+	case path == "inbound" && r.Method == http.MethodPost:
+		var in InboundCall
+		if !body(&in) {
+			return
+		}
+		uuid, agentID, err := s.Inbound(in)
+		if err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj{"uuid": uuid, "agent_id": agentID})
+	case path == "customer-hangup" && r.Method == http.MethodPost:
+		var in struct{ UUID string }
+		if !body(&in) {
+			return
+		}
+		if err := s.CustomerHangup(in.UUID); err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj{"ok": true})
+	case path == "customer-answer" && r.Method == http.MethodPost:
+		var in struct{ UUID string }
+		if !body(&in) {
+			return
+		}
+		if err := s.CustomerAnswer(in.UUID); err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj{"ok": true})
+	case path == "fault" && r.Method == http.MethodPost:
+		var f FaultSpec
+		if !body(&f) {
+			return
+		}
+		if err := s.Fault(f); err != nil {
+			fail(err)
+			return
+		}
+		writeJSON(w, http.StatusOK, obj{"ok": true})
+	case path == "reset" && r.Method == http.MethodPost:
+		s.Reset()
+		writeJSON(w, http.StatusOK, obj{"ok": true})
+	case path == "agents" && r.Method == http.MethodGet:
+		s.mu.Lock()
+		out := make([]AgentSnapshot, 0, len(s.agents))
+		for _, a := range s.agents {
+			out = append(out, s.snapshotLocked(a))
+		}
+		s.mu.Unlock()
+		sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
+		writeJSON(w, http.StatusOK, out)
+	case strings.HasPrefix(path, "agents/") && r.Method == http.MethodGet:
+		sn, ok := s.Agent(strings.TrimPrefix(path, "agents/"))
+		if !ok {
+			writeJSON(w, http.StatusNotFound, obj{"error": "no such agent"})
+			return
+		}
+		writeJSON(w, http.StatusOK, sn)
+	default:
+		writeJSON(w, http.StatusNotFound, obj{"error": "unknown admin call " + r.Method + " " + r.URL.Path})
+	}
+}
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}

@@ -1,0 +1,124 @@
+// Package sim is ccsim: a simulator of the CloudCC platform's CTI server that
+// follows the agent-toolbar spec (7.0.0). It is the other end of every SDK
+// test and of the demo. It shares no code with the SDK's client side (it
+// parses requests with its own tolerant reader), so a test catches a bug in
+// either end.
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Config is the simulator's world: companies, agents, services, timings.
+type Config struct {
+	Companies []Company `json:"companies"`
+	// Quirks makes replies and events look like the spec's own examples
+	// (padded msg_types, "transfer", string is_video, caller_channel, padded
+	// keys). Default true.
+	Quirks *bool `json:"quirks,omitempty"`
+	// PBX is the pbx address check-in returns.
+	PBX string `json:"pbx,omitempty"`
+	// RTCAddress is returned to login_type "1" agents; "" means
+	// ws://<listener>/sip.
+	RTCAddress string  `json:"rtc_address,omitempty"`
+	Timings    Timings `json:"timings"`
+	// NoAnswerNumbers ring until max_ring_time and are never answered.
+	NoAnswerNumbers []string `json:"no_answer_numbers,omitempty"`
+	// ManualAnswerNumbers ring until POST /admin/customer-answer.
+	ManualAnswerNumbers []string `json:"manual_answer_numbers,omitempty"`
+}
+
+// Company is one tenant.
+type Company struct {
+	Code   string         `json:"company_code"`
+	Agents []AgentConfig  `json:"agents"`
+	Skills []SkillService `json:"skills,omitempty"`
+	IVRs   []IVRService   `json:"ivrs,omitempty"`
+}
+
+// AgentConfig is one agent and its extension.
+type AgentConfig struct {
+	AgentID    string   `json:"agent_id"`
+	Password   string   `json:"password"`
+	ExtID      string   `json:"ext_id,omitempty"` // default agent_id
+	ExtPwd     string   `json:"ext_pwd,omitempty"`
+	Supervisor bool     `json:"supervisor,omitempty"`
+	Skills     []string `json:"skills,omitempty"`
+	LoginType  string   `json:"login_type,omitempty"` // "1" RTC, "2" softphone (default)
+}
+
+// SkillService is an entry of get-skill-service-list.
+type SkillService struct {
+	ID   string `json:"skill_id"`
+	Name string `json:"skill_name"`
+}
+
+// IVRService is an entry of get-ivr-service-list.
+type IVRService struct {
+	ID   string `json:"ivr_service_id"`
+	Name string `json:"ivr_service_name"`
+}
+
+// Timings are in milliseconds; zero makes a step immediate (tests).
+type Timings struct {
+	CustomerAnswerMS int `json:"customer_answer_ms"` // outbound: ring before the customer answers
+	AgentRingMS      int `json:"agent_ring_ms"`      // internal parties (consult, three-way) ring before answering when external
+	ArrangeMS        int `json:"arrange_ms"`         // after-call work before the agent is free again
+	RestMinuteMS     int `json:"rest_minute_ms"`     // length of one rest_min minute (60000 in real life)
+	MaxRingMS        int `json:"max_ring_ms"`        // no-answer numbers give up after this; < 0: the request's max_ring_time
+	GraceMS          int `json:"grace_ms"`           // a dropped agent stays checked in this long (default 60000)
+}
+
+func (t Timings) d(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// DefaultConfig is the demo world: the spec examples' own identities.
+func DefaultConfig() Config {
+	skills := []SkillService{{"1724672524089675778", "默认技能"}, {"1724672524089675779", "售后服务"}, {"1724672524089675780", "VIP服务"}}
+	ivrs := []IVRService{{"ivr-1001", "主菜单"}, {"ivr-1002", "满意度调查"}, {"ivr-1003", "English menu"}}
+	return Config{
+		PBX: "127.0.0.1:5060",
+		Companies: []Company{
+			{Code: "090008", Skills: skills, IVRs: ivrs, Agents: []AgentConfig{
+				{AgentID: "090008_6000", Password: "919191Aa.", ExtID: "090008_5000", ExtPwd: "Aa123321.", Skills: []string{"1724672524089675778"}},
+				{AgentID: "090008_6004", Password: "919191Aa.", ExtPwd: "Aa123321.", Skills: []string{"1724672524089675778"}},
+				{AgentID: "090008_6001", Password: "919191Aa.", ExtPwd: "Aa123321.", Supervisor: true},
+				{AgentID: "090008_6010", Password: "919191Aa.", ExtPwd: "Aa123321.", LoginType: "1"},
+			}},
+			{Code: "90001", Skills: skills[:1], IVRs: ivrs[:2], Agents: []AgentConfig{
+				{AgentID: "90001_20000", Password: "11111", ExtPwd: "11111", Skills: []string{"1724672524089675778"}},
+				{AgentID: "90001_20004", Password: "11111", ExtPwd: "11111", Supervisor: true},
+			}},
+		},
+		NoAnswerNumbers:     []string{"10000000000"},
+		ManualAnswerNumbers: []string{"10000000001"},
+		Timings:             Timings{CustomerAnswerMS: 1000, AgentRingMS: 500, ArrangeMS: 3000, RestMinuteMS: 60000, MaxRingMS: -1, GraceMS: 60000},
+	}
+}
+
+// LoadConfig reads a JSON config file.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	var c Config
+	if err := json.Unmarshal(b, &c); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// GenerateLoad adds a company with n agents (prefix + zero-padded index),
+// for load tests.
+func (c *Config) GenerateLoad(company, prefix string, width, n int, password string) {
+	co := Company{Code: company}
+	for i := 1; i <= n; i++ {
+		co.Agents = append(co.Agents, AgentConfig{AgentID: fmt.Sprintf("%s%0*d", prefix, width, i), Password: password})
+	}
+	c.Companies = append(c.Companies, co)
+}
+
+func (c *Config) quirks() bool { return c.Quirks == nil || *c.Quirks }
