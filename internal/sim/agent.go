@@ -255,6 +255,7 @@ func (s *Server) checkout(c *conn, a *agent, q req) {
 		s.fail(c, q, "in_call", nil)
 		return
 	}
+	delete(s.tokens, a.token) // void before the reply: the client may use the answer at once
 	s.ok(c, q, nil)
 	s.checkoutLocked(a, text(a.lang(), "checked_out"))
 }

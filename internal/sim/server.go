@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -128,6 +129,7 @@ type conn struct {
 	wmu   sync.Mutex
 	lang  string
 	agent *agent // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
+	who   atomic.Pointer[string] // the bound agent's id, for the frame log
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -179,6 +181,7 @@ func (s *Server) bindLocked(a *agent, c *conn) {
 	}
 	a.conn = c
 	c.agent = a
+	c.who.Store(&a.conf.AgentID)
 	if a.grace != nil {
 		a.grace.Stop()
 		a.grace = nil
@@ -228,11 +231,9 @@ func (s *Server) logFrame(dir string, c *conn, b []byte) {
 		return
 	}
 	who := "-"
-	s.mu.Lock()
-	if c.agent != nil {
-		who = c.agent.conf.AgentID
+	if w := c.who.Load(); w != nil {
+		who = *w // not c.agent: frames are logged with s.mu held
 	}
-	s.mu.Unlock()
 	s.logMu.Lock()
 	defer s.logMu.Unlock()
 	fmt.Fprintf(s.frameLog, "%s %-3s %s %s\n", time.Now().Format("15:04:05.000"), dir, who, redact(b))
