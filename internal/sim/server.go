@@ -128,7 +128,7 @@ type conn struct {
 	ws    *websocket.Conn
 	wmu   sync.Mutex
 	lang  string
-	agent *agent // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
+	agent *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
 	who   atomic.Pointer[string] // the bound agent's id, for the frame log
 }
 
