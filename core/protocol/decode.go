@@ -107,15 +107,22 @@ func Encode(r Request) ([]byte, error) {
 }
 
 // MarshalMessage writes a decoded message as one JSON object: its normalized
-// fields with the spec's names and types, plus "raw", the frame as received.
+// fields with the spec's names and types, plus "raw", the frame as received
+// (a JSON object, or a JSON string when the frame was not valid JSON).
 func MarshalMessage(m Message) ([]byte, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("protocol: marshal %s: %w", m.Type(), err)
 	}
-	raw := m.Raw()
-	if len(raw) == 0 || !json.Valid(raw) {
+	raw := []byte(m.Raw())
+	if len(raw) == 0 {
 		return b, nil
+	}
+	if !json.Valid(raw) {
+		// A frame that needed repair travels as a JSON string, still verbatim.
+		if raw, err = json.Marshal(string(raw)); err != nil {
+			return b, nil
+		}
 	}
 	out := make([]byte, 0, len(b)+len(raw)+8)
 	out = append(out, b[:len(b)-1]...)

@@ -108,3 +108,9 @@ func DecodeIVRServiceList(b []byte) (*IVRServiceList, error) {
 	r.setRaw(b)
 	return r, nil
 }
+
+// Type names the HTTP call the list answers.
+func (*SkillServiceList) Type() MsgType { return "get_skill_service_list" }
+
+// Type names the HTTP call the list answers.
+func (*IVRServiceList) Type() MsgType { return "get_ivr_service_list" }

@@ -1,0 +1,28 @@
+/* bridge.h - the C side of the cgo bridge (private to capi/). */
+#ifndef CLOUDCC_BRIDGE_H
+#define CLOUDCC_BRIDGE_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+typedef struct cc_client cc_client_t;
+typedef void (*cc_event_fn)(void *user_data, const char *event_json);
+typedef void (*cc_reply_fn)(void *user_data, int status, const char *reply_json);
+
+/* Handles are ids from the Go handle table, carried in a pointer. */
+static inline cc_client_t *cc_handle_of(uintptr_t id) { return (cc_client_t *)id; }
+static inline uintptr_t cc_id_of(cc_client_t *c) { return (uintptr_t)c; }
+
+/* Trampolines: Go cannot call a C function pointer directly. */
+static inline void cc_call_event(cc_event_fn fn, void *ud, const char *json) {
+    if (fn) fn(ud, json);
+}
+static inline void cc_call_reply(cc_reply_fn fn, void *ud, int status, const char *json) {
+    if (fn) fn(ud, status, json);
+}
+
+/* Static strings (bridge.c): never freed by anyone. */
+__attribute__((visibility("hidden"))) const char *cc_bridge_version(void);
+__attribute__((visibility("hidden"))) const char *cc_bridge_status_str(int status);
+
+#endif

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/cloudcc/agent-sdk/core/agent"
+	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/session"
+)
+
+// eventJSON writes an event as the ABI promises: "msg_type" plus the
+// normalized fields; server events also carry "raw".
+func eventJSON(ev session.Event) ([]byte, error) {
+	switch e := ev.(type) {
+	case protocol.Message:
+		return protocol.MarshalMessage(e)
+	case *session.StateEvent:
+		m := map[string]any{"msg_type": string(e.Type()), "state": e.State.String()}
+		if e.Reason != "" {
+			m["reason"] = e.Reason
+		}
+		if e.Attempt > 0 {
+			m["attempt"] = e.Attempt
+			m["delay_ms"] = e.Delay.Milliseconds()
+		}
+		return json.Marshal(m)
+	case *session.RestoredEvent:
+		m := map[string]any{"msg_type": string(e.Type())}
+		if e.Reply != nil {
+			r, err := protocol.MarshalMessage(e.Reply)
+			if err != nil {
+				return nil, err
+			}
+			m["reply"] = json.RawMessage(r)
+		}
+		if e.Err != nil {
+			m["error"] = e.Err.Error()
+		}
+		return json.Marshal(m)
+	case *agent.LogEvent:
+		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "time": e.Time, "level": e.Level,
+			"message": e.Message, "attrs": e.Attrs})
+	}
+	return nil, fmt.Errorf("unknown event %T", ev)
+}
+
+// goid returns the current goroutine's id (only for the close-from-callback
+// rule; not on a hot path).
+func goid() uint64 {
+	var buf [64]byte
+	n := runtime.Stack(buf[:], false)
+	s := strings.TrimPrefix(string(buf[:n]), "goroutine ")
+	if i := strings.IndexByte(s, ' '); i > 0 {
+		id, _ := strconv.ParseUint(s[:i], 10, 64)
+		return id
+	}
+	return 0
+}
