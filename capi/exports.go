@@ -307,5 +307,3 @@ func cc_string_free(s *C.char) {
 		C.free(unsafe.Pointer(s))
 	}
 }
-
-

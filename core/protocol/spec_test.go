@@ -26,7 +26,7 @@ func load(t testing.TB, name string) []byte {
 func TestSpecReplies(t *testing.T) {
 	cases := []struct {
 		file, req, code, msg string
-		check            func(t *testing.T, r Reply)
+		check                func(t *testing.T, r Reply)
 	}{
 		{"checkin_ok.json", "checkin", "0", "success", func(t *testing.T, r Reply) {
 			c := r.(*CheckinReply)
