@@ -1,0 +1,453 @@
+/*
+ * abi_test.c - tests of the C ABI (include/cloudcc.h) against a running ccsim.
+ * Run by tests/c/run.sh (under AddressSanitizer); CCSIM_ADDR names the
+ * simulator (host:port). Prints "N passed, N failed" last.
+ */
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cloudcc.h"
+
+static int passed, failed;
+static const char *addr;
+
+#define CHECK(cond, ...)                                                        \
+    do {                                                                        \
+        if (cond) {                                                             \
+            passed++;                                                           \
+        } else {                                                                \
+            failed++;                                                           \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
+            fprintf(stderr, __VA_ARGS__);                                       \
+            fputc('\n', stderr);                                                \
+        }                                                                       \
+    } while (0)
+
+static int contains(const char *s, const char *part) { return s && strstr(s, part) != NULL; }
+
+static double now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* admin posts JSON to ccsim's admin API with a plain socket; returns the
+ * HTTP status and copies the body into out. */
+static int admin(const char *path, const char *body, char *out, size_t outlen) {
+    char host[64];
+    int port;
+    if (sscanf(addr, "%63[^:]:%d", host, &port) != 2) return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, host, &sa.sin_addr);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
+    char req[2048];
+    int n = snprintf(req, sizeof req,
+                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                     path, addr, strlen(body), body);
+    if (write(fd, req, n) != n) { close(fd); return -1; }
+    char buf[8192];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += r;
+    buf[got] = 0;
+    close(fd);
+    int status = 0;
+    sscanf(buf, "HTTP/1.1 %d", &status);
+    const char *b = strstr(buf, "\r\n\r\n");
+    if (out && outlen) snprintf(out, outlen, "%s", b ? b + 4 : "");
+    return status;
+}
+
+static cc_client_t *make_client(const char *agent, const char *ext) {
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg,
+             "{\"ws_url\":\"ws://%s/ws\",\"http_url\":\"http://%s\",\"company_code\":\"090008\","
+             "\"agent_id\":\"%s\",\"ext_id\":\"%s\",\"language\":\"en-US\",\"request_timeout_ms\":3000,"
+             "\"heartbeat_interval_ms\":-1,\"log_level\":\"off\"}",
+             addr, addr, agent, ext);
+    cc_client_t *c = NULL;
+    char *err = NULL;
+    int st = cc_client_new(cfg, &c, &err);
+    if (st != CC_OK) fprintf(stderr, "cc_client_new: %d %s\n", st, err ? err : "");
+    cc_string_free(err);
+    return c;
+}
+
+/* req sends a request and returns the status; the reply goes to *reply. */
+static int req(cc_client_t *c, const char *json, int timeout, char **reply) {
+    char *r = NULL;
+    int st = cc_client_request(c, json, timeout, &r);
+    if (reply) *reply = r; else cc_string_free(r);
+    return st;
+}
+
+static int checkin(cc_client_t *c) {
+    char *r = NULL;
+    int st = req(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\",\"start_status\":\"FREE\"}", 0, &r);
+    int ok = st == CC_OK && contains(r, "\"code\":\"0\"");
+    if (!ok) fprintf(stderr, "checkin: %d %s\n", st, r ? r : "");
+    cc_string_free(r);
+    return ok;
+}
+
+/* ---- an event recorder ---- */
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    char events[256][72]; /* msg_type plus a detail */
+    int n;
+    cc_client_t *self;
+    atomic_int reentrant_ok;
+    atomic_int freed_in_callback;
+    int free_on_agent_change;
+    char last_callin_uuid[128];
+} recorder;
+
+static void rec_init(recorder *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cond, NULL);
+}
+
+static void field(const char *json, const char *key, char *out, size_t n) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = 0;
+    if (!p) return;
+    p += strlen(pat);
+    size_t i = 0;
+    while (p[i] && p[i] != '"' && i + 1 < n) { out[i] = p[i]; i++; }
+    out[i] = 0;
+}
+
+static void CC_CALLBACK on_event(void *ud, const char *json) {
+    recorder *r = ud;
+    char type[32], detail[32];
+    field(json, "msg_type", type, sizeof type);
+    detail[0] = 0;
+    if (strcmp(type, "agent_change") == 0) field(json, "agent_status", detail, sizeof detail);
+    if (strcmp(type, "connection_state") == 0) field(json, "state", detail, sizeof detail);
+    if (strcmp(type, "callin") == 0) {
+        char uuid[128];
+        field(json, "uuid", uuid, sizeof uuid);
+        /* Re-entrancy: answer the call from inside the callback. */
+        char body[256];
+        snprintf(body, sizeof body, "{\"msg_type\":\"answer\",\"uuid\":\"%s\"}", uuid);
+        char *rep = NULL;
+        int st = cc_client_request(r->self, body, 0, &rep);
+        if (st == CC_OK && contains(rep, "\"code\":\"0\"")) atomic_store(&r->reentrant_ok, 1);
+        cc_string_free(rep);
+        snprintf(r->last_callin_uuid, sizeof r->last_callin_uuid, "%s", uuid);
+    }
+    pthread_mutex_lock(&r->mu);
+    if (r->n < 256) snprintf(r->events[r->n++], 72, "%s:%s", type, detail);
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+    if (r->free_on_agent_change && strcmp(type, "agent_change") == 0 && !atomic_load(&r->freed_in_callback)) {
+        cc_client_free(r->self); /* must not deadlock */
+        atomic_store(&r->freed_in_callback, 1);
+    }
+}
+
+/* wait_event waits for an event "type:detail" recorded at index >= from;
+ * returns its index or -1. */
+static int wait_event(recorder *r, const char *want, int from, int timeout_ms) {
+    double deadline = now_ms() + timeout_ms;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        for (int i = from; i < r->n; i++)
+            if (strcmp(r->events[i], want) == 0) { pthread_mutex_unlock(&r->mu); return i; }
+        if (now_ms() > deadline) break;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000;
+        if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+    }
+    pthread_mutex_unlock(&r->mu);
+    return -1;
+}
+
+/* ---- tests ---- */
+
+static void test_version_and_status(void) {
+    CHECK(strcmp(cc_version(), CC_VERSION) == 0, "runtime %s vs header %s", cc_version(), CC_VERSION);
+    CHECK(strcmp(cc_status_str(CC_ERR_TIMEOUT), "CC_ERR_TIMEOUT") == 0, "%s", cc_status_str(CC_ERR_TIMEOUT));
+    CHECK(strcmp(cc_status_str(12345), "CC_ERR_UNKNOWN") == 0, "%s", cc_status_str(12345));
+    cc_string_free(NULL);
+}
+
+static void test_config_errors(void) {
+    const char *bad[] = {"not json", "[]", "{\"ws_urll\":\"ws://127.0.0.1:1/ws\"}",
+                         "{\"ws_url\":\"http://x\"}", "{\"ws_url\":\"ws://127.0.0.1:1/ws\",\"log_level\":\"loud\"}",
+                         "{\"ws_url\":\"ws://127.0.0.1:1/ws\",\"event_queue_max\":0}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cc_client_t *c = (cc_client_t *)0x1;
+        char *err = NULL;
+        int st = cc_client_new(bad[i], &c, &err);
+        CHECK(st == CC_ERR_INVALID_ARGUMENT && c == NULL && contains(err, "\"code\":\"-1\""),
+              "config %s: st %d err %s", bad[i], st, err ? err : "(null)");
+        cc_string_free(err);
+    }
+    char *err = NULL;
+    CHECK(cc_client_new(NULL, NULL, &err) == CC_ERR_INVALID_ARGUMENT, "NULL out");
+    cc_string_free(err);
+    cc_client_t *c = NULL;
+    CHECK(cc_client_new(NULL, &c, NULL) == CC_ERR_INVALID_ARGUMENT && c == NULL, "NULL config");
+    /* A valid config does not touch the network: nothing listens on port 1. */
+    CHECK(cc_client_new("{\"ws_url\":\"ws://127.0.0.1:1/ws\",\"reconnect\":false}", &c, NULL) == CC_OK && c, "lazy new");
+    char *rep = NULL;
+    int st = req(c, "{\"msg_type\":\"ping\",\"company_code\":\"x\",\"agent_id\":\"y\"}", 2000, &rep);
+    CHECK(st == CC_ERR_NOT_CONNECTED && contains(rep, "\"code\":\"-4\""), "ping to a closed port: %d %s", st, rep);
+    cc_string_free(rep);
+    cc_client_free(c);
+}
+
+static void CC_CALLBACK never_reply(void *ud, int st, const char *json) { (void)ud; (void)st; (void)json; abort(); }
+
+static void test_bad_handles(void) {
+    cc_client_t *freed = make_client("090008_6004", "");
+    cc_client_free(freed);
+    int stack_var;
+    cc_client_t *handles[] = {NULL, freed, (cc_client_t *)&stack_var, (cc_client_t *)0x1234};
+    for (size_t i = 0; i < 4; i++) {
+        cc_client_t *h = handles[i];
+        char *rep = NULL;
+        CHECK(cc_client_request(h, "{\"msg_type\":\"ping\"}", 100, &rep) == CC_ERR_INVALID_HANDLE &&
+                  contains(rep, "\"code\":\"-2\""), "request on handle %zu: %s", i, rep);
+        cc_string_free(rep);
+        CHECK(cc_client_request_async(h, "{\"msg_type\":\"ping\"}", 100, never_reply, NULL) == CC_ERR_INVALID_HANDLE, "async %zu", i);
+        CHECK(cc_client_set_event_callback(h, NULL, NULL) == CC_ERR_INVALID_HANDLE, "set cb %zu", i);
+        char *ev = (char *)0x1;
+        CHECK(cc_client_poll_event(h, 0, &ev) == CC_ERR_INVALID_HANDLE && ev == NULL, "poll %zu", i);
+        rep = NULL;
+        CHECK(cc_client_http(h, "get-token", NULL, 100, &rep) == CC_ERR_INVALID_HANDLE, "http %zu", i);
+        cc_string_free(rep);
+        cc_client_free(h); /* ignored */
+    }
+}
+
+static void test_bad_requests(cc_client_t *c) {
+    const char *bad[] = {"not json", "{\"msg_type\":\"teleport\"}", "{\"uuid\":\"x\"}", "[1]"};
+    for (size_t i = 0; i < 4; i++) {
+        char *rep = NULL;
+        int st = req(c, bad[i], 100, &rep);
+        CHECK(st == CC_ERR_INVALID_ARGUMENT && contains(rep, "\"code\":\"-1\""), "%s: %d %s", bad[i], st, rep);
+        cc_string_free(rep);
+    }
+    CHECK(req(c, NULL, 100, NULL) == CC_ERR_INVALID_ARGUMENT, "NULL request");
+    CHECK(cc_client_request_async(c, "{\"msg_type\":\"ping\"}", 100, NULL, NULL) == CC_ERR_INVALID_ARGUMENT, "NULL fn");
+    CHECK(cc_client_request_async(c, "bad", 100, never_reply, NULL) == CC_ERR_INVALID_ARGUMENT, "bad async json");
+    char *rep = NULL;
+    CHECK(cc_client_http(c, "get-weather", NULL, 100, &rep) == CC_ERR_INVALID_ARGUMENT, "unknown http call");
+    cc_string_free(rep);
+    CHECK(cc_client_poll_event(c, 0, NULL) == CC_ERR_INVALID_ARGUMENT, "NULL poll out");
+}
+
+static void test_checkin_refusal_and_timeout(cc_client_t *c) {
+    char *rep = NULL;
+    int st = req(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"wrong\"}", 0, &rep);
+    CHECK(st == CC_OK && contains(rep, "\"code\":\"1\"") && contains(rep, "wrong password") && !contains(rep, "wrong\"}"),
+          "wrong password: %d %s", st, rep);
+    CHECK(contains(rep, "\"msg_type\":\"checkin\"") && contains(rep, "\"raw\":"), "normalized reply %s", rep);
+    cc_string_free(rep);
+    CHECK(checkin(c), "checkin");
+    st = cc_client_http(c, "get-skill-service-list", "{\"service_name\":\"默认\"}", 0, &rep);
+    CHECK(st == CC_OK && contains(rep, "1724672524089675778"), "skills: %d %s", st, rep);
+    cc_string_free(rep);
+    CHECK(admin("/admin/fault", "{\"agent_id\":\"090008_6000\",\"kind\":\"withhold\",\"msg_type\":\"hold\"}", NULL, 0) == 200, "fault");
+    double t0 = now_ms();
+    st = req(c, "{\"msg_type\":\"hold\",\"hold\":\"1\",\"uuid\":\"x\"}", 300, &rep);
+    double took = now_ms() - t0;
+    CHECK(st == CC_ERR_TIMEOUT && contains(rep, "\"code\":\"-3\"") && contains(rep, "timed out"), "timeout: %d %s", st, rep);
+    CHECK(took >= 290 && took < 2000, "timed out after %.0f ms", took);
+    cc_string_free(rep);
+    admin("/admin/fault", "{\"agent_id\":\"090008_6000\",\"kind\":\"clear\"}", NULL, 0);
+    st = req(c, "{\"msg_type\":\"mute\",\"mute\":\"1\",\"uuid\":\"x\"}", 0, &rep);
+    CHECK(st == CC_ERR_UNSUPPORTED && contains(rep, "\"code\":\"-8\""), "mute without RTC: %d %s", st, rep);
+    cc_string_free(rep);
+}
+
+static void test_events_and_reentrancy(cc_client_t *c, recorder *r) {
+    int from = r->n;
+    char *rep = NULL;
+    CHECK(req(c, "{\"msg_type\":\"change_status\",\"action\":\"MAKE_BUSY\"}", 0, &rep) == CC_OK, "busy");
+    cc_string_free(rep);
+    CHECK(req(c, "{\"msg_type\":\"change_status\",\"action\":\"MAKE_FREE\"}", 0, &rep) == CC_OK, "free");
+    cc_string_free(rep);
+    int busy = wait_event(r, "agent_change:BUSY", from, 5000);
+    int fr = wait_event(r, "agent_change:FREE", from, 5000);
+    CHECK(busy >= 0 && fr > busy, "events in order: busy %d free %d", busy, fr);
+    /* An inbound call: the callback answers it from inside (re-entrancy). */
+    from = r->n;
+    char out[512];
+    int hs = admin("/admin/inbound", "{\"company_code\":\"090008\",\"agent_id\":\"090008_6000\",\"caller_number\":\"18888888888\"}", out, sizeof out);
+    CHECK(hs == 200, "inbound: %d %s", hs, out);
+    int ring = wait_event(r, "agent_change:RINGING", from, 5000);
+    int ci = wait_event(r, "callin:", from, 5000);
+    int talk = wait_event(r, "agent_change:CALLING", from, 5000);
+    CHECK(ring >= 0 && ci > ring && talk > ci, "ringing %d callin %d calling %d", ring, ci, talk);
+    CHECK(atomic_load(&r->reentrant_ok) == 1, "answer from inside the callback");
+    char body[256];
+    snprintf(body, sizeof body, "{\"msg_type\":\"hangup\",\"uuid\":\"%s\"}", r->last_callin_uuid);
+    CHECK(req(c, body, 0, &rep) == CC_OK && contains(rep, "\"code\":\"0\""), "hangup %s", rep);
+    cc_string_free(rep);
+}
+
+static void test_free_inside_callback(void) {
+    recorder *r = calloc(1, sizeof *r);
+    rec_init(r);
+    cc_client_t *c = make_client("090008_6004", "");
+    r->self = c;
+    r->free_on_agent_change = 1;
+    cc_client_set_event_callback(c, on_event, r);
+    char *rep = NULL;
+    cc_client_request(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\"}", 0, &rep);
+    cc_string_free(rep);
+    double deadline = now_ms() + 5000;
+    while (!atomic_load(&r->freed_in_callback) && now_ms() < deadline) usleep(1000);
+    CHECK(atomic_load(&r->freed_in_callback), "free from inside the callback returned");
+    rep = NULL;
+    CHECK(cc_client_request(c, "{\"msg_type\":\"ping\"}", 100, &rep) == CC_ERR_INVALID_HANDLE, "handle dead after free");
+    cc_string_free(rep);
+    /* The session stays checked in on the platform (free is not checkout):
+     * clean up through a new client. */
+    cc_client_t *c2 = make_client("090008_6004", "");
+    cc_client_request(c2, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\",\"reset\":true}", 0, &rep);
+    cc_string_free(rep);
+    cc_client_request(c2, "{\"msg_type\":\"checkout\"}", 0, &rep);
+    cc_string_free(rep);
+    cc_client_free(c2);
+    free(r); /* no callback can run any more */
+}
+
+static void test_poll_mode(void) {
+    cc_client_t *c = make_client("090008_6001", "");
+    char *ev = NULL;
+    CHECK(cc_client_poll_event(c, 0, &ev) == CC_ERR_TIMEOUT && ev == NULL, "empty poll");
+    char *rep = NULL;
+    cc_client_request(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\"}", 0, &rep);
+    cc_string_free(rep);
+    int saw_connected = 0, saw_busy = 0;
+    for (int i = 0; i < 10 && !(saw_connected && saw_busy); i++) {
+        if (cc_client_poll_event(c, 2000, &ev) != CC_OK) break;
+        if (contains(ev, "\"state\":\"connected\"")) saw_connected = 1;
+        if (contains(ev, "\"agent_status\":\"BUSY\"") && contains(ev, "\"raw\":")) saw_busy = 1;
+        cc_string_free(ev);
+    }
+    CHECK(saw_connected && saw_busy, "polled connection_state and agent_change: %d %d", saw_connected, saw_busy);
+    cc_client_request(c, "{\"msg_type\":\"checkout\"}", 0, &rep);
+    cc_string_free(rep);
+    cc_client_free(c);
+}
+
+typedef struct {
+    atomic_int calls, ok, closed, other;
+} async_counts;
+
+static void CC_CALLBACK on_reply(void *ud, int st, const char *json) {
+    async_counts *a = ud;
+    if (st == CC_OK && contains(json, "\"msg_type\":\"pong\"")) atomic_fetch_add(&a->ok, 1);
+    else if (st == CC_ERR_CLOSED) atomic_fetch_add(&a->closed, 1);
+    else atomic_fetch_add(&a->other, 1);
+    atomic_fetch_add(&a->calls, 1);
+}
+
+static void test_async(cc_client_t *c) {
+    async_counts a = {0};
+    for (int i = 0; i < 200; i++)
+        CHECK(cc_client_request_async(c, "{\"msg_type\":\"ping\"}", 0, on_reply, &a) == CC_OK, "submit %d", i);
+    double deadline = now_ms() + 10000;
+    while (atomic_load(&a.calls) < 200 && now_ms() < deadline) usleep(1000);
+    CHECK(atomic_load(&a.ok) == 200 && atomic_load(&a.calls) == 200, "async: ok %d calls %d", atomic_load(&a.ok), atomic_load(&a.calls));
+
+    /* Freed while pending: every callback exactly once, none after free. */
+    cc_client_t *c2 = make_client("90001_20000", "");
+    char *rep = NULL;
+    async_counts b = {0};
+    admin("/admin/fault", "{\"agent_id\":\"90001_20000\",\"kind\":\"withhold\",\"msg_type\":\"ping\"}", NULL, 0);
+    for (int i = 0; i < 50; i++) cc_client_request_async(c2, "{\"msg_type\":\"ping\",\"company_code\":\"90001\"}", 5000, on_reply, &b);
+    usleep(50 * 1000); /* let some reach the wire; the outcome must not depend on it */
+    cc_client_free(c2);
+    int after = atomic_load(&b.calls);
+    CHECK(after == 50, "all 50 async callbacks ran before free returned: %d (closed %d other %d)", after, atomic_load(&b.closed), atomic_load(&b.other));
+    usleep(100 * 1000);
+    CHECK(atomic_load(&b.calls) == after, "no callback after free");
+    admin("/admin/fault", "{\"agent_id\":\"90001_20000\",\"kind\":\"clear\"}", NULL, 0);
+    (void)rep;
+}
+
+typedef struct {
+    cc_client_t *c;
+    int ok;
+} thread_arg;
+
+static void *hammer(void *p) {
+    thread_arg *t = p;
+    for (int i = 0; i < 250; i++) {
+        char *rep = NULL;
+        if (cc_client_request(t->c, "{\"msg_type\":\"ping\"}", 0, &rep) == CC_OK && contains(rep, "pong")) t->ok++;
+        cc_string_free(rep);
+    }
+    return NULL;
+}
+
+static void test_threads(cc_client_t *c) {
+    pthread_t th[8];
+    thread_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i].c = c;
+        args[i].ok = 0;
+        pthread_create(&th[i], NULL, hammer, &args[i]);
+    }
+    int total = 0;
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        total += args[i].ok;
+    }
+    CHECK(total == 2000, "8 threads x 250 pings: %d ok", total);
+}
+
+int main(void) {
+    addr = getenv("CCSIM_ADDR");
+    if (!addr) {
+        fprintf(stderr, "CCSIM_ADDR is not set\n");
+        return 2;
+    }
+    test_version_and_status();
+    test_config_errors();
+    test_bad_handles();
+
+    recorder *r = calloc(1, sizeof *r);
+    rec_init(r);
+    cc_client_t *c = make_client("090008_6000", "090008_5000");
+    r->self = c;
+    CHECK(cc_client_set_event_callback(c, on_event, r) == CC_OK, "set callback");
+    test_bad_requests(c);
+    test_checkin_refusal_and_timeout(c);
+    test_events_and_reentrancy(c, r);
+    test_async(c);
+    test_threads(c);
+    char *rep = NULL;
+    cc_client_request(c, "{\"msg_type\":\"checkout\"}", 0, &rep);
+    cc_string_free(rep);
+    cc_client_free(c);
+    free(r);
+
+    test_free_inside_callback();
+    test_poll_mode();
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the C ABI test and the C example under AddressSanitizer and runs the
+# test against a fresh ccsim. Expects ./build.sh lib to have run.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BUILD="$ROOT/build"
+OUT="$BUILD/tests-c"
+mkdir -p "$OUT"
+
+CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
+  -I"$ROOT/include")
+LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib")
+gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
+# The header must also compile as C++ and under strict C89-style warnings.
+echo '#include "cloudcc.h"
+int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
+
+LOG="$(mktemp)"
+"$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast >"$LOG" 2>"$LOG.err" &
+PID=$!
+trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -f "$LOG" "$LOG.err"' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
+export CCSIM_ADDR="$(sed -n 's#.*listening on http://##p' "$LOG")"
+[ -n "$CCSIM_ADDR" ] || { cat "$LOG.err" >&2; exit 1; }
+
+# Go installs its own signal handlers; ASan must leave SIGSEGV to it. Leak
+# detection is off because the Go runtime's allocations are not the test's.
+export ASAN_OPTIONS="handle_segv=0:detect_leaks=0:abort_on_error=1"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+"$OUT/abi_test"
+# The example agent runs the demo flow against the same simulator.
+"$OUT/agent" "$CCSIM_ADDR" >/dev/null
+echo "C example agent: ok"
