@@ -1,0 +1,822 @@
+package pbx
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+type callState int
+
+const (
+	stCalling callState = iota
+	stRinging
+	stAnswered
+	stEnded
+)
+
+func (s callState) String() string {
+	return [...]string{"calling", "ringing", "answered", "ended"}[s]
+}
+
+// Call is one call between the PBX and an agent.
+type Call struct {
+	p        *PBX
+	uuid     string
+	ext      string
+	conn     *sipConn
+	outbound bool // placed by the PBX (Invite); false: the agent's INVITE
+	cid      string
+	opts     InviteOptions
+	created  time.Time
+	media    *mediaLeg
+
+	answered     chan struct{}
+	answerOnce   sync.Once
+	done         chan struct{}
+	mu           sync.Mutex
+	state        callState
+	localHdr     string // our From/To value, with tag
+	remoteHdr    string // theirs, with tag once known
+	remoteTarget string
+	cseq         uint32
+	inviteBranch string
+	inviteCSeq   uint32
+	ackFor2xx    *msgBuilder
+	cancelled    bool
+	offerBusy    bool
+	pending      *sip.Request // the agent's INVITE, until answered
+	answerSDP    string
+	answeredAt   time.Time
+	endedAt      time.Time
+	setupStart   time.Time
+	firstAudio   time.Time
+	endBy        string
+	endCode      int
+	endReason    string
+}
+
+func (p *PBX) newCall(uuid, ext string, conn *sipConn, outbound bool) *Call {
+	return &Call{p: p, uuid: uuid, ext: ext, conn: conn, outbound: outbound, created: time.Now(),
+		answered: make(chan struct{}), done: make(chan struct{})}
+}
+
+func (c *Call) newMedia(toneHz float64) error {
+	if toneHz == 0 {
+		toneHz = c.p.cfg.ToneHz
+	}
+	m, err := newMediaLeg(c.p.api, toneHz, c.p.cfg.ToneAmplitude)
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	m.onFirstAudio = c.onFirstAudio
+	m.onDigit = c.onDigit
+	m.mu.Unlock()
+	c.media = m
+	return nil
+}
+
+func (c *Call) onFirstAudio(t time.Time) {
+	c.mu.Lock()
+	c.firstAudio = t
+	setup := t.Sub(c.setupStart)
+	c.mu.Unlock()
+	c.p.emit(Event{Type: EvMediaStarted, UUID: c.uuid, Ext: c.ext, CallID: c.cid, SetupTime: setup, At: t})
+}
+
+func (c *Call) onDigit(d DTMFDigit) {
+	c.p.emit(Event{Type: EvDTMF, UUID: c.uuid, Ext: c.ext, CallID: c.cid, Digit: d.Digit, Mode: d.Mode, At: d.At})
+}
+
+// ---- PBX → agent ----
+
+func (c *Call) startOutbound(ctx context.Context) error {
+	o := c.opts
+	if err := c.newMedia(o.ToneHz); err != nil {
+		return err
+	}
+	c.media.mu.Lock()
+	c.media.want = [2]Direction{Direction(o.Audio & 3).Mirror(), Direction(o.Video & 3).Mirror()}
+	c.media.mu.Unlock()
+	offer, err := c.media.createOffer()
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	caller, name := o.Caller, o.CallerName
+	if caller == "" {
+		caller = "pbx"
+	}
+	if name == "" {
+		name = "CloudCC"
+	}
+	dom := c.p.cfg.Domain
+	branch := newBranch()
+	c.mu.Lock()
+	c.localHdr = fmt.Sprintf(`"%s" <sip:%s@%s>;tag=%s`, name, caller, dom, newTag())
+	c.remoteHdr = fmt.Sprintf("<sip:%s@%s>", c.ext, dom)
+	c.cseq = 1
+	c.inviteBranch, c.inviteCSeq = branch, 1
+	b := &msgBuilder{start: "INVITE " + c.remoteTarget + " SIP/2.0", body: []byte(offer)}
+	b.h("Via", "SIP/2.0/WS "+c.conn.via+";branch="+branch)
+	b.h("Max-Forwards", "70")
+	b.h("From", c.localHdr)
+	b.h("To", c.remoteHdr)
+	b.h("Call-ID", c.cid)
+	b.h("CSeq", "1 INVITE")
+	b.h("Contact", c.contact())
+	b.h("X-CC-UUID", c.uuid)
+	if o.AutoAnswer {
+		b.h("Call-Info", "<sip:"+dom+">;answer-after=0")
+	}
+	if o.Pixels > 0 {
+		b.h("X-CC-Pixels", strconv.Itoa(o.Pixels))
+	}
+	for k, v := range o.Headers {
+		b.h(k, v)
+	}
+	b.h("Allow", allowMethods)
+	b.h("User-Agent", "cloudcc-ccsim-pbx")
+	b.h("Content-Type", "application/sdp")
+	c.setupStart = time.Now()
+	c.mu.Unlock()
+	tx, err := c.conn.startTx(branch, "INVITE")
+	if err != nil {
+		return err
+	}
+	if err := c.conn.send(b); err != nil {
+		c.conn.endTx(tx)
+		return err
+	}
+	c.p.callsWG.Add(1)
+	go c.runInvite(tx)
+	return nil
+}
+
+func (c *Call) contact() string {
+	return "<sip:pbx@" + c.conn.host + ";transport=ws>"
+}
+
+func (c *Call) runInvite(tx *clientTx) {
+	defer c.p.callsWG.Done()
+	defer c.conn.endTx(tx)
+	ringing := 0
+	for {
+		res, err := c.conn.next(context.Background(), tx)
+		if err != nil {
+			c.end("transport", 0, "transport closed")
+			return
+		}
+		switch code := res.StatusCode; {
+		case code == 100:
+		case code < 200:
+			if code != ringing {
+				ringing = code
+				c.mu.Lock()
+				if c.state == stCalling {
+					c.state = stRinging
+				}
+				c.mu.Unlock()
+				c.p.emit(Event{Type: EvRinging, UUID: c.uuid, Ext: c.ext, CallID: c.cid, Code: code})
+			}
+		case code < 300:
+			c.mu.Lock()
+			c.remoteHdr = res.To().Value()
+			if ct := res.Contact(); ct != nil {
+				c.remoteTarget = ct.Address.String()
+			}
+			ack := c.request("ACK", newBranch(), c.inviteCSeq, "ACK")
+			c.ackFor2xx = ack
+			cancelled := c.cancelled
+			c.mu.Unlock()
+			_ = c.conn.send(ack)
+			if cancelled {
+				c.mu.Lock()
+				c.state = stAnswered
+				c.mu.Unlock()
+				go func() { _ = c.bye(context.Background(), "cancelled") }()
+				return
+			}
+			if err := c.media.applyAnswer(string(res.Body())); err != nil {
+				c.p.log.Warn("bad SDP answer", "uuid", c.uuid, "err", err)
+				c.mu.Lock()
+				c.state = stAnswered
+				c.mu.Unlock()
+				go func() { _ = c.bye(context.Background(), "bad SDP answer: "+err.Error()) }()
+				return
+			}
+			c.markAnswered()
+			return
+		default:
+			c.mu.Lock()
+			// ACK of a non-2xx: the INVITE's branch and Request-URI, the
+			// response's To.
+			c.remoteHdr = res.To().Value()
+			ack := c.request("ACK", c.inviteBranch, c.inviteCSeq, "ACK")
+			cancelled := c.cancelled
+			c.mu.Unlock()
+			_ = c.conn.send(ack)
+			if cancelled && code == 487 {
+				c.end("pbx", code, "cancelled")
+			} else {
+				c.end("agent", code, res.Reason)
+			}
+			return
+		}
+	}
+}
+
+func (c *Call) markAnswered() {
+	c.mu.Lock()
+	if c.state == stEnded {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stAnswered
+	c.answeredAt = time.Now()
+	c.mu.Unlock()
+	c.media.activate()
+	c.answerOnce.Do(func() { close(c.answered) })
+	c.media.mu.Lock()
+	a, v := c.media.agentDir(0), c.media.agentDir(1)
+	c.media.mu.Unlock()
+	c.p.emit(Event{Type: EvAnswered, UUID: c.uuid, Ext: c.ext, CallID: c.cid, Audio: a, Video: v,
+		Held: a == SendOnly || a == Inactive})
+}
+
+// request builds an in-dialog request. c.mu held.
+func (c *Call) request(method, branch string, cseq uint32, cseqMethod string) *msgBuilder {
+	b := &msgBuilder{start: method + " " + c.remoteTarget + " SIP/2.0"}
+	b.h("Via", "SIP/2.0/WS "+c.conn.via+";branch="+branch)
+	b.h("Max-Forwards", "70")
+	b.h("From", c.localHdr)
+	b.h("To", c.remoteHdr)
+	b.h("Call-ID", c.cid)
+	b.h("CSeq", strconv.FormatUint(uint64(cseq), 10)+" "+cseqMethod)
+	return b
+}
+
+func (c *Call) resendAck(cseq uint32) {
+	c.mu.Lock()
+	ack := c.ackFor2xx
+	c.mu.Unlock()
+	if ack != nil {
+		_ = c.conn.send(ack)
+	}
+}
+
+// inDialog sends a request in the dialog and waits for its final response.
+// For INVITE it also sends the ACK.
+func (c *Call) inDialog(ctx context.Context, method, ctype string, body []byte, extra map[string]string) (*sip.Response, error) {
+	c.mu.Lock()
+	if c.state == stEnded {
+		c.mu.Unlock()
+		return nil, ErrCallEnded
+	}
+	if c.state != stAnswered {
+		c.mu.Unlock()
+		return nil, ErrNotAnswered
+	}
+	c.cseq++
+	n := c.cseq
+	branch := newBranch()
+	b := c.request(method, branch, n, method)
+	if method == "INVITE" {
+		b.h("Contact", c.contact())
+		b.h("X-CC-UUID", c.uuid)
+		b.h("Allow", allowMethods)
+	}
+	for k, v := range extra {
+		b.h(k, v)
+	}
+	if len(body) > 0 {
+		b.h("Content-Type", ctype)
+		b.body = body
+	}
+	c.mu.Unlock()
+	tx, err := c.conn.startTx(branch, method)
+	if err != nil {
+		return nil, err
+	}
+	defer c.conn.endTx(tx)
+	if err := c.conn.send(b); err != nil {
+		return nil, err
+	}
+	res, err := c.conn.final(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if method == "INVITE" {
+		c.mu.Lock()
+		var ack *msgBuilder
+		if res.StatusCode/100 == 2 {
+			if ct := res.Contact(); ct != nil {
+				c.remoteTarget = ct.Address.String()
+			}
+			ack = c.request("ACK", newBranch(), n, "ACK")
+			c.ackFor2xx = ack
+		} else {
+			ack = c.request("ACK", branch, n, "ACK")
+		}
+		c.mu.Unlock()
+		_ = c.conn.send(ack)
+	}
+	return res, nil
+}
+
+// reinvite changes the PBX's wish (mutate runs under the media lock) and
+// offers it in a re-INVITE. On failure the wish and pion's state roll back.
+func (c *Call) reinvite(ctx context.Context, mutate func(*mediaLeg)) error {
+	c.mu.Lock()
+	switch {
+	case c.state == stEnded:
+		c.mu.Unlock()
+		return ErrCallEnded
+	case c.state != stAnswered:
+		c.mu.Unlock()
+		return ErrNotAnswered
+	case c.offerBusy:
+		c.mu.Unlock()
+		return ErrBusy
+	}
+	c.offerBusy = true
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.offerBusy = false
+		c.mu.Unlock()
+	}()
+	m := c.media
+	m.mu.Lock()
+	savedWant, savedHeld := m.want, m.held
+	mutate(m)
+	m.mu.Unlock()
+	rollback := func() {
+		m.mu.Lock()
+		m.want, m.held = savedWant, savedHeld
+		m.mu.Unlock()
+		m.rollback()
+	}
+	offer, err := m.createOffer()
+	if err != nil {
+		rollback()
+		return err
+	}
+	res, err := c.inDialog(ctx, "INVITE", "application/sdp", []byte(offer), nil)
+	if err != nil {
+		rollback()
+		return err
+	}
+	if res.StatusCode/100 != 2 {
+		rollback()
+		if res.StatusCode == 481 || res.StatusCode == 408 {
+			c.end("agent", res.StatusCode, res.Reason)
+		}
+		return &RequestError{Method: "INVITE", Code: res.StatusCode, Reason: res.Reason}
+	}
+	if err := m.applyAnswer(string(res.Body())); err != nil {
+		return fmt.Errorf("pbx: re-INVITE answer: %w", err)
+	}
+	return nil
+}
+
+func (c *Call) bye(ctx context.Context, reason string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	res, err := c.inDialog(ctx, "BYE", "", nil, nil)
+	code := 0
+	if res != nil {
+		code = res.StatusCode
+	}
+	c.end("pbx", code, reason)
+	return err
+}
+
+func (c *Call) hangup(ctx context.Context) error {
+	c.mu.Lock()
+	switch {
+	case c.state == stEnded:
+		c.mu.Unlock()
+		return nil
+	case c.state == stAnswered:
+		c.mu.Unlock()
+		return c.bye(ctx, "bye")
+	case !c.outbound:
+		// The agent's INVITE, still ringing.
+		req := c.pending
+		c.pending = nil
+		c.mu.Unlock()
+		if req != nil {
+			_ = c.conn.send(response(req, 487, "Request Terminated", tagOf(headerParams(c.localHdr))))
+		}
+		c.end("pbx", 487, "cancelled")
+		return nil
+	}
+	// Our INVITE, not answered yet: CANCEL it.
+	if c.cancelled {
+		c.mu.Unlock()
+	} else {
+		c.cancelled = true
+		b := &msgBuilder{start: "CANCEL " + c.remoteTargetOfInvite() + " SIP/2.0"}
+		b.h("Via", "SIP/2.0/WS "+c.conn.via+";branch="+c.inviteBranch)
+		b.h("Max-Forwards", "70")
+		b.h("From", c.localHdr)
+		b.h("To", fmt.Sprintf("<sip:%s@%s>", c.ext, c.p.cfg.Domain))
+		b.h("Call-ID", c.cid)
+		b.h("CSeq", strconv.FormatUint(uint64(c.inviteCSeq), 10)+" CANCEL")
+		c.mu.Unlock()
+		if tx, err := c.conn.startTx(c.inviteBranch, "CANCEL"); err == nil {
+			// The 200 to CANCEL is of no interest: the INVITE's 487 ends the call.
+			go func() {
+				defer c.conn.endTx(tx)
+				select {
+				case <-c.done:
+				case <-c.conn.done:
+				}
+			}()
+		}
+		_ = c.conn.send(b)
+	}
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		c.end("pbx", 0, "cancel not answered")
+		return ctx.Err()
+	}
+}
+
+// remoteTargetOfInvite is the Request-URI of our INVITE. c.mu held.
+func (c *Call) remoteTargetOfInvite() string { return c.remoteTarget }
+
+func headerParams(hdr string) sip.HeaderParams {
+	p := sip.NewParams()
+	if i := strings.Index(hdr, ";tag="); i >= 0 {
+		t := hdr[i+5:]
+		if j := strings.IndexByte(t, ';'); j >= 0 {
+			t = t[:j]
+		}
+		p.Add("tag", t)
+	}
+	return p
+}
+
+// end tears the call down once; by is "agent", "pbx" or "transport".
+func (c *Call) end(by string, code int, reason string) {
+	c.mu.Lock()
+	if c.state == stEnded {
+		c.mu.Unlock()
+		return
+	}
+	c.state = stEnded
+	c.endedAt = time.Now()
+	c.endBy, c.endCode, c.endReason = by, code, reason
+	c.mu.Unlock()
+	close(c.done)
+	if c.media != nil {
+		c.media.close()
+	}
+	p := c.p
+	p.mu.Lock()
+	if p.calls[c.uuid] == c {
+		delete(p.calls, c.uuid)
+	}
+	if p.byCID[c.cid] == c {
+		delete(p.byCID, c.cid)
+	}
+	p.keepEnded(c)
+	p.mu.Unlock()
+	p.emit(Event{Type: EvHungup, UUID: c.uuid, Ext: c.ext, CallID: c.cid, By: by, Code: code, Reason: reason})
+}
+
+func (c *Call) endError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.endCode >= 300 && c.endBy == "agent" {
+		return &RequestError{Method: "INVITE", Code: c.endCode, Reason: c.endReason}
+	}
+	return ErrCallEnded
+}
+
+// ---- agent → PBX ----
+
+func (c *Call) handleRequest(req *sip.Request) {
+	switch req.Method {
+	case sip.ACK:
+		return
+	case sip.BYE:
+		_ = c.conn.send(response(req, 200, "OK", ""))
+		c.end("agent", 0, "bye")
+	case sip.CANCEL:
+		c.mu.Lock()
+		inv := c.pending
+		match := inv != nil && branchOf(inv) == branchOf(req)
+		if match {
+			c.pending = nil
+		}
+		tag := tagOf(headerParams(c.localHdr))
+		c.mu.Unlock()
+		if !match {
+			_ = c.conn.send(response(req, 481, "Call/Transaction Does Not Exist", ""))
+			return
+		}
+		_ = c.conn.send(response(req, 200, "OK", tag))
+		_ = c.conn.send(response(inv, 487, "Request Terminated", tag))
+		c.end("agent", 487, "cancelled")
+	case sip.INVITE, sip.UPDATE:
+		c.handleOffer(req)
+	case sip.INFO:
+		c.handleInfo(req)
+	default:
+		res := response(req, 405, "Method Not Allowed", "")
+		res.h("Allow", allowMethods)
+		_ = c.conn.send(res)
+	}
+}
+
+// handleOffer answers a re-INVITE or UPDATE from the agent.
+func (c *Call) handleOffer(req *sip.Request) {
+	c.mu.Lock()
+	state, busy := c.state, c.offerBusy
+	if state == stAnswered && !busy {
+		c.offerBusy = true
+	}
+	c.mu.Unlock()
+	switch {
+	case state != stAnswered:
+		_ = c.conn.send(response(req, 491, "Request Pending", ""))
+		return
+	case busy:
+		res := response(req, 491, "Request Pending", "")
+		_ = c.conn.send(res)
+		return
+	}
+	defer func() {
+		c.mu.Lock()
+		c.offerBusy = false
+		c.mu.Unlock()
+	}()
+	if len(req.Body()) == 0 {
+		if req.Method == sip.UPDATE {
+			_ = c.conn.send(response(req, 200, "OK", ""))
+			return
+		}
+		_ = c.conn.send(response(req, 488, "Not Acceptable Here (offerless re-INVITE)", ""))
+		return
+	}
+	answer, err := c.media.answerOffer(string(req.Body()))
+	if err != nil {
+		c.p.log.Warn("bad SDP offer in re-INVITE", "uuid", c.uuid, "err", err)
+		c.media.rollback()
+		_ = c.conn.send(response(req, 488, "Not Acceptable Here", ""))
+		return
+	}
+	c.mu.Lock()
+	if ct := req.Contact(); ct != nil {
+		c.remoteTarget = ct.Address.String()
+	}
+	c.mu.Unlock()
+	res := response(req, 200, "OK", "")
+	res.h("Contact", c.contact())
+	res.h("Allow", allowMethods)
+	res.h("Content-Type", "application/sdp")
+	res.body = []byte(answer)
+	_ = c.conn.send(res)
+	c.media.mu.Lock()
+	a, v := c.media.agentDir(0), c.media.agentDir(1)
+	c.media.mu.Unlock()
+	c.p.emit(Event{Type: EvReinvite, UUID: c.uuid, Ext: c.ext, CallID: c.cid, Audio: a, Video: v,
+		Held: a == SendOnly || a == Inactive})
+}
+
+func (c *Call) handleInfo(req *sip.Request) {
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = strings.ToLower(strings.TrimSpace(h.Value()))
+	}
+	body := strings.TrimSpace(string(req.Body()))
+	var digit string
+	switch {
+	case strings.HasPrefix(ct, "application/dtmf-relay"):
+		for _, line := range strings.Split(body, "\n") {
+			k, v, ok := strings.Cut(line, "=")
+			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
+				digit = strings.TrimSpace(v)
+			}
+		}
+	case strings.HasPrefix(ct, "application/dtmf"):
+		digit = body
+	}
+	if digit != "" {
+		if len(digit) == 1 {
+			if _, ok := DTMFEventCode(digit[0]); !ok {
+				digit = ""
+			}
+		} else if n, err := strconv.Atoi(digit); err == nil && n >= 0 && n <= 15 {
+			d, _ := DTMFEventDigit(uint8(n))
+			digit = string(d)
+		} else {
+			digit = ""
+		}
+	}
+	if digit == "" && ct != "" && strings.Contains(ct, "dtmf") {
+		_ = c.conn.send(response(req, 400, "Bad DTMF", ""))
+		return
+	}
+	_ = c.conn.send(response(req, 200, "OK", ""))
+	if digit != "" {
+		c.media.addDigit(strings.ToUpper(digit), DTMFInfo)
+	}
+}
+
+// agentInvite handles an INVITE the agent sends on its own.
+func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
+	if !p.cfg.AcceptAgentCalls {
+		_ = conn.send(response(req, 403, "Forbidden", newTag()))
+		return
+	}
+	ext := req.From().Address.User
+	p.mu.Lock()
+	reg := p.liveReg(ext)
+	if reg == nil || reg.conn != conn {
+		p.mu.Unlock()
+		_ = conn.send(response(req, 403, "Forbidden (not registered on this connection)", newTag()))
+		return
+	}
+	uuid := strings.TrimSpace(headerValue(req, "X-CC-UUID"))
+	if uuid == "" {
+		uuid = "agent-" + randHex(8)
+	}
+	if _, dup := p.calls[uuid]; dup {
+		p.mu.Unlock()
+		_ = conn.send(response(req, 486, "Busy Here (uuid in use)", newTag()))
+		return
+	}
+	c := p.newCall(uuid, ext, conn, false)
+	c.cid = req.CallID().Value()
+	tag := newTag()
+	c.localHdr = req.To().Value() + ";tag=" + tag
+	c.remoteHdr = req.From().Value()
+	if ct := req.Contact(); ct != nil {
+		c.remoteTarget = ct.Address.String()
+	}
+	c.cseq = 100
+	c.pending = req
+	c.setupStart = time.Now()
+	p.calls[uuid] = c
+	p.byCID[c.cid] = c
+	p.mu.Unlock()
+	_ = conn.send(response(req, 100, "Trying", ""))
+
+	headers := map[string]string{}
+	for _, h := range req.Headers() {
+		if strings.HasPrefix(strings.ToLower(h.Name()), "x-") {
+			headers[h.Name()] = h.Value()
+		}
+	}
+	var err error
+	if err = c.newMedia(0); err == nil {
+		c.answerSDP, err = c.media.answerOffer(string(req.Body()))
+	}
+	if err != nil {
+		p.log.Warn("cannot answer agent INVITE", "uuid", uuid, "err", err)
+		_ = conn.send(response(req, 488, "Not Acceptable Here", tag))
+		c.mu.Lock()
+		c.pending = nil
+		c.mu.Unlock()
+		c.end("pbx", 488, err.Error())
+		return
+	}
+	if p.cfg.AutoAnswerAgentCalls {
+		p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
+		_ = c.answerIncoming()
+		return
+	}
+	c.mu.Lock()
+	c.state = stRinging
+	c.mu.Unlock()
+	_ = conn.send(response(req, 180, "Ringing", tag))
+	p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
+}
+
+func (c *Call) answerIncoming() error {
+	c.mu.Lock()
+	req := c.pending
+	if c.state == stEnded {
+		c.mu.Unlock()
+		return ErrCallEnded
+	}
+	if c.outbound || req == nil {
+		c.mu.Unlock()
+		return ErrNoCall
+	}
+	c.pending = nil
+	res := response(req, 200, "OK", tagOf(headerParams(c.localHdr)))
+	res.h("Contact", c.contact())
+	res.h("Allow", allowMethods)
+	res.h("Content-Type", "application/sdp")
+	res.body = []byte(c.answerSDP)
+	c.mu.Unlock()
+	if err := c.conn.send(res); err != nil {
+		return err
+	}
+	c.markAnswered()
+	return nil
+}
+
+// ---- snapshot ----
+
+// Snapshot is a call's state and what its media leg has seen.
+type Snapshot struct {
+	UUID, Ext, CallID string
+	State             string // calling, ringing, answered, ended
+	Outbound          bool   // placed by the PBX
+	Held              bool   // the PBX has the call on hold
+	AgentHeld         bool   // the agent's SDP puts audio sendonly/inactive
+	Audio, Video      Direction
+	AudioCodec        string
+
+	AudioRx, AudioTx StreamStats
+	VideoRx, VideoTx StreamStats
+
+	// Tone analyses the last 200 ms of audio received from the agent.
+	Tone   ToneAnalysis
+	Digits string
+	DTMF   []DTMFDigit
+
+	SetupTime  time.Duration // INVITE to first audio packet from the agent (0: none yet)
+	AnsweredAt time.Time
+	EndedAt    time.Time
+	EndBy      string
+	EndCode    int
+	EndReason  string
+}
+
+func (c *Call) snapshot() Snapshot {
+	c.mu.Lock()
+	s := Snapshot{UUID: c.uuid, Ext: c.ext, CallID: c.cid, State: c.state.String(), Outbound: c.outbound,
+		AnsweredAt: c.answeredAt, EndedAt: c.endedAt, EndBy: c.endBy, EndCode: c.endCode, EndReason: c.endReason}
+	if !c.firstAudio.IsZero() {
+		s.SetupTime = c.firstAudio.Sub(c.setupStart)
+	}
+	c.mu.Unlock()
+	m := c.media
+	if m == nil {
+		s.Audio, s.Video = -1, -1
+		return s
+	}
+	m.mu.Lock()
+	s.Held = m.held
+	s.Audio, s.Video = m.agentDir(0), m.agentDir(1)
+	s.AgentHeld = s.Audio == SendOnly || s.Audio == Inactive
+	s.AudioRx, s.AudioTx, s.VideoRx, s.VideoTx = m.rx[0], m.tx[0], m.rx[1], m.tx[1]
+	s.DTMF = append([]DTMFDigit(nil), m.digits...)
+	m.mu.Unlock()
+	for _, d := range s.DTMF {
+		s.Digits += d.Digit
+	}
+	if _, _, mime, _, _ := m.audio.codec(); mime != "" {
+		s.AudioCodec = mime
+	}
+	s.Tone = AnalyseTone(m.recent(SampleRate/5), SampleRate)
+	return s
+}
+
+// RecentAudio returns up to d (at most 1 s) of the audio last received
+// from the agent on a call, as 8 kHz linear samples.
+func (p *PBX) RecentAudio(uuid string, d time.Duration) ([]int16, error) {
+	c, err := p.call(uuid)
+	if err != nil {
+		return nil, err
+	}
+	if c.media == nil {
+		return nil, nil
+	}
+	return c.media.recent(int(d.Seconds() * SampleRate)), nil
+}
+
+const keepEndedCalls = 512
+
+// keepEnded remembers an ended call for Snapshot. p.mu held.
+func (p *PBX) keepEnded(c *Call) {
+	if p.ended == nil {
+		p.ended = map[string]*Call{}
+	}
+	p.ended[c.uuid] = c
+	p.endedOrder = append(p.endedOrder, c)
+	for len(p.endedOrder) > keepEndedCalls {
+		old := p.endedOrder[0]
+		p.endedOrder = p.endedOrder[1:]
+		if p.ended[old.uuid] == old {
+			delete(p.ended, old.uuid)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+// Command refphone serves the interop harness's peer protocol with the
+// reference sipgo + pion phone (not the SDK).
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/cloudcc/agent-sdk/tests/interop/refphone"
+	"github.com/cloudcc/agent-sdk/tests/interop/sdkpeer"
+	"github.com/emiago/sipgo/sip"
+)
+
+func main() {
+	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := sdkpeer.Serve(os.Stdin, os.Stdout, refphone.Open); err != nil {
+		fmt.Fprintln(os.Stderr, "refphone:", err)
+		os.Exit(1)
+	}
+}
