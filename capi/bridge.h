@@ -13,12 +13,15 @@ typedef void (*cc_reply_fn)(void *user_data, int status, const char *reply_json)
 static inline cc_client_t *cc_handle_of(uintptr_t id) { return (cc_client_t *)id; }
 static inline uintptr_t cc_id_of(cc_client_t *c) { return (uintptr_t)c; }
 
-/* Trampolines: Go cannot call a C function pointer directly. */
-static inline void cc_call_event(cc_event_fn fn, void *ud, const char *json) {
-    if (fn) fn(ud, json);
+/* Trampolines: Go cannot call a C function pointer directly. user_data is
+ * carried through Go as an integer: hosts pass ids (Python, C#) as often as
+ * pointers, and a small integer in a Go pointer variable crashes the Go
+ * stack copier ("invalid pointer found on stack"). */
+static inline void cc_call_event(cc_event_fn fn, uintptr_t ud, const char *json) {
+    if (fn) fn((void *)ud, json);
 }
-static inline void cc_call_reply(cc_reply_fn fn, void *ud, int status, const char *json) {
-    if (fn) fn(ud, status, json);
+static inline void cc_call_reply(cc_reply_fn fn, uintptr_t ud, int status, const char *json) {
+    if (fn) fn((void *)ud, status, json);
 }
 
 /* Static strings (bridge.c): never freed by anyone. */

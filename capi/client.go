@@ -28,7 +28,7 @@ type client struct {
 
 	mu      sync.Mutex
 	fn      C.cc_event_fn // nil: events queue for polling
-	ud      unsafe.Pointer
+	ud      C.uintptr_t   // the host's user_data, never dereferenced by Go
 	queue   [][]byte
 	max     int
 	dropped int

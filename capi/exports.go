@@ -101,7 +101,7 @@ func cc_client_free(h *C.cc_client_t) {
 }
 
 //export cc_client_set_event_callback
-func cc_client_set_event_callback(h *C.cc_client_t, fn C.cc_event_fn, ud unsafe.Pointer) (status C.int) {
+func cc_client_set_event_callback(h *C.cc_client_t, fn C.cc_event_fn, ud C.uintptr_t) (status C.int) {
 	defer guard(&status, nil)
 	c := lookup(h)
 	if c == nil {
@@ -182,7 +182,7 @@ func cc_client_request(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int, reply
 }
 
 //export cc_client_request_async
-func cc_client_request_async(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int, fn C.cc_reply_fn, ud unsafe.Pointer) (status C.int) {
+func cc_client_request_async(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int, fn C.cc_reply_fn, ud C.uintptr_t) (status C.int) {
 	defer guard(&status, nil)
 	c := lookup(h)
 	if c == nil {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -388,6 +389,24 @@ static void test_async(cc_client_t *c) {
     (void)rep;
 }
 
+/* Hosts pass ids, not pointers, as user_data (ctypes, P/Invoke): small
+ * integers must come back untouched and must not upset the Go runtime. */
+static atomic_int id_replies, id_mismatch;
+static void CC_CALLBACK on_reply_id(void *ud, int st, const char *json) {
+    (void)json;
+    if (st != CC_OK || (uintptr_t)ud < 1 || (uintptr_t)ud > 300) atomic_fetch_add(&id_mismatch, 1);
+    atomic_fetch_add(&id_replies, 1);
+}
+
+static void test_integer_user_data(cc_client_t *c) {
+    for (uintptr_t i = 1; i <= 300; i++)
+        CHECK(cc_client_request_async(c, "{\"msg_type\":\"ping\"}", 0, on_reply_id, (void *)i) == CC_OK, "submit id %zu", (size_t)i);
+    double deadline = now_ms() + 10000;
+    while (atomic_load(&id_replies) < 300 && now_ms() < deadline) usleep(1000);
+    CHECK(atomic_load(&id_replies) == 300 && atomic_load(&id_mismatch) == 0, "integer user_data: %d replies, %d wrong",
+          atomic_load(&id_replies), atomic_load(&id_mismatch));
+}
+
 typedef struct {
     cc_client_t *c;
     int ok;
@@ -438,6 +457,7 @@ int main(void) {
     test_checkin_refusal_and_timeout(c);
     test_events_and_reentrancy(c, r);
     test_async(c);
+    test_integer_user_data(c);
     test_threads(c);
     char *rep = NULL;
     cc_client_request(c, "{\"msg_type\":\"checkout\"}", 0, &rep);

@@ -1,0 +1,100 @@
+"""CloudCC Agent SDK for Python: an agent's toolbar session with the CloudCC CTI server.
+
+    from cloudcc import Client, CallinEvent
+
+    with Client("ws://127.0.0.1:8090/ws", company_code="090008", agent_id="090008_6000") as c:
+        @c.on(CallinEvent)
+        def ring(ev): c.answer(ev.uuid)
+        c.checkin("secret", start_status="FREE")
+
+The work is done by the native libcloudcc (Go); this package is a thin,
+typed wrapper over its C ABI. See Client and AsyncClient.
+"""
+
+from ._ffi import version as native_version
+from .aio import AsyncClient
+from .client import Client
+from .errors import (
+    ClientClosed,
+    CloudCCError,
+    ConnectionLost,
+    HTTPError,
+    InternalError,
+    InvalidArgument,
+    InvalidHandle,
+    NotConnected,
+    RequestTimeout,
+    ServerError,
+    Unsupported,
+)
+from .events import (
+    AgentChangeEvent,
+    AgentStatus,
+    CallbackAction,
+    CallbackEvent,
+    CallinChannel,
+    CallinEvent,
+    ConnectionStateEvent,
+    ConsultMode,
+    DTMFType,
+    Event,
+    LogEvent,
+    Media,
+    OutLine,
+    PartyType,
+    Phase,
+    PlayAction,
+    RecordStart,
+    Reply,
+    ServiceMode,
+    SessionRestoredEvent,
+    StatusAction,
+    SubStatus,
+    TransMode,
+    TransTarget,
+    UnknownEvent,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "native_version",
+    "Client",
+    "AsyncClient",
+    "Reply",
+    "Event",
+    "CallbackEvent",
+    "CallinEvent",
+    "AgentChangeEvent",
+    "ConnectionStateEvent",
+    "SessionRestoredEvent",
+    "LogEvent",
+    "UnknownEvent",
+    "AgentStatus",
+    "SubStatus",
+    "StatusAction",
+    "CallbackAction",
+    "Phase",
+    "CallinChannel",
+    "Media",
+    "TransMode",
+    "TransTarget",
+    "ConsultMode",
+    "PartyType",
+    "OutLine",
+    "DTMFType",
+    "ServiceMode",
+    "RecordStart",
+    "PlayAction",
+    "CloudCCError",
+    "ServerError",
+    "InvalidArgument",
+    "InvalidHandle",
+    "RequestTimeout",
+    "NotConnected",
+    "ConnectionLost",
+    "ClientClosed",
+    "HTTPError",
+    "Unsupported",
+    "InternalError",
+]

@@ -1,0 +1,345 @@
+"""Client: one agent's session with the CTI server, over libcloudcc."""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import itertools
+import json
+import logging
+import threading
+import time
+import weakref
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Type, TypeVar, Union
+
+from . import _ffi
+from ._requests import Requests
+from .errors import ClientClosed, InvalidArgument, ServerError, from_status
+from .events import Event, LogEvent, Reply, parse_event
+
+__all__ = ["Client", "Handler", "ms"]
+
+log = logging.getLogger("cloudcc")
+
+Handler = Callable[[Any], Any]
+EvT = TypeVar("EvT", bound=Event)
+
+# Native callbacks carry a small integer id, never a Python pointer: a late
+# callback for a client that is gone finds nothing and is dropped.
+_ids = itertools.count(1)
+_clients: "weakref.WeakValueDictionary[int, Client]" = weakref.WeakValueDictionary()
+_live: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+_LOG_LEVELS = {"trace": 5, "debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
+               "error": logging.ERROR}
+
+
+def ms(seconds: Optional[float]) -> int:
+    """Seconds (None: the configured default) as the library's milliseconds."""
+    if seconds is None:
+        return 0
+    if seconds < 0:
+        return -1
+    return max(1, int(round(seconds * 1000)))
+
+
+@_ffi.EVENT_FN
+def _on_native_event(user_data: Optional[int], event_json: Optional[bytes]) -> None:
+    # Runs on the library's event thread for this client. Nothing may escape:
+    # an exception here would only be printed by ctypes and lost.
+    try:
+        client = _clients.get(user_data or 0)
+        if client is not None and event_json is not None:
+            client._dispatch(event_json.decode("utf-8", errors="replace"))
+    except BaseException:  # noqa: BLE001 - the native thread must never see it
+        log.exception("cloudcc: event dispatch failed")
+
+
+@atexit.register
+def _close_all() -> None:
+    # Native threads must not call into an interpreter that is shutting down.
+    for c in list(_live):
+        try:
+            c.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+_CONFIG_SECONDS = {
+    "request_timeout": "request_timeout_ms",
+    "dial_timeout": "dial_timeout_ms",
+    "http_timeout": "http_timeout_ms",
+    "heartbeat_interval": "heartbeat_interval_ms",
+    "reconnect_min": "reconnect_min_ms",
+    "reconnect_max": "reconnect_max_ms",
+}
+
+
+def _config(ws_url: str, options: Mapping[str, Any]) -> str:
+    cfg: Dict[str, Any] = {"ws_url": ws_url}
+    for k, v in options.items():
+        if v is None:
+            continue
+        if k in _CONFIG_SECONDS:
+            cfg[_CONFIG_SECONDS[k]] = -1 if v < 0 else int(v * 1000)  # -1: off (heartbeat)
+        else:
+            cfg[k] = v
+    return json.dumps(cfg)
+
+
+class Client(Requests[Reply]):
+    """One agent's CTI session; every request method sends one spec request and returns its Reply.
+
+    Requests raise ServerError when the server refuses (code != "0"), and the
+    other CloudCCError subclasses for SDK-side failures. Events go to the
+    handlers registered with `on` / `add_handler`, called in order on the
+    SDK's event thread; they are also kept for `wait_event`. The client is
+    safe to use from many threads, and from inside its handlers. Close it
+    (or use it as a context manager): that frees the native session.
+    """
+
+    def __init__(
+        self,
+        ws_url: str,
+        *,
+        http_url: Optional[str] = None,
+        company_code: Optional[str] = None,
+        agent_id: Optional[str] = None,
+        ext_id: Optional[str] = None,
+        os: Optional[str] = None,
+        language: Optional[str] = None,
+        token: Optional[str] = None,
+        request_timeout: Optional[float] = None,
+        dial_timeout: Optional[float] = None,
+        http_timeout: Optional[float] = None,
+        heartbeat_interval: Optional[float] = None,
+        heartbeat_misses: Optional[int] = None,
+        reconnect: Optional[bool] = None,
+        reconnect_min: Optional[float] = None,
+        reconnect_max: Optional[float] = None,
+        tls_ca_file: Optional[str] = None,
+        tls_ca_pem: Optional[str] = None,
+        tls_insecure: Optional[bool] = None,
+        log_level: Optional[str] = None,
+        event_buffer: int = 1000,
+    ) -> None:
+        """Makes a client for one agent; no network until the first request. Durations are in seconds."""
+        options = dict(locals())
+        for k in ("self", "ws_url", "event_buffer", "__class__"):
+            options.pop(k, None)
+        self._lock = threading.Lock()
+        self._handlers: Dict[Optional[str], List[Handler]] = {}
+        self._buffer: Deque[Event] = collections.deque(maxlen=event_buffer if event_buffer > 0 else 0)
+        self._cond = threading.Condition(self._lock)
+        self._closed = False
+        self._handle: Optional[int] = None
+        self._event_thread: Optional[int] = None
+        self.handler_errors: Deque[BaseException] = collections.deque(maxlen=100)
+        """Exceptions raised by handlers (most recent last); each one was also logged."""
+        self.on_handler_error: Optional[Callable[[BaseException, Event], None]] = None
+        """Called with (exception, event) when a handler raises; None logs it only."""
+        self.language = language or "zh-CN"
+
+        st, handle, err = _ffi.client_new(_config(ws_url, options))
+        if st != _ffi.OK or not handle:
+            raise from_status(st, err)
+        self._handle = handle
+        self._id = next(_ids)
+        _clients[self._id] = self
+        _live.add(self)
+        st = _ffi.set_event_callback(handle, _on_native_event, self._id)
+        if st != _ffi.OK:
+            self.close()
+            raise from_status(st, None)
+
+    # --- lifecycle -----------------------------------------------------
+
+    def close(self) -> None:
+        """Closes the session (without checking out) and frees the native client; safe to call twice."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            handle, self._handle = self._handle, None
+            self._cond.notify_all()
+        _live.discard(self)
+        if handle:
+            # The GIL is released during the call, so a handler running on the
+            # SDK's thread can finish; from inside a handler this returns at once.
+            _ffi.client_free(handle)
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - never raise from a finalizer
+            pass
+
+    def _h(self) -> int:
+        h = self._handle
+        if h is None:
+            raise ClientClosed(_ffi.ERR_CLOSED, str(_ffi.ERR_CLOSED), "client is closed")
+        return h
+
+    # --- requests ------------------------------------------------------
+
+    def request(self, payload: Mapping[str, Any], timeout: Optional[float] = None, check: bool = True) -> Reply:
+        """Sends any request (a dict with msg_type and the spec's fields) and returns its Reply.
+
+        check=False returns a refusal as a Reply instead of raising ServerError.
+        """
+        return self._finish(*self._raw_request(payload, timeout), check=check)
+
+    def _raw_request(self, payload: Mapping[str, Any], timeout: Optional[float]):
+        try:
+            data = json.dumps(payload, ensure_ascii=False).encode()
+        except (TypeError, ValueError) as e:
+            raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"request is not JSON: {e}") from None
+        st, text = _ffi.request(self._h(), data, ms(timeout))
+        return st, text
+
+    def _finish(self, st: int, text: Optional[str], check: bool = True) -> Reply:
+        if st != _ffi.OK:
+            if st == _ffi.ERR_INVALID_HANDLE and self._closed:
+                st = _ffi.ERR_CLOSED
+            raise from_status(st, text)
+        reply = Reply.from_json(text or "{}")
+        if check and not reply.ok:
+            raise ServerError(reply.code, reply.msg, reply.data)
+        return reply
+
+    def _send(self, payload: Dict[str, Any], timeout: Optional[float]) -> Reply:
+        return self.request(payload, timeout)
+
+    def http(self, name: str, params: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None,
+             check: bool = True) -> Reply:
+        """Calls the SDK HTTP interface by name ("get-token", "get-skill-service-list", ...)."""
+        body = json.dumps(dict(params or {}), ensure_ascii=False).encode()
+        st, text = _ffi.http(self._h(), name, body, ms(timeout))
+        return self._finish(st, text, check=check)
+
+    def _send_http(self, name: str, params: Dict[str, Any], timeout: Optional[float]) -> Reply:
+        return self.http(name, params, timeout)
+
+    # --- events --------------------------------------------------------
+
+    def on(self, kind: Union[str, Type[Event], None] = None) -> Callable[[Handler], Handler]:
+        """Decorator: registers the function for events of `kind` (msg_type or Event class; None: all)."""
+
+        _kind_key(kind)  # refuse a bad kind at once, not at decoration
+
+        def register(fn: Handler) -> Handler:
+            self.add_handler(fn, kind)
+            return fn
+
+        return register
+
+    def add_handler(self, fn: Handler, kind: Union[str, Type[Event], None] = None) -> None:
+        """Registers fn for events of `kind` (msg_type such as "callin", an Event class, or None for all)."""
+        key = _kind_key(kind)
+        with self._lock:
+            self._handlers.setdefault(key, []).append(fn)
+
+    def remove_handler(self, fn: Handler, kind: Union[str, Type[Event], None] = None) -> None:
+        """Unregisters a handler added for `kind`; unknown handlers are ignored."""
+        key = _kind_key(kind)
+        with self._lock:
+            lst = self._handlers.get(key, [])
+            if fn in lst:
+                lst.remove(fn)
+
+    def wait_event(
+        self,
+        kind: Union[str, Type[EvT], None] = None,
+        timeout: Optional[float] = None,
+        where: Optional[Callable[[Any], bool]] = None,
+    ) -> Any:
+        """Takes the oldest kept event of `kind` matching `where`, waiting up to timeout seconds.
+
+        Events are kept (up to event_buffer, oldest dropped) from the moment the
+        client exists, so an event that came before the call is still found.
+        Raises TimeoutError when none comes, ClientClosed when the client closes.
+        """
+        key = _kind_key(kind)
+        if threading.get_ident() == self._event_thread:
+            # Events arrive one at a time on this thread: waiting here would wait forever.
+            raise RuntimeError("wait_event called from inside an event handler")
+        with self._cond:
+            end = None if timeout is None else _now() + timeout
+            while True:
+                for i, ev in enumerate(self._buffer):
+                    if (key is None or ev.msg_type == key) and (where is None or where(ev)):
+                        del self._buffer[i]
+                        return ev
+                if self._closed:
+                    raise ClientClosed(_ffi.ERR_CLOSED, str(_ffi.ERR_CLOSED), "client is closed")
+                left = None if end is None else end - _now()
+                if left is not None and left <= 0:
+                    raise TimeoutError(f"no {key or 'event'} within {timeout}s")
+                self._cond.wait(left)
+
+    def clear_events(self) -> None:
+        """Forgets the events kept for wait_event."""
+        with self._lock:
+            self._buffer.clear()
+
+    def _dispatch(self, text: str) -> None:
+        self._event_thread = threading.get_ident()
+        try:
+            self._deliver(parse_event(text))
+        finally:
+            self._event_thread = None
+
+    def _deliver(self, ev: Event) -> None:
+        if isinstance(ev, LogEvent):
+            log.log(_LOG_LEVELS.get(ev.level, logging.INFO), "%s %s", ev.message, ev.attrs or "")
+        with self._lock:
+            handlers = list(self._handlers.get(ev.msg_type, ())) + list(self._handlers.get(None, ()))
+            if self._buffer.maxlen and not isinstance(ev, LogEvent):
+                self._buffer.append(ev)
+                self._cond.notify_all()
+        for fn in handlers:
+            try:
+                fn(ev)
+            except BaseException as e:  # noqa: BLE001 - a handler's fault is reported, not fatal
+                self.handler_errors.append(e)
+                log.error("cloudcc: %s handler %r raised", ev.msg_type, fn, exc_info=e)
+                cb = self.on_handler_error
+                if cb is not None:
+                    try:
+                        cb(e, ev)
+                    except BaseException:  # noqa: BLE001
+                        log.exception("cloudcc: on_handler_error raised")
+
+
+def _kind_key(kind: Union[str, Type[Event], None]) -> Optional[str]:
+    if kind is None or kind == "*":
+        return None
+    if isinstance(kind, str):
+        return kind.strip()
+    names = {
+        "CallbackEvent": "callback",
+        "CallinEvent": "callin",
+        "AgentChangeEvent": "agent_change",
+        "ConnectionStateEvent": "connection_state",
+        "SessionRestoredEvent": "session_restored",
+        "LogEvent": "log",
+    }
+    name = names.get(getattr(kind, "__name__", ""))
+    if name is None:
+        raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"not an event kind: {kind!r}")
+    return name
+
+
+def _now() -> float:
+    return time.monotonic()

@@ -1,0 +1,117 @@
+"""Exceptions raised by the SDK.
+
+Every exception is a CloudCCError carrying the C status (`status`), the
+reply's `code` and `msg`, and, where there was one, the reply as a dict.
+SDK-side failures also subclass the matching built-in (TimeoutError,
+ConnectionError, ValueError) so generic handlers catch them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, Mapping, Optional, Type
+
+from . import _ffi
+
+__all__ = [
+    "CloudCCError",
+    "ServerError",
+    "InvalidArgument",
+    "InvalidHandle",
+    "RequestTimeout",
+    "NotConnected",
+    "ConnectionLost",
+    "ClientClosed",
+    "HTTPError",
+    "Unsupported",
+    "InternalError",
+]
+
+
+class CloudCCError(Exception):
+    """Base of every SDK error: status (C status), code and msg (as the reply said)."""
+
+    def __init__(self, status: int, code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(f"{msg} ({_ffi.status_str(status) if status else 'code ' + code})")
+        self.status = status
+        self.code = code
+        self.msg = msg
+        self.reply: Dict[str, Any] = dict(reply) if reply else {}
+
+
+class ServerError(CloudCCError):
+    """The server answered with a code other than "0" (a refusal, e.g. wrong state or rights)."""
+
+    def __init__(self, code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> None:
+        super().__init__(0, code, msg, reply)
+
+
+class InvalidArgument(CloudCCError, ValueError):
+    """The request or config was refused before it left: bad value, unknown msg_type or key."""
+
+
+class InvalidHandle(CloudCCError):
+    """The native handle is not valid (a bug in the caller or the binding)."""
+
+
+class RequestTimeout(CloudCCError, TimeoutError):
+    """No reply came within the timeout; the request may still take effect on the server."""
+
+
+class NotConnected(CloudCCError, ConnectionError):
+    """The link to the CTI server could not be brought up."""
+
+
+class ConnectionLost(CloudCCError, ConnectionError):
+    """The link dropped after the request was sent: its outcome is unknown."""
+
+
+class ClientClosed(CloudCCError):
+    """The client was closed before or while the call was pending."""
+
+
+class HTTPError(CloudCCError):
+    """The SDK HTTP interface answered with a non-2xx status (see `http_status`)."""
+
+    @property
+    def http_status(self) -> int:
+        """The HTTP status code the server answered with."""
+        try:
+            return int(self.reply.get("http_status", 0))
+        except (TypeError, ValueError):
+            return 0
+
+
+class Unsupported(CloudCCError):
+    """The operation is not possible in this mode (e.g. mute without RTC media)."""
+
+
+class InternalError(CloudCCError):
+    """A fault inside the native library; it was contained and the process is fine."""
+
+
+_BY_STATUS: Dict[int, Type[CloudCCError]] = {
+    _ffi.ERR_INVALID_ARGUMENT: InvalidArgument,
+    _ffi.ERR_INVALID_HANDLE: InvalidHandle,
+    _ffi.ERR_TIMEOUT: RequestTimeout,
+    _ffi.ERR_NOT_CONNECTED: NotConnected,
+    _ffi.ERR_CONNECTION_LOST: ConnectionLost,
+    _ffi.ERR_CLOSED: ClientClosed,
+    _ffi.ERR_HTTP: HTTPError,
+    _ffi.ERR_UNSUPPORTED: Unsupported,
+    _ffi.ERR_INTERNAL: InternalError,
+}
+
+
+def from_status(status: int, reply_json: Optional[str]) -> CloudCCError:
+    """Builds the exception for a negative status from the library's {"code","msg"} JSON."""
+    reply: Dict[str, Any] = {}
+    if reply_json:
+        try:
+            parsed = json.loads(reply_json)
+            if isinstance(parsed, dict):
+                reply = parsed
+        except ValueError:
+            reply = {"msg": reply_json}
+    cls = _BY_STATUS.get(status, InternalError)
+    return cls(status, str(reply.get("code", status)), str(reply.get("msg", _ffi.status_str(status))), reply)

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the Python binding's tests against ccsim: installs the package (and
+# pytest) into a virtualenv under build/, then runs pytest. Needs
+# build/lib/libcloudcc.so and build/bin/ccsim (./build.sh lib).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+VENV="$ROOT/build/venv"
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  # Debian splits venv/ensurepip out of python3.
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+fi
+[ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[test]"
+export CLOUDCC_LIBRARY="${CLOUDCC_LIBRARY:-$ROOT/build/lib/libcloudcc.so}"
+cd "$HERE"
+exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
