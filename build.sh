@@ -39,6 +39,7 @@ build_ccsim() {
   mkdir -p "$BUILD/bin"
   go build -o "$BUILD/bin/ccsim" ./cmd/ccsim
   go build -o "$BUILD/bin/ccload" ./cmd/ccload
+  go build -o "$BUILD/bin/ccbench" ./cmd/ccbench
 }
 
 build_lib() {
@@ -132,6 +133,46 @@ demo() {
   cat "$CCSIM_LOG"
 }
 
+# bench_abi: the same round trip and event latency through the Go API, C,
+# Python and C#, against one ccsim, one after the other; prints the ratios.
+bench_abi() {
+  local n="${BENCH_N:-5000}" out
+  out="$(mktemp)"
+  gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bin/ccbench-c" tests/c/bench.c \
+    -L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib"
+  [ -x "$BUILD/venv/bin/python" ] || python3 -m venv "$BUILD/venv"
+  "$BUILD/venv/bin/python" -m pip install -q --disable-pip-version-check websockets
+  trap stop_ccsim EXIT
+  start_ccsim -fast
+  for round in 1 2 3; do
+    "$BUILD/bin/ccbench" -addr "$CCSIM_ADDR" -n "$n" >>"$out"
+    "$BUILD/bin/ccbench-c" "$CCSIM_ADDR" "$n" >>"$out"
+    CLOUDCC_LIBRARY="$BUILD/lib/libcloudcc.so" "$BUILD/venv/bin/python" bindings/python/bench.py "$CCSIM_ADDR" "$n" >>"$out"
+    if [ -f bindings/csharp/bench.sh ]; then bash bindings/csharp/bench.sh "$CCSIM_ADDR" "$n" | grep '^{' >>"$out" || true; fi
+  done
+  stop_ccsim
+  python3 - "$out" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+by = {}
+for r in rows:
+    if "error" not in r:
+        by.setdefault(r["lang"], []).append(r)
+def med(lang, key):
+    xs = [r[key] for r in by.get(lang, []) if key in r]
+    return statistics.median(xs) if xs else None
+go_rtt, go_ev = med("go", "rtt_us"), med("go", "event_us")
+print(f"{'through':<20}{'round trip µs':>15}{'ratio':>8}{'event µs':>12}{'ratio':>8}   (median of 3 runs, mean of N each)")
+for lang in by:
+    rtt, ev = med(lang, "rtt_us"), med(lang, "event_us")
+    fmt = lambda v, ref: (f"{v:>15.1f}{v / ref:>7.2f}x" if v is not None else f"{'-':>15}{'':>8}")
+    line = f"{lang:<20}" + fmt(rtt, go_rtt)
+    line += (f"{ev:>12.1f}{ev / go_ev:>7.2f}x" if ev is not None else f"{'-':>12}")
+    print(line)
+PY
+  rm -f "$out"
+}
+
 bench() {
   build_lib
   log "codec and session benchmarks"
@@ -142,9 +183,8 @@ bench() {
   CCLOAD_PASSWORD=load "$BUILD/bin/ccload" -ws "ws://$CCSIM_ADDR/ws" -company load -prefix load_ -n 10000 \
     -heartbeat 20s -measure 30s
   stop_ccsim
-  [ -f tests/c/bench.sh ] && bash tests/c/bench.sh
-  [ -f bindings/python/bench.py ] && python3 bindings/python/bench.py
-  [ -f bindings/csharp/bench.sh ] && bash bindings/csharp/bench.sh
+  log "request round trip and event latency: Go API vs C, Python, C#"
+  bench_abi
   [ -f tests/interop/bench/run.sh ] && bash tests/interop/bench/run.sh
   return 0
 }
@@ -168,5 +208,6 @@ case "${1:-lib}" in
   test-csharp) build_lib; test_csharp ;;
   test-interop) build_lib; test_interop ;;
   bench) bench ;;
+  bench-abi) build_lib; bench_abi ;;
   *) echo "usage: $0 [lib|demo|test|bench|test-go|test-c|test-python|test-csharp|test-interop]" >&2; exit 2 ;;
 esac
