@@ -1,5 +1,6 @@
 // Command ccsim runs the CloudCC CTI simulator: the agent WebSocket at /ws,
-// the SDK HTTP interface at /cloudcc-sdk-interface/openapi/..., and the admin
+// the SDK HTTP interface at /cloudcc-sdk-interface/openapi/..., the
+// simulated PBX for RTC agents (SIP over WebSocket) at /sip, and the admin
 // API tests drive it with at /admin/... (see docs/ccsim.md).
 //
 //	ccsim -addr 127.0.0.1:8090 [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
@@ -13,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -35,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", "127.0.0.1:8090", "listen address (port 0 picks a free one)")
 	config := fs.String("config", "", "world config JSON (default: the built-in demo world)")
-	frames := fs.Bool("log", false, "log every frame (secrets redacted) to stderr")
+	frames := fs.Bool("log", false, "log every frame and SIP message (secrets redacted) to stderr")
 	cert := fs.String("tls-cert", "", "serve wss/https with this certificate (PEM)")
 	key := fs.String("tls-key", "", "... and this key (PEM)")
 	fast := fs.Bool("fast", false, "make every timing zero (tests)")
@@ -58,7 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if *loadN > 0 {
 		cfg.GenerateLoad("load", "load_", 5, *loadN, *loadPwd)
 	}
-	var opts []sim.Option
+	// PBX warnings (bad SDP, unparsable SIP) go to stderr.
+	opts := []sim.Option{sim.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))}
 	if *frames {
 		opts = append(opts, sim.WithFrameLog(stderr))
 	}

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // TestListensAndStops builds ccsim, starts it on a free port, reads the line
@@ -51,6 +53,28 @@ func TestListensAndStops(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(b), `"status":"OFFLINE"`) {
 		t.Fatalf("admin: %d %s", resp.StatusCode, b)
 	}
+	// RTC: the PBX answers at /sip, and check-in of a login_type 1 agent
+	// points there.
+	resp, err = http.Get(addr + "/sip")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUpgradeRequired {
+		t.Fatalf("GET /sip: %d", resp.StatusCode)
+	}
+	host := strings.TrimPrefix(addr, "http://")
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+host+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6010","agent_pwd":"919191Aa.","os":"Linux"}`))
+	var rep map[string]any
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&rep); err != nil || rep["rtc_address"] != "ws://"+host+"/sip" || rep["login_type"] != "1" {
+		t.Fatalf("checkin: %v %v", rep, err)
+	}
+	ws.Close()
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

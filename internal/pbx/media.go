@@ -283,11 +283,16 @@ func (m *mediaLeg) ensureTracks(video bool) error {
 		}
 	}
 	if video {
+		// m.video is read by sendLoop: set it under m.mu (a re-INVITE can
+		// add video while the leg is sending).
+		m.mu.Lock()
 		if m.video == nil {
 			m.video = newRawTrack(webrtc.RTPCodecTypeVideo)
 		}
-		if !hasSender(m.video) {
-			if _, err := m.pc.AddTrack(m.video); err != nil {
+		vt := m.video
+		m.mu.Unlock()
+		if !hasSender(vt) {
+			if _, err := m.pc.AddTrack(vt); err != nil {
 				return err
 			}
 		}
@@ -491,6 +496,7 @@ func (m *mediaLeg) sendLoop() {
 		ats += FrameSamples
 		m.mu.Lock()
 		sendA, sendV := m.active && m.sendKind[0], m.active && m.sendKind[1]
+		vtrack := m.video
 		m.mu.Unlock()
 		if bound, pt, mime, _, _ := m.audio.codec(); sendA && bound {
 			gen.Fill(pcm)
@@ -517,12 +523,12 @@ func (m *mediaLeg) sendLoop() {
 		// decodable) ten times a second, so the far end can count packets.
 		if n%5 == 0 {
 			vts += 9000
-			if m.video != nil && sendV {
-				if bound, pt, _, _, _ := m.video.codec(); bound {
+			if vtrack != nil && sendV {
+				if bound, pt, _, _, _ := vtrack.codec(); bound {
 					frame := []byte{0x10, 0x00, 0x9d, 0x01, 0x2a, 'p', 'b', 'x'}
 					h := rtp.Header{PayloadType: pt, SequenceNumber: vseq, Timestamp: vts, Marker: true}
 					vseq++
-					if err := m.video.write(&h, frame); err == nil {
+					if err := vtrack.write(&h, frame); err == nil {
 						m.mu.Lock()
 						m.tx[1].add(len(frame), time.Now())
 						m.mu.Unlock()

@@ -50,6 +50,10 @@ type Config struct {
 	IPFilter func(net.IP) bool
 	// Logger, default slog.Default().
 	Logger *slog.Logger
+	// Trace, when set, sees every SIP message sent ("out") or received
+	// ("in") on an agent connection, as text (ccsim's frame log). It runs
+	// on the connection's goroutines: it must not block.
+	Trace func(dir, remote string, msg []byte)
 }
 
 // Errors of the control API.
@@ -253,6 +257,23 @@ func (p *PBX) liveReg(ext string) *registration {
 		return nil
 	}
 	return r
+}
+
+// Registrations lists the live bindings, in no particular order.
+func (p *PBX) Registrations() []Registration {
+	p.mu.Lock()
+	exts := make([]string, 0, len(p.regs))
+	for ext := range p.regs {
+		exts = append(exts, ext)
+	}
+	p.mu.Unlock()
+	out := make([]Registration, 0, len(exts))
+	for _, ext := range exts {
+		if r, ok := p.Registration(ext); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // WaitRegistered blocks until ext has a binding or ctx ends.

@@ -49,10 +49,14 @@ func newSipConn(p *PBX, ws *websocket.Conn, host string) *sipConn {
 var errConnClosed = errors.New("pbx: connection closed")
 
 func (c *sipConn) send(m fmt.Stringer) error {
+	b := []byte(m.String())
+	if tr := c.p.cfg.Trace; tr != nil {
+		tr("out", c.remote, b)
+	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	if err := c.ws.WriteMessage(websocket.TextMessage, []byte(m.String())); err != nil {
+	if err := c.ws.WriteMessage(websocket.TextMessage, b); err != nil {
 		return errConnClosed
 	}
 	return nil
@@ -128,6 +132,9 @@ func (c *sipConn) readLoop() {
 		_, data, err := c.ws.ReadMessage()
 		if err != nil {
 			return
+		}
+		if tr := c.p.cfg.Trace; tr != nil {
+			tr("in", c.remote, data)
 		}
 		msg, err := sip.ParseMessage(data)
 		if err != nil {

@@ -97,6 +97,10 @@ type AgentSnapshot struct {
 	ServiceMode int      `json:"service_mode,omitempty"`
 	AfterCall   string   `json:"after_call,omitempty"`
 	Playing     string   `json:"playing,omitempty"`
+	// RTC agents: the extension's SIP binding and the media leg of the call.
+	RTCRegistered bool   `json:"rtc_registered,omitempty"`
+	RTCUUID       string `json:"rtc_uuid,omitempty"`
+	RTCState      string `json:"rtc_state,omitempty"` // inviting, answered
 }
 
 // Agent returns an agent's snapshot.
@@ -114,6 +118,12 @@ func (s *Server) snapshotLocked(a *agent) AgentSnapshot {
 	sn := AgentSnapshot{AgentID: a.conf.AgentID, CompanyCode: a.company.Code, Status: a.status, SubStatus: a.sub,
 		CheckedIn: a.checkedIn, Connected: a.conn != nil, DTMF: a.dtmf, LastRequest: a.lastReq,
 		ServiceMode: a.mode, AfterCall: a.afterCall, Playing: a.playing}
+	if a.isRTC() && a.checkedIn && s.pbx != nil {
+		sn.RTCRegistered = s.pbx.Registered(a.ext)
+	}
+	if l := a.rtc; l != nil {
+		sn.RTCUUID, sn.RTCState = l.uuid, l.state
+	}
 	if cl := a.call; cl != nil {
 		sn.CallUUID, sn.CallState = cl.uuid, cl.state
 		if a.leg != nil {
@@ -146,6 +156,9 @@ func (s *Server) Reset() {
 		if a.grace != nil {
 			a.grace.Stop()
 		}
+	}
+	for _, a := range s.agents {
+		s.rtcDrop(a)
 	}
 	s.agents = map[string]*agent{}
 	s.tokens = map[string]*agent{}
@@ -226,6 +239,17 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
 		writeJSON(w, http.StatusOK, out)
+	case path == "rtc/registrations" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.RTCRegistrations())
+	case path == "rtc/calls" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.RTCCalls())
+	case strings.HasPrefix(path, "rtc/calls/") && r.Method == http.MethodGet:
+		c, err := s.RTCCall(strings.TrimPrefix(path, "rtc/calls/"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, obj{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, c)
 	case strings.HasPrefix(path, "agents/") && r.Method == http.MethodGet:
 		sn, ok := s.Agent(strings.TrimPrefix(path, "agents/"))
 		if !ok {

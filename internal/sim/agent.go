@@ -26,6 +26,7 @@ type agent struct {
 	mode      int
 	playing   string // play_record uuid
 	fault     fault
+	rtc       *rtcLeg // RTC agents: the media leg of the call it is in
 }
 
 func (a *agent) lang() string {
@@ -233,7 +234,7 @@ func (s *Server) checkin(c *conn, _ *agent, q req) {
 	if a.conf.LoginType == "1" {
 		rtc = s.cfg.RTCAddress
 		if rtc == "" {
-			rtc = "ws://" + s.host + "/sip"
+			rtc = c.rtc
 		}
 	}
 	s.ok(c, q, obj{"ext_id": a.ext, "pbx": s.cfg.PBX, "ext_pwd": a.conf.ExtPwd,
@@ -367,6 +368,7 @@ func (s *Server) scheduleRestEnd(a *agent, mins int) {
 func (s *Server) afterCallLocked(a *agent, reason string) {
 	a.call = nil
 	a.leg = nil
+	s.rtcDrop(a)
 	if a.playing != "" {
 		a.playing = ""
 	}

@@ -1,11 +1,14 @@
 package sim
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pbx"
 )
 
 // call is a customer's call and the agents in it.
@@ -93,6 +96,14 @@ func (s *Server) outbound(c *conn, a *agent, q req) {
 		s.fail(c, q, "bad_state", obj{"uuid": ""})
 		return
 	}
+	if !s.rtcReady(a) {
+		s.fail(c, q, "rtc_not_registered", obj{"uuid": ""})
+		return
+	}
+	ring := s.cfg.Timings.MaxRingMS
+	if v, ok := q.int("max_ring_time", 60); ok && ring < 0 {
+		ring = v * 1000
+	}
 	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "outbound", action: action,
 		reqID: q.str("req_id"), owner: a, number: number, state: "ringing", pre: a.status,
 		workOrder: q.str("work_order_id"), audio: audio, video: video}
@@ -101,14 +112,29 @@ func (s *Server) outbound(c *conn, a *agent, q req) {
 	s.ok(c, q, obj{"uuid": cl.uuid})
 	s.callback(a, action, "INITIATE", true, "call_init", cl, cl.reqID, nil)
 	s.setStatus(a, "RINGING", "", "")
+	if a.isRTC() {
+		// The platform rings the agent's own leg first (auto-answer); the
+		// customer is dialled once it answers.
+		pixels, _ := q.int("pixels", 0)
+		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{AutoAnswer: true, Audio: audio, Video: video, Pixels: pixels, Caller: number},
+			func() {
+				if cl.state == "ringing" && cl.owner == a {
+					s.dialCustomer(cl, ring)
+				}
+			},
+			func(key string) { s.endCall(cl, key, false) })
+		return
+	}
+	s.dialCustomer(cl, ring)
+}
+
+// dialCustomer rings the customer of an outbound call; ring is how long a
+// no-answer number rings (ms).
+func (s *Server) dialCustomer(cl *call, ring int) {
 	switch {
-	case s.numberIn(s.cfg.ManualAnswerNumbers, number):
+	case s.numberIn(s.cfg.ManualAnswerNumbers, cl.number):
 		// rings until POST /admin/customer-answer
-	case s.numberIn(s.cfg.NoAnswerNumbers, number):
-		ring := s.cfg.Timings.MaxRingMS
-		if v, ok := q.int("max_ring_time", 60); ok && ring < 0 {
-			ring = v * 1000
-		}
+	case s.numberIn(s.cfg.NoAnswerNumbers, cl.number):
 		s.afterLocked(time.Duration(ring)*time.Millisecond, func() { s.endCall(cl, "no_answer", false) })
 	default:
 		s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.CustomerAnswerMS), func() { s.customerAnswer(cl) })
@@ -149,6 +175,7 @@ func (s *Server) endCall(cl *call, reasonKey string, success bool) {
 	}
 	if !answered {
 		a.call = nil
+		s.rtcDrop(a)
 		s.setStatus(a, cl.pre, "", text(a.lang(), reasonKey))
 		return
 	}
@@ -167,6 +194,7 @@ func (s *Server) leaveLeg(cl *call, l *leg, reasonKey string) {
 		switch {
 		case l.state == "ringing":
 			b.call, b.leg = nil, nil
+			s.rtcDrop(b)
 			s.setStatus(b, "FREE", "", text(b.lang(), reasonKey))
 		case l.by == b: // a supervisor's own leg
 			s.callback(b, l.role, "END_CALL", true, "call_end", cl, l.reqID, nil)
@@ -226,6 +254,9 @@ func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 	var a *agent
 	if in.AgentID != "" {
 		a = s.agents[in.AgentID]
+		if a != nil && a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil && !s.rtcReady(a) {
+			return "", "", ErrNotRegistered
+		}
 		if a == nil || !s.free(a) {
 			return "", "", ErrNoFreeAgent
 		}
@@ -251,11 +282,24 @@ func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 	a.call = cl
 	s.setStatus(a, "RINGING", "", "")
 	s.sendCallin(a, cl.uuid, cl, in.Channel, in.FlowData, in.IsVideo)
+	if a.isRTC() {
+		// The agent's phone rings (no auto-answer); the SIP answer or the
+		// CTI answer answers the call.
+		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{Audio: audio, Video: video, Caller: cl.number},
+			func() { s.answerBySIP(a, cl.uuid) },
+			func(key string) {
+				if cl.state == "ringing" && cl.owner == a {
+					s.endCall(cl, key, false)
+				}
+			})
+	}
 	return cl.uuid, a.conf.AgentID, nil
 }
 
+// free: the agent can take a call (an RTC agent also needs its extension
+// registered).
 func (s *Server) free(a *agent) bool {
-	return a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil
+	return a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil && s.rtcReady(a)
 }
 
 func (s *Server) pickFree(company, skill string, except *agent) *agent {
@@ -344,18 +388,65 @@ func (s *Server) agentCall(a *agent, uuid string) (*call, *leg) {
 	return nil, nil
 }
 
+// answerable: the agent's call (or leg) rings and an answer takes it.
+func answerable(cl *call, l *leg) bool {
+	return (l != nil && l.state == "ringing") || (cl != nil && l == nil && cl.kind == "inbound" && cl.state == "ringing")
+}
+
+// doAnswer answers a ringing call or leg (answerable holds).
+func (s *Server) doAnswer(a *agent, cl *call, l *leg) {
+	if l != nil {
+		s.answerLeg(cl, l)
+		return
+	}
+	cl.state = "talking"
+	s.setStatus(a, "CALLING", "", "")
+}
+
 func (s *Server) answer(c *conn, a *agent, q req) {
 	cl, l := s.agentCall(a, q.str("uuid"))
-	switch {
-	case l != nil && l.state == "ringing":
-		s.ok(c, q, nil)
-		s.answerLeg(cl, l)
-	case cl != nil && l == nil && cl.kind == "inbound" && cl.state == "ringing":
-		cl.state = "talking"
-		s.ok(c, q, nil)
-		s.setStatus(a, "CALLING", "", "")
-	default:
+	ringing := answerable(cl, l)
+	if leg := a.rtc; leg != nil && cl != nil && !leg.auto && leg.uuid == legUUID(cl, l) {
+		switch {
+		case ringing && leg.state == "inviting":
+			// The SDK answers the SIP leg too: wait (bounded) for it.
+			p := &pendingAnswer{c: c, q: q}
+			leg.pending = append(leg.pending, p)
+			s.notifyLocked()
+			s.afterLocked(s.rtcAnswerWait(), func() {
+				if i := slices.Index(leg.pending, p); i >= 0 {
+					leg.pending = slices.Delete(leg.pending, i, i+1)
+					s.fail(c, q, "rtc_not_answered", nil)
+				}
+			})
+			return
+		case !ringing && leg.state == "answered":
+			s.ok(c, q, nil) // the SIP answer has answered the call already
+			return
+		}
+	}
+	if !ringing {
 		s.fail(c, q, "no_call", nil)
+		return
+	}
+	s.ok(c, q, nil)
+	s.doAnswer(a, cl, l)
+}
+
+// legUUID is the uuid the agent knows its part of the call by.
+func legUUID(cl *call, l *leg) string {
+	if l != nil {
+		return l.uuid
+	}
+	return cl.uuid
+}
+
+// answerBySIP: the agent answered the SIP leg; a platform sees the media
+// leg answered and takes that as the answer.
+func (s *Server) answerBySIP(a *agent, uuid string) {
+	cl, l := s.agentCall(a, uuid)
+	if answerable(cl, l) {
+		s.doAnswer(a, cl, l)
 	}
 }
 
@@ -436,6 +527,7 @@ func (s *Server) hold(c *conn, a *agent, q req) {
 	}
 	s.ok(c, q, obj{"hold": flag})
 	s.setStatus(a, "CALLING", sub, "")
+	s.rtcOp(a, "hold", func(ctx context.Context, uuid string) error { return s.pbx.Hold(ctx, uuid, on) })
 }
 
 func (s *Server) mute(c *conn, a *agent, q req) {
@@ -490,6 +582,9 @@ func (s *Server) changeMedia(c *conn, a *agent, q req) {
 	}
 	s.callback(a, "CHANGE_MEDIA", "INITIATE", true, "success", cl, q.str("req_id"), m0)
 	s.callback(a, "CHANGE_MEDIA", "START_CALL", true, "call_start", cl, q.str("req_id"), m1)
+	s.rtcOp(a, "change_media", func(ctx context.Context, uuid string) error {
+		return s.pbx.ChangeMedia(ctx, uuid, audio, video)
+	})
 }
 
 func (s *Server) playRecord(c *conn, a *agent, q req) {
@@ -567,6 +662,15 @@ func (s *Server) ringLeg(cl *call, l *leg, channel string) {
 		b.call, b.leg = cl, l
 		s.setStatus(b, "RINGING", "", "")
 		s.sendCallin(b, l.uuid, cl, channel, "", 0)
+		if b.isRTC() {
+			s.rtcInvite(b, l.uuid, pbx.InviteOptions{Audio: cl.audio, Video: cl.video, Caller: cl.number},
+				func() { s.answerBySIP(b, l.uuid) },
+				func(key string) {
+					if slices.Contains(cl.legs, l) && l.state == "ringing" {
+						s.leaveLeg(cl, l, key)
+					}
+				})
+		}
 		return
 	}
 	// An outside number answers after a ring.
@@ -769,6 +873,10 @@ func (s *Server) supervisorTarget(c *conn, a *agent, q req) (*agent, bool) {
 		s.fail(c, q, "in_call", nil)
 		return nil, false
 	}
+	if !s.rtcReady(a) {
+		s.fail(c, q, "rtc_not_registered", nil)
+		return nil, false
+	}
 	return t, true
 }
 
@@ -795,7 +903,29 @@ func (s *Server) supervise(c *conn, a *agent, q req) {
 	if role == "FORCE_CALL" {
 		s.setStatus(t, "CALLING", "FORCE_CALL", "")
 	}
-	s.callback(a, role, "START_CALL", true, "call_start", cl, l.reqID, obj{"operated_agent_id": t.conf.AgentID})
+	start := func() {
+		s.callback(a, role, "START_CALL", true, "call_start", cl, l.reqID, obj{"operated_agent_id": t.conf.AgentID})
+	}
+	if !a.isRTC() {
+		start()
+		return
+	}
+	// An RTC supervisor's own leg: auto-answered; eavesdrop only listens.
+	audio := pbx.DefaultAudio
+	if role == "EAVESDROP" {
+		audio = int(pbx.RecvOnly)
+	}
+	s.rtcInvite(a, l.uuid, pbx.InviteOptions{AutoAnswer: true, Audio: audio, Caller: cl.number},
+		func() {
+			if slices.Contains(cl.legs, l) {
+				start()
+			}
+		},
+		func(key string) {
+			if slices.Contains(cl.legs, l) {
+				s.leaveLeg(cl, l, key)
+			}
+		})
 }
 
 func (s *Server) substitute(c *conn, a *agent, q req) {
@@ -811,10 +941,19 @@ func (s *Server) substitute(c *conn, a *agent, q req) {
 	s.ok(c, q, nil)
 	s.callback(a, "SUBSTITUTE", "INITIATE", true, "call_init", cl, q.str("req_id"), nil)
 	t.call = nil
+	s.rtcDrop(t)
 	s.setStatus(t, cl.pre, "", text(t.lang(), "substituted"))
 	cl.owner, cl.state, cl.pre = a, "talking", a.status
 	a.call = cl
 	s.setStatus(a, "CALLING", "", "")
+	if a.isRTC() {
+		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{AutoAnswer: true, Audio: cl.audio, Video: cl.video, Caller: cl.number}, nil,
+			func(key string) {
+				if cl.owner == a && a.call == cl {
+					s.endCall(cl, key, true)
+				}
+			})
+	}
 	s.callback(a, "SUBSTITUTE", "START_CALL", true, "call_start", cl, q.str("req_id"), nil)
 }
 

@@ -23,8 +23,11 @@ type Config struct {
 	PBX string `json:"pbx,omitempty"`
 	// RTCAddress is returned to login_type "1" agents; "" means
 	// ws://<listener>/sip.
-	RTCAddress string  `json:"rtc_address,omitempty"`
-	Timings    Timings `json:"timings"`
+	RTCAddress string `json:"rtc_address,omitempty"`
+	// SIPDomain is the PBX's SIP domain and digest realm (default
+	// "cloudcc.local"); registrations for any domain are accepted.
+	SIPDomain string  `json:"sip_domain,omitempty"`
+	Timings   Timings `json:"timings"`
 	// NoAnswerNumbers ring until max_ring_time and are never answered.
 	NoAnswerNumbers []string `json:"no_answer_numbers,omitempty"`
 	// ManualAnswerNumbers ring until POST /admin/customer-answer.
@@ -70,6 +73,8 @@ type Timings struct {
 	RestMinuteMS     int `json:"rest_minute_ms"`     // length of one rest_min minute (60000 in real life)
 	MaxRingMS        int `json:"max_ring_ms"`        // no-answer numbers give up after this; < 0: the request's max_ring_time
 	GraceMS          int `json:"grace_ms"`           // a dropped agent stays checked in this long (default 60000)
+	RTCRingMS        int `json:"rtc_ring_ms"`        // an RTC agent's auto-answer leg must answer within this (0: 10000)
+	RTCAnswerWaitMS  int `json:"rtc_answer_wait_ms"` // a CTI answer waits this long for the SIP answer (0: 10000)
 }
 
 func (t Timings) d(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }

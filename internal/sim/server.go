@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/internal/pbx"
 	"github.com/gorilla/websocket"
 )
 
@@ -36,8 +38,17 @@ type Server struct {
 	timers   map[*time.Timer]struct{}
 	frameLog io.Writer
 	logMu    sync.Mutex
-	host     string // listener host:port as seen by the last request, for rtc_address
 	wg       sync.WaitGroup
+	logger   *slog.Logger
+
+	// RTC mode: the PBX at /sip and the agents' media legs (rtc.go).
+	pbx        *pbx.PBX
+	pbxErr     error
+	rtcCtx     context.Context
+	rtcCancel  context.CancelFunc
+	stopEvents func()
+	rtcLegs    map[string]*rtcLeg // by uuid|ext
+	serials    map[string]*serial // PBX operations in flight, by uuid
 }
 
 // Option configures a Server.
@@ -45,6 +56,9 @@ type Option func(*Server)
 
 // WithFrameLog writes every frame in and out (secrets redacted) to w.
 func WithFrameLog(w io.Writer) Option { return func(s *Server) { s.frameLog = w } }
+
+// WithLogger sets the logger of the PBX and of RTC operations (default: none).
+func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
 
 var writeBuffers sync.Pool
 
@@ -60,10 +74,13 @@ func New(cfg Config, opts ...Option) *Server {
 		changed:  make(chan struct{}),
 		timers:   map[*time.Timer]struct{}{},
 		mux:      http.NewServeMux(),
+		rtcLegs:  map[string]*rtcLeg{},
+		serials:  map[string]*serial{},
 	}
 	for _, o := range opts {
 		o(s)
 	}
+	s.startPBX()
 	s.loadAgents()
 	s.mux.HandleFunc("/ws", s.serveWS)
 	s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-token", s.httpGetToken)
@@ -88,14 +105,11 @@ func (s *Server) loadAgents() {
 	}
 }
 
-// Handle mounts h at pattern on the simulator's listener (e.g. the PBX at /sip).
+// Handle mounts h at pattern on the simulator's listener (the PBX is at /sip).
 func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // ServeHTTP routes to the WebSocket, the HTTP interface and the admin API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	s.host = r.Host
-	s.mu.Unlock()
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -117,6 +131,15 @@ func (s *Server) Close() {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
+	if s.rtcCancel != nil {
+		s.rtcCancel()
+	}
+	if s.pbx != nil {
+		_ = s.pbx.Close()
+	}
+	if s.stopEvents != nil {
+		s.stopEvents()
+	}
 	for _, c := range conns {
 		_ = c.ws.Close()
 	}
@@ -128,6 +151,7 @@ type conn struct {
 	ws    *websocket.Conn
 	wmu   sync.Mutex
 	lang  string
+	rtc   string                 // ws://<host the client dialled>/sip (wss over TLS): its rtc_address
 	agent *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
 	who   atomic.Pointer[string] // the bound agent's id, for the frame log
 }
@@ -137,7 +161,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE")}
+	scheme := "ws"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "wss"
+	}
+	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: scheme + "://" + r.Host + "/sip"}
 	ws.SetReadLimit(1 << 20)
 	s.mu.Lock()
 	if s.closed {
@@ -407,3 +435,7 @@ func (s *Server) WaitAgent(ctx context.Context, agentID string, pred func(AgentS
 
 // ErrNoFreeAgent: an inbound call found nobody to ring.
 var ErrNoFreeAgent = errors.New("no free agent")
+
+// ErrNotRegistered: an inbound call for an RTC agent whose extension is not
+// registered at /sip.
+var ErrNotRegistered = errors.New("the agent's extension is not registered")
