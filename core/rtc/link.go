@@ -1,0 +1,138 @@
+package rtc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// link is one SIP-over-WebSocket connection (RFC 7118): one SIP message per
+// text frame. One reader goroutine; writes are serialized by wmu.
+type link struct {
+	ws   *websocket.Conn
+	wmu  sync.Mutex
+	done chan struct{} // closed when the reader has stopped
+
+	closeOnce sync.Once
+	reason    atomic.Value // string: why it went down
+	lastRx    atomic.Int64 // unix nanos of the last frame (or pong) received
+	crlfPong  atomic.Bool  // the server answered a CRLF keepalive
+	deaf      atomic.Bool  // tests: ignore pongs, as if the path had died
+}
+
+var errLinkClosed = errors.New("link closed")
+
+func dialLink(ctx context.Context, cfg *Config) (*link, *http.Response, error) {
+	d := websocket.Dialer{
+		Proxy:            http.ProxyFromEnvironment,
+		HandshakeTimeout: cfg.DialTimeout,
+		Subprotocols:     []string{"sip"},
+		TLSClientConfig:  cfg.TLSConfig,
+		ReadBufferSize:   16384,
+		WriteBufferSize:  16384,
+	}
+	h := http.Header{}
+	for k, v := range cfg.WSHeaders {
+		h[k] = append([]string(nil), v...)
+	}
+	ws, res, err := d.DialContext(ctx, cfg.URL, h)
+	if err != nil {
+		if res != nil {
+			return nil, res, fmt.Errorf("websocket handshake: %s: %w", res.Status, err)
+		}
+		return nil, nil, err
+	}
+	if ws.Subprotocol() != "sip" {
+		cfg.Logger.Warn("server did not select the sip subprotocol (RFC 7118); going on", "subprotocol", ws.Subprotocol())
+	}
+	l := &link{ws: ws, done: make(chan struct{})}
+	l.lastRx.Store(time.Now().UnixNano())
+	ws.SetReadLimit(1 << 20)
+	ws.SetPongHandler(func(string) error {
+		if l.deaf.Load() {
+			return nil
+		}
+		l.lastRx.Store(time.Now().UnixNano())
+		return nil
+	})
+	return l, res, nil
+}
+
+// readLoop delivers each frame to onFrame until the link fails.
+func (l *link) readLoop(onFrame func([]byte)) {
+	defer close(l.done)
+	for {
+		_, data, err := l.ws.ReadMessage()
+		if err != nil {
+			l.close(fmt.Sprintf("read: %v", err))
+			return
+		}
+		l.lastRx.Store(time.Now().UnixNano())
+		// RFC 5626 keepalive over a stream: "\r\n\r\n" ping, "\r\n" pong.
+		if len(bytes.TrimSpace(data)) == 0 {
+			if bytes.Equal(data, []byte("\r\n\r\n")) {
+				_ = l.write([]byte("\r\n"))
+			} else {
+				l.crlfPong.Store(true)
+			}
+			continue
+		}
+		onFrame(data)
+	}
+}
+
+func (l *link) write(b []byte) error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	select {
+	case <-l.done:
+		return errLinkClosed
+	default:
+	}
+	_ = l.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if err := l.ws.WriteMessage(websocket.TextMessage, b); err != nil {
+		go l.close(fmt.Sprintf("write: %v", err))
+		return errLinkClosed
+	}
+	return nil
+}
+
+func (l *link) ping() error {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	return l.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(5*time.Second))
+}
+
+// close drops the connection (the reader then stops); the first reason wins.
+func (l *link) close(reason string) {
+	l.closeOnce.Do(func() {
+		l.reason.Store(reason)
+		l.wmu.Lock()
+		_ = l.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(500*time.Millisecond))
+		l.wmu.Unlock()
+		_ = l.ws.Close()
+	})
+}
+
+func (l *link) downReason() string {
+	if r, ok := l.reason.Load().(string); ok {
+		return r
+	}
+	return "closed"
+}
+
+func (l *link) isDown() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
