@@ -277,7 +277,11 @@ func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgT
 	s.mu.Unlock()
 
 	if err := s.write(conn, frame); err != nil {
-		s.takePending(reqID)
+		if s.takePending(reqID) == nil {
+			// Close (or the reader) settled this call first: its outcome stands.
+			r := <-pc.ch
+			return r.reply, r.err
+		}
 		// Replies to earlier requests may still sit in the receive buffer:
 		// let the reader drain them briefly; its failure then ends the link.
 		_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))

@@ -539,3 +539,47 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// Requests racing Close all end with ErrClosed, never ErrConnectionLost:
+// a write failing because Close shut the socket keeps Close's verdict.
+func TestCloseWhileRequestsInFlightIsErrClosed(t *testing.T) {
+	checkNoLeak(t)
+	fs := newFakeServer(t, false)
+	fs.handle(func(c *fakeConn, m map[string]any) { c.reply(m, nil) })
+	for round := 0; round < 20; round++ {
+		s, err := New(testConfig(fs.url()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Do(context.Background(), &protocol.PingRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		started := make(chan struct{}, 8)
+		for g := 0; g < 8; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				started <- struct{}{}
+				for {
+					if _, err := s.Do(context.Background(), &protocol.PingRequest{}); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for g := 0; g < 8; g++ {
+			<-started
+		}
+		_ = s.Close()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("round %d: request racing Close ended with %v, want ErrClosed", round, err)
+			}
+		}
+	}
+}
