@@ -2,12 +2,14 @@
 #ifndef CLOUDCC_BRIDGE_H
 #define CLOUDCC_BRIDGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 typedef struct cc_client cc_client_t;
 typedef void (*cc_event_fn)(void *user_data, const char *event_json);
 typedef void (*cc_reply_fn)(void *user_data, int status, const char *reply_json);
+typedef void (*cc_pcm_fn)(void *user_data, const char *uuid, const int16_t *samples, size_t count, int rate);
 
 /* Handles are ids from the Go handle table, carried in a pointer. */
 static inline cc_client_t *cc_handle_of(uintptr_t id) { return (cc_client_t *)id; }
@@ -22,6 +24,9 @@ static inline void cc_call_event(cc_event_fn fn, uintptr_t ud, const char *json)
 }
 static inline void cc_call_reply(cc_reply_fn fn, uintptr_t ud, int status, const char *json) {
     if (fn) fn((void *)ud, status, json);
+}
+static inline void cc_call_pcm(cc_pcm_fn fn, uintptr_t ud, const char *uuid, const int16_t *s, size_t n, int rate) {
+    if (fn) fn((void *)ud, uuid, s, n, rate);
 }
 
 /* Static strings (bridge.c): never freed by anyone. */

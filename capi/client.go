@@ -206,6 +206,21 @@ func (c *client) beginAsync(gid uint64) {
 	c.mu.Unlock()
 }
 
+// enterCallback is beginAsync for callbacks that must not start once the
+// client is closing (PCM frames): false means do not call the host.
+func (c *client) enterCallback(gid uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.closed:
+		return false
+	default:
+	}
+	c.inflight++
+	c.running[gid]++
+	return true
+}
+
 func (c *client) endAsync(gid uint64) {
 	c.mu.Lock()
 	c.inflight--

@@ -44,8 +44,10 @@ func statusOf(err error) int {
 		return ccTimeout
 	case errors.Is(err, session.ErrConnectionLost):
 		return ccConnectionLost
-	case errors.Is(err, agent.ErrMuteNeedsRTC):
+	case errors.Is(err, agent.ErrMuteNeedsRTC), errors.Is(err, agent.ErrNoRTC):
 		return ccUnsupported
+	case errors.Is(err, agent.ErrNoCall), errors.Is(err, errBadMediaParam):
+		return ccInvalidArgument
 	case errors.Is(err, session.ErrInvalidArgument), errors.Is(err, httpapi.ErrInvalidArgument),
 		errors.Is(err, protocol.ErrMalformed), errors.Is(err, protocol.ErrUnknownType),
 		errors.Is(err, protocol.ErrMissingField), errors.Is(err, agent.ErrNoHTTP):

@@ -57,6 +57,9 @@
 #  define CC_CALLBACK
 #endif
 
+#include <stddef.h>
+#include <stdint.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -113,7 +116,22 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         checked-in session; false: stay down until the next request
  *   reconnect_min_ms, reconnect_max_ms   backoff bounds (500, 30000)
  *   tls_ca_file, tls_ca_pem  extra trusted CA; tls_insecure true skips
- *                         certificate checks (tests only)
+ *                         certificate checks (tests only); they also apply
+ *                         to a wss:// rtc_address
+ *   rtc                   true (default): when check-in answers login_type "1"
+ *                         with an rtc_address, register the extension there
+ *                         (SIP over WebSocket) and carry the calls' media;
+ *                         false: never (the app's own phone does)
+ *   rtc_domain            SIP domain of sip:{ext_id}@{domain} (default: the
+ *                         host of rtc_address)
+ *   ice_servers           STUN/TURN servers: [{"urls":["stun:host:3478"],
+ *                         "username":"","credential":""}]
+ *   rtc_stats_interval_ms "rtc_stats" event per call this often (0: none, default)
+ *   rtc_keepalive_ms      SIP link WebSocket ping period (25000); -1 turns it off
+ *   rtc_default_source    what a new call sends: "silence" (default),
+ *                         "tone:440", or "wav:/path/file.wav" (looped)
+ *   rtc_include_loopback  gather loopback ICE candidates (a PBX on this host;
+ *                         implied when rtc_address is a loopback address)
  *   log_level             lowest level sent as "log" events: trace, debug,
  *                         info, warn (default), error, off
  *   event_queue_max       events kept for cc_client_poll_event (100000)
@@ -165,6 +183,48 @@ CC_EXTERN(int) cc_client_request_async(cc_client_t *c, const char *request_json,
  * "http_status" in the reply JSON. */
 CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *params_json,
                               int timeout_ms, char **reply_json);
+
+/* ---- RTC mode ------------------------------------------------------------
+ * When check-in answers login_type "1" (and config "rtc" is not false), the
+ * client is also the agent's phone: it registers at the reply's rtc_address
+ * (SIP over WebSocket) and carries the calls' audio and video itself. Its
+ * events: "rtc_registration", "rtc_call", "connectivity", "rtc_dtmf",
+ * "rtc_stats". answer, mute and dtmf act on the phone's call (mute and dtmf
+ * are answered by the SDK itself); the functions below feed and tap a
+ * call's audio. "uuid" is the CTI call uuid; empty or NULL means the
+ * agent's current call. Outside RTC mode they return CC_ERR_UNSUPPORTED;
+ * an unknown call is CC_ERR_INVALID_ARGUMENT. */
+
+/* Receives a call's received audio (what the agent would hear): count mono
+ * 16-bit samples at rate Hz, about 20 ms per call. Called on a media thread
+ * of the library; samples and uuid live only during the call. It must
+ * return quickly (copy the samples), and must not call cc_client_free. */
+typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const int16_t *samples, size_t count,
+                                      int rate);
+
+/* Controls a call's media; name and params_json (NULL for none):
+ *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, any rate / channels)
+ *   "play_tone"   {"uuid","hz"}                   send a sine tone
+ *   "stop_play"   {"uuid"}                        send silence
+ *   "record_wav"  {"uuid","path"}                 record received audio to a WAV (8 kHz mono)
+ *   "stop_record" {"uuid"}                        finish the WAV (also done when the call ends)
+ *   "stats"       {"uuid"}                        reply "stats": rtt, jitter, loss, bitrate, mos
+ *   "calls"       {}                              reply "calls": the phone's call uuids
+ * Status and *reply_json as for cc_client_request; the reply has
+ * "code":"0" on success. Does not touch the CTI link. */
+CC_EXTERN(int) cc_client_media(cc_client_t *c, const char *name, const char *params_json, char **reply_json);
+
+/* Sends microphone audio into a call: count mono 16-bit samples at rate Hz
+ * (resampled as needed). The samples are copied before it returns. The
+ * first push makes pushed audio the call's source; push in real time
+ * (e.g. 20 ms at a time): the library keeps a short buffer and drops the
+ * oldest audio when it overflows. */
+CC_EXTERN(int) cc_client_push_pcm(cc_client_t *c, const char *uuid, const int16_t *samples, size_t count, int rate);
+
+/* Sets (fn not NULL) or removes (fn NULL) the function that receives a
+ * call's received audio at rate Hz. Once cc_client_free returns, fn is not
+ * called again. user_data is passed back untouched. */
+CC_EXTERN(int) cc_client_set_pcm_sink(cc_client_t *c, const char *uuid, int rate, cc_pcm_fn fn, void *user_data);
 
 /* Frees a string the library returned. NULL is a no-op. */
 CC_EXTERN(void) cc_string_free(char *s);

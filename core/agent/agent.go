@@ -9,12 +9,15 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/httpapi"
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/rtc"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
@@ -46,6 +49,35 @@ type Config struct {
 	// LogLevel is the lowest level delivered as "log" events: trace, debug,
 	// info, warn (default), error, or off.
 	LogLevel string `json:"log_level"`
+
+	// RTC mode (check-in answers login_type "1"; see rtc.go).
+	// RTC: true (default) registers the extension at the reply's
+	// rtc_address; false never does (the app carries the media itself).
+	RTC *bool `json:"rtc"`
+	// RTCDomain is the SIP domain of sip:{ext_id}@{domain} (default: the
+	// host of rtc_address).
+	RTCDomain string `json:"rtc_domain"`
+	// ICEServers are the STUN/TURN servers of the media.
+	ICEServers []ICEServer `json:"ice_servers"`
+	// RTCStatsIntervalMS: rtc_stats events every so often per call (0: none).
+	RTCStatsIntervalMS int `json:"rtc_stats_interval_ms"`
+	// RTCKeepaliveMS is the SIP link's WebSocket ping period (default
+	// 25000; -1 turns the keepalive off).
+	RTCKeepaliveMS int `json:"rtc_keepalive_ms"`
+	// RTCDefaultSource is what a new call sends until the app says
+	// otherwise: "silence" (default), "tone:HZ" or "wav:PATH" (looped).
+	RTCDefaultSource string `json:"rtc_default_source"`
+	// RTCIncludeLoopback gathers loopback ICE candidates (a PBX on the same
+	// host). Implied when rtc_address names a loopback host.
+	RTCIncludeLoopback bool `json:"rtc_include_loopback"`
+}
+
+// ICEServer is a STUN or TURN server ("stun:host:3478",
+// "turn:host:3478?transport=udp", "turns:...").
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username"`
+	Credential string   `json:"credential"`
 }
 
 // ParseConfig reads a Config from JSON, rejecting unknown keys (a typo in a
@@ -71,20 +103,39 @@ var (
 
 // Agent is one agent: safe for concurrent use, closed with Close.
 type Agent struct {
-	cfg  Config
-	sess *session.Session
-	http *httpapi.Client
-	log  *slog.Logger
+	cfg     Config
+	sess    *session.Session
+	http    *httpapi.Client
+	log     *slog.Logger
+	handler func(session.Event)
+
+	// RTC mode
+	rmu      sync.Mutex
+	inst     *phoneInst               // the phone, nil when not in RTC mode
+	lastDone chan struct{}            // closed once the last phone made is closed
+	calls    map[*rtc.Call]*callAudio // per-call audio state
+	callSig  chan struct{}            // closed and replaced on every call event
+	lastConn string                   // last connectivity event sent (JSON)
+	closed   bool
+	connMu   sync.Mutex   // orders connectivity events
+	checkins atomic.Int32 // check-ins whose checkinDone is still queued
+	wg       sync.WaitGroup
 }
 
 // New makes an agent; it does not touch the network. handler receives every
 // event in order on one SDK goroutine (server pushes, connection state, log
 // lines at or above LogLevel); it may be nil.
 func New(cfg Config, handler func(session.Event)) (*Agent, error) {
-	a := &Agent{cfg: cfg}
+	a := &Agent{cfg: cfg, handler: handler, calls: map[*rtc.Call]*callAudio{}, callSig: make(chan struct{})}
 	level, logOn, err := parseLevel(cfg.LogLevel)
 	if err != nil {
 		return nil, err
+	}
+	if _, err := a.defaultSource(); err != nil {
+		return nil, err
+	}
+	if cfg.RTCStatsIntervalMS < 0 {
+		return nil, fmt.Errorf("%w: rtc_stats_interval_ms %d", session.ErrInvalidArgument, cfg.RTCStatsIntervalMS)
 	}
 	var emit func(session.Event)
 	scfg := session.Config{
@@ -102,7 +153,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		CAFile:             cfg.TLSCAFile,
 		CAPEM:              []byte(cfg.TLSCAPEM),
 		InsecureSkipVerify: cfg.TLSInsecure,
-		Handler:            handler,
+		Handler:            a.onSessionEvent,
 	}
 	if cfg.HeartbeatIntervalMS < 0 {
 		scfg.HeartbeatInterval = -1
@@ -154,16 +205,60 @@ func (a *Agent) Session() *session.Session { return a.sess }
 func (a *Agent) Config() Config { return a.cfg }
 
 // Do sends a request and waits for its reply (see session.Session.Do). Mute
-// is answered here, not by the server: the spec marks it as done by the client.
+// is answered here, not by the server: the spec marks it as done by the
+// client (RTC mode mutes the call's media; softphone mode fails with
+// ErrMuteNeedsRTC). Check-in and checkout drive the phone of RTC mode, and
+// answer and dtmf use it (see rtc.go): send them through Do, not through
+// Session(), for RTC mode to follow.
 func (a *Agent) Do(ctx context.Context, req protocol.Request) (protocol.Reply, error) {
-	if m, ok := req.(*protocol.MuteRequest); ok {
-		return a.mute(m)
+	switch r := req.(type) {
+	case *protocol.MuteRequest:
+		return a.mute(r)
+	case *protocol.CheckinRequest:
+		a.checkins.Add(1)
+		rep, err := a.sess.Do(ctx, req)
+		if err == nil {
+			cr, _ := rep.(*protocol.CheckinReply)
+			a.onCheckin(cr)
+		}
+		a.sess.Emit(&checkinDone{})
+		return rep, err
+	case *protocol.CheckoutRequest:
+		rep, err := a.sess.Do(ctx, req)
+		if err == nil {
+			a.stopPhone("checkout")
+		}
+		return rep, err
+	case *protocol.DTMFRequest:
+		ctx, cancel := a.withDeadline(ctx)
+		defer cancel()
+		if rep, ok, err := a.dtmf(ctx, r); ok {
+			return rep, err
+		}
+		return a.sess.Do(ctx, req)
+	case *protocol.AnswerRequest:
+		if in := a.cur(); in != nil {
+			ctx, cancel := a.withDeadline(ctx)
+			defer cancel()
+			return a.answer(ctx, in, r)
+		}
 	}
 	return a.sess.Do(ctx, req)
 }
 
-func (a *Agent) mute(*protocol.MuteRequest) (protocol.Reply, error) {
-	return nil, ErrMuteNeedsRTC
+// Checkin checks the agent in (Do with a typed reply).
+func (a *Agent) Checkin(ctx context.Context, r *protocol.CheckinRequest) (*protocol.CheckinReply, error) {
+	rep, err := a.Do(ctx, r)
+	cr, _ := rep.(*protocol.CheckinReply)
+	return cr, err
+}
+
+// withDeadline gives ctx the request timeout when it has no deadline.
+func (a *Agent) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, a.sess.Config().RequestTimeout)
 }
 
 // GetToken asks the HTTP interface for a token with the agent's password;
@@ -214,6 +309,12 @@ func (a *Agent) GetIVRServiceList(ctx context.Context, companyCode, serviceName 
 // Close ends the agent's session and frees its connections. It does not
 // check the agent out (send checkout first for that).
 func (a *Agent) Close() error {
+	a.rmu.Lock()
+	a.closed = true
+	in := a.detachLocked()
+	a.rmu.Unlock()
+	a.closeInst(in)
+	a.wg.Wait()
 	err := a.sess.Close()
 	if a.http != nil {
 		a.http.CloseIdleConnections()

@@ -41,7 +41,7 @@ static double now_ms(void) {
 
 /* admin posts JSON to ccsim's admin API with a plain socket; returns the
  * HTTP status and copies the body into out. */
-static int admin(const char *path, const char *body, char *out, size_t outlen) {
+static int admin_req(const char *method, const char *path, const char *body, char *out, size_t outlen) {
     char host[64];
     int port;
     if (sscanf(addr, "%63[^:]:%d", host, &port) != 2) return -1;
@@ -51,9 +51,9 @@ static int admin(const char *path, const char *body, char *out, size_t outlen) {
     if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
     char req[2048];
     int n = snprintf(req, sizeof req,
-                     "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
+                     "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     path, addr, strlen(body), body);
+                     method, path, addr, strlen(body), body);
     if (write(fd, req, n) != n) { close(fd); return -1; }
     char buf[8192];
     size_t got = 0;
@@ -66,6 +66,10 @@ static int admin(const char *path, const char *body, char *out, size_t outlen) {
     const char *b = strstr(buf, "\r\n\r\n");
     if (out && outlen) snprintf(out, outlen, "%s", b ? b + 4 : "");
     return status;
+}
+
+static int admin(const char *path, const char *body, char *out, size_t outlen) {
+    return admin_req("POST", path, body, out, outlen);
 }
 
 static cc_client_t *make_client(const char *agent, const char *ext) {
@@ -438,6 +442,257 @@ static void test_threads(cc_client_t *c) {
     CHECK(total == 2000, "8 threads x 250 pings: %d ok", total);
 }
 
+
+/* ---- RTC mode: agent 090008_6010 (login_type 1) is its own phone ---- */
+
+#include <math.h>
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    int registered, unregistered;
+    char callin[128];
+    /* received audio (PCM sink) */
+    long frames, samples;
+    double g1000, gtotal; /* Goertzel power at 1 kHz vs total power */
+    int bad_rate;
+} rtc_rec;
+
+static void CC_CALLBACK rtc_on_event(void *ud, const char *json) {
+    rtc_rec *r = ud;
+    pthread_mutex_lock(&r->mu);
+    if (contains(json, "\"msg_type\":\"rtc_registration\"")) {
+        if (contains(json, "\"state\":\"registered\"")) r->registered = 1;
+        if (contains(json, "\"state\":\"unregistered\"")) r->unregistered = 1;
+    }
+    if (contains(json, "\"msg_type\":\"callin\"")) {
+        const char *p = strstr(json, "\"uuid\":\"");
+        if (p) sscanf(p + 8, "%127[^\"]", r->callin);
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static double goertzel(const int16_t *x, size_t n, double hz, int rate) {
+    double k = 2 * cos(2 * M_PI * hz / rate), s1 = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double s0 = x[i] + k * s1 - s2;
+        s2 = s1;
+        s1 = s0;
+    }
+    return s1 * s1 + s2 * s2 - k * s1 * s2;
+}
+
+static void CC_CALLBACK rtc_on_pcm(void *ud, const char *uuid, const int16_t *s, size_t n, int rate) {
+    rtc_rec *r = ud;
+    (void)uuid;
+    double total = 0;
+    for (size_t i = 0; i < n; i++) total += (double)s[i] * s[i];
+    double g = goertzel(s, n, 1000, rate);
+    pthread_mutex_lock(&r->mu);
+    if (rate != 16000) r->bad_rate = 1;
+    r->frames++;
+    r->samples += n;
+    if (r->frames > 10) { /* past the jitter buffer's start */
+        r->g1000 += g;
+        r->gtotal += total * n / 2; /* Goertzel power of a pure tone ~ energy * n / 2 */
+    }
+    pthread_cond_broadcast(&r->cond);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* rtc_wait waits for *flag (under r->mu) up to ms. */
+static int rtc_wait(rtc_rec *r, const int *flag, long min, int ms) {
+    double end = now_ms() + ms;
+    pthread_mutex_lock(&r->mu);
+    while (*flag < min && now_ms() < end) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
+    }
+    int ok = *flag >= min;
+    pthread_mutex_unlock(&r->mu);
+    return ok;
+}
+
+static double json_num(const char *json, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? atof(p + strlen(pat)) : -1;
+}
+
+/* write_tone_wav writes 2 s of a 440 Hz tone, 16 kHz mono PCM16. */
+static int write_tone_wav(const char *path) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return -1;
+    const int rate = 16000, n = rate * 2;
+    uint32_t data = n * 2, riff = 36 + data, fmt = 16, brate = rate * 2, srate = rate;
+    uint16_t pcm = 1, ch = 1, align = 2, bits = 16;
+    fwrite("RIFF", 1, 4, f); fwrite(&riff, 4, 1, f); fwrite("WAVEfmt ", 1, 8, f);
+    fwrite(&fmt, 4, 1, f); fwrite(&pcm, 2, 1, f); fwrite(&ch, 2, 1, f); fwrite(&srate, 4, 1, f);
+    fwrite(&brate, 4, 1, f); fwrite(&align, 2, 1, f); fwrite(&bits, 2, 1, f);
+    fwrite("data", 1, 4, f); fwrite(&data, 4, 1, f);
+    for (int i = 0; i < n; i++) {
+        int16_t v = (int16_t)(8000 * sin(2 * M_PI * 440 * i / rate));
+        fwrite(&v, 2, 1, f);
+    }
+    return fclose(f);
+}
+
+/* wav_tone_ratio reads a PCM16 WAV and gives the 1 kHz share of its power. */
+static double wav_tone_ratio(const char *path, int *rate_out, long *n_out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    unsigned char h[44];
+    if (fread(h, 1, 44, f) != 44 || memcmp(h, "RIFF", 4) || memcmp(h + 8, "WAVE", 4)) { fclose(f); return -1; }
+    int rate = h[24] | h[25] << 8 | h[26] << 16 | h[27] << 24;
+    static int16_t buf[8000 * 30];
+    size_t n = fread(buf, 2, sizeof buf / 2, f);
+    fclose(f);
+    *rate_out = rate;
+    *n_out = (long)n;
+    if (n < 1600) return 0;
+    /* the last second holds the call's steady audio */
+    size_t from = n > (size_t)rate ? n - rate : 0;
+    double total = 0;
+    for (size_t i = from; i < n; i++) total += (double)buf[i] * buf[i];
+    return total > 0 ? goertzel(buf + from, n - from, 1000, rate) / (total * (n - from) / 2) : 0;
+}
+
+static void test_rtc(cc_client_t *softphone) {
+    char *rep = NULL, buf[8192], body[512];
+    /* Outside RTC mode the media calls are refused as unsupported. */
+    CHECK(cc_client_media(softphone, "calls", NULL, &rep) == CC_ERR_UNSUPPORTED && contains(rep, "\"code\":\"-8\""),
+          "media in softphone mode: %s", rep ? rep : "");
+    cc_string_free(rep);
+    CHECK(cc_client_media(NULL, "calls", NULL, &rep) == CC_ERR_INVALID_HANDLE, "media NULL handle");
+    cc_string_free(rep);
+    int16_t frame[320] = {0};
+    CHECK(cc_client_push_pcm(NULL, NULL, frame, 320, 16000) == CC_ERR_INVALID_HANDLE, "push NULL handle");
+    CHECK(cc_client_set_pcm_sink(NULL, NULL, 8000, NULL, NULL) == CC_ERR_INVALID_HANDLE, "sink NULL handle");
+
+    rtc_rec *r = calloc(1, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cond, NULL);
+    cc_client_t *c = make_client("090008_6010", "090008_6010");
+    cc_client_set_event_callback(c, rtc_on_event, r);
+    CHECK(checkin(c), "RTC agent checks in");
+    CHECK(rtc_wait(r, &r->registered, 1, 10000), "rtc_registration registered");
+
+    CHECK(cc_client_media(c, "play_tone", "{\"hz\":440}", &rep) == CC_ERR_INVALID_ARGUMENT, "no call yet: %s", rep);
+    cc_string_free(rep);
+    CHECK(cc_client_media(c, "no_such", NULL, &rep) == CC_ERR_INVALID_ARGUMENT, "unknown media call");
+    cc_string_free(rep);
+    CHECK(cc_client_media(c, "play_wav", "not json", &rep) == CC_ERR_INVALID_ARGUMENT, "bad params");
+    cc_string_free(rep);
+
+    /* A customer calls; the phone rings; answer picks up SIP and CTI. */
+    int st = admin("/admin/inbound", "{\"company_code\":\"090008\",\"agent_id\":\"090008_6010\","
+                   "\"caller_number\":\"13900000000\",\"callee_number\":\"4008001000\"}", buf, sizeof buf);
+    CHECK(st == 200, "inbound to the RTC agent: %d %s", st, buf);
+    double end = now_ms() + 10000;
+    char uuid[128] = "";
+    while (!uuid[0] && now_ms() < end) {
+        pthread_mutex_lock(&r->mu);
+        snprintf(uuid, sizeof uuid, "%s", r->callin);
+        pthread_mutex_unlock(&r->mu);
+        if (!uuid[0]) usleep(2000);
+    }
+    CHECK(uuid[0], "callin");
+    snprintf(body, sizeof body, "{\"msg_type\":\"answer\",\"uuid\":\"%s\"}", uuid);
+    CHECK(req(c, body, 8000, &rep) == CC_OK && contains(rep, "\"code\":\"0\""), "answer: %s", rep);
+    cc_string_free(rep);
+
+    /* Play a WAV to the customer, record and tap what the customer sends. */
+    char wav[] = "/tmp/cc-abi-XXXXXX", rec[64];
+    int fd = mkstemp(wav);
+    close(fd);
+    snprintf(rec, sizeof rec, "%s.rec.wav", wav);
+    CHECK(write_tone_wav(wav) == 0, "wrote the tone WAV");
+    snprintf(body, sizeof body, "{\"uuid\":\"%s\",\"path\":\"%s\",\"loop\":true}", uuid, wav);
+    CHECK(cc_client_media(c, "play_wav", body, &rep) == CC_OK, "play_wav: %s", rep);
+    cc_string_free(rep);
+    snprintf(body, sizeof body, "{\"path\":\"%s\"}", rec); /* no uuid: the current call */
+    CHECK(cc_client_media(c, "record_wav", body, &rep) == CC_OK, "record_wav: %s", rep);
+    cc_string_free(rep);
+    CHECK(cc_client_set_pcm_sink(c, uuid, 16000, rtc_on_pcm, r) == CC_OK, "set PCM sink");
+    int frames = 0;
+    end = now_ms() + 10000;
+    while (frames < 60 && now_ms() < end) {
+        pthread_mutex_lock(&r->mu);
+        frames = (int)r->frames;
+        pthread_mutex_unlock(&r->mu);
+        usleep(5000);
+    }
+    pthread_mutex_lock(&r->mu);
+    double share = r->gtotal > 0 ? r->g1000 / r->gtotal : 0;
+    int bad_rate = r->bad_rate;
+    pthread_mutex_unlock(&r->mu);
+    CHECK(frames >= 60 && !bad_rate, "PCM frames at 16 kHz: %d", frames);
+    CHECK(share > 0.8, "the customer's 1 kHz tone reaches the PCM sink: share %.2f", share);
+
+    /* The PBX (the customer's side) hears the WAV's 440 Hz. */
+    char path[256];
+    snprintf(path, sizeof path, "/admin/rtc/calls/%s", uuid);
+    double peak = 0, pk_ratio = 0;
+    end = now_ms() + 10000;
+    while (now_ms() < end) {
+        admin_req("GET", path, "", buf, sizeof buf);
+        const char *tone = strstr(buf, "\"tone\":");
+        peak = tone ? json_num(tone, "peak_hz") : 0;
+        pk_ratio = tone ? json_num(tone, "peak_ratio") : 0;
+        if (fabs(peak - 440) < 10 && pk_ratio > 0.8) break;
+        usleep(20000);
+    }
+    CHECK(fabs(peak - 440) < 10 && pk_ratio > 0.8, "PBX hears the WAV: peak %.1f Hz ratio %.2f", peak, pk_ratio);
+
+    /* Mute and DTMF are done by the phone and answered by the SDK. */
+    snprintf(body, sizeof body, "{\"msg_type\":\"mute\",\"mute\":\"1\",\"uuid\":\"%s\"}", uuid);
+    CHECK(req(c, body, 0, &rep) == CC_OK && contains(rep, "\"mute\":\"1\"") && contains(rep, "\"code\":\"0\""),
+          "mute: %s", rep);
+    cc_string_free(rep);
+    snprintf(body, sizeof body, "{\"msg_type\":\"mute\",\"mute\":\"0\",\"uuid\":\"%s\"}", uuid);
+    req(c, body, 0, NULL);
+    snprintf(body, sizeof body, "{\"msg_type\":\"dtmf\",\"content\":\"42\",\"uuid\":\"%s\"}", uuid);
+    CHECK(req(c, body, 0, &rep) == CC_OK && contains(rep, "\"code\":\"0\""), "dtmf: %s", rep);
+    cc_string_free(rep);
+    end = now_ms() + 10000;
+    int digits = 0;
+    while (!digits && now_ms() < end) {
+        admin_req("GET", path, "", buf, sizeof buf);
+        digits = contains(buf, "\"digits\":\"42\"");
+        if (!digits) usleep(20000);
+    }
+    CHECK(digits, "the PBX detected the digits 42");
+    CHECK(cc_client_push_pcm(c, uuid, frame, 320, 16000) == CC_OK, "push_pcm");
+    CHECK(cc_client_push_pcm(c, uuid, NULL, 320, 16000) == CC_ERR_INVALID_ARGUMENT, "push_pcm NULL samples");
+    CHECK(cc_client_media(c, "stats", NULL, &rep) == CC_OK && contains(rep, "\"mos\""), "stats: %s", rep);
+    cc_string_free(rep);
+    CHECK(cc_client_media(c, "calls", NULL, &rep) == CC_OK && contains(rep, uuid), "calls: %s", rep);
+    cc_string_free(rep);
+
+    snprintf(body, sizeof body, "{\"msg_type\":\"hangup\",\"uuid\":\"%s\"}", uuid);
+    CHECK(req(c, body, 0, &rep) == CC_OK && contains(rep, "\"code\":\"0\""), "hangup: %s", rep);
+    cc_string_free(rep);
+    cc_client_media(c, "stop_record", NULL, &rep); /* the call's end finishes it too */
+    cc_string_free(rep);
+    int rate = 0;
+    long n = 0;
+    double ratio = wav_tone_ratio(rec, &rate, &n);
+    CHECK(rate == 8000 && n > 8000 && ratio > 0.8, "recorded WAV: rate %d, %ld samples, 1 kHz share %.2f", rate, n, ratio);
+    unlink(wav);
+    unlink(rec);
+
+    CHECK(req(c, "{\"msg_type\":\"checkout\"}", 0, &rep) == CC_OK, "checkout");
+    cc_string_free(rep);
+    CHECK(rtc_wait(r, &r->unregistered, 1, 10000), "rtc_registration unregistered after checkout");
+    cc_client_free(c);
+    free(r);
+}
+
 int main(void) {
     addr = getenv("CCSIM_ADDR");
     if (!addr) {
@@ -459,6 +714,7 @@ int main(void) {
     test_async(c);
     test_integer_user_data(c);
     test_threads(c);
+    test_rtc(c);
     char *rep = NULL;
     cc_client_request(c, "{\"msg_type\":\"checkout\"}", 0, &rep);
     cc_string_free(rep);

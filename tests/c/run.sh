@@ -9,7 +9,7 @@ mkdir -p "$OUT"
 
 CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
   -I"$ROOT/include")
-LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib")
+LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib")
 gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 # The header must also compile as C++ and under strict C89-style warnings.

@@ -73,6 +73,8 @@ lib = _load()
 
 EVENT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p)
 REPLY_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+PCM_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int16), ctypes.c_size_t,
+                          ctypes.c_int)
 
 _c_str_out = ctypes.POINTER(ctypes.c_void_p)  # char** written by the library; freed with cc_string_free
 
@@ -94,6 +96,13 @@ lib.cc_client_request_async.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes
 lib.cc_client_request_async.restype = ctypes.c_int
 lib.cc_client_http.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int, _c_str_out]
 lib.cc_client_http.restype = ctypes.c_int
+lib.cc_client_media.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, _c_str_out]
+lib.cc_client_media.restype = ctypes.c_int
+lib.cc_client_push_pcm.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_int16), ctypes.c_size_t,
+                                   ctypes.c_int]
+lib.cc_client_push_pcm.restype = ctypes.c_int
+lib.cc_client_set_pcm_sink.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int, PCM_FN, ctypes.c_void_p]
+lib.cc_client_set_pcm_sink.restype = ctypes.c_int
 lib.cc_string_free.argtypes = [ctypes.c_void_p]
 lib.cc_string_free.restype = None
 
@@ -160,3 +169,21 @@ def http(handle: int, name: str, params_json: Optional[bytes], timeout_ms: int) 
     out = ctypes.c_void_p()
     st = lib.cc_client_http(handle, name.encode(), params_json, timeout_ms, ctypes.byref(out))
     return st, _take(out)
+
+
+def media(handle: int, name: str, params_json: Optional[bytes]) -> Tuple[int, Optional[str]]:
+    """Controls an RTC call's media (play, record, stats): (status, reply JSON)."""
+    out = ctypes.c_void_p()
+    st = lib.cc_client_media(handle, name.encode(), params_json, ctypes.byref(out))
+    return st, _take(out)
+
+
+def push_pcm(handle: int, uuid: Optional[str], samples, count: int, rate: int) -> int:
+    """Sends count 16-bit samples (a ctypes int16 array) into the call; the library copies them."""
+    return lib.cc_client_push_pcm(handle, uuid.encode() if uuid else None, samples, count, rate)
+
+
+def set_pcm_sink(handle: int, uuid: Optional[str], rate: int, fn, user_data: int) -> int:
+    """Routes the call's received audio to fn (a PCM_FN), or stops when fn is None."""
+    return lib.cc_client_set_pcm_sink(handle, uuid.encode() if uuid else None, rate,
+                                      fn if fn is not None else PCM_FN(), user_data)

@@ -55,6 +55,35 @@ def _on_native_event(user_data: Optional[int], event_json: Optional[bytes]) -> N
         log.exception("cloudcc: event dispatch failed")
 
 
+_pcm_fns: Dict[int, Any] = {}
+_pcm_sinks: Dict[Any, int] = {}
+
+
+def _pcm_key(client: "Client", uuid: Optional[str]) -> Any:
+    return (id(client), uuid or "")
+
+
+@_ffi.PCM_FN
+def _on_native_pcm(user_data: Optional[int], uuid: Optional[bytes], samples: Any, count: int, rate: int) -> None:
+    # A media thread of the library; copy the samples, they are only lent.
+    try:
+        entry = _pcm_fns.get(user_data or 0)
+        if entry is None:
+            return
+        ref, fn = entry
+        client = ref()
+        if client is None:
+            return
+        import array
+        import ctypes
+
+        arr = array.array("h")
+        arr.frombytes(ctypes.string_at(samples, count * 2))
+        fn(uuid.decode() if uuid else "", arr, rate)
+    except BaseException:  # noqa: BLE001
+        log.exception("cloudcc: PCM sink raised")
+
+
 @atexit.register
 def _close_all() -> None:
     # Native threads must not call into an interpreter that is shutting down.
@@ -163,6 +192,8 @@ class Client(Requests[Reply]):
             handle, self._handle = self._handle, None
             self._cond.notify_all()
         _live.discard(self)
+        for key in [k for k in _pcm_sinks if k[0] == id(self)]:
+            _pcm_fns.pop(_pcm_sinks.pop(key), None)
         if handle:
             # The GIL is released during the call, so a handler running on the
             # SDK's thread can finish; from inside a handler this returns at once.
@@ -230,6 +261,83 @@ class Client(Requests[Reply]):
 
     def _send_http(self, name: str, params: Dict[str, Any], timeout: Optional[float]) -> Reply:
         return self.http(name, params, timeout)
+
+    # --- RTC media (login_type 1: the SDK is the agent's phone) -----------
+    # uuid None means the agent's current call. Outside RTC mode these raise
+    # Unsupported; an unknown call raises InvalidArgument.
+
+    def _media(self, name: str, **params: Any) -> Dict[str, Any]:
+        body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
+        st, text = _ffi.media(self._h(), name, body)
+        if st != _ffi.OK:
+            raise from_status(st, text)
+        return json.loads(text or "{}")
+
+    def play_wav(self, path: str, uuid: Optional[str] = None, loop: bool = False) -> None:
+        """Sends a WAV file (PCM16, any rate) into the call instead of the current source."""
+        self._media("play_wav", uuid=uuid, path=str(path), loop=loop)
+
+    def play_tone(self, hz: float, uuid: Optional[str] = None) -> None:
+        """Sends a sine tone of hz into the call."""
+        self._media("play_tone", uuid=uuid, hz=hz)
+
+    def stop_play(self, uuid: Optional[str] = None) -> None:
+        """Sends silence into the call."""
+        self._media("stop_play", uuid=uuid)
+
+    def record_wav(self, path: str, uuid: Optional[str] = None) -> None:
+        """Records the call's received audio to a WAV file (finished at stop_record or call end)."""
+        self._media("record_wav", uuid=uuid, path=str(path))
+
+    def stop_record(self, uuid: Optional[str] = None) -> None:
+        """Finishes the call's WAV recording."""
+        self._media("stop_record", uuid=uuid)
+
+    def call_stats(self, uuid: Optional[str] = None) -> Dict[str, Any]:
+        """The call's quality figures now (rtt, jitter, loss, bitrate, mos, packets)."""
+        return dict(self._media("stats", uuid=uuid).get("stats") or {})
+
+    def rtc_calls(self) -> List[str]:
+        """The uuids of the phone's calls."""
+        return list(self._media("calls").get("calls") or [])
+
+    def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
+        """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""
+        import array
+        import ctypes
+
+        if isinstance(samples, (bytes, bytearray, memoryview)):
+            arr = array.array("h")
+            arr.frombytes(bytes(samples))
+        elif isinstance(samples, array.array) and samples.typecode == "h":
+            arr = samples
+        else:
+            arr = array.array("h", samples)
+        n = len(arr)
+        buf = (ctypes.c_int16 * n).from_buffer(arr) if n else None
+        st = _ffi.push_pcm(self._h(), uuid, buf, n, rate)
+        if st != _ffi.OK:
+            raise from_status(st, None)
+
+    def set_pcm_sink(self, fn: Optional[Callable[[str, Any, int], None]], rate: int = 8000,
+                     uuid: Optional[str] = None) -> None:
+        """Calls fn(uuid, samples: array('h'), rate) with the call's received audio every ~20 ms; None stops.
+
+        fn runs on a media thread of the SDK: keep it short.
+        """
+        key = _pcm_key(self, uuid)
+        old = _pcm_sinks.pop(key, None)
+        if old is not None:
+            _pcm_fns.pop(old, None)  # a frame already on its way finds nothing
+        if fn is None:
+            st = _ffi.set_pcm_sink(self._h(), uuid, rate, None, 0)
+        else:
+            sid = next(_ids)
+            _pcm_sinks[key] = sid
+            _pcm_fns[sid] = (weakref.ref(self), fn)
+            st = _ffi.set_pcm_sink(self._h(), uuid, rate, _on_native_pcm, sid)
+        if st != _ffi.OK:
+            raise from_status(st, None)
 
     # --- events --------------------------------------------------------
 
@@ -305,9 +413,17 @@ class Client(Requests[Reply]):
             log.log(_LOG_LEVELS.get(ev.level, logging.INFO), "%s %s", ev.message, ev.attrs or "")
         with self._lock:
             handlers = list(self._handlers.get(ev.msg_type, ())) + list(self._handlers.get(None, ()))
+        try:
+            self._run_handlers(ev, handlers)
+        finally:
+            # Kept for wait_event once its handlers have run, so a waiter sees
+            # whatever the handlers did.
             if self._buffer.maxlen and not isinstance(ev, LogEvent):
-                self._buffer.append(ev)
-                self._cond.notify_all()
+                with self._lock:
+                    self._buffer.append(ev)
+                    self._cond.notify_all()
+
+    def _run_handlers(self, ev: Event, handlers: List[Handler]) -> None:
         for fn in handlers:
             try:
                 fn(ev)
@@ -334,6 +450,11 @@ def _kind_key(kind: Union[str, Type[Event], None]) -> Optional[str]:
         "ConnectionStateEvent": "connection_state",
         "SessionRestoredEvent": "session_restored",
         "LogEvent": "log",
+        "RTCRegistrationEvent": "rtc_registration",
+        "RTCCallEvent": "rtc_call",
+        "ConnectivityEvent": "connectivity",
+        "RTCDTMFEvent": "rtc_dtmf",
+        "RTCStatsEvent": "rtc_stats",
     }
     name = names.get(getattr(kind, "__name__", ""))
     if name is None:

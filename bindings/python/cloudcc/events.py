@@ -39,6 +39,11 @@ __all__ = [
     "SessionRestoredEvent",
     "LogEvent",
     "UnknownEvent",
+    "RTCRegistrationEvent",
+    "RTCCallEvent",
+    "ConnectivityEvent",
+    "RTCDTMFEvent",
+    "RTCStatsEvent",
     "parse_event",
 ]
 
@@ -372,6 +377,50 @@ class UnknownEvent(Event):
     """An event of a msg_type this SDK does not know; see `data` and `raw`."""
 
 
+@dataclass(frozen=True)
+class RTCRegistrationEvent(Event):
+    """RTC mode: the phone's SIP registration changed (registering, registered, failed, unregistered)."""
+
+    state: str = ""
+    reason: Optional[str] = None
+    code: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class RTCCallEvent(Event):
+    """RTC mode: a call of the phone changed state (ringing, answered, held, ended, ...)."""
+
+    uuid: str = ""
+    state: str = ""
+    direction: Optional[str] = None
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class ConnectivityEvent(Event):
+    """RTC mode: the joined view of the CTI link, the SIP registration and each call's ICE state."""
+
+    state: str = ""
+    reason: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RTCDTMFEvent(Event):
+    """RTC mode: a DTMF digit received on a call, with how it came (rfc4733, info, inband)."""
+
+    uuid: str = ""
+    digit: str = ""
+    mode: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RTCStatsEvent(Event):
+    """RTC mode: a call's periodic quality figures (rtt_ms, jitter_ms, loss, bitrate_kbps, mos in data)."""
+
+    uuid: str = ""
+    mos: Optional[float] = None
+
+
 def _int(v: Any) -> Optional[int]:
     if v is None or v == "":
         return None
@@ -444,4 +493,16 @@ def parse_event(text: str) -> Event:
             mt, data, raw, level=str(g("level", "")), message=str(g("message", "")),
             time=str(g("time", "")), attrs=dict(g("attrs") or {}),
         )
+    if mt == "rtc_registration":
+        return RTCRegistrationEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"), code=_int(g("code")))
+    if mt == "rtc_call":
+        return RTCCallEvent(mt, data, raw, uuid=str(g("uuid", "")), state=str(g("state", "")),
+                            direction=g("direction"), reason=g("reason"))
+    if mt == "connectivity":
+        return ConnectivityEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"))
+    if mt == "rtc_dtmf":
+        return RTCDTMFEvent(mt, data, raw, uuid=str(g("uuid", "")), digit=str(g("digit", "")), mode=g("mode"))
+    if mt == "rtc_stats":
+        mos = g("mos")
+        return RTCStatsEvent(mt, data, raw, uuid=str(g("uuid", "")), mos=float(mos) if mos is not None else None)
     return UnknownEvent(mt, data, raw)
