@@ -125,10 +125,16 @@ demo() {
   log "building the C example agent"
   gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bin/agent" examples/c/agent.c \
     -L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib"
+  gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bin/rtc_agent" examples/c/rtc_agent.c \
+    -L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib"
   trap stop_ccsim EXIT
   start_ccsim -log
   log "ccsim on $CCSIM_ADDR; the example agent (C, through libcloudcc) runs its session"
   "$BUILD/bin/agent" "$CCSIM_ADDR"
+  log "an RTC agent (login_type 1): the SDK is its phone; it answers, plays a WAV, records the customer"
+  mkdir -p "$BUILD/demo"
+  (cd "$BUILD/demo" && "$BUILD/bin/rtc_agent" "$CCSIM_ADDR")
+  log "files: $BUILD/demo/greeting.wav (played), $BUILD/demo/customer.wav (recorded)"
   log "what ccsim saw (its frame log; secrets redacted)"
   cat "$CCSIM_LOG"
 }

@@ -12,6 +12,7 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fsanitize=address,u
 LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib")
 gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
 # The header must also compile as C++ and under strict C89-style warnings.
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
@@ -32,3 +33,5 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # The example agent runs the demo flow against the same simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null
 echo "C example agent: ok"
+(cd "$OUT" && "$OUT/rtc_agent" "$CCSIM_ADDR" >/dev/null)
+echo "C RTC example agent (plays and records a WAV): ok"
