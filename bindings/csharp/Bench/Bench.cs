@@ -1,0 +1,108 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using CloudCC;
+
+namespace CloudCC.Bench
+{
+    /// <summary>Measures the C# binding against ccsim: ping round trips (blocking and Task), request-to-event latency, and the managed cost of dispatching one event.</summary>
+    internal static class Program
+    {
+        private static int Main(string[] args)
+        {
+            if (args.Length < 1) { Console.Error.WriteLine("usage: CloudCC.Bench.exe HOST:PORT [N]"); return 2; }
+            string addr = args[0];
+            int n = args.Length > 1 ? int.Parse(args[1]) : 20000;
+            var opts = new ClientOptions
+            {
+                WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000", ExtId = "090008_5000",
+                HeartbeatInterval = Timeout.InfiniteTimeSpan, LogLevel = LogLevel.Off,
+            };
+            using (var c = new CloudCCClient(opts))
+            {
+                long lastEventTicks = 0;
+                var gotEvent = new AutoResetEvent(false);
+                c.AgentChange += (s, e) => { Volatile.Write(ref lastEventTicks, Stopwatch.GetTimestamp()); gotEvent.Set(); };
+                c.CheckinAsync("919191Aa.", AgentStatus.Free).GetAwaiter().GetResult();
+                gotEvent.WaitOne(2000);
+                Console.WriteLine("libcloudcc " + CloudCCClient.Version + ", Mono " + Type.GetType("Mono.Runtime")?.GetMethod("GetDisplayName", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)?.Invoke(null, null) + ", N=" + n);
+
+                const string ping = "{\"msg_type\":\"ping\"}";
+                for (int i = 0; i < 1000; i++) c.Request(ping); // warm up
+                var sw = Stopwatch.StartNew();
+                for (int i = 0; i < n; i++) c.Request(ping);
+                Report("ping, blocking Request (cc_client_request)", sw.Elapsed, n);
+
+                for (int i = 0; i < 1000; i++) c.PingAsync().GetAwaiter().GetResult();
+                sw.Restart();
+                for (int i = 0; i < n; i++) c.PingAsync().GetAwaiter().GetResult();
+                Report("ping, PingAsync awaited one at a time (cc_client_request_async)", sw.Elapsed, n);
+
+                sw.Restart();
+                const int window = 64;
+                var inflight = new Task<Reply>[window];
+                for (int i = 0; i < n; i++)
+                {
+                    int k = i % window;
+                    if (inflight[k] != null) inflight[k].GetAwaiter().GetResult();
+                    inflight[k] = c.PingAsync();
+                }
+                Task.WaitAll(inflight.Where(t => t != null).ToArray());
+                Report("ping, PingAsync with 64 in flight (throughput)", sw.Elapsed, n);
+
+                // Request → event: change_status, timed from the call to the agent_change handler.
+                int m = Math.Max(200, n / 20);
+                var lat = new double[m];
+                var replyLat = new double[m];
+                for (int i = 0; i < m; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    c.ChangeStatusAsync(i % 2 == 0 ? StatusAction.MakeBusy : StatusAction.MakeFree).GetAwaiter().GetResult();
+                    long t1 = Stopwatch.GetTimestamp();
+                    gotEvent.WaitOne(2000);
+                    replyLat[i] = (t1 - t0) * 1e6 / Stopwatch.Frequency;
+                    lat[i] = (Volatile.Read(ref lastEventTicks) - t0) * 1e6 / Stopwatch.Frequency;
+                }
+                Percentiles("change_status: call → reply (Task done)", replyLat);
+                Percentiles("change_status: call → agent_change handler", lat);
+                c.CheckoutAsync().GetAwaiter().GetResult();
+            }
+
+            // The managed share of event delivery: parse the event JSON and build its typed arguments.
+            const string ev = "{\"req_id\":\"fb75b9a61291bea6af76b984660151e2\",\"msg_type\":\"agent_change\",\"company_code\":\"090008\",\"agent_id\":\"090008_6000\",\"ext_id\":\"090008_6000\",\"agent_status\":\"BUSY\",\"last_agent_status\":\"OFFLINE\",\"reason\":\"签入\",\"raw\":{\" agent_status\":\"BUSY\",\" last_agent_status\":\"OFFLINE\",\"agent_id\":\"090008_6000\",\"company_code\":\"090008\",\"ext_id\":\"090008_6000\",\"msg_type\":\"agent_change\",\"reason\":\"签入\",\"req_id\":\"fb75b9a61291bea6af76b984660151e2\"}}";
+            for (int i = 0; i < 10000; i++) CloudCCEventArgs.Create(ev);
+            var sw2 = Stopwatch.StartNew();
+            int k2 = 200000;
+            for (int i = 0; i < k2; i++) CloudCCEventArgs.Create(ev);
+            Report("event JSON → AgentChangeEventArgs (managed parse only)", sw2.Elapsed, k2);
+            return HardExit.Now(0);
+        }
+
+        private static void Report(string what, TimeSpan t, int n) =>
+            Console.WriteLine("{0,-66} {1,9:F2} µs/op  ({2:F0} op/s)", what, t.TotalMilliseconds * 1000 / n, n / t.TotalSeconds);
+
+        private static void Percentiles(string what, double[] us)
+        {
+            var s = us.OrderBy(x => x).ToArray();
+            Func<double, double> p = q => s[Math.Min(s.Length - 1, (int)(q * s.Length))];
+            Console.WriteLine("{0,-66} p50 {1:F1} µs  p90 {2:F1} µs  p99 {3:F1} µs  (n={4})", what, p(0.5), p(0.9), p(0.99), s.Length);
+        }
+    }
+
+    /// <summary>Mono waits at exit for the threads the Go runtime lent to callbacks, which never end (see README, "Known issues"); leave with _exit once output is flushed.</summary>
+    internal static class HardExit
+    {
+        [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+        private static extern void _exit(int code);
+
+        public static int Now(int code)
+        {
+            System.Console.Out.Flush();
+            System.Console.Error.Flush();
+            if (System.Environment.OSVersion.Platform == System.PlatformID.Unix && System.Type.GetType("Mono.Runtime") != null) _exit(code);
+            return code;
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+
+namespace CloudCC
+{
+    /// <summary>Base of the SDK's errors: an SDK-side failure (<see cref="Status"/> negative) or a server refusal (<see cref="ServerException"/>).</summary>
+    public class CloudCCException : Exception
+    {
+        /// <summary>Makes an exception from a status, the reply's code and msg, and the reply JSON (any may be null).</summary>
+        public CloudCCException(Status status, string code, string msg, string rawJson, Exception inner = null)
+            : base(string.IsNullOrEmpty(msg) ? status.ToString() : msg, inner)
+        {
+            Status = status;
+            Code = code;
+            Msg = msg;
+            RawJson = rawJson;
+        }
+
+        /// <summary>The native status (<see cref="CloudCC.Status.Ok"/> for a server refusal).</summary>
+        public Status Status { get; }
+
+        /// <summary>The reply's "code": the status as a string for SDK-side failures, the server's code for a refusal.</summary>
+        public string Code { get; }
+
+        /// <summary>The reply's "msg", in the client's language.</summary>
+        public string Msg { get; }
+
+        /// <summary>The whole reply JSON as the library returned it (null when there was none).</summary>
+        public string RawJson { get; }
+    }
+
+    /// <summary>The server answered with a code other than "0" (a refusal such as a wrong password); <see cref="Reply"/> has the answer.</summary>
+    public class ServerException : CloudCCException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public ServerException(Reply reply)
+            : base(Status.Ok, reply?.Code, reply?.Msg, reply?.RawJson)
+        {
+            Reply = reply;
+        }
+
+        /// <summary>The server's reply (its code, msg and fields).</summary>
+        public Reply Reply { get; }
+
+        /// <summary>The msg_type of the refused request's reply.</summary>
+        public string MsgType => Reply?.MsgType;
+
+        /// <summary>Says which request was refused, with the server's code and msg.</summary>
+        public override string Message => "server refused " + MsgType + " (code " + Code + "): " + Msg;
+    }
+
+    /// <summary>No reply arrived within the request's timeout (CC_ERR_TIMEOUT).</summary>
+    public class RequestTimeoutException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public RequestTimeoutException(string code, string msg, string rawJson) : base(Status.Timeout, code, msg, rawJson) { }
+    }
+
+    /// <summary>The link to the CTI server could not be brought up (CC_ERR_NOT_CONNECTED).</summary>
+    public class NotConnectedException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public NotConnectedException(string code, string msg, string rawJson) : base(Status.NotConnected, code, msg, rawJson) { }
+    }
+
+    /// <summary>The link dropped after the request was sent: its outcome is unknown (CC_ERR_CONNECTION_LOST).</summary>
+    public class ConnectionLostException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public ConnectionLostException(string code, string msg, string rawJson) : base(Status.ConnectionLost, code, msg, rawJson) { }
+    }
+
+    /// <summary>The client was closed (disposed or collected) while the call was pending (CC_ERR_CLOSED / CC_ERR_INVALID_HANDLE).</summary>
+    public class ClientClosedException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public ClientClosedException(Status status, string code, string msg, string rawJson) : base(status, code, msg, rawJson) { }
+    }
+
+    /// <summary>The SDK HTTP interface answered with a non-2xx status (CC_ERR_HTTP); <see cref="HttpStatus"/> is that status.</summary>
+    public class HttpStatusException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply and the HTTP status it names.</summary>
+        public HttpStatusException(int httpStatus, string code, string msg, string rawJson) : base(Status.Http, code, msg, rawJson)
+        {
+            HttpStatus = httpStatus;
+        }
+
+        /// <summary>The HTTP status code (e.g. 401), or 0 when the reply did not say.</summary>
+        public int HttpStatus { get; }
+    }
+
+    /// <summary>The operation is not possible in this mode, e.g. mute without RTC media (CC_ERR_UNSUPPORTED).</summary>
+    public class UnsupportedException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public UnsupportedException(string code, string msg, string rawJson) : base(Status.Unsupported, code, msg, rawJson) { }
+    }
+
+    /// <summary>The library refused an argument: bad JSON, unknown msg_type, bad config (CC_ERR_INVALID_ARGUMENT).</summary>
+    public class CloudCCArgumentException : ArgumentException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public CloudCCArgumentException(string code, string msg, string rawJson) : base(string.IsNullOrEmpty(msg) ? "invalid argument" : msg)
+        {
+            Code = code;
+            Msg = msg;
+            RawJson = rawJson;
+        }
+
+        /// <summary>Always <see cref="CloudCC.Status.InvalidArgument"/>.</summary>
+        public Status Status => Status.InvalidArgument;
+
+        /// <summary>The reply's "code" ("-1").</summary>
+        public string Code { get; }
+
+        /// <summary>The reply's "msg": what was wrong, in the client's language.</summary>
+        public string Msg { get; }
+
+        /// <summary>The whole reply JSON (null when there was none).</summary>
+        public string RawJson { get; }
+    }
+
+    /// <summary>Maps a native status and reply JSON to the exception it stands for, in one place (like libgit2sharp's Ensure).</summary>
+    internal static class Errors
+    {
+        /// <summary>The exception for a negative status; <paramref name="replyJson"/> is the library's {"code","msg",...}, possibly null.</summary>
+        public static Exception FromStatus(int status, string replyJson)
+        {
+            Dictionary<string, object> o = null;
+            if (replyJson != null)
+            {
+                try { o = Json.ParseObject(replyJson); } catch (FormatException) { }
+            }
+            string code = JsonFields.Str(o, "code") ?? status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string msg = JsonFields.Str(o, "msg") ?? CloudCCClient.StatusName(status);
+            switch ((Status)status)
+            {
+                case Status.InvalidArgument: return new CloudCCArgumentException(code, msg, replyJson);
+                case Status.Timeout: return new RequestTimeoutException(code, msg, replyJson);
+                case Status.NotConnected: return new NotConnectedException(code, msg, replyJson);
+                case Status.ConnectionLost: return new ConnectionLostException(code, msg, replyJson);
+                case Status.Closed:
+                case Status.InvalidHandle: return new ClientClosedException((Status)status, code, msg, replyJson);
+                case Status.Http: return new HttpStatusException((int)(JsonFields.Long(o, "http_status") ?? 0), code, msg, replyJson);
+                case Status.Unsupported: return new UnsupportedException(code, msg, replyJson);
+            }
+            return new CloudCCException((Status)status, code, msg, replyJson);
+        }
+    }
+}

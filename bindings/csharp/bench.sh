@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# bench.sh - C# binding benchmark against ccsim (ping round trip, request→event latency, managed event parse),
+# followed by the Go core's own round trip in the same run for comparison (go test -bench BenchmarkRoundTrip).
+# Usage: bindings/csharp/bench.sh [N]   (N pings per C# measurement, default 20000)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+"$here/build.sh" >/dev/null
+
+log="$(mktemp)"
+"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast >"$log" 2>&1 &
+sim=$!
+trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -f "$log"' EXIT
+addr=""
+for _ in $(seq 1 100); do
+    addr="$(sed -n 's|^ccsim listening on http://||p' "$log")"
+    [ -n "$addr" ] && break
+    sleep 0.1
+done
+[ -n "$addr" ] || { echo "bench.sh: ccsim did not start" >&2; exit 1; }
+
+echo "== C# (Mono) through libcloudcc, ccsim at $addr"
+LD_LIBRARY_PATH="$root/build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mono --optimize=all "$here/out/CloudCC.Bench.exe" "$addr" "${1:-20000}"
+
+if command -v go >/dev/null 2>&1; then
+    echo "== Go core, same machine (core/session BenchmarkRoundTrip)"
+    (cd "$root" && go test -run '^$' -bench BenchmarkRoundTrip -benchmem ./core/session 2>&1 | grep -E '^(Benchmark|goos|cpu)' || true)
+fi
