@@ -7,6 +7,12 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 "$here/build.sh" >/dev/null
 
+# bench.sh ADDR N: one JSON line against a running ccsim (build.sh bench-abi).
+if [ $# -ge 2 ] && [[ "$1" == *:* ]]; then
+    LD_LIBRARY_PATH="$root/build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mono --optimize=all "$here/out/CloudCC.Bench.exe" "$1" "$2" json
+    exit 0
+fi
+
 log="$(mktemp)"
 "$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast >"$log" 2>&1 &
 sim=$!

@@ -15,6 +15,7 @@ namespace CloudCC.Bench
             if (args.Length < 1) { Console.Error.WriteLine("usage: CloudCC.Bench.exe HOST:PORT [N]"); return 2; }
             string addr = args[0];
             int n = args.Length > 1 ? int.Parse(args[1]) : 20000;
+            if (args.Length > 2 && args[2] == "json") return HardExit.Now(JsonMode(addr, n));
             var opts = new ClientOptions
             {
                 WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000", ExtId = "090008_5000",
@@ -78,6 +79,51 @@ namespace CloudCC.Bench
             for (int i = 0; i < k2; i++) CloudCCEventArgs.Create(ev);
             Report("event JSON → AgentChangeEventArgs (managed parse only)", sw2.Elapsed, k2);
             return HardExit.Now(0);
+        }
+
+        /// <summary>The cross-language measurement of build.sh bench-abi (as cmd/ccbench does it for Go): n blocking pings timed one by one, and n/2 change_status requests each timed until its agent_change reaches the handler; one JSON line.</summary>
+        private static int JsonMode(string addr, int n)
+        {
+            var opts = new ClientOptions
+            {
+                WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000",
+                HeartbeatInterval = Timeout.InfiniteTimeSpan, LogLevel = LogLevel.Off,
+            };
+            using (var c = new CloudCCClient(opts))
+            {
+                var gate = new object();
+                AgentStatus last = AgentStatus.Unknown;
+                c.AgentChange += (s, e) => { lock (gate) { last = e.Status; Monitor.PulseAll(gate); } };
+                c.Request("{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\",\"start_status\":\"FREE\",\"reset\":true}");
+                const string ping = "{\"msg_type\":\"ping\"}";
+                for (int i = 0; i < 500; i++) c.Request(ping);
+                var rtt = new double[n];
+                for (int i = 0; i < n; i++)
+                {
+                    long t0 = Stopwatch.GetTimestamp();
+                    c.Request(ping);
+                    rtt[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+                }
+                var ev = new double[n / 2];
+                for (int i = 0; i < ev.Length; i++)
+                {
+                    var want = i % 2 == 0 ? AgentStatus.Busy : AgentStatus.Free;
+                    long t0 = Stopwatch.GetTimestamp();
+                    c.Request(i % 2 == 0 ? "{\"msg_type\":\"change_status\",\"action\":\"MAKE_BUSY\"}" : "{\"msg_type\":\"change_status\",\"action\":\"MAKE_FREE\"}");
+                    lock (gate) { while (last != want) Monitor.Wait(gate, 5000); }
+                    ev[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+                }
+                Func<double[], string, string> stats = (xs, name) =>
+                {
+                    var sorted = xs.OrderBy(x => x).ToArray();
+                    var ci = System.Globalization.CultureInfo.InvariantCulture;
+                    return string.Format(ci, "\"{0}_us\":{1:F3},\"{0}_p50_us\":{2:F3},\"{0}_p99_us\":{3:F3}", name, xs.Average(),
+                        sorted[sorted.Length / 2], sorted[sorted.Length * 99 / 100]);
+                };
+                Console.WriteLine("{\"lang\":\"csharp\",\"n\":" + n + "," + stats(rtt, "rtt") + "," + stats(ev, "event") + "}");
+                Console.Out.Flush();
+            }
+            return 0;
         }
 
         private static void Report(string what, TimeSpan t, int n) =>
