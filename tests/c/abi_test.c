@@ -450,7 +450,7 @@ static void test_threads(cc_client_t *c) {
 typedef struct {
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    int registered, unregistered;
+    int registered, unregistered, ended;
     char callin[128];
     /* received audio (PCM sink) */
     long frames, samples;
@@ -465,6 +465,7 @@ static void CC_CALLBACK rtc_on_event(void *ud, const char *json) {
         if (contains(json, "\"state\":\"registered\"")) r->registered = 1;
         if (contains(json, "\"state\":\"unregistered\"")) r->unregistered = 1;
     }
+    if (contains(json, "\"msg_type\":\"rtc_call\"") && contains(json, "\"state\":\"ended\"")) r->ended = 1;
     if (contains(json, "\"msg_type\":\"callin\"")) {
         const char *p = strstr(json, "\"uuid\":\"");
         if (p) sscanf(p + 8, "%127[^\"]", r->callin);
@@ -677,8 +678,8 @@ static void test_rtc(cc_client_t *softphone) {
     snprintf(body, sizeof body, "{\"msg_type\":\"hangup\",\"uuid\":\"%s\"}", uuid);
     CHECK(req(c, body, 0, &rep) == CC_OK && contains(rep, "\"code\":\"0\""), "hangup: %s", rep);
     cc_string_free(rep);
-    cc_client_media(c, "stop_record", NULL, &rep); /* the call's end finishes it too */
-    cc_string_free(rep);
+    /* The call's end finishes the recording before rtc_call "ended" is sent. */
+    CHECK(rtc_wait(r, &r->ended, 1, 10000), "rtc_call ended");
     int rate = 0;
     long n = 0;
     double ratio = wav_tone_ratio(rec, &rate, &n);
