@@ -205,7 +205,7 @@ case "${1:-lib}" in
     test_c
     test_python
     test_csharp
-    # test_interop: wired in once the harness has landed
+    test_interop
     log "all tests passed"
     ;;
   test-go) test_go ;;

@@ -466,6 +466,14 @@ func (p *Phone) response(req *sip.Request, code int, reason, toTag string) *sip.
 	for _, v := range req.GetHeaders("Via") {
 		res.AppendHeader(sip.HeaderClone(v))
 	}
+	// RFC 3261 §12.1.1: a response that establishes a dialog (18x, 2xx to
+	// INVITE) carries the request's Record-Route, in order; without it a
+	// proxy (Kamailio) cannot route the caller's ACK and BYE back to us.
+	if req.Method == sip.INVITE && code > 100 && code < 300 {
+		for _, v := range req.GetHeaders("Record-Route") {
+			res.AppendHeader(sip.HeaderClone(v))
+		}
+	}
 	res.AppendHeader(sip.HeaderClone(req.From()))
 	to := sip.HeaderClone(req.To()).(*sip.ToHeader)
 	if _, has := to.Params.Get("tag"); !has && toTag != "" {

@@ -10,7 +10,7 @@
 // side. Prints one line per test and a final "N passed, N failed".
 //
 // Environment (set by run.sh): KAMAILIO_WS, SIP_DOMAIN, WORK (scratch dir),
-// SDK_PEER (the built core/rtc peer; when empty the SDK tests are skipped),
+// SDK_PEER (the built core/rtc peer; when empty the SDK tests fail),
 // REF_PEER (the built reference sipgo + pion peer), PBX_PEER (ccsim's
 // simulated PBX, tests/interop/pbxpeer).
 
@@ -118,6 +118,9 @@ async function launchBrowser(name, toneHz) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    handleSIGTERM: false,
+    handleSIGINT: false,
+    handleSIGHUP: false,
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -188,6 +191,12 @@ async function resetPhone(phone) {
     window.peer.incoming = [];
     window.peer.session = null;
     window.peer.analyser = null;
+    window.peer.acceptedRecordRoute = null;
+    window.peer.dtmfInfo = [];
+    window.peer.infos = [];
+    window.peer.dtmfAudio = [];
+    if (window.peer.dtmfTimer) clearInterval(window.peer.dtmfTimer);
+    window.peer.dtmfTimer = null;
   });
 }
 
@@ -308,8 +317,16 @@ for (const peerName of ['refphone', 'sdk']) {
     const calling = a.page.evaluate((t) => window.peer.call(t), `sip:${peer.user}@${DOMAIN}`);
     const inc = await peer.cmd({ cmd: 'wait_incoming', timeout_ms: 15000 });
     log(`  ${peerName} got INVITE ${inc.call} from ${inc.from || '?'}`);
-    await peer.cmd({ cmd: 'answer', call: inc.call });
-    await calling;
+    const answering = peer.cmd({ cmd: 'answer', call: inc.call });
+    answering.catch(() => {}); // awaited below, after the Record-Route check
+    await Promise.race([calling, answering.then(() => new Promise(() => {}))]);
+    // Kamailio record-routed the INVITE: the 200 must carry it back (RFC 3261
+    // §12.1.1), or JsSIP's ACK and BYE have no route to the ${peerName} phone.
+    const rr = await a.page.evaluate(() => window.peer.acceptedRecordRoute || []);
+    if (rr.length === 0) {
+      throw new Error(`the ${peerName} phone's 200 OK to a record-routed INVITE carries no Record-Route (RFC 3261 §12.1.1): the browser's ACK and BYE cannot reach it through Kamailio`);
+    }
+    await answering;
     const atA = await expectTone(a, toneSDK, `${peerName}→browser`);
     const atPeer = await waitFor(`browser→${peerName} tone`, async () => {
       const r = await peer.cmd({ cmd: 'tone', call: inc.call, freq: toneBrowserA });
@@ -339,6 +356,37 @@ for (const peerName of ['refphone', 'sdk']) {
     if (end.originator !== 'remote') throw new Error('browser: call ended by ' + end.originator);
   }, [peerName]);
 }
+
+test('sdk-dtmf-to-browser: the SDK phone sends RFC 4733 and SIP INFO digits, JsSIP gets them', async (env) => {
+  const a = env.phoneA;
+  const peer = env.peers.sdk;
+  const incoming = waitFor('INVITE at browser', () => a.page.evaluate(() => (window.peer.incoming.length ? true : { ok: false })));
+  const placed = peer.cmd({ cmd: 'call', target: `sip:${a.user}@${DOMAIN}`, timeout_ms: 20000 }, 25000);
+  await incoming;
+  await a.page.evaluate(() => window.peer.answer());
+  const call = await placed;
+  await expectTone(a, toneSDK, 'sdk→browser');
+  // RFC 4733: Chromium plays received telephone-events out as the digit's
+  // tone pair; the page's detector hears them in the remote audio.
+  await peer.cmd({ cmd: 'dtmf', call: call.call, digits: '159#', mode: 'rfc4733' });
+  const rfc = await waitFor('RFC 4733 digits played out by the browser', async () => {
+    const d = await a.page.evaluate(() => window.peer.dtmfAudio.join(''));
+    return { digits: d, ok: d === '159#' };
+  }, 5000, 50);
+  // SIP INFO application/dtmf-relay: JsSIP's newDTMF, one per INFO.
+  await peer.cmd({ cmd: 'dtmf', call: call.call, digits: '3*', mode: 'info' });
+  const info = await waitFor('INFO digits at JsSIP (newDTMF)', async () => {
+    const d = await a.page.evaluate(() => window.peer.dtmfInfo.join(''));
+    return { digits: d, ok: d === '3*' };
+  }, 5000, 50);
+  const audioAfter = await a.page.evaluate(() => window.peer.dtmfAudio.join(''));
+  if (audioAfter !== '159#') throw new Error(`INFO digits also heard in the audio: ${audioAfter}`);
+  log(`  browser heard RFC 4733 ${rfc.digits} (NetEq playout), JsSIP got INFO ${info.digits} (newDTMF)`);
+  await expectTone(a, toneSDK, 'sdk→browser after DTMF');
+  await peer.cmd({ cmd: 'hangup', call: call.call });
+  const end = await expectEnded(a);
+  if (end.originator !== 'remote') throw new Error('browser: call ended by ' + end.originator);
+}, ['sdk']);
 
 test('jssip-with-ccsim-pbx: JsSIP registers to the simulated PBX, auto-answer call, tones, DTMF (RFC 4733, INFO), hold, PBX hangs up', async (env) => {
   const pbx = env.pbx;
@@ -398,6 +446,16 @@ test('jssip-with-ccsim-pbx: JsSIP registers to the simulated PBX, auto-answer ca
 // A test that fails leaves promises behind (a call still being placed, say):
 // their later rejection must not kill the run.
 process.on('unhandledRejection', (e) => log(`(late rejection: ${e && e.message ? e.message : e})`));
+// run.sh stops the run with SIGTERM (interrupt, time limit): exit at once;
+// playwright's exit hook kills the Chromium processes it launched, and the
+// Go peers see their stdin close.
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(sig, () => {
+    log(`${sig}: stopping`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  });
+}
 
 async function main() {
   if (!WS) throw new Error('KAMAILIO_WS not set (run through run.sh)');
@@ -406,7 +464,7 @@ async function main() {
   const webURL = `http://127.0.0.1:${web.address().port}/`;
   const env = {};
   const cleanup = [];
-  let passed = 0, failed = 0, skipped = 0;
+  let passed = 0, failed = 0, unselected = 0;
   try {
     const bA = await launchBrowser('browserA', toneBrowserA);
     cleanup.push(() => bA.browser.close());
@@ -440,11 +498,14 @@ async function main() {
       env.peers[name] = peer;
     }
     for (const t of tests) {
-      if (ONLY && !t.name.includes(ONLY)) continue;
+      if (ONLY && !t.name.includes(ONLY)) {
+        unselected++;
+        continue;
+      }
       const missing = t.needs.filter((n) => !env.peers[n]);
       if (missing.length) {
-        log(`SKIP ${t.name} (no ${missing.join(', ')} peer${missing.includes('sdk') ? ': core/rtc not available' : ''})`);
-        skipped++;
+        log(`FAIL ${t.name}: no ${missing.join(', ')} peer (run.sh builds it; SDK_PEER/REF_PEER/PBX_PEER empty)`);
+        failed++;
         continue;
       }
       const start = Date.now();
@@ -473,8 +534,12 @@ async function main() {
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
     web.close();
   }
-  log(`interop run took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  console.log(`${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+  log(`interop run took ${((Date.now() - t0) / 1000).toFixed(1)} s` + (unselected ? ` (ONLY=${ONLY}: ${unselected} tests not selected)` : ''));
+  if (passed + failed === 0) {
+    log('FAIL no test ran');
+    failed++;
+  }
+  console.log(`${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);
 }
 

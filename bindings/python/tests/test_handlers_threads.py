@@ -205,8 +205,11 @@ def test_dropped_link_reconnects_and_restores(sim, make_agent):
 
 def test_unreferenced_client_is_finalized_without_crash(sim):
     c = Client(sim.ws, company_code="090008", agent_id="090008_6004", heartbeat_interval=-1)
-    c.on("agent_change")(lambda ev: c.ping())  # a cycle through the handler
+    seen = []
+    c.on("agent_change")(lambda ev, c=c: seen.append(c.closed))  # a cycle through the handler
     c.checkin(PWD, start_status="FREE")
+    c.wait_event(AgentChangeEvent, 5)  # its handler has run: nothing of it is in flight
+    assert seen == [False]
     ref = weakref.ref(c)
     del c
     for _ in range(3):

@@ -16,47 +16,57 @@
 #
 # A third column, "pion ref", is the interop harness's reference phone
 # (sipgo + pion, not the SDK): what a pion-based phone does on this machine.
-# Not part of the normal test run. Installs aiortc (pip) if missing.
+# Not part of the normal test run (./build.sh bench). aiortc is installed
+# with pip into a venv under build/ (AIORTC_VENV, default
+# build/aiortc-venv). Everything listens on 127.0.0.1. Exits non-zero when
+# an implementation fails to run (the targets are reported, not enforced).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
 CONCURRENT="${CONCURRENT:-50}"
 SETUP_CALLS="${SETUP_CALLS:-20}"
 WINDOW="${WINDOW:-10s}"
-work="$(mktemp -d /tmp/bench.XXXXXX)"
+VENV="${AIORTC_VENV:-$root/build/aiortc-venv}"
+work="$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 
-python3 -c 'import aiortc, websockets' 2>/dev/null || python3 -m pip install --quiet aiortc websockets
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import aiortc, websockets' 2>/dev/null; then
+  echo "installing aiortc + websockets into $VENV"
+  command -v python3 >/dev/null 2>&1 || { echo "bench: python3 not installed" >&2; exit 1; }
+  python3 -m venv "$VENV" || { echo "bench: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check aiortc websockets || { echo "bench: pip install aiortc failed" >&2; exit 1; }
+fi
+PY="$VENV/bin/python"
 
 cd "$root"
 go build -o "$work/pbxbench" ./tests/interop/bench/pbxbench
-args=(-users "$CONCURRENT" -concurrent "$CONCURRENT" -setup-calls "$SETUP_CALLS" -window "$WINDOW" -agent-tone 440)
-
-sdk_json=""
-if [ -d "$root/core/rtc" ] && [ -d "$here/sdkagent" ] && go build -o "$work/sdkagent" ./tests/interop/bench/sdkagent 2>"$work/sdk-build.log"; then
-  echo "== SDK (core/rtc) =="
-  "$work/pbxbench" -label sdk "${args[@]}" \
-    -agent "$work/sdkagent -ws {ws} -domain {domain} -users {users} -first {first} -password-prefix {password_prefix} -tone 440" \
-    >"$work/sdk.json" 2> >(sed 's/^/  /' >&2) || true
-  sdk_json="$(tail -n1 "$work/sdk.json")"
-else
-  echo "== SDK (core/rtc): not available =="; [ -s "$work/sdk-build.log" ] && sed 's/^/  /' "$work/sdk-build.log"
-fi
-
-echo "== pion reference phone (sipgo + pion, not the SDK) =="
+go build -o "$work/sdkagent" ./tests/interop/bench/sdkagent
 go build -o "$work/refagent" ./tests/interop/bench/refagent
-"$work/pbxbench" -label pion-ref "${args[@]}" \
-  -agent "$work/refagent -ws {ws} -domain {domain} -users {users} -first {first} -password-prefix {password_prefix} -tone 440" \
-  >"$work/ref.json" 2> >(sed 's/^/  /' >&2) || true
-ref_json="$(tail -n1 "$work/ref.json")"
+args=(-users "$CONCURRENT" -concurrent "$CONCURRENT" -setup-calls "$SETUP_CALLS" -window "$WINDOW" -agent-tone 440)
+agent_args="-ws {ws} -domain {domain} -users {users} -first {first} -password-prefix {password_prefix} -tone 440"
+failed=()
 
-echo "== aiortc $(python3 -c 'import aiortc; print(aiortc.__version__)') =="
-"$work/pbxbench" -label aiortc "${args[@]}" \
-  -agent "python3 $here/aiortc_agent.py --ws {ws} --domain {domain} --users {users} --first {first} --password-prefix {password_prefix} --tone 440" \
-  >"$work/aiortc.json" 2> >(sed 's/^/  /' >&2) || true
+# bench LABEL AGENT-COMMAND: pbxbench's progress (stderr) indented on the
+# terminal, its JSON result line in $work/LABEL.json.
+bench() {
+  local label="$1" agent="$2" rc
+  set +e
+  "$work/pbxbench" -label "$label" "${args[@]}" -agent "$agent" 2>&1 >"$work/$label.json" | sed 's/^/  /'
+  rc=${PIPESTATUS[0]}
+  set -e
+  [ "$rc" = 0 ] || failed+=("$label")
+}
+echo "== SDK (core/rtc + core/media) =="
+bench sdk "$work/sdkagent $agent_args"
+echo "== pion reference phone (sipgo + pion, not the SDK) =="
+bench pion-ref "$work/refagent $agent_args"
+echo "== aiortc $("$PY" -c 'import aiortc; print(aiortc.__version__)') =="
+bench aiortc "$PY $here/aiortc_agent.py --ws {ws} --domain {domain} --users {users} --first {first} --password-prefix {password_prefix} --tone 440"
+sdk_json="$(tail -n1 "$work/sdk.json")"
+ref_json="$(tail -n1 "$work/pion-ref.json")"
 aiortc_json="$(tail -n1 "$work/aiortc.json")"
 
-python3 - "$sdk_json" "$aiortc_json" "$CONCURRENT" "$ref_json" <<'PY'
+"$PY" - "$sdk_json" "$aiortc_json" "$CONCURRENT" "$ref_json" <<'PY'
 import json, sys
 def load(s):
     try: return json.loads(s)
@@ -90,3 +100,7 @@ if sdk and ai and ai.get("setup_median_ms"):
     ok = sdk["concurrent_ok"] >= 50 and sdk["loss_max_pct"] < 1 and conc >= 50
     print(f"≥ 50 concurrent calls with < 1% loss (SDK): {'met' if ok else 'NOT met'}")
 PY
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "bench: ${failed[*]} did not complete" >&2
+  exit 1
+fi

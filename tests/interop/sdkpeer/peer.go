@@ -15,6 +15,8 @@
 //	{"cmd":"answer","call":"ID"}        → {"ok":true}
 //	{"cmd":"call","target":"sip:2001@d","timeout_ms":20000} → {"ok":true,"call":"ID"} once answered
 //	{"cmd":"tone","call":"ID","freq":440} → {"ok":true,"ratio":0.98,"peak_hz":440,"rms_dbfs":-12,"samples":1600}
+//	{"cmd":"dtmf","call":"ID","digits":"12","mode":"rfc4733"} → {"ok":true} once sent
+//	                                   (mode "rfc4733" or "info"; a phone without DTMF answers an error)
 //	{"cmd":"hangup","call":"ID"}        → {"ok":true}
 //	{"cmd":"wait_ended","call":"ID","timeout_ms":10000} → {"ok":true}
 //	{"cmd":"reset"}                     → {"ok":true}  (hang up whatever is up)
@@ -65,12 +67,20 @@ type Call interface {
 	RecentAudio(n int) []int16
 }
 
+// DTMFCall is a Call that can send DTMF ("dtmf" command): mode is
+// "rfc4733" (telephone-event RTP) or "info" (SIP INFO application/dtmf-relay).
+type DTMFCall interface {
+	SendDTMF(ctx context.Context, digits, mode string) error
+}
+
 type request struct {
 	ID        any     `json:"id,omitempty"` // echoed in the reply
 	Cmd       string  `json:"cmd"`
 	Call      string  `json:"call"`
 	Target    string  `json:"target"`
 	Freq      float64 `json:"freq"`
+	Digits    string  `json:"digits"`
+	Mode      string  `json:"mode"`
 	TimeoutMs int     `json:"timeout_ms"`
 	RegisterArgs
 }
@@ -116,7 +126,7 @@ func Serve(in io.Reader, out io.Writer, open func(context.Context, RegisterArgs)
 				return nil, fmt.Errorf("not registered")
 			}
 			call := calls[r.Call]
-			needCall := map[string]bool{"answer": true, "tone": true, "hangup": true, "wait_ended": true}
+			needCall := map[string]bool{"answer": true, "tone": true, "dtmf": true, "hangup": true, "wait_ended": true}
 			if needCall[r.Cmd] && call == nil {
 				return nil, fmt.Errorf("no call %q", r.Call)
 			}
@@ -149,6 +159,12 @@ func Serve(in io.Reader, out io.Writer, open func(context.Context, RegisterArgs)
 				a := pbx.AnalyseTone(pcm, pbx.SampleRate)
 				return map[string]any{"ok": true, "ratio": pbx.ToneRatio(pcm, pbx.SampleRate, r.Freq),
 					"peak_hz": a.PeakHz, "rms_dbfs": a.RMSdBFS, "samples": len(pcm)}, nil
+			case "dtmf":
+				d, ok := call.(DTMFCall)
+				if !ok {
+					return nil, fmt.Errorf("this phone sends no DTMF")
+				}
+				return map[string]any{"ok": true}, d.SendDTMF(ctx, r.Digits, r.Mode)
 			case "hangup":
 				return map[string]any{"ok": true}, call.Hangup(ctx)
 			case "wait_ended":

@@ -73,6 +73,9 @@ func TestProtocol(t *testing.T) {
 	if r := send(`{"cmd":"tone","call":"c1","freq":440}`); r["ratio"].(float64) < 0.9 || r["peak_hz"].(float64) != 440 {
 		t.Fatal(r)
 	}
+	if r := send(`{"cmd":"dtmf","call":"c1","digits":"12","mode":"rfc4733"}`); r["error"] != "this phone sends no DTMF" {
+		t.Fatal(r)
+	}
 	if r := send(`{"cmd":"call","target":"sip:x@d"}`); r["error"] != "busy" {
 		t.Fatal(r)
 	}

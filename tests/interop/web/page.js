@@ -13,6 +13,12 @@
     remoteStream: null,
     audioCtx: null,
     analyser: null,
+    // DTMF received: SIP INFO digits (JsSIP newDTMF), other INFOs (newInfo),
+    // and RFC 4733 digits as Chromium plays them out (see startDTMFDetector).
+    dtmfInfo: [],
+    infos: [],
+    dtmfAudio: [],
+    dtmfTimer: null,
   };
   window.peer = peer;
 
@@ -44,6 +50,23 @@
     session.on('peerconnection', (e) => hookPC(e.peerconnection));
     if (session.connection) hookPC(session.connection);
     session.on('confirmed', () => note('confirmed'));
+    // The 2xx that established an outgoing call: its Record-Route (RFC 3261
+    // §12.1.1 has the UAS copy it from the INVITE) builds our route set.
+    session.on('accepted', (e) => {
+      if (e.originator === 'remote' && e.response) {
+        peer.acceptedRecordRoute = e.response.getHeaders('Record-Route');
+      }
+    });
+    session.on('newDTMF', (e) => {
+      if (e.originator !== 'remote') return;
+      peer.dtmfInfo.push(e.dtmf.tone);
+      note('INFO DTMF ' + e.dtmf.tone);
+    });
+    session.on('newInfo', (e) => {
+      if (e.originator !== 'remote') return;
+      peer.infos.push({ contentType: e.info.contentType, body: e.info.body });
+      note('INFO ' + e.info.contentType);
+    });
     session.on('ended', (e) => {
       note('ended ' + e.originator + ' ' + e.cause);
       peer.ended.push({ originator: e.originator, cause: e.cause });
@@ -74,6 +97,7 @@
       an.fftSize = 8192;
       src.connect(an);
       peer.analyser = an;
+      startDTMFDetector(src);
       note('remote track');
     });
   }
@@ -196,6 +220,45 @@
     out.peakHz = best;
     return out;
   };
+
+  // RFC 4733 digits received: Chromium's NetEq plays a received
+  // telephone-event out as its DTMF tone pair, so a Goertzel detector on
+  // the remote audio (short windows, every 15 ms) sees the digits. A digit
+  // counts once it is seen in two windows in a row; the same digit counts
+  // again only after 8 windows (120 ms) without it: NetEq's playout of one
+  // event can dip for a window or two (seen at the first digit of a call).
+  const dtmfRows = [697, 770, 852, 941];
+  const dtmfCols = [1209, 1336, 1477, 1633];
+  const dtmfKeys = ['123A', '456B', '789C', '*0#D'];
+  function startDTMFDetector(src) {
+    if (peer.dtmfTimer) clearInterval(peer.dtmfTimer);
+    const an = peer.audioCtx.createAnalyser();
+    an.fftSize = 2048;
+    src.connect(an);
+    const x = new Float32Array(an.fftSize);
+    const rate = peer.audioCtx.sampleRate;
+    let cand = null, active = null, absent = 0;
+    peer.dtmfTimer = setInterval(() => {
+      an.getFloatTimeDomainData(x);
+      let e = 0;
+      for (let i = 0; i < x.length; i++) e += x[i] * x[i];
+      let digit = null;
+      if (e > 0 && Math.sqrt(e / x.length) > 0.003) {
+        const r = (f) => (2 * goertzel(x, f, rate)) / (x.length * e);
+        const rows = dtmfRows.map(r), cols = dtmfCols.map(r);
+        const ri = rows.indexOf(Math.max(...rows)), ci = cols.indexOf(Math.max(...cols));
+        if (rows[ri] > 0.25 && cols[ci] > 0.25 && rows[ri] + cols[ci] > 0.7) digit = dtmfKeys[ri][ci];
+      }
+      if (digit && digit === cand && digit !== active) {
+        active = digit;
+        peer.dtmfAudio.push(digit);
+        note('audio DTMF ' + digit);
+      }
+      absent = digit && digit === active ? 0 : absent + 1;
+      if (absent >= 8) active = null;
+      cand = digit;
+    }, 15);
+  }
 
   peer.stats = async function () {
     const pc = peer.session && peer.session.connection;
