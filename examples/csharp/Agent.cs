@@ -54,6 +54,9 @@ internal static class AgentExample
             client.AgentChange += (s, e) => Console.WriteLine("event  agent_change " + e.LastStatus + " -> " + e.Status + (e.SubStatus != SubStatus.None ? "/" + e.SubStatus : ""));
             client.Callback += (s, e) => Console.WriteLine("event  callback " + e.Action + " " + e.Phase + " success=" + e.Success);
             client.ConnectionStateChanged += (s, e) => Console.WriteLine("event  connection " + e.State);
+            // RTC mode only (an agent whose check-in answers login_type "1"; not this demo agent): the SDK is the phone.
+            client.RtcRegistrationChanged += (s, e) => Console.WriteLine("event  rtc_registration " + e.State + " " + e.Code);
+            client.RtcCallChanged += (s, e) => Console.WriteLine("event  rtc_call " + e.Uuid + " " + e.State);
             client.HandlerError += (s, e) => Console.Error.WriteLine("handler error: " + e.Exception);
 
             try

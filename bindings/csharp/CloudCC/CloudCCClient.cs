@@ -26,6 +26,7 @@ namespace CloudCC
         private static long s_nextId;
 
         private readonly ClientHandle _handle;
+        private readonly PcmRegistry _pcm = new PcmRegistry();
         private readonly SynchronizationContext _eventContext;
         private int _disposed;
         private long _handlerErrorCount;
@@ -42,7 +43,7 @@ namespace CloudCC
             if (st != 0) throw Errors.FromStatus(st, errJson);
             long id = Interlocked.Increment(ref s_nextId);
             s_sinks[id] = new EventSink(this);
-            _handle = new ClientHandle(h, id);
+            _handle = new ClientHandle(h, id, _pcm);
             st = Native.cc_client_set_event_callback(h, s_eventFn, new IntPtr(id));
             if (st != 0)
             {
@@ -78,6 +79,21 @@ namespace CloudCC
         /// <summary>A log line of the SDK (log), at or above <see cref="ClientOptions.LogLevel"/>.</summary>
         public event EventHandler<LogEventArgs> Log;
 
+        /// <summary>RTC mode: the phone's SIP registration changed (rtc_registration): registering, registered, failed, unregistered.</summary>
+        public event EventHandler<RtcRegistrationChangedEventArgs> RtcRegistrationChanged;
+
+        /// <summary>RTC mode: a call of the phone changed state (rtc_call): ringing, answered, confirmed, held, ended, ...</summary>
+        public event EventHandler<RtcCallChangedEventArgs> RtcCallChanged;
+
+        /// <summary>RTC mode: the joined view of the CTI link, the SIP link and registration, and each call's media changed (connectivity): ok, degraded, down.</summary>
+        public event EventHandler<ConnectivityChangedEventArgs> ConnectivityChanged;
+
+        /// <summary>RTC mode: the phone received a DTMF digit on a call (rtc_dtmf).</summary>
+        public event EventHandler<RtcDtmfReceivedEventArgs> RtcDtmfReceived;
+
+        /// <summary>RTC mode: a call's periodic media quality figures (rtc_stats).</summary>
+        public event EventHandler<RtcStatsEventArgs> RtcStats;
+
         /// <summary>An event of a msg_type this binding does not know.</summary>
         public event EventHandler<UnknownEventArgs> UnknownEvent;
 
@@ -93,11 +109,11 @@ namespace CloudCC
         /// <summary>True once <see cref="Dispose"/> was called.</summary>
         public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-        /// <summary>Closes the client: the link closes (no check-out), pending requests fail with <see cref="ClientClosedException"/>, and no event is raised after it returns (except the one whose handler calls it). Safe to call twice and from a handler.</summary>
+        /// <summary>Closes the client: the link closes (no check-out), pending requests fail with <see cref="ClientClosedException"/>, and no event is raised after it returns (except the one whose handler calls it). Safe to call twice and from a handler. Called from a PCM sink, the native free finishes in the background (no frame reaches the sink after it returns either way).</summary>
         public void Dispose()
         {
             if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-            _handle.FreeOnThisThread();
+            if (!t_inPcmSink) _handle.FreeOnThisThread(); // a PCM sink must not free: the free then runs in the background
             _handle.Dispose();
         }
 
@@ -256,6 +272,8 @@ namespace CloudCC
                 ReportHandlerError(new FormatException("unparseable event: " + e.Message + ": " + json, e), null);
                 return;
             }
+            var call = args as RtcCallChangedEventArgs;
+            if (call != null && call.State == "ended" && !string.IsNullOrEmpty(call.Uuid)) _pcm.Forget(call.Uuid); // the library dropped that call's sink
             SynchronizationContext ctx = _eventContext;
             if (ctx == null)
             {
@@ -294,6 +312,16 @@ namespace CloudCC
             if (sr != null) { Invoke(SessionRestored, sr); return; }
             var lg = args as LogEventArgs;
             if (lg != null) { Invoke(Log, lg); return; }
+            var rr = args as RtcRegistrationChangedEventArgs;
+            if (rr != null) { Invoke(RtcRegistrationChanged, rr); return; }
+            var rc = args as RtcCallChangedEventArgs;
+            if (rc != null) { Invoke(RtcCallChanged, rc); return; }
+            var cn = args as ConnectivityChangedEventArgs;
+            if (cn != null) { Invoke(ConnectivityChanged, cn); return; }
+            var rd = args as RtcDtmfReceivedEventArgs;
+            if (rd != null) { Invoke(RtcDtmfReceived, rd); return; }
+            var rs = args as RtcStatsEventArgs;
+            if (rs != null) { Invoke(RtcStats, rs); return; }
             var un = args as UnknownEventArgs;
             if (un != null) Invoke(UnknownEvent, un);
         }

@@ -46,6 +46,11 @@ namespace CloudCC
                 case "connection_state": return new ConnectionStateChangedEventArgs(f, json);
                 case "session_restored": return new SessionRestoredEventArgs(f, json);
                 case "log": return new LogEventArgs(f, json);
+                case "rtc_registration": return new RtcRegistrationChangedEventArgs(f, json);
+                case "rtc_call": return new RtcCallChangedEventArgs(f, json);
+                case "connectivity": return new ConnectivityChangedEventArgs(f, json);
+                case "rtc_dtmf": return new RtcDtmfReceivedEventArgs(f, json);
+                case "rtc_stats": return new RtcStatsEventArgs(f, json);
             }
             return new UnknownEventArgs(f, json);
         }

@@ -338,6 +338,15 @@ namespace CloudCC
             return null;
         }
 
+        public static double? Double(IDictionary<string, object> o, string key)
+        {
+            if (o == null || !o.TryGetValue(key, out object v) || v == null) return null;
+            if (v is double d) return d;
+            if (v is long l) return l;
+            if (v is string s && double.TryParse(s.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out double p)) return p;
+            return null;
+        }
+
         public static bool? Bool(IDictionary<string, object> o, string key)
         {
             if (o == null || !o.TryGetValue(key, out object v) || v == null) return null;

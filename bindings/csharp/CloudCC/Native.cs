@@ -45,6 +45,19 @@ namespace CloudCC
         [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
         public static extern void cc_string_free(IntPtr s);
 
+        /// <summary>cc_pcm_fn: a call's received audio, on a media thread; uuid and samples are only lent for the call.</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        public delegate void PcmFn(IntPtr userData, IntPtr uuid, IntPtr samples, UIntPtr count, int rate);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int cc_client_media(IntPtr client, byte[] name, byte[] paramsJson, out IntPtr replyJson);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern unsafe int cc_client_push_pcm(IntPtr client, byte[] uuid, short* samples, UIntPtr count, int rate);
+
+        [DllImport(Lib, CallingConvention = CallingConvention.Cdecl)]
+        public static extern int cc_client_set_pcm_sink(IntPtr client, byte[] uuid, int rate, PcmFn fn, IntPtr userData);
+
         /// <summary>NUL-terminated UTF-8 bytes of <paramref name="s"/> (null stays null).</summary>
         public static byte[] Utf8(string s)
         {
@@ -85,7 +98,8 @@ namespace CloudCC
     /// <summary>Owns one native <c>cc_client_t*</c>; releasing it calls <c>cc_client_free</c>.</summary>
     /// <remarks>
     /// Released by <see cref="CloudCCClient.Dispose"/>, the free runs on the disposing thread (it may be an event handler:
-    /// the library allows that). Released by the finalizer (the client was never disposed), the free is handed to a
+    /// the library allows that), except from inside a PCM sink (cc_pcm_fn must not call cc_client_free), where it runs
+    /// on a short-lived background thread as for the finalizer. Released by the finalizer (the client was never disposed), the free is handed to a
     /// short-lived background thread, because cc_client_free waits for running callbacks and a callback may itself be
     /// waiting for finalizers (GC.WaitForPendingFinalizers); the client's event sink stays registered (and so the
     /// user_data it stands for stays valid) until cc_client_free has returned and no callback can run any more.
@@ -94,15 +108,17 @@ namespace CloudCC
     {
         private long _sinkId;
         private int _synchronous;
+        private CloudCCClient.PcmRegistry _pcm;
 
         /// <summary>Makes an empty handle; the P/Invoke layer fills it.</summary>
         public ClientHandle() : base(true) { }
 
         /// <summary>Takes ownership of <paramref name="client"/>, whose events go to the sink registered as <paramref name="sinkId"/>.</summary>
-        public ClientHandle(IntPtr client, long sinkId) : base(true)
+        public ClientHandle(IntPtr client, long sinkId, CloudCCClient.PcmRegistry pcm) : base(true)
         {
             SetHandle(client);
             _sinkId = sinkId;
+            _pcm = pcm;
         }
 
         /// <summary>Asks the next release to free on the calling thread (Dispose) rather than in the background (finalizer).</summary>
@@ -113,14 +129,15 @@ namespace CloudCC
         {
             IntPtr h = handle;
             long sink = _sinkId;
+            CloudCCClient.PcmRegistry pcm = _pcm;
             if (Volatile.Read(ref _synchronous) != 0)
             {
-                Free(h, sink);
+                Free(h, sink, pcm);
                 return true;
             }
             try
             {
-                var t = new Thread(() => Free(h, sink)) { IsBackground = true, Name = "CloudCC finalizer free" };
+                var t = new Thread(() => Free(h, sink, pcm)) { IsBackground = true, Name = "CloudCC free" };
                 t.Start();
             }
             catch
@@ -130,11 +147,12 @@ namespace CloudCC
             return true;
         }
 
-        private static void Free(IntPtr h, long sink)
+        private static void Free(IntPtr h, long sink, CloudCCClient.PcmRegistry pcm)
         {
             try { Native.cc_client_free(h); }
             catch { /* never throw from a release */ }
             CloudCCClient.UnregisterSink(sink);
+            pcm?.Clear(); // no PCM frame can arrive any more either
         }
     }
 }

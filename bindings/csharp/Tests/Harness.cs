@@ -109,6 +109,24 @@ namespace CloudCC.Tests
                 return Json.ParseObject(r.ReadToEnd());
         }
 
+        /// <summary>GET an admin path; the parsed JSON object, or null for a non-2xx answer.</summary>
+        public static Dictionary<string, object> Get(string path)
+        {
+            var req = (HttpWebRequest)WebRequest.Create("http://" + Addr + path);
+            req.Proxy = null;
+            try
+            {
+                using (var resp = req.GetResponse())
+                using (var r = new StreamReader(resp.GetResponseStream()))
+                    return Json.ParseObject(r.ReadToEnd());
+            }
+            catch (WebException e) when (e.Response != null)
+            {
+                e.Response.Dispose();
+                return null;
+            }
+        }
+
         public static void Reset() => Post("/admin/reset", "{}");
 
         public static string Inbound(string company, string agent, string caller = "18888888888") =>
