@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/rtc"
@@ -74,14 +75,21 @@ func (st *callAudio) finish() {
 // A-law/μ-law) on the call, looping if asked; at its end the call sends
 // silence.
 func (a *Agent) PlayWAV(uuid, path string, loop bool) error {
+	if a.cur() == nil {
+		return ErrNoRTC // the mode is the first thing wrong, whatever the file
+	}
 	src, err := media.OpenWAVSource(path, loop)
 	if err != nil {
 		return fmt.Errorf("%w: %v", session.ErrInvalidArgument, err)
 	}
-	return a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
+	err = a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
 		st.setSource(mc, src)
 		return nil
 	})
+	if c, ok := src.(io.Closer); ok && err != nil {
+		_ = c.Close()
+	}
+	return err
 }
 
 // PlayTone sends a sine tone of hz (0 < hz < 4000) on the call.
