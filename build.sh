@@ -6,6 +6,7 @@
 #   ./build.sh demo       start ccsim and run the example agent against it
 #   ./build.sh test       every test of every language (what CI runs)
 #   ./build.sh bench      benchmarks and soaks (not part of test)
+#   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
 #
 # Steps that need packages install them (apt-get, pip) when they are missing.
 set -euo pipefail
@@ -100,6 +101,12 @@ test_c() {
   [ -f tests/c/run.sh ] || return 0
   log "C ABI tests"
   bash tests/c/run.sh
+}
+
+test_windows() {
+  [ -f tests/windows/run.sh ] || return 0
+  log "Windows DLL (mingw-w64 cross build) under Wine"
+  bash tests/windows/run.sh
 }
 
 test_python() {
@@ -203,6 +210,7 @@ case "${1:-lib}" in
     build_lib
     test_go
     test_c
+    test_windows
     test_python
     test_csharp
     test_interop
@@ -213,7 +221,9 @@ case "${1:-lib}" in
   test-python) build_lib; test_python ;;
   test-csharp) build_lib; test_csharp ;;
   test-interop) build_lib; test_interop ;;
+  test-windows) build_lib; test_windows ;;
+  windows) build_lib; test_windows; log "build/windows/cloudcc.dll (+ include/cloudcc.h)" ;;
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
-  *) echo "usage: $0 [lib|demo|test|bench|test-go|test-c|test-python|test-csharp|test-interop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lib|demo|test|bench|bench-abi|windows|test-go|test-c|test-windows|test-python|test-csharp|test-interop]" >&2; exit 2 ;;
 esac

@@ -30,7 +30,12 @@ static inline void cc_call_pcm(cc_pcm_fn fn, uintptr_t ud, const char *uuid, con
 }
 
 /* Static strings (bridge.c): never freed by anyone. */
-__attribute__((visibility("hidden"))) const char *cc_bridge_version(void);
-__attribute__((visibility("hidden"))) const char *cc_bridge_status_str(int status);
+#if defined(_WIN32)
+#define CC_BRIDGE_HIDDEN /* a DLL exports only what is marked dllexport (cgo's //export) */
+#else
+#define CC_BRIDGE_HIDDEN __attribute__((visibility("hidden")))
+#endif
+CC_BRIDGE_HIDDEN const char *cc_bridge_version(void);
+CC_BRIDGE_HIDDEN const char *cc_bridge_status_str(int status);
 
 #endif
