@@ -97,6 +97,13 @@ test_go() {
   go test -race -count=1 -timeout 20m ./...
 }
 
+test_opus() {
+  # Opus is optional (cgo + libopus, build tag "opus"): its own test run.
+  log "media with the optional Opus codec (libopus)"
+  apt_install libopus-dev pkg-config
+  go test -count=1 -timeout 10m -tags opus,nolibopusfile ./core/media/
+}
+
 test_c() {
   [ -f tests/c/run.sh ] || return 0
   log "C ABI tests"
@@ -209,6 +216,7 @@ case "${1:-lib}" in
   test)
     build_lib
     test_go
+    test_opus
     test_c
     test_windows
     test_python
@@ -217,6 +225,7 @@ case "${1:-lib}" in
     log "all tests passed"
     ;;
   test-go) test_go ;;
+  test-opus) test_opus ;;
   test-c) build_lib; test_c ;;
   test-python) build_lib; test_python ;;
   test-csharp) build_lib; test_csharp ;;

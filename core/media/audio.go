@@ -21,7 +21,8 @@ type AudioSource interface {
 // WritePCM is called by the call's media goroutine every 20 ms from the
 // first received audio packet on, with one frame of the jitter buffer's
 // output (concealment and silence included, so the clock is steady), at
-// rate Hz (8000 for G.711). samples is only valid during the call: copy it
+// rate Hz (8000, Opus included: it is decoded and resampled to the
+// internal rate). samples is only valid during the call: copy it
 // to keep it. WritePCM must not block.
 type AudioSink interface {
 	WritePCM(samples []int16, rate int)

@@ -25,8 +25,11 @@ type CallOptions struct {
 	// VideoHeight is the spec's `pixels` (480, 720, 1280...): the height
 	// asked of the peer (a=imageattr recv) and handed to the VideoSource.
 	VideoHeight int
-	// AudioCodecs limits and orders the audio codecs ("PCMU", "PCMA");
-	// empty means PCMU then PCMA. telephone-event is always added.
+	// AudioCodecs limits and orders the audio codecs ("OPUS", "PCMU",
+	// "PCMA"); empty means Opus, PCMU, PCMA. Opus exists only in builds with
+	// the opus tag (cgo, libopus; see docs/media.md): elsewhere "OPUS" is
+	// ignored. telephone-event is always added (at 8000 Hz, and at 48000 Hz
+	// with Opus).
 	AudioCodecs []string
 	// VideoCodecs limits and orders the video codecs ("VP8", "H264");
 	// empty means VP8 then H264.
@@ -50,6 +53,8 @@ const (
 	plPCMU
 	plPCMA
 	plTE
+	plOpus // build tag opus
+	plTE48 // telephone-event/48000 (with Opus)
 )
 
 // Call is one media session (one PeerConnection). Its methods are safe for
@@ -107,10 +112,13 @@ type Call struct {
 	aPrev      rxTotals // streams (SSRCs) that ended
 	vPrev      rxTotals
 	decBuf     []int16
+	arxClock   int64 // RTP clock of the received audio (8000, or 48000 for Opus)
+	opusRx     opusDecoder
 	te         teState
 	firstAudio bool
 
-	det DTMFDetector // media goroutine only
+	det    DTMFDetector // media goroutine only
+	opusTx opusEncoder  // media goroutine only
 
 	testDropRx func(*rtp.Packet) bool // tests: simulate network loss
 }
@@ -131,6 +139,7 @@ type teState struct {
 	ts               uint32
 	code             uint8
 	dur              uint16
+	clock            int64
 	last             time.Time
 }
 
@@ -171,11 +180,18 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		kindOf:   map[string]int{},
 		jb:       newJitterBuffer(e.cfg.JitterBufferMs),
 		decBuf:   make([]int16, 2048),
+		arxClock: SampleRate,
 	}
 	c.det.OnDigit = c.gotDigit
 	empty := []sinkEntry{}
 	c.sinks.Store(&empty)
 	c.ptKinds.Store(defaultPTKinds())
+	c.audio.allow = map[string]bool{}
+	for _, p := range c.audioPrefs() {
+		if m := strings.ToLower(p.MimeType); m != mimeTE {
+			c.audio.allow[m] = true
+		}
+	}
 	pc.OnTrack(c.onTrack)
 	pc.OnConnectionStateChange(c.onConnState)
 	if err := c.addTrack(c.audio, c.audioPrefs()); err != nil {
@@ -212,9 +228,10 @@ func defaultPTKinds() *[128]uint8 {
 func (c *Call) audioPrefs() []webrtc.RTPCodecParameters {
 	names := c.opts.AudioCodecs
 	if len(names) == 0 {
-		names = []string{"PCMU", "PCMA"}
+		names = []string{"OPUS", "PCMU", "PCMA"}
 	}
 	var out []webrtc.RTPCodecParameters
+	withOpus := false
 	for _, n := range names {
 		var p webrtc.RTPCodecParameters
 		switch strings.ToUpper(n) {
@@ -222,6 +239,12 @@ func (c *Call) audioPrefs() []webrtc.RTPCodecParameters {
 			p = codecPCMU
 		case "PCMA":
 			p = codecPCMA
+		case "OPUS":
+			oc := opusCodecs()
+			if len(oc) == 0 || withOpus { // built without the opus tag
+				continue
+			}
+			p, withOpus = oc[0], true
 		default:
 			continue
 		}
@@ -230,7 +253,13 @@ func (c *Call) audioPrefs() []webrtc.RTPCodecParameters {
 	}
 	te := codecTE
 	te.PayloadType = 0
-	return append(out, te)
+	out = append(out, te)
+	if withOpus {
+		te48 := opusCodecs()[1]
+		te48.PayloadType = 0
+		out = append(out, te48)
+	}
+	return out
 }
 
 func (c *Call) videoPrefs() []webrtc.RTPCodecParameters {
@@ -632,6 +661,10 @@ func (c *Call) noteRemote(secs []mediaSection, localRaw string) {
 					t[pt] = plPCMA
 				case strings.HasPrefix(name, "telephone-event/8000"):
 					t[pt] = plTE
+				case strings.HasPrefix(name, "telephone-event/48000"):
+					t[pt] = plTE48
+				case strings.HasPrefix(name, "opus/48000") && opusAvailable:
+					t[pt] = plOpus
 				}
 			}
 		}

@@ -1,8 +1,8 @@
 // Package media is the SDK's WebRTC media engine for one agent's calls.
 //
-// It owns the pion PeerConnections, the G.711 codecs, RFC 4733 and inband
-// DTMF, the receive jitter buffer, audio I/O (WAV, PCM callbacks, tones)
-// and call statistics. It knows nothing of SIP or of the CTI link: the
+// It owns the pion PeerConnections, the G.711 codecs (Opus with the opus
+// build tag), RFC 4733 and inband DTMF, the receive jitter buffer, audio
+// I/O (WAV, PCM callbacks, tones) and call statistics. It knows nothing of SIP or of the CTI link: the
 // caller (core/rtc) moves the SDP strings this package produces and
 // consumes, and maps the spec's media ints onto [Direction].
 //
@@ -35,8 +35,11 @@
 //
 // # Codecs
 //
-// Audio: PCMU (0), PCMA (8) and telephone-event/8000 (101). Opus is left
-// out: no pure-Go (cgo-free) Opus encoder is available to this module.
+// Audio: PCMU (0), PCMA (8) and telephone-event/8000 (101). Opus
+// (opus/48000/2 on 111, with telephone-event/48000 on 110) is optional: it
+// is built only with the build tag opus, which needs cgo and libopus
+// (go build -tags opus,nolibopusfile; see [OpusAvailable]). Without the tag
+// the package needs no cgo and offers G.711 only.
 // Video: VP8 (96) and H.264 (102, packetization-mode 1); the application
 // supplies encoded frames ([VideoSource]) and receives encoded frames
 // ([Call.OnVideoFrame]); this package does no video coding.

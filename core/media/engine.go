@@ -51,14 +51,15 @@ type Engine struct {
 
 // Payload types this engine offers.
 const (
-	ptPCMU  = 0
-	ptPCMA  = 8
-	ptTE    = 101
-	ptVP8   = 96
-	ptH264  = 102
-	mimeTE  = "audio/telephone-event"
-	fmtpTE  = "0-16"
-	fmtp264 = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	ptPCMU   = 0
+	ptPCMA   = 8
+	ptTE     = 101
+	ptVP8    = 96
+	ptH264   = 102
+	mimeTE   = "audio/telephone-event"
+	mimeOpus = "audio/opus"
+	fmtpTE   = "0-16"
+	fmtp264  = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
 )
 
 var (
@@ -86,7 +87,8 @@ func NewEngine(cfg Config) (*Engine, error) {
 		cfg.GatherTimeout = 10 * time.Second
 	}
 	m := &webrtc.MediaEngine{}
-	for _, c := range []webrtc.RTPCodecParameters{codecPCMU, codecPCMA, codecTE} {
+	// Opus (and telephone-event/48000) first when built with the opus tag.
+	for _, c := range append(opusCodecs(), codecPCMU, codecPCMA, codecTE) {
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
 			return nil, err
 		}

@@ -62,16 +62,24 @@ func (c *Call) onAudioRTP(p *rtp.Packet, now time.Time) {
 	kind := c.ptKinds.Load()[p.PayloadType&0x7f]
 	var first bool
 	c.rxMu.Lock()
-	if !c.arx.started || p.SSRC != c.arx.ssrc {
+	clock := c.arxClock
+	if kind == plPCMU || kind == plPCMA || kind == plOpus {
+		clock = kindClock(kind) // telephone-event follows the stream
+	}
+	if !c.arx.started || p.SSRC != c.arx.ssrc || clock != c.arxClock {
+		// A new stream, or a codec on another RTP clock (a re-INVITE
+		// switching between G.711 and Opus): its timestamps do not follow on.
 		if c.arx.started {
 			c.aPrev.add(&c.arx)
 			c.jb.reset()
 		}
 		c.arx.reset(p.SSRC, p.SequenceNumber)
+		c.arxClock = clock
+		c.opusRx.reset()
 	}
-	arrival := int64(now.Sub(c.start)) * SampleRate / int64(time.Second)
+	arrival := int64(now.Sub(c.start)) * clock / int64(time.Second)
 	c.arx.update(p.SequenceNumber, p.Timestamp, arrival, len(p.Payload))
-	c.jb.setJitter(c.arx.jitter)
+	c.jb.setJitter(c.arx.jitter * SampleRate / float64(clock))
 	switch kind {
 	case plPCMU, plPCMA:
 		if !c.recvOK[kAudio].Load() {
@@ -84,9 +92,17 @@ func (c *Call) onAudioRTP(p *rtp.Packet, now time.Time) {
 			c.firstAudio = true
 			first = true
 		}
-	case plTE:
+	case plOpus:
+		if !c.recvOK[kAudio].Load() {
+			break
+		}
+		if c.opusRx.decode(c, p) && !c.firstAudio {
+			c.firstAudio = true
+			first = true
+		}
+	case plTE, plTE48:
 		if c.recvOK[kAudio].Load() {
-			c.onTE(p, now)
+			c.onTE(p, now, kindClock(kind))
 		}
 	}
 	c.rxMu.Unlock()
@@ -94,6 +110,14 @@ func (c *Call) onAudioRTP(p *rtp.Packet, now time.Time) {
 		fn := c.opts.OnFirstAudio
 		c.ev.push(func() { fn(now) })
 	}
+}
+
+// kindClock is the RTP clock rate of a payload kind.
+func kindClock(kind uint8) int64 {
+	if kind == plOpus || kind == plTE48 {
+		return 48000
+	}
+	return SampleRate
 }
 
 func (t *rxTotals) add(s *rxStats) {
@@ -107,7 +131,7 @@ func (t *rxTotals) add(s *rxStats) {
 // event's start timestamp; the digit is reported once, at its first end
 // packet (or when the next event starts, or after 500 ms of silence, if
 // the end packets were lost). c.rxMu held.
-func (c *Call) onTE(p *rtp.Packet, now time.Time) {
+func (c *Call) onTE(p *rtp.Packet, now time.Time, clock int64) {
 	if len(p.Payload) < 4 {
 		return
 	}
@@ -121,7 +145,7 @@ func (c *Call) onTE(p *rtp.Packet, now time.Time) {
 		te.active = false
 	}
 	if !te.active {
-		*te = teState{active: true, ts: p.Timestamp, code: code}
+		*te = teState{active: true, ts: p.Timestamp, code: code, clock: clock}
 	}
 	te.dur = max(te.dur, dur)
 	te.last = now
@@ -138,7 +162,7 @@ func (c *Call) reportTE() {
 	}
 	te.reported = true
 	if d, ok := DTMFEventDigit(te.code); ok {
-		c.gotDigit(Digit{Digit: d, Mode: DTMFRFC4733, Duration: time.Duration(te.dur) * time.Second / SampleRate})
+		c.gotDigit(Digit{Digit: d, Mode: DTMFRFC4733, Duration: time.Duration(te.dur) * time.Second / time.Duration(te.clock)})
 	}
 }
 
@@ -216,10 +240,14 @@ func (c *Call) readSenderRTCP(s *webrtc.RTPSender, t *rawTrack, kind int) {
 			return
 		}
 		now := time.Now()
-		ssrc := t.codec().ssrc
+		bc := t.codec()
+		ssrc := bc.ssrc
 		clock := float64(SampleRate)
-		if kind == kVideo {
+		switch {
+		case kind == kVideo:
 			clock = 90000
+		case bc.clock != 0:
+			clock = float64(bc.clock)
 		}
 		for _, p := range pkts {
 			var blocks []rtcp.ReceptionReport
@@ -323,7 +351,7 @@ func (c *Call) Stats() Stats {
 		}
 		ss.Jitter = time.Duration(cur.jitter / clock * float64(time.Second))
 	}
-	fill(&st.Audio, c.aPrev, &c.arx, SampleRate)
+	fill(&st.Audio, c.aPrev, &c.arx, float64(c.arxClock))
 	fill(&st.Video, c.vPrev, &c.vrx, 90000)
 	st.JitterBufferMs = c.jb.depthMs()
 	st.Concealed, st.Late = c.jb.concealed, c.jb.late
@@ -336,6 +364,10 @@ func (c *Call) Stats() Stats {
 	if exp := float64(st.Audio.PacketsReceived) + float64(max(st.Audio.PacketsLost, 0)); exp > 0 {
 		loss += float64(st.Late) / exp
 	}
-	st.RFactor, st.MOS = EModel(oneWay, loss)
+	ie, bpl := g711Ie, g711Bpl
+	if st.AudioCodec == "OPUS" {
+		ie, bpl = opusIe, opusBpl
+	}
+	st.RFactor, st.MOS = eModel(oneWay, loss, ie, bpl)
 	return st
 }

@@ -102,7 +102,6 @@ func (c *Call) run() {
 		case <-tick.C:
 		}
 		c.playout(play)
-		s.ts += FrameSamples
 		c.sendAudio(s)
 		if n%50 == 0 {
 			last = c.updateRates(last)
@@ -135,6 +134,8 @@ func (c *Call) playout(play []int16) {
 
 func (c *Call) sendAudio(s *sendState) {
 	bc := c.audio.codec()
+	ticks := bc.frameTicks()
+	s.ts += ticks
 	c.mu.Lock()
 	allowed := bc.bound && c.sendOK[kAudio].Load() && !c.held
 	if !allowed {
@@ -158,7 +159,7 @@ func (c *Call) sendAudio(s *sendState) {
 
 	// RFC 4733: the event replaces audio while it lasts.
 	if j := s.job; j != nil && j.mode == DTMFRFC4733 && j.digit != ',' && s.jobTick < dtmfToneTicks+dtmfEndTicks && bc.hasTE {
-		dur := uint16(min(s.jobTick+1, dtmfToneTicks) * FrameSamples)
+		dur := uint16(min(s.jobTick+1, dtmfToneTicks) * int(ticks))
 		end := s.jobTick >= dtmfToneTicks
 		s.te[0] = j.code
 		s.te[1] = teVolume
@@ -202,14 +203,20 @@ func (c *Call) sendAudio(s *sendState) {
 	if s.job != nil {
 		s.advanceJob()
 	}
-	alaw := bc.mime == "audio/pcma"
-	encodeG711(s.payload, pcm, alaw)
+	payload := s.payload
+	if bc.mime == mimeOpus {
+		if payload = c.opusTx.encode(c, pcm); payload == nil {
+			return // logged by the encoder
+		}
+	} else {
+		encodeG711(payload, pcm, bc.mime == "audio/pcma")
+	}
 	s.hdr = rtp.Header{PayloadType: bc.pt, SequenceNumber: s.seq, Timestamp: s.ts, Marker: s.gap}
 	s.seq++
 	s.gap = false
-	if c.audio.write(&s.hdr, s.payload) == nil {
+	if c.audio.write(&s.hdr, payload) == nil {
 		c.txPkts[kAudio].Add(1)
-		c.txBytes[kAudio].Add(uint64(len(s.payload)))
+		c.txBytes[kAudio].Add(uint64(len(payload)))
 	}
 }
 

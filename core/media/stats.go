@@ -31,7 +31,8 @@ type StreamStats struct {
 type Stats struct {
 	Time  time.Time
 	State State
-	// AudioCodec is the codec sent ("PCMU", "PCMA"; "" before negotiation);
+	// AudioCodec is the codec sent ("PCMU", "PCMA", "OPUS" with the opus
+	// build tag; "" before negotiation);
 	// VideoCodec likewise ("VP8", "H264").
 	AudioCodec, VideoCodec string
 	Audio, Video           StreamStats
@@ -44,22 +45,36 @@ type Stats struct {
 	// packets that came after their playout time.
 	Concealed, Late uint64
 	// RFactor (0–93.2) and MOS (1–4.41) are the ITU-T G.107 E-model estimate
-	// for G.711 from the one-way delay (RTT/2 + jitter buffer + packetization),
-	// the loss rate (network loss plus late packets) and the jitter.
+	// for the audio codec (G.711; Opus approximated) from the one-way delay
+	// (RTT/2 + jitter buffer + packetization) and the loss rate (network
+	// loss plus late packets).
 	RFactor, MOS float64
 }
+
+// E-model equipment impairment (Ie) and packet-loss robustness (Bpl).
+// G.711 with PLC is ITU-T G.113 Appendix I. ITU-T lists no values for
+// Opus; these are an approximation for the narrowband Opus this engine
+// sends (24 kbit/s, SILK, PLC, in-band FEC): transparent like G.711 at no
+// loss, less sensitive to loss.
+const (
+	g711Ie, g711Bpl float64 = 0, 25.1
+	opusIe, opusBpl float64 = 0, 35
+)
 
 // EModel computes the E-model R-factor and MOS for G.711 with packet loss
 // concealment (ITU-T G.107 simplified: Ie = 0, Bpl = 25.1) from the one-way
 // mouth-to-ear delay and the packet loss ratio (0..1).
 func EModel(oneWay time.Duration, loss float64) (r, mos float64) {
+	return eModel(oneWay, loss, g711Ie, g711Bpl)
+}
+
+func eModel(oneWay time.Duration, loss, ie, bpl float64) (r, mos float64) {
 	d := float64(oneWay) / float64(time.Millisecond)
 	id := 0.024 * d
 	if d > 177.3 {
 		id += 0.11 * (d - 177.3)
 	}
 	ppl := math.Max(0, math.Min(loss, 1)) * 100
-	const ie, bpl = 0, 25.1
 	ieEff := ie + (95-ie)*ppl/(ppl+bpl)
 	r = 93.2 - id - ieEff
 	r = math.Max(0, math.Min(r, 100))

@@ -16,6 +16,7 @@ import (
 type rawTrack struct {
 	id, stream string
 	kind       webrtc.RTPCodecType
+	allow      map[string]bool // media codecs (lower-case MIME) we may send; nil: any
 
 	mu     sync.Mutex
 	bound  bool
@@ -24,6 +25,7 @@ type rawTrack struct {
 	mime   string // lower case, e.g. "audio/pcmu"
 	dtmfPT uint8
 	hasTE  bool
+	clock  uint32 // RTP clock rate of the codec
 	w      webrtc.TrackLocalWriter
 	gen    uint64 // bumped at each Bind
 }
@@ -33,7 +35,11 @@ func newRawTrack(kind webrtc.RTPCodecType, stream string) *rawTrack {
 }
 
 // Bind implements webrtc.TrackLocal: pick the first media codec of the
-// negotiated list (the peer's preference) and note telephone-event.
+// negotiated list (the peer's preference) that we allow (pion hands every
+// codec both sides support, not only the ones of our answer, whose list
+// CallOptions.AudioCodecs restricts) and note the telephone-event on
+// the same clock (RFC 4733 events use the audio stream's timestamps, so a
+// telephone-event at another clock rate is of no use).
 func (t *rawTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	var chosen *webrtc.RTPCodecParameters
 	t.mu.Lock()
@@ -42,22 +48,26 @@ func (t *rawTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	params := ctx.CodecParameters()
 	for i, c := range params {
 		mime := strings.ToLower(c.MimeType)
-		switch {
-		case mime == mimeTE && c.ClockRate == 8000:
-			t.dtmfPT, t.hasTE = uint8(c.PayloadType), true
-		case strings.HasPrefix(mime, t.kind.String()+"/") && !strings.HasSuffix(mime, "/rtx") &&
-			mime != mimeTE && chosen == nil:
+		if strings.HasPrefix(mime, t.kind.String()+"/") && !strings.HasSuffix(mime, "/rtx") &&
+			mime != mimeTE && chosen == nil && (t.allow == nil || t.allow[mime]) {
 			chosen = &params[i]
 		}
 	}
 	if chosen == nil {
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
+	for _, c := range params {
+		if strings.ToLower(c.MimeType) == mimeTE && c.ClockRate == chosen.ClockRate {
+			t.dtmfPT, t.hasTE = uint8(c.PayloadType), true
+			break
+		}
+	}
 	t.bound = true
 	t.gen++
 	t.ssrc = uint32(ctx.SSRC())
 	t.pt = uint8(chosen.PayloadType)
 	t.mime = strings.ToLower(chosen.MimeType)
+	t.clock = chosen.ClockRate
 	t.w = ctx.WriteStream()
 	return *chosen, nil
 }
@@ -75,6 +85,15 @@ func (t *rawTrack) RID() string               { return "" }
 func (t *rawTrack) StreamID() string          { return t.stream }
 func (t *rawTrack) Kind() webrtc.RTPCodecType { return t.kind }
 
+// frameTicks is one 20 ms frame in RTP timestamp units (160 for G.711,
+// 960 for Opus).
+func (b boundCodec) frameTicks() uint32 {
+	if b.clock == 0 {
+		return FrameSamples
+	}
+	return b.clock / 50
+}
+
 type boundCodec struct {
 	bound  bool
 	pt     uint8
@@ -83,12 +102,13 @@ type boundCodec struct {
 	hasTE  bool
 	ssrc   uint32
 	gen    uint64
+	clock  uint32
 }
 
 func (t *rawTrack) codec() boundCodec {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return boundCodec{t.bound, t.pt, t.mime, t.dtmfPT, t.hasTE, t.ssrc, t.gen}
+	return boundCodec{t.bound, t.pt, t.mime, t.dtmfPT, t.hasTE, t.ssrc, t.gen, t.clock}
 }
 
 // write sends one packet with the track's SSRC.
