@@ -319,7 +319,10 @@ for (const peerName of ['refphone', 'sdk']) {
     log(`  ${peerName} got INVITE ${inc.call} from ${inc.from || '?'}`);
     const answering = peer.cmd({ cmd: 'answer', call: inc.call });
     answering.catch(() => {}); // awaited below, after the Record-Route check
-    await Promise.race([calling, answering.then(() => new Promise(() => {}))]);
+    // A failed answer fails the test at once, with the peer's reason.
+    await Promise.race([calling, answering.then(() => new Promise(() => {}), (e) => {
+      throw new Error(`${peerName} answer failed: ${e.message || e}`);
+    })]);
     // Kamailio record-routed the INVITE: the 200 must carry it back (RFC 3261
     // §12.1.1), or JsSIP's ACK and BYE have no route to the ${peerName} phone.
     const rr = await a.page.evaluate(() => window.peer.acceptedRecordRoute || []);

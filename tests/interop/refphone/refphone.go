@@ -296,8 +296,23 @@ func (c *call) Answer(ctx context.Context) error {
 		// then retransmits the 2xx on a transaction that is over). The 200
 		// went out; the ACK is still taken by OnAck.
 		err = c.srv.RespondSDP([]byte(ans))
-		if err != nil && c.srv.LoadState() >= sip.DialogStateEstablished {
-			err = nil
+		if err != nil {
+			// Under load the ACK can land after RespondSDP gave up: the
+			// dialog is then established moments later. Wait for it
+			// (bounded) instead of failing a call that did connect.
+			deadline := time.Now().Add(5 * time.Second)
+			for c.srv.LoadState() < sip.DialogStateEstablished && time.Now().Before(deadline) {
+				select {
+				case <-ctx.Done():
+					return
+				case <-c.done:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+			if c.srv.LoadState() >= sip.DialogStateEstablished {
+				err = nil
+			}
 		}
 	})
 	return err
