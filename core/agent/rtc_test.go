@@ -570,8 +570,18 @@ func TestRTCCheckoutAfterCallStopClosesPhone(t *testing.T) {
 	a.cb(protocol.CbCall, protocol.PhaseEndCall)
 	a.status(protocol.StatusArrange, "")
 	a.status(protocol.StatusOffline, "")
-	a.callState(uuid, "ended")
-	waitSDK(a, "unregistered", func(e *RTCRegistrationEvent) bool { return e.State == "unregistered" })
+	// The OFFLINE may close the phone before the PBX's BYE ends the call, so
+	// "ended" and "unregistered" come in either order.
+	var ended, unregistered bool
+	waitSDK(a, "call ended and unregistered", func(e session.Event) bool {
+		switch e := e.(type) {
+		case *RTCCallEvent:
+			ended = ended || (e.UUID == uuid && e.State == "ended")
+		case *RTCRegistrationEvent:
+			unregistered = unregistered || e.State == "unregistered"
+		}
+		return ended && unregistered
+	})
 	if a.Phone() != nil {
 		t.Fatal("phone kept after CHECKOUT_AFTER_CALL_STOP")
 	}
