@@ -127,6 +127,45 @@ class AsyncClient(Requests["asyncio.Future[Reply]"]):
     def _send_http(self, name: str, params: Dict[str, Any], timeout: Optional[float]):  # type: ignore[override]
         return self.http(name, params, timeout)
 
+    # --- RTC media: local calls on the phone, they do not wait on the network ---
+
+    def play_wav(self, path: str, uuid: Optional[str] = None, loop: bool = False) -> None:
+        """Sends a WAV file into the call; see Client.play_wav."""
+        self._client.play_wav(path, uuid, loop)
+
+    def play_tone(self, hz: float, uuid: Optional[str] = None) -> None:
+        """Sends a sine tone into the call; see Client.play_tone."""
+        self._client.play_tone(hz, uuid)
+
+    def stop_play(self, uuid: Optional[str] = None) -> None:
+        """Sends silence into the call."""
+        self._client.stop_play(uuid)
+
+    def record_wav(self, path: str, uuid: Optional[str] = None) -> None:
+        """Records the call's received audio to a WAV file; see Client.record_wav."""
+        self._client.record_wav(path, uuid)
+
+    def stop_record(self, uuid: Optional[str] = None) -> None:
+        """Finishes the call's WAV recording."""
+        self._client.stop_record(uuid)
+
+    def call_stats(self, uuid: Optional[str] = None) -> Dict[str, Any]:
+        """The call's quality figures now; see Client.call_stats."""
+        return self._client.call_stats(uuid)
+
+    def rtc_calls(self) -> List[str]:
+        """The uuids of the phone's calls."""
+        return self._client.rtc_calls()
+
+    def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
+        """Sends microphone audio into the call; see Client.push_pcm."""
+        self._client.push_pcm(samples, rate, uuid)
+
+    def set_pcm_sink(self, fn: Optional[Callable[[str, Any, int], None]], rate: int = 8000,
+                     uuid: Optional[str] = None) -> None:
+        """Calls fn(uuid, samples, rate) on an SDK media thread with the call's received audio; None stops."""
+        self._client.set_pcm_sink(fn, rate, uuid)
+
     # --- events --------------------------------------------------------
 
     def on(self, kind: Union[str, Type[Event], None] = None) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]:

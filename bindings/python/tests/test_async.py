@@ -90,3 +90,15 @@ def test_async_closed_client(sim):
         assert [ev async for ev in c.events()] == []
 
     run(main())
+
+
+def test_async_media_calls_outside_rtc_mode(sim):
+    async def main():
+        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", heartbeat_interval=-1) as c:
+            await c.checkin(PWD)
+            with pytest.raises(cloudcc.Unsupported):
+                c.play_tone(440)
+            with pytest.raises(cloudcc.Unsupported):
+                c.rtc_calls()
+
+    run(main())
