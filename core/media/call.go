@@ -69,6 +69,7 @@ type Call struct {
 	start time.Time
 
 	closed    chan struct{}
+	kick      chan struct{} // media just became sendable: send a frame now, not at the next tick
 	closeOnce sync.Once
 	wg        sync.WaitGroup
 	negMu     sync.Mutex // one offer/answer at a time
@@ -173,6 +174,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		ev:       newEventQueue(),
 		start:    time.Now(),
 		closed:   make(chan struct{}),
+		kick:     make(chan struct{}, 1),
 		want:     [2]Direction{opts.Audio, opts.Video},
 		local:    map[string]Direction{},
 		remote:   map[string]Direction{},
@@ -183,6 +185,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		arxClock: SampleRate,
 	}
 	c.det.OnDigit = c.gotDigit
+	c.audio.onBind = c.kickSender
 	empty := []sinkEntry{}
 	c.sinks.Store(&empty)
 	c.ptKinds.Store(defaultPTKinds())
@@ -811,9 +814,23 @@ func (c *Call) onConnState(s webrtc.PeerConnectionState) {
 	c.mu.Lock()
 	c.state = st
 	c.mu.Unlock()
+	if st == StateConnected {
+		c.kickSender()
+	}
 	c.log.Debug("media state", "state", st)
 	if fn := c.opts.OnState; fn != nil {
 		c.ev.push(func() { fn(st) })
+	}
+}
+
+// kickSender makes the media goroutine send a frame at once. Called when
+// the track binds and when the connection comes up (whichever is later
+// makes the frame go out): the first packet then leaves as soon as it can
+// instead of up to 20 ms later, which is most of a call's setup time.
+func (c *Call) kickSender() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
 	}
 }
 

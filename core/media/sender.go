@@ -100,6 +100,8 @@ func (c *Call) run() {
 		case <-c.closed:
 			return
 		case <-tick.C:
+		case <-c.kick:
+			tick.Reset(20 * time.Millisecond) // the clock restarts from this frame
 		}
 		c.playout(play)
 		c.sendAudio(s)

@@ -28,6 +28,7 @@ type rawTrack struct {
 	clock  uint32 // RTP clock rate of the codec
 	w      webrtc.TrackLocalWriter
 	gen    uint64 // bumped at each Bind
+	onBind func() // called (it must not block) once the track can send
 }
 
 func newRawTrack(kind webrtc.RTPCodecType, stream string) *rawTrack {
@@ -69,6 +70,9 @@ func (t *rawTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters
 	t.mime = strings.ToLower(chosen.MimeType)
 	t.clock = chosen.ClockRate
 	t.w = ctx.WriteStream()
+	if t.onBind != nil {
+		t.onBind()
+	}
 	return *chosen, nil
 }
 
