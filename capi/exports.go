@@ -23,6 +23,7 @@ import (
 
 	"github.com/cloudcc/agent-sdk/core/httpapi"
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/session"
 )
 
 func main() {}
@@ -138,12 +139,17 @@ func cc_client_poll_event(h *C.cc_client_t, timeoutMS C.int, eventJSON **C.char)
 
 // request decodes and sends one request; it returns the status and the
 // reply (or error) JSON.
-func (c *client) request(reqJSON string, timeoutMS int) (int, []byte) {
+// request runs one request; blocking is set for cc_client_request, whose
+// caller is a host thread parked inside cgo (see session.WithSpinWait).
+func (c *client) request(reqJSON string, timeoutMS int, blocking bool) (int, []byte) {
 	req, err := protocol.DecodeRequest([]byte(reqJSON))
 	if err != nil {
 		return ccInvalidArgument, errorJSON(ccInvalidArgument, c.lang, err, nil)
 	}
 	ctx := context.Background()
+	if blocking {
+		ctx = session.WithSpinWait(ctx)
+	}
 	if timeoutMS > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(timeoutMS)*time.Millisecond)
@@ -176,7 +182,7 @@ func cc_client_request(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int, reply
 		setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("request_json is NULL"), nil))
 		return ccInvalidArgument
 	}
-	st, b := c.request(js, int(timeoutMS))
+	st, b := c.request(js, int(timeoutMS), true)
 	setOut(replyJSON, b)
 	return C.int(st)
 }
@@ -207,7 +213,7 @@ func cc_client_request_async(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int,
 					st, b = ccInternal, errorJSON(ccInternal, c.lang, fmt.Errorf("%v", r), nil)
 				}
 			}()
-			st, b = c.request(js, int(timeoutMS))
+			st, b = c.request(js, int(timeoutMS), false)
 		}()
 		cs := C.CString(string(b))
 		defer C.free(unsafe.Pointer(cs))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,8 +46,9 @@ type Session struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 
-	wmu       sync.Mutex // one writer at a time on the current conn
-	wdeadline time.Time  // current write deadline, under wmu
+	rttAvg    atomic.Int64 // moving average of round trips, ns (spinning)
+	wmu       sync.Mutex   // one writer at a time on the current conn
+	wdeadline time.Time    // current write deadline, under wmu
 
 	lateReplies atomic.Uint64
 }
@@ -287,8 +289,24 @@ func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgT
 		_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
 		return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
 	}
+	sent := time.Now()
+	if budget := s.spinBudget(ctx); budget > 0 {
+		// On a link whose replies come back within microseconds (loopback,
+		// LAN), poll briefly before parking: a parked waiter must be woken
+		// by another thread, which for a C caller (an OS-thread-locked
+		// goroutine) costs about as much as the round trip itself.
+		for end := sent.Add(budget); time.Now().Before(end); {
+			select {
+			case r := <-pc.ch:
+				s.noteRTT(time.Since(sent))
+				return r.reply, r.err
+			default:
+			}
+		}
+	}
 	select {
 	case r := <-pc.ch:
+		s.noteRTT(time.Since(sent))
 		return r.reply, r.err
 	case <-ctx.Done():
 		if s.takePending(reqID) == nil {
@@ -405,4 +423,46 @@ func (s *Session) reconnectDelay(n int) time.Duration {
 	}
 	d *= 1 + b.Jitter*(2*rand.Float64()-1)
 	return time.Duration(d)
+}
+
+// Adaptive spinning (see roundTrip), for callers that asked for it with
+// WithSpinWait: only where a reply is expected within the budget, judged
+// from a moving average of recent round trips, and only with more than one
+// P (spinning on the only P would starve the reader).
+const maxSpin = 100 * time.Microsecond
+
+var multiP = runtime.GOMAXPROCS(0) > 1
+
+type spinKey struct{}
+
+// WithSpinWait marks requests made with ctx as coming from a thread that is
+// costly to wake once parked: a foreign (C) thread blocked in a cgo call,
+// which the Go scheduler cannot hand a reply to as it does a goroutine.
+// Such a request polls for its reply briefly (up to 100 µs, and only when
+// recent replies came back that fast) before it parks. Go callers gain
+// nothing from it: a parked goroutine is cheap to wake, and the spin would
+// take a P from the goroutines that deliver the reply.
+func WithSpinWait(ctx context.Context) context.Context {
+	return context.WithValue(ctx, spinKey{}, true)
+}
+
+func (s *Session) spinBudget(ctx context.Context) time.Duration {
+	if ctx.Value(spinKey{}) == nil {
+		return 0
+	}
+	avg := time.Duration(s.rttAvg.Load())
+	if !multiP || avg <= 0 || avg > maxSpin {
+		return 0
+	}
+	return min(avg*3/2, maxSpin)
+}
+
+// noteRTT folds one round trip into the moving average (weight 1/8).
+func (s *Session) noteRTT(d time.Duration) {
+	old := s.rttAvg.Load()
+	if old == 0 {
+		s.rttAvg.Store(int64(d))
+		return
+	}
+	s.rttAvg.Store(old + (int64(d)-old)/8)
 }

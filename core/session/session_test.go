@@ -583,3 +583,37 @@ func TestCloseWhileRequestsInFlightIsErrClosed(t *testing.T) {
 		}
 	}
 }
+
+// A spinning wait (WithSpinWait, for C callers) delivers every reply once,
+// and still times out on a silent server after it stops spinning.
+func TestSpinWaitDeliversAndTimesOut(t *testing.T) {
+	checkNoLeak(t)
+	fs := newFakeServer(t, false)
+	var silent atomic.Bool
+	fs.handle(func(c *fakeConn, m map[string]any) {
+		if !silent.Load() {
+			c.reply(m, map[string]any{"uuid": "call-" + m["callee_number"].(string)})
+		}
+	})
+	s := newSession(t, testConfig(fs.url()))
+	ctx := WithSpinWait(context.Background())
+	for i := 0; i < 300; i++ {
+		n := fmt.Sprint(i)
+		rep, err := s.Call(ctx, &protocol.CallRequest{CalleeNumber: n})
+		if err != nil || rep.UUID != "call-"+n {
+			t.Fatalf("request %d: %v %+v", i, err, rep)
+		}
+	}
+	if s.rttAvg.Load() <= 0 {
+		t.Fatal("round trips not measured")
+	}
+	if b := s.spinBudget(context.Background()); b != 0 {
+		t.Fatalf("a plain context spins: %v", b)
+	}
+	silent.Store(true)
+	tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Call(tctx, &protocol.CallRequest{CalleeNumber: "x"}); !errors.Is(err, ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("silent server: %v, want a timeout", err)
+	}
+}
