@@ -79,7 +79,6 @@ type callAudio struct {
 	rec        *media.WAVRecorder
 	recRemove  func()
 	sinkRemove func()
-	dtmfUntil  time.Time // media DTMF queued until then
 }
 
 func (a *Agent) rtcEnabled() bool { return a.cfg.RTC == nil || *a.cfg.RTC }
@@ -567,7 +566,7 @@ func (a *Agent) dtmf(ctx context.Context, r *protocol.DTMFRequest) (protocol.Rep
 		err = fmt.Errorf("%w: no digits", rtc.ErrInvalidArgument)
 	}
 	if err == nil {
-		err = a.sendDTMF(ctx, c, r.Content, mode)
+		err = c.SendDTMF(ctx, r.Content, mode) // in order across modes (core/rtc)
 	}
 	if err != nil {
 		rep, rerr := localRefusal(protocol.MsgDTMF, reqID, a.text("发送DTMF失败: ", "sending DTMF failed: ")+err.Error())
@@ -625,68 +624,6 @@ func (a *Agent) waitCall(ctx context.Context, in *phoneInst, uuid string, d time
 			return nil
 		}
 	}
-}
-
-// sendDTMF sends digits on the call in order across modes. RFC 4733 and
-// inband digits are queued on the media (SendDTMF returns at once and they
-// play over about 0.2 s each); SIP INFO digits go at once. So that "12" in
-// RFC 4733 then "34" by INFO reach the far end as 1234, an INFO waits until
-// the digits queued before it have played.
-func (a *Agent) sendDTMF(ctx context.Context, c *rtc.Call, digits string, mode rtc.DTMFMode) error {
-	a.rmu.Lock()
-	st := a.stateLocked(c)
-	var until time.Time
-	if st != nil {
-		until = st.dtmfUntil
-	}
-	a.rmu.Unlock()
-	if mode == rtc.DTMFInfo {
-		if d := time.Until(until); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-ctx.Done():
-				t.Stop()
-				return ctx.Err()
-			}
-		}
-		return c.SendDTMF(ctx, digits, mode)
-	}
-	if err := c.SendDTMF(ctx, digits, mode); err != nil {
-		return err
-	}
-	a.rmu.Lock()
-	if st != nil {
-		st.dtmfUntil = later(st.dtmfUntil, time.Now()).Add(mediaDTMFDuration(digits, mode))
-	}
-	a.rmu.Unlock()
-	return nil
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// mediaDTMFDuration is how long core/media takes to play digits: 100 ms of
-// tone, then 3 end packets and a 60 ms gap (RFC 4733) or an 80 ms gap
-// (inband); ',' pauses 500 ms. A frame is added for the ticker's phase.
-func mediaDTMFDuration(digits string, mode rtc.DTMFMode) time.Duration {
-	per := 11 * 20 * time.Millisecond
-	if mode == rtc.DTMFInband {
-		per = 9 * 20 * time.Millisecond
-	}
-	var d time.Duration
-	for _, r := range digits {
-		if r == ',' {
-			d += 500 * time.Millisecond
-		} else {
-			d += per
-		}
-	}
-	return d + 20*time.Millisecond
 }
 
 // stateLocked returns the agent's state of a live call, made on demand

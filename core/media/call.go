@@ -88,6 +88,7 @@ type Call struct {
 	src         AudioSource
 	srcDone     bool
 	dtmfQ       []dtmfJob
+	dtmfIdle    chan struct{} // closed while no digit is queued or playing
 	video       *rawTrack
 	videoSrc    VideoSource
 	videoCancel context.CancelFunc
@@ -175,6 +176,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		start:    time.Now(),
 		closed:   make(chan struct{}),
 		kick:     make(chan struct{}, 1),
+		dtmfIdle: closedChan(),
 		want:     [2]Direction{opts.Audio, opts.Video},
 		local:    map[string]Direction{},
 		remote:   map[string]Direction{},

@@ -221,8 +221,25 @@ func TestRFC4733(t *testing.T) {
 	ea, eb := newTestEngine(t), newTestEngine(t)
 	var got digitLog
 	p := newPair(t, ea, eb, CallOptions{Audio: SendRecv}, CallOptions{Audio: SendRecv, OnDTMF: got.add})
+	if err := p.a.WaitDTMF(ctxT(t, time.Second)); err != nil {
+		t.Fatalf("WaitDTMF with nothing queued: %v", err)
+	}
 	if err := p.a.SendDTMF("123#*", DTMFRFC4733); err != nil {
 		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.a.WaitDTMF(cancelled); err != context.Canceled {
+		t.Fatalf("WaitDTMF while 5 digits play (about 1 s): %v, want context.Canceled", err)
+	}
+	if err := p.a.WaitDTMF(ctxT(t, 5*time.Second)); err != nil {
+		t.Fatalf("WaitDTMF: %v", err)
+	}
+	p.a.mu.Lock()
+	left := len(p.a.dtmfQ)
+	p.a.mu.Unlock()
+	if left != 0 {
+		t.Fatalf("WaitDTMF returned with %d digits queued", left)
 	}
 	waitFor(t, 5*time.Second, "5 digits", func() bool { return len(got.str()) >= 5 })
 	time.Sleep(100 * time.Millisecond) // no duplicates trailing

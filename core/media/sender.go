@@ -1,6 +1,7 @@
 package media
 
 import (
+	"context"
 	"encoding/binary"
 	"io"
 	"math/rand/v2"
@@ -59,8 +60,43 @@ func (c *Call) SendDTMF(digits string, mode DTMFMode) error {
 	if c.held {
 		return ErrNotSending
 	}
+	if len(c.dtmfQ) == 0 && isClosed(c.dtmfIdle) {
+		c.dtmfIdle = make(chan struct{})
+	}
 	c.dtmfQ = append(c.dtmfQ, jobs...)
 	return nil
+}
+
+// WaitDTMF returns once every digit queued by SendDTMF has been sent (at
+// once if none is), or with ctx's error, or ErrClosed. SIP INFO digits
+// sent after media digits wait on it so that the far end gets them in order.
+func (c *Call) WaitDTMF(ctx context.Context) error {
+	c.mu.Lock()
+	idle := c.dtmfIdle
+	c.mu.Unlock()
+	select {
+	case <-idle:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closed:
+		return ErrClosed
+	}
+}
+
+func closedChan() chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // sendState is the media goroutine's sending state.
@@ -143,9 +179,13 @@ func (c *Call) sendAudio(s *sendState) {
 	if !allowed {
 		c.dtmfQ = c.dtmfQ[:0]
 		s.job = nil
+		c.dtmfDoneLocked()
 		c.mu.Unlock()
 		s.gap = true
 		return
+	}
+	if s.job == nil && len(c.dtmfQ) == 0 {
+		c.dtmfDoneLocked()
 	}
 	if s.job == nil && len(c.dtmfQ) > 0 {
 		j := c.dtmfQ[0]
@@ -219,6 +259,13 @@ func (c *Call) sendAudio(s *sendState) {
 	if c.audio.write(&s.hdr, payload) == nil {
 		c.txPkts[kAudio].Add(1)
 		c.txBytes[kAudio].Add(uint64(len(payload)))
+	}
+}
+
+// dtmfDoneLocked marks the DTMF queue idle (c.mu held).
+func (c *Call) dtmfDoneLocked() {
+	if !isClosed(c.dtmfIdle) {
+		close(c.dtmfIdle)
 	}
 }
 

@@ -781,6 +781,13 @@ func (c *Call) SendDTMF(ctx context.Context, digits string, mode DTMFMode) error
 	}
 	switch mode {
 	case DTMFInfo:
+		// Digits queued on the media before these play out first, so that
+		// "12" by RFC 4733 then "34" by INFO reach the far end as 1234.
+		if w, ok := m.(interface{ WaitDTMF(context.Context) error }); ok {
+			if err := w.WaitDTMF(ctx); err != nil && ctx.Err() != nil {
+				return err
+			}
+		}
 		for _, d := range strings.ToUpper(digits) {
 			code, err := c.SendInfo(ctx, "application/dtmf-relay", []byte("Signal="+string(d)+"\r\nDuration=160\r\n"))
 			if err != nil {
