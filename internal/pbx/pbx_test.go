@@ -1,7 +1,9 @@
-package pbx
+package pbx_test
 
 import (
 	"context"
+	. "github.com/cloudcc/agent-sdk/internal/pbx"
+	"github.com/cloudcc/agent-sdk/internal/pbx/pbxtest"
 
 	"errors"
 	"github.com/emiago/sipgo"
@@ -79,10 +81,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // registered starts a test agent and registers it.
-func registered(t *testing.T, p *PBX, addr, ext string, toneHz float64) *testAgent {
+func registered(t *testing.T, p *PBX, addr, ext string, toneHz float64) *pbxtest.Agent {
 	t.Helper()
-	a := newTestAgent(t, addr, testDomain, ext, toneHz)
-	res, err := a.register(ctxT(t, 5*time.Second), "secret"+ext, 300)
+	a := pbxtest.NewAgent(t, addr, testDomain, ext, toneHz)
+	res, err := a.Register(ctxT(t, 5*time.Second), "secret"+ext, 300)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("register %s: %v %v", ext, res, err)
 	}
@@ -93,22 +95,22 @@ func registered(t *testing.T, p *PBX, addr, ext string, toneHz float64) *testAge
 }
 
 // answeredCall places an auto-answer call to the agent and waits for it.
-func answeredCall(t *testing.T, p *PBX, a *testAgent, uuid string, opts InviteOptions) *agentCall {
+func answeredCall(t *testing.T, p *PBX, a *pbxtest.Agent, uuid string, opts InviteOptions) *pbxtest.Call {
 	t.Helper()
 	opts.AutoAnswer = true
 	if opts.Audio == 0 {
 		opts.Audio = DefaultAudio
 	}
 	ctx := ctxT(t, 10*time.Second)
-	if err := p.Invite(ctx, a.ext, uuid, opts); err != nil {
+	if err := p.Invite(ctx, a.Ext(), uuid, opts); err != nil {
 		t.Fatal(err)
 	}
 	if err := p.WaitAnswered(ctx, uuid); err != nil {
 		t.Fatal(err)
 	}
-	c := a.waitIncoming(ctx)
-	if c.uuid != uuid {
-		t.Fatalf("X-CC-UUID = %q, want %q", c.uuid, uuid)
+	c := a.WaitIncoming(ctx)
+	if c.UUID != uuid {
+		t.Fatalf("X-CC-UUID = %q, want %q", c.UUID, uuid)
 	}
 	return c
 }
@@ -118,8 +120,8 @@ func TestRegisterDigest(t *testing.T) {
 	ev, stop := p.Subscribe()
 	defer stop()
 
-	bad := newTestAgent(t, addr, testDomain, "1002", 440)
-	res, err := bad.register(ctxT(t, 5*time.Second), "wrong", 300)
+	bad := pbxtest.NewAgent(t, addr, testDomain, "1002", 440)
+	res, err := bad.Register(ctxT(t, 5*time.Second), "wrong", 300)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,8 +133,8 @@ func TestRegisterDigest(t *testing.T) {
 	}
 	waitEvent(t, ev, "auth_failed", func(e Event) bool { return e.Type == EvAuthFailed && e.Ext == "1002" })
 
-	a := newTestAgent(t, addr, testDomain, "1001", 440)
-	res, err = a.register(ctxT(t, 5*time.Second), "secret1001", 300)
+	a := pbxtest.NewAgent(t, addr, testDomain, "1001", 440)
+	res, err = a.Register(ctxT(t, 5*time.Second), "secret1001", 300)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("register: %v %v", res, err)
 	}
@@ -141,12 +143,12 @@ func TestRegisterDigest(t *testing.T) {
 		t.Fatalf("registered event %+v", e)
 	}
 	reg, ok := p.Registration("1001")
-	if !ok || reg.Contact != a.dua.ContactHDR.Address.String() || time.Until(reg.Expires) < 290*time.Second {
+	if !ok || reg.Contact != a.Contact() || time.Until(reg.Expires) < 290*time.Second {
 		t.Fatalf("registration %+v", reg)
 	}
 
 	// Unregister.
-	res, err = a.register(ctxT(t, 5*time.Second), "secret1001", 0)
+	res, err = a.Register(ctxT(t, 5*time.Second), "secret1001", 0)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("unregister: %v %v", res, err)
 	}
@@ -165,7 +167,7 @@ func TestAutoAnswerToneBothWays(t *testing.T) {
 	defer stop()
 	a := registered(t, p, addr, "1001", 440)
 	c := answeredCall(t, p, a, "call-1", InviteOptions{})
-	if !c.autoAnswer {
+	if !c.AutoAnswer {
 		t.Fatal("INVITE had no answer-after=0 hint")
 	}
 	e := waitEvent(t, ev, "answered", func(e Event) bool { return e.Type == EvAnswered })
@@ -186,10 +188,10 @@ func TestAutoAnswerToneBothWays(t *testing.T) {
 	}
 	// The agent hears the PBX's 1 kHz.
 	waitFor(t, "agent hears 1 kHz", func() bool {
-		pcm := c.recent(1600)
+		pcm := c.Recent(1600)
 		return len(pcm) == 1600 && ToneRatio(pcm, SampleRate, 1000) > 0.8
 	})
-	if got := AnalyseTone(c.recent(1600), SampleRate); math.Abs(got.PeakHz-1000) > 3 {
+	if got := AnalyseTone(c.Recent(1600), SampleRate); math.Abs(got.PeakHz-1000) > 3 {
 		t.Fatalf("agent's peak %v", got)
 	}
 	if s.State != "answered" || s.Audio != SendRecv || s.AudioCodec != "audio/pcmu" || s.SetupTime <= 0 {
@@ -202,14 +204,14 @@ func TestRingCancelAndReject(t *testing.T) {
 	ev, stop := p.Subscribe()
 	defer stop()
 	a := registered(t, p, addr, "1001", 440)
-	a.ringOnly = true
+	a.SetRingOnly(true)
 
 	ctx := ctxT(t, 10*time.Second)
 	if err := p.Invite(ctx, "1001", "ring-1", InviteOptions{Audio: 3}); err != nil {
 		t.Fatal(err)
 	}
-	c := a.waitIncoming(ctx)
-	if c.autoAnswer {
+	c := a.WaitIncoming(ctx)
+	if c.AutoAnswer {
 		t.Fatal("plain INVITE carried an auto-answer hint")
 	}
 	waitEvent(t, ev, "ringing", func(e Event) bool { return e.Type == EvRinging && e.UUID == "ring-1" && e.Code == 180 })
@@ -221,7 +223,7 @@ func TestRingCancelAndReject(t *testing.T) {
 		t.Fatalf("cancel: %+v", e)
 	}
 	select {
-	case <-c.ended:
+	case <-c.Ended():
 	case <-ctx.Done():
 		t.Fatal("agent did not see the CANCEL")
 	}
@@ -230,9 +232,7 @@ func TestRingCancelAndReject(t *testing.T) {
 	}
 
 	// The agent declines.
-	a.mu.Lock()
-	a.rejectWith = 486
-	a.mu.Unlock()
+	a.SetReject(486)
 	if err := p.Invite(ctx, "1001", "ring-2", InviteOptions{Audio: 3}); err != nil {
 		t.Fatal(err)
 	}
@@ -264,16 +264,16 @@ func TestDTMFThreeModes(t *testing.T) {
 			}
 		}
 	}
-	c.queueDTMF("12#", false)
+	c.QueueDTMF("12#", false)
 	expect("12#", DTMFRFC4733)
 	for _, d := range []string{"5", "*"} {
-		code, err := c.info(ctxT(t, 5*time.Second), d)
+		code, err := c.Info(ctxT(t, 5*time.Second), d)
 		if err != nil || code != 200 {
 			t.Fatalf("INFO: %d %v", code, err)
 		}
 	}
 	expect("5*", DTMFInfo)
-	c.queueDTMF("709D", true)
+	c.QueueDTMF("709D", true)
 	expect("709D", DTMFInband)
 	s, _ := p.Snapshot("dtmf-1")
 	if s.Digits != "12#5*709D" {
@@ -289,7 +289,7 @@ func TestHoldStopsMedia(t *testing.T) {
 	if _, err := p.WaitSnapshot(ctx, "hold-1", func(s Snapshot) bool { return s.AudioRx.Packets > 10 }); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "agent receives", func() bool { rx, _, _ := c.stats(); return rx > 10 })
+	waitFor(t, "agent receives", func() bool { rx, _, _ := c.Stats(); return rx > 10 })
 
 	if err := p.Hold(ctx, "hold-1", true); err != nil {
 		t.Fatal(err)
@@ -305,13 +305,13 @@ func TestHoldStopsMedia(t *testing.T) {
 	if !s.Held || s.Audio != Inactive {
 		t.Fatalf("held snapshot %+v", s)
 	}
-	agentRx, _, _ := c.stats()
+	agentRx, _, _ := c.Stats()
 	rxBefore := s.AudioRx.Packets
 	if _, err := p.WaitSnapshot(ctx, "hold-1", func(s Snapshot) bool { return time.Since(s.AudioRx.Last) > 600*time.Millisecond }); err != nil {
 		t.Fatal(err)
 	}
 	s, _ = p.Snapshot("hold-1")
-	if agentRx2, _, _ := c.stats(); agentRx2 != agentRx || s.AudioRx.Packets != rxBefore {
+	if agentRx2, _, _ := c.Stats(); agentRx2 != agentRx || s.AudioRx.Packets != rxBefore {
 		t.Fatalf("packets during hold: agent %d→%d, pbx %d→%d", agentRx, agentRx2, rxBefore, s.AudioRx.Packets)
 	}
 
@@ -323,7 +323,7 @@ func TestHoldStopsMedia(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("%v: %+v", err, s)
 	}
-	waitFor(t, "agent receives after unhold", func() bool { rx, _, _ := c.stats(); return rx > agentRx+10 })
+	waitFor(t, "agent receives after unhold", func() bool { rx, _, _ := c.Stats(); return rx > agentRx+10 })
 }
 
 func TestAgentHold(t *testing.T) {
@@ -333,7 +333,7 @@ func TestAgentHold(t *testing.T) {
 	a := registered(t, p, addr, "1001", 440)
 	c := answeredCall(t, p, a, "ahold-1", InviteOptions{})
 	ctx := ctxT(t, 20*time.Second)
-	if code, err := c.hold(ctx, true); err != nil || code != 200 {
+	if code, err := c.Hold(ctx, true); err != nil || code != 200 {
 		t.Fatalf("agent hold: %d %v", code, err)
 	}
 	e := waitEvent(t, ev, "reinvite", func(e Event) bool { return e.Type == EvReinvite })
@@ -348,7 +348,7 @@ func TestAgentHold(t *testing.T) {
 	if _, err := p.WaitSnapshot(ctx, "ahold-1", func(x Snapshot) bool { return x.AudioRx.Packets > s.AudioRx.Packets+10 }); err != nil {
 		t.Fatal(err)
 	}
-	if code, err := c.hold(ctx, false); err != nil || code != 200 {
+	if code, err := c.Hold(ctx, false); err != nil || code != 200 {
 		t.Fatalf("agent unhold: %d %v", code, err)
 	}
 	e = waitEvent(t, ev, "reinvite", func(e Event) bool { return e.Type == EvReinvite })
@@ -377,7 +377,7 @@ func TestChangeMediaVideo(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v: %+v", err, s)
 	}
-	waitFor(t, "agent receives video", func() bool { _, v, _ := c.stats(); return v > 3 })
+	waitFor(t, "agent receives video", func() bool { _, v, _ := c.Stats(); return v > 3 })
 
 	// Back to audio only: video inactive, audio still flows.
 	if err := p.ChangeMedia(ctx, "video-1", 3, 0); err != nil {
@@ -398,14 +398,14 @@ func TestChangeMediaVideo(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2 := answeredCall(t, p, a, "video-2", InviteOptions{Audio: 3, Video: 2, Pixels: 720})
-	if h := c2.invite.GetHeader("X-CC-Pixels"); h == nil || h.Value() != "720" {
+	if h := c2.Invite.GetHeader("X-CC-Pixels"); h == nil || h.Value() != "720" {
 		t.Fatalf("X-CC-Pixels %v", h)
 	}
 	s, err = p.WaitSnapshot(ctx, "video-2", func(s Snapshot) bool { return s.Video == RecvOnly && s.VideoTx.Packets > 3 })
 	if err != nil {
 		t.Fatalf("%v: %+v", err, s)
 	}
-	waitFor(t, "agent receives one-way video", func() bool { _, v, _ := c2.stats(); return v > 3 })
+	waitFor(t, "agent receives one-way video", func() bool { _, v, _ := c2.Stats(); return v > 3 })
 	if s, _ := p.Snapshot("video-2"); s.VideoRx.Packets != 0 {
 		t.Fatalf("agent sent video on a recvonly line: %d", s.VideoRx.Packets)
 	}
@@ -419,7 +419,7 @@ func TestByeBothWays(t *testing.T) {
 	ctx := ctxT(t, 10*time.Second)
 
 	c := answeredCall(t, p, a, "bye-agent", InviteOptions{})
-	if err := c.bye(ctx); err != nil {
+	if err := c.Bye(ctx); err != nil {
 		t.Fatal(err)
 	}
 	e := waitEvent(t, ev, "hungup", func(e Event) bool { return e.Type == EvHungup && e.UUID == "bye-agent" })
@@ -442,7 +442,7 @@ func TestByeBothWays(t *testing.T) {
 		t.Fatalf("hungup %+v", e)
 	}
 	select {
-	case <-c.ended:
+	case <-c.Ended():
 	case <-ctx.Done():
 		t.Fatal("agent did not get the BYE")
 	}
@@ -457,7 +457,7 @@ func TestTransportCloseEndsCalls(t *testing.T) {
 	defer stop()
 	a := registered(t, p, addr, "1001", 440)
 	answeredCall(t, p, a, "tc-1", InviteOptions{})
-	a.closeTransport()
+	a.CloseTransport()
 	waitEvent(t, ev, "unregistered", func(e Event) bool { return e.Type == EvUnregistered && e.Reason == "transport closed" })
 	e := waitEvent(t, ev, "hungup", func(e Event) bool { return e.Type == EvHungup && e.UUID == "tc-1" })
 	if e.By != "transport" {
@@ -473,7 +473,7 @@ func TestAgentOriginatedCall(t *testing.T) {
 	ctx := ctxT(t, 15*time.Second)
 
 	// Rings until the PBX answers; then the PBX's tone reaches the agent.
-	sess, pc, err := a.dial(ctx, "echo", "mine-1")
+	sess, pc, err := a.Dial(ctx, "echo", "mine-1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +511,7 @@ func TestAgentOriginatedCall(t *testing.T) {
 	}
 
 	// The agent gives up while it rings: CANCEL.
-	sess, _, err = a.dial(ctx, "echo", "mine-2")
+	sess, _, err = a.Dial(ctx, "echo", "mine-2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func TestAgentCallsRefusedByDefault(t *testing.T) {
 	p, addr := startPBX(t, nil)
 	a := registered(t, p, addr, "1001", 440)
 	ctx := ctxT(t, 10*time.Second)
-	sess, _, err := a.dial(ctx, "echo", "")
+	sess, _, err := a.Dial(ctx, "echo", "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -736,6 +736,9 @@ func (a *Agent) SetReject(code int) {
 // Ext is the agent's extension.
 func (a *Agent) Ext() string { return a.ext }
 
+// Contact is the Contact address the agent registers.
+func (a *Agent) Contact() string { return a.dua.ContactHDR.Address.String() }
+
 // Ended is closed when the call is over.
 func (c *Call) Ended() <-chan struct{} { return c.ended }
 
