@@ -108,7 +108,7 @@ class AsyncClient(Requests["asyncio.Future[Reply]"]):
         if st != _ffi.OK:
             with _pending_lock:
                 _pending.pop(rid, None)
-            raise from_status(_closed_status(st, self._client.closed), None)
+            raise from_status(self._client._status(st), None)
         try:
             st, text = await fut
         finally:
@@ -244,11 +244,3 @@ class AsyncClient(Requests["asyncio.Future[Reply]"]):
     def _handler_failed(self, e: BaseException, ev: Optional[Event]) -> None:
         self.handler_errors.append(e)
         log.error("cloudcc: handler raised", exc_info=e)
-
-
-def _closed_status(st: int, closed: bool) -> int:
-    """A freed handle on a closed client is reported as CLOSED, not as a bad handle."""
-    if st == _ffi.ERR_INVALID_HANDLE and closed:
-        return _ffi.ERR_CLOSED
-    return st
-

@@ -241,13 +241,15 @@ class Client(Requests[Reply]):
 
     def _finish(self, st: int, text: Optional[str], check: bool = True) -> Reply:
         if st != _ffi.OK:
-            if st == _ffi.ERR_INVALID_HANDLE and self._closed:
-                st = _ffi.ERR_CLOSED
-            raise from_status(st, text)
+            raise from_status(self._status(st), text)
         reply = Reply.from_json(text or "{}")
         if check and not reply.ok:
             raise ServerError(reply.code, reply.msg, reply.data)
         return reply
+
+    def _status(self, st: int) -> int:
+        # A freed handle on a client closed meanwhile is CLOSED, not a bad handle.
+        return _ffi.ERR_CLOSED if st == _ffi.ERR_INVALID_HANDLE and self._closed else st
 
     def _send(self, payload: Dict[str, Any], timeout: Optional[float]) -> Reply:
         return self.request(payload, timeout)

@@ -71,12 +71,12 @@ def test_cancelled_and_timed_out_requests(sim):
             await asyncio.get_running_loop().run_in_executor(
                 None, lambda: sim.fault("090008_6000", "withhold", msg_type="ping"))
             with pytest.raises(asyncio.TimeoutError):
-                await asyncio.wait_for(c.ping(timeout=0.5), 0.05)  # cancelled: its late outcome is dropped
+                await asyncio.wait_for(c.ping(timeout=0.1), 0.02)  # cancelled: its late outcome is dropped
+            # This one times out after the cancelled one's own 0.1 s timeout has
+            # delivered into its cancelled future: that must be harmless.
             with pytest.raises(cloudcc.RequestTimeout):
-                await c.ping(timeout=0.1)
+                await c.ping(timeout=0.2)
             assert (await c.change_status("MAKE_BUSY")).ok
-            await asyncio.sleep(0.6)  # let the cancelled request's own timeout fire into a cancelled future
-            assert (await c.change_status("MAKE_FREE")).ok
 
     run(main())
 
