@@ -10,7 +10,7 @@ mkdir -p "$OUT"
 
 missing=()
 command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
-command -v wine >/dev/null || missing+=(wine64)
+command -v wine >/dev/null || missing+=(wine wine64) # wine: /usr/bin/wine; wine64: the 64-bit loader
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get update -qq
