@@ -64,6 +64,12 @@ type stateWatch struct {
 }
 
 func (w *stateWatch) on(s State) { w.mu.Lock(); w.st = append(w.st, s); w.mu.Unlock() }
+func (w *stateWatch) all() []State {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]State(nil), w.st...)
+}
+
 func (w *stateWatch) last() State {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,9 +139,14 @@ func newPair(t testing.TB, ea, eb *Engine, ao, bo CallOptions) *pair {
 	}
 	t.Cleanup(func() { _ = p.b.Close() })
 	p.negotiate(t, p.a, p.b, false)
-	waitFor(t, 10*time.Second, "both connected", func() bool {
-		return p.aw.last() == StateConnected && p.bw.last() == StateConnected
-	})
+	deadline := time.Now().Add(10 * time.Second)
+	for p.aw.last() != StateConnected || p.bw.last() != StateConnected {
+		if time.Now().After(deadline) {
+			// Say how far each side got, so a rare failure can be told apart.
+			t.Fatalf("not both connected after 10s: offerer states %v, answerer states %v", p.aw.all(), p.bw.all())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	return p
 }
 
