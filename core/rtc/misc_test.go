@@ -78,9 +78,10 @@ func TestDialRefusedAndCancelled(t *testing.T) {
 	if !errors.As(err, &se) || se.Code != 487 {
 		t.Fatalf("dial cancelled: %v, want 487", err)
 	}
-	s, _ := e.pbx.Snapshot("u-ring2")
-	if s.EndBy != "agent" || s.EndCode != 487 {
-		t.Errorf("PBX end %q %d", s.EndBy, s.EndCode)
+	// The 487 reaches us as the PBX records the end: wait for the record.
+	s, err := e.pbx.WaitSnapshot(ctx, "u-ring2", func(s pbx.Snapshot) bool { return s.EndBy != "" })
+	if err != nil || s.EndBy != "agent" || s.EndCode != 487 {
+		t.Errorf("PBX end %q %d (%v)", s.EndBy, s.EndCode, err)
 	}
 }
 
