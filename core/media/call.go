@@ -395,9 +395,10 @@ func (c *Call) extraAttrs(kind string) []sdp.Attribute {
 	return []sdp.Attribute{sdp.NewAttribute("imageattr", fmt.Sprintf("* recv [x=[16:%d],y=[16:%d]]", w, h))}
 }
 
-// CreateOffer makes a complete offer (all candidates, a=setup:actpass,
-// rtcp-mux, BUNDLE) with the current directions and hold state. With
-// iceRestart it asks for new ICE credentials (for a network change).
+// CreateOffer makes a complete offer (all candidates, c= and m= port of
+// the default candidate, a=setup:actpass, rtcp-mux, BUNDLE) with the
+// current directions and hold state. With iceRestart it asks for new ICE
+// credentials (for a network change).
 func (c *Call) CreateOffer(ctx context.Context, iceRestart bool) (string, error) {
 	c.negMu.Lock()
 	defer c.negMu.Unlock()
@@ -432,7 +433,7 @@ func (c *Call) CreateOffer(ctx context.Context, iceRestart bool) (string, error)
 		c.kindOf[s.Mid] = k
 		dirs[s.Mid] = c.localDir(k)
 	}
-	wire, err := rewriteSDP(raw, func(mid string) (Direction, bool) { d, ok := dirs[mid]; return d, ok }, c.extraAttrs)
+	wire, err := toWire(raw, wireOpts{dirOf: func(mid string) (Direction, bool) { d, ok := dirs[mid]; return d, ok }, extra: c.extraAttrs})
 	if err != nil {
 		return "", err
 	}
@@ -517,15 +518,19 @@ func (c *Call) rollbackLocal() error {
 }
 
 // AcceptOffer takes the peer's offer (initial or re-offer) and returns our
-// complete answer (a=setup:active). A pending local offer is rolled back
-// (glare is the signalling layer's to resolve).
+// complete answer: the DTLS role the offer leaves us (active to actpass),
+// c= and m= port of the default candidate, and the offer's transport
+// mirrored (no BUNDLE group, a=mid or rtcp-mux the offer did not have).
+// Without BUNDLE the call runs on the first live audio line; any other
+// live line is rejected (port 0) with the reason logged. A pending local
+// offer is rolled back (glare is the signalling layer's to resolve).
 func (c *Call) AcceptOffer(ctx context.Context, offer string) (string, error) {
 	c.negMu.Lock()
 	defer c.negMu.Unlock()
 	if c.closedNow() {
 		return "", ErrClosed
 	}
-	view, secs, err := pionView(offer)
+	view, secs, shape, err := peerView(offer, nil)
 	if err != nil {
 		return "", fmt.Errorf("media: bad offer: %w", err)
 	}
@@ -582,9 +587,12 @@ func (c *Call) AcceptOffer(ctx context.Context, offer string) (string, error) {
 		c.kindOf[s.Mid] = k
 		dirs[s.Mid] = s.Dir.Mirror() & c.localDir(k)
 	}
-	wire, err := rewriteSDP(raw, func(mid string) (Direction, bool) { d, ok := dirs[mid]; return d, ok }, c.extraAttrs)
+	wire, err := toWire(raw, wireOpts{dirOf: func(mid string) (Direction, bool) { d, ok := dirs[mid]; return d, ok }, extra: c.extraAttrs, peer: &shape})
 	if err != nil {
 		return "", err
+	}
+	for _, why := range rejectedStreams(shape, raw) {
+		c.log.Warn("media: stream rejected (port 0 in the answer)", "why", why)
 	}
 	for mid, d := range dirs {
 		c.local[mid] = d
@@ -607,7 +615,13 @@ func (c *Call) SetAnswer(answer string) error {
 	if c.closedNow() {
 		return ErrClosed
 	}
-	view, secs, err := pionView(answer)
+	var ours []string
+	if ld := c.pc.PendingLocalDescription(); ld != nil {
+		ours = midsOf(ld.SDP)
+	} else if ld := c.pc.LocalDescription(); ld != nil {
+		ours = midsOf(ld.SDP)
+	}
+	view, secs, _, err := peerView(answer, ours)
 	if err != nil {
 		return fmt.Errorf("media: bad answer: %w", err)
 	}
