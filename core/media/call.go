@@ -40,6 +40,12 @@ type CallOptions struct {
 	OnState      func(State)     // ICE/DTLS connection state changes
 	OnStats      func(Stats)     // every Config.StatsInterval
 	OnFirstAudio func(time.Time) // the first received audio packet
+	// OnConnectFailed: ICE/DTLS did not connect within Config.ConnectTimeout
+	// after an offer/answer exchange, or the connection failed before it
+	// ever came up; reason says which step got stuck. Called at most once
+	// per exchange. The call is left as it is: ending it is the caller's
+	// policy.
+	OnConnectFailed func(reason string)
 }
 
 const (
@@ -74,32 +80,37 @@ type Call struct {
 	wg        sync.WaitGroup
 	negMu     sync.Mutex // one offer/answer at a time
 
-	mu          sync.Mutex
-	isClosed    bool
-	want        [2]Direction
-	held        bool
-	local       map[string]Direction // mid → direction in our last SDP
-	pending     map[string]Direction // directions of an offer not yet answered
-	remoteSetup string               // the peer's DTLS role, "active" or "passive"
-	remote      map[string]Direction // mid → direction in the peer's last SDP
-	rejected    map[string]bool
-	kindOf      map[string]int
-	negotiated  bool
-	src         AudioSource
-	srcDone     bool
-	dtmfQ       []dtmfJob
-	dtmfIdle    chan struct{} // closed while no digit is queued or playing
-	video       *rawTrack
-	videoSrc    VideoSource
-	videoCancel context.CancelFunc
-	state       State
-	rtt         time.Duration
-	remoteLoss  [2]float64
-	remoteJit   [2]time.Duration
-	sendRate    [2]float64
-	recvRate    [2]float64
+	mu           sync.Mutex
+	isClosed     bool
+	want         [2]Direction
+	held         bool
+	local        map[string]Direction // mid → direction in our last SDP
+	pending      map[string]Direction // directions of an offer not yet answered
+	remoteSetup  string               // the peer's DTLS role, "active" or "passive"
+	remote       map[string]Direction // mid → direction in the peer's last SDP
+	rejected     map[string]bool
+	kindOf       map[string]int
+	negotiated   bool
+	src          AudioSource
+	srcDone      bool
+	dtmfQ        []dtmfJob
+	dtmfIdle     chan struct{} // closed while no digit is queued or playing
+	video        *rawTrack
+	videoSrc     VideoSource
+	videoCancel  context.CancelFunc
+	state        State
+	everUp       bool        // the connection came up at least once
+	connTimer    *time.Timer // armed after an exchange while not connected
+	connFailed   bool        // OnConnectFailed called for the current exchange
+	negotiatedAt time.Time   // end of the last offer/answer exchange
+	rtt          time.Duration
+	remoteLoss   [2]float64
+	remoteJit    [2]time.Duration
+	sendRate     [2]float64
+	recvRate     [2]float64
 
 	sendOK, recvOK  [2]atomic.Bool
+	connected       atomic.Bool // ICE and DTLS up: what is written goes on the wire
 	muted           atomic.Bool
 	sinks           atomic.Pointer[[]sinkEntry]
 	sinkSeq         atomic.Uint64
@@ -605,6 +616,7 @@ func (c *Call) AcceptOffer(ctx context.Context, offer string) (string, error) {
 		}
 	}
 	c.noteRemote(secs, raw)
+	c.armConnectTimerLocked()
 	return wire, nil
 }
 
@@ -638,6 +650,7 @@ func (c *Call) SetAnswer(answer string) error {
 		c.remoteSetup = sdpValue(answer, "setup")
 	}
 	c.noteRemote(secs, c.pc.LocalDescription().SDP)
+	c.armConnectTimerLocked()
 	return nil
 }
 
@@ -827,8 +840,22 @@ func (c *Call) onConnState(s webrtc.PeerConnectionState) {
 	default:
 		return
 	}
+	c.connected.Store(st == StateConnected)
 	c.mu.Lock()
 	c.state = st
+	failNow := ""
+	switch st {
+	case StateConnected:
+		c.everUp = true
+		c.stopConnectTimerLocked()
+	case StateFailed:
+		if !c.everUp && !c.connFailed && !c.negotiatedAt.IsZero() {
+			c.connFailed = true
+			c.stopConnectTimerLocked()
+			failNow = fmt.Sprintf("ICE/DTLS failed %.1f s after the offer/answer, before media ever connected (%s)",
+				time.Since(c.negotiatedAt).Seconds(), c.transportStateLocked())
+		}
+	}
 	c.mu.Unlock()
 	if st == StateConnected {
 		c.kickSender()
@@ -836,6 +863,64 @@ func (c *Call) onConnState(s webrtc.PeerConnectionState) {
 	c.log.Debug("media state", "state", st)
 	if fn := c.opts.OnState; fn != nil {
 		c.ev.push(func() { fn(st) })
+	}
+	if failNow != "" {
+		c.reportConnectFailed(failNow)
+	}
+}
+
+// armConnectTimerLocked starts the connect deadline of an exchange that
+// just completed, unless the connection is up. c.mu held.
+func (c *Call) armConnectTimerLocked() {
+	c.negotiatedAt = time.Now()
+	c.connFailed = false
+	c.stopConnectTimerLocked()
+	d := c.e.cfg.ConnectTimeout
+	if d <= 0 || c.state == StateConnected || c.isClosed {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() { c.connectTimedOut(t, d) })
+	c.connTimer = t
+}
+
+func (c *Call) stopConnectTimerLocked() {
+	if c.connTimer != nil {
+		c.connTimer.Stop()
+		c.connTimer = nil
+	}
+}
+
+func (c *Call) connectTimedOut(t *time.Timer, d time.Duration) {
+	c.mu.Lock()
+	if c.connTimer != t || c.isClosed || c.state == StateConnected || c.connFailed {
+		c.mu.Unlock()
+		return
+	}
+	c.connTimer = nil
+	c.connFailed = true
+	reason := fmt.Sprintf("media did not connect within %v of the offer/answer (%s)", d, c.transportStateLocked())
+	c.mu.Unlock()
+	c.reportConnectFailed(reason)
+}
+
+// transportStateLocked says which step is stuck: ICE (no working
+// candidate pair) or DTLS (ICE up, no handshake). c.mu held.
+func (c *Call) transportStateLocked() string {
+	ice := c.pc.ICEConnectionState()
+	switch ice {
+	case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+		return "ICE connected, DTLS handshake not done"
+	case webrtc.ICEConnectionStateNew:
+		return "ICE never started checking"
+	}
+	return "ICE " + ice.String() + ": no working candidate pair"
+}
+
+func (c *Call) reportConnectFailed(reason string) {
+	c.log.Warn("media: connection failed", "reason", reason)
+	if fn := c.opts.OnConnectFailed; fn != nil {
+		c.ev.push(func() { fn(reason) })
 	}
 }
 
@@ -865,6 +950,7 @@ func (c *Call) Close() error {
 	c.closeOnce.Do(func() {
 		c.mu.Lock()
 		c.isClosed = true
+		c.stopConnectTimerLocked()
 		if c.videoCancel != nil {
 			c.videoCancel()
 		}

@@ -36,7 +36,14 @@ type Config struct {
 	// GatherTimeout bounds the wait for ICE gathering (default 10 s; a TURN
 	// server that does not answer is given up on then).
 	GatherTimeout time.Duration
+	// ConnectTimeout is how long ICE and DTLS may take to connect after an
+	// offer/answer exchange before CallOptions.OnConnectFailed is called
+	// (default 15 s; negative: never).
+	ConnectTimeout time.Duration
 }
+
+// DefaultConnectTimeout is Config.ConnectTimeout's default.
+const DefaultConnectTimeout = 15 * time.Second
 
 // Engine makes calls. It is safe for concurrent use.
 type Engine struct {
@@ -85,6 +92,9 @@ func NewEngine(cfg Config) (*Engine, error) {
 	}
 	if cfg.GatherTimeout <= 0 {
 		cfg.GatherTimeout = 10 * time.Second
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = DefaultConnectTimeout
 	}
 	m := &webrtc.MediaEngine{}
 	// Opus (and telephone-event/48000) first when built with the opus tag.

@@ -368,6 +368,10 @@ func (c *Call) Stats() Stats {
 	if st.AudioCodec == "OPUS" {
 		ie, bpl = opusIe, opusBpl
 	}
+	if st.Audio.PacketsReceived == 0 {
+		st.NoAudioData = true // a score of nothing would read as perfect
+		return st
+	}
 	st.RFactor, st.MOS = eModel(oneWay, loss, ie, bpl)
 	return st
 }

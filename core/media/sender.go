@@ -211,7 +211,7 @@ func (c *Call) sendAudio(s *sendState) {
 		binary.BigEndian.PutUint16(s.te[2:], dur)
 		s.hdr = rtp.Header{PayloadType: bc.dtmfPT, SequenceNumber: s.seq, Timestamp: s.jobTS, Marker: s.jobTick == 0}
 		s.seq++
-		if c.audio.write(&s.hdr, s.te[:]) == nil {
+		if c.audio.write(&s.hdr, s.te[:]) && c.connected.Load() {
 			c.txPkts[kAudio].Add(1)
 			c.txBytes[kAudio].Add(4)
 		}
@@ -256,7 +256,9 @@ func (c *Call) sendAudio(s *sendState) {
 	s.hdr = rtp.Header{PayloadType: bc.pt, SequenceNumber: s.seq, Timestamp: s.ts, Marker: s.gap}
 	s.seq++
 	s.gap = false
-	if c.audio.write(&s.hdr, payload) == nil {
+	// Counted only when handed to a connected transport: before ICE and
+	// DTLS are up the packet goes nowhere.
+	if c.audio.write(&s.hdr, payload) && c.connected.Load() {
 		c.txPkts[kAudio].Add(1)
 		c.txBytes[kAudio].Add(uint64(len(payload)))
 	}

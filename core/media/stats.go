@@ -47,8 +47,11 @@ type Stats struct {
 	// RFactor (0–93.2) and MOS (1–4.41) are the ITU-T G.107 E-model estimate
 	// for the audio codec (G.711; Opus approximated) from the one-way delay
 	// (RTT/2 + jitter buffer + packetization) and the loss rate (network
-	// loss plus late packets).
+	// loss plus late packets). Both are 0 while NoAudioData.
 	RFactor, MOS float64
+	// NoAudioData: no audio packet was received yet, so loss, jitter,
+	// RFactor and MOS measure nothing ("no data", not "perfect").
+	NoAudioData bool
 }
 
 // E-model equipment impairment (Ie) and packet-loss robustness (Bpl).

@@ -115,16 +115,18 @@ func (t *rawTrack) codec() boundCodec {
 	return boundCodec{t.bound, t.pt, t.mime, t.dtmfPT, t.hasTE, t.ssrc, t.gen, t.clock}
 }
 
-// write sends one packet with the track's SSRC.
-func (t *rawTrack) write(h *rtp.Header, payload []byte) error {
+// write sends one packet with the track's SSRC. It reports whether the
+// packet was handed to the transport: pion's writer takes packets (and
+// says nothing) while DTLS-SRTP is not up, dropping them.
+func (t *rawTrack) write(h *rtp.Header, payload []byte) bool {
 	t.mu.Lock()
 	w, ok, ssrc := t.w, t.bound, t.ssrc
 	t.mu.Unlock()
 	if !ok {
-		return nil
+		return false
 	}
 	h.Version = 2
 	h.SSRC = ssrc
-	_, err := w.WriteRTP(h, payload)
-	return err
+	n, err := w.WriteRTP(h, payload)
+	return err == nil && n > 0
 }

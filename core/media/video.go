@@ -111,7 +111,7 @@ func (c *Call) sendVideo(ctx context.Context, src VideoSource) {
 			pk.SkipSamples(samples)
 		} else {
 			for _, p := range pk.Packetize(frame, samples) {
-				if v.write(&p.Header, p.Payload) == nil {
+				if v.write(&p.Header, p.Payload) && c.connected.Load() {
 					c.txPkts[kVideo].Add(1)
 					c.txBytes[kVideo].Add(uint64(len(p.Payload)))
 				}

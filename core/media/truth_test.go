@@ -1,0 +1,191 @@
+package media
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// failWatch records OnConnectFailed calls.
+type failWatch struct {
+	mu      sync.Mutex
+	reasons []string
+}
+
+func (f *failWatch) on(r string) { f.mu.Lock(); f.reasons = append(f.reasons, r); f.mu.Unlock() }
+func (f *failWatch) all() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.reasons...)
+}
+
+var candRE = regexp.MustCompile(`(?m)^(a=candidate:\S+ \d+ udp \d+ 127\.0\.0\.1 )(\d+)( typ host.*)$`)
+
+// blackhole is a UDP socket that takes packets and never answers.
+func blackhole(t *testing.T) int {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return pc.LocalAddr().(*net.UDPAddr).Port
+}
+
+// A call whose peer never answers ICE: nothing counts as sent, stats say
+// "no data", and the failure is reported once with ICE named as the
+// step that got stuck.
+func TestMediaTruthICENeverConnects(t *testing.T) {
+	cfg := testConfig()
+	cfg.ConnectTimeout = 700 * time.Millisecond
+	ea, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ea.Close()
+	eb := newTestEngine(t)
+	fw, sw := &failWatch{}, &stateWatch{}
+	a, err := ea.NewCall(CallOptions{Audio: SendRecv, OnConnectFailed: fw.on, OnState: sw.on})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	a.SetAudioSource(ToneSource(440, 8000))
+	b, err := eb.NewCall(CallOptions{Audio: SendRecv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := ctxT(t, 10*time.Second)
+	offer, err := a.CreateOffer(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := b.AcceptOffer(ctx, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close() // the peer is gone: nobody answers the checks
+	dead := strconv.Itoa(blackhole(t))
+	ans = candRE.ReplaceAllString(ans, "${1}"+dead+"${3}")
+	if !strings.Contains(ans, " "+dead+" typ host") {
+		t.Fatalf("candidate not rewritten:\n%s", ans)
+	}
+	start := time.Now()
+	if err := a.SetAnswer(ans); err != nil {
+		t.Fatal(err)
+	}
+	if au, _ := a.NegotiatedDirections(); au != SendRecv {
+		t.Fatalf("negotiated %v: the sender would not even try", au)
+	}
+	waitFor(t, 5*time.Second, "OnConnectFailed", func() bool { return len(fw.all()) > 0 })
+	took := time.Since(start)
+	if took < 600*time.Millisecond {
+		t.Errorf("reported after %v, before the 700 ms timeout", took)
+	}
+	r := fw.all()[0]
+	if !strings.Contains(r, "700ms") || !strings.Contains(r, "ICE") {
+		t.Errorf("reason %q does not name the timeout and ICE", r)
+	}
+	// The sender ran for well over 20 ticks with a bound track.
+	time.Sleep(300 * time.Millisecond) // more ticks, to show none is counted
+	st := a.Stats()
+	if st.Audio.PacketsSent != 0 || st.Audio.BytesSent != 0 {
+		t.Errorf("packets_sent %d (bytes %d) while nothing was connected", st.Audio.PacketsSent, st.Audio.BytesSent)
+	}
+	if !st.NoAudioData || st.MOS != 0 || st.RFactor != 0 {
+		t.Errorf("stats with nothing received: NoAudioData %v MOS %v R %v", st.NoAudioData, st.MOS, st.RFactor)
+	}
+	if n := len(fw.all()); n != 1 {
+		t.Errorf("OnConnectFailed called %d times", n)
+	}
+}
+
+// ICE works but the DTLS fingerprint is wrong: the connection fails, and
+// that is reported at once (not after the timeout) as a failure before
+// media ever connected.
+func TestMediaTruthDTLSFails(t *testing.T) {
+	cfg := testConfig()
+	cfg.ConnectTimeout = time.Minute
+	ea, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ea.Close()
+	eb := newTestEngine(t)
+	fw := &failWatch{}
+	a, err := ea.NewCall(CallOptions{Audio: SendRecv, OnConnectFailed: fw.on})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := eb.NewCall(CallOptions{Audio: SendRecv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ctx := ctxT(t, 10*time.Second)
+	offer, err := a.CreateOffer(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans, err := b.AcceptOffer(ctx, offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := regexp.MustCompile(`a=fingerprint:sha-256 ([0-9A-F:]+)`)
+	m := fp.FindStringSubmatch(ans)
+	if m == nil {
+		t.Fatalf("no fingerprint:\n%s", ans)
+	}
+	wrong := strings.Repeat("AB:", 31) + "AB"
+	if err := a.SetAnswer(strings.ReplaceAll(ans, m[1], wrong)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "OnConnectFailed", func() bool { return len(fw.all()) > 0 })
+	if r := fw.all()[0]; !strings.Contains(r, "failed") || !strings.Contains(r, "before media ever connected") {
+		t.Errorf("reason %q", r)
+	}
+	if st := a.Stats(); st.Audio.PacketsSent != 0 {
+		t.Errorf("packets_sent %d", st.Audio.PacketsSent)
+	}
+}
+
+// A call that connects reports no failure, and counts what it sends.
+func TestMediaTruthConnected(t *testing.T) {
+	cfg := testConfig()
+	cfg.ConnectTimeout = 2 * time.Second
+	ea, err := NewEngine(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ea.Close()
+	fw := &failWatch{}
+	p := newPair(t, ea, newTestEngine(t), CallOptions{Audio: SendRecv, OnConnectFailed: fw.on}, CallOptions{Audio: SendRecv})
+	sink := newCapSink()
+	p.b.AddAudioSink(sink)
+	waitFor(t, 5*time.Second, "audio at b", func() bool { return sink.samples() > 1600 })
+	time.Sleep(2500 * time.Millisecond) // past the timeout: it must not fire on a connected call
+	if r := fw.all(); len(r) != 0 {
+		t.Errorf("OnConnectFailed on a connected call: %v", r)
+	}
+	st := p.a.Stats()
+	if st.Audio.PacketsSent < 50 {
+		t.Errorf("packets_sent %d after 2.5 s connected", st.Audio.PacketsSent)
+	}
+	if stb := p.b.Stats(); stb.NoAudioData || stb.MOS < 4 {
+		t.Errorf("receiver stats: NoAudioData %v MOS %v", stb.NoAudioData, stb.MOS)
+	}
+}
