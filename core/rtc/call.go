@@ -17,7 +17,7 @@ import (
 type Call struct {
 	p          *Phone
 	id         string // Call-ID
-	uuid       string // X-CC-UUID (the CTI call uuid), "" if none
+	uuid       string // X-CC-UUID (the CTI call uuid), "" if none; never changes
 	incoming   bool
 	autoAnswer bool
 	remote     string // the other party: From of an incoming INVITE, target of an outgoing one
@@ -52,6 +52,9 @@ type Call struct {
 	answeredAt  time.Time
 	confirmedAt time.Time
 	firstAudio  time.Time
+	bound       string // CTI uuid bound by BindUUID (no X-CC-UUID)
+	mediaFail   string // why the media did not connect ("" while fine)
+	ringTimer   *time.Timer
 }
 
 // Timings are the moments of a call's setup.
@@ -87,8 +90,47 @@ type dialog struct {
 // ID is the SIP Call-ID.
 func (c *Call) ID() string { return c.id }
 
-// UUID is the CTI call uuid the INVITE carried in X-CC-UUID ("" if none).
-func (c *Call) UUID() string { return c.uuid }
+// UUID is the CTI call uuid: the one the INVITE carried in X-CC-UUID,
+// else the one bound with BindUUID ("" if neither).
+func (c *Call) UUID() string {
+	if c.uuid != "" {
+		return c.uuid
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.bound
+}
+
+// HeaderUUID is the X-CC-UUID of the INVITE ("" if none).
+func (c *Call) HeaderUUID() string { return c.uuid }
+
+// BindUUID ties a call whose INVITE carried no X-CC-UUID to the CTI uuid
+// the caller worked out (the agent layer, from its CTI state). It reports
+// whether uuid is the call's uuid now: false when the call has another
+// (its header's, or one bound before) or uuid is empty.
+func (c *Call) BindUUID(uuid string) bool {
+	if uuid == "" {
+		return false
+	}
+	if c.uuid != "" {
+		return c.uuid == uuid
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bound != "" {
+		return c.bound == uuid
+	}
+	c.bound = uuid
+	return true
+}
+
+// MediaFailure says why the call's media did not connect ("" when it did,
+// or has not been given its time yet). See Config.OnMediaFailure.
+func (c *Call) MediaFailure() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.mediaFail
+}
 
 // Incoming reports whether the other side sent the INVITE.
 func (c *Call) Incoming() bool { return c.incoming }
@@ -162,6 +204,14 @@ func (p *Phone) CallByUUID(uuid string) *Call {
 			return c
 		}
 	}
+	for _, c := range p.calls {
+		c.mu.Lock()
+		b := c.bound
+		c.mu.Unlock()
+		if b == uuid {
+			return c
+		}
+	}
 	return nil
 }
 
@@ -191,12 +241,17 @@ func (p *Phone) newCall(id string, incoming bool) *Call {
 	return c
 }
 
-// addCall registers c and starts its request worker.
+// addCall registers c and starts its request worker; ErrTooManyCalls
+// when the phone has Config.MaxCalls calls already.
 func (p *Phone) addCall(c *Call) error {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return ErrClosed
+	}
+	if p.cfg.MaxCalls > 0 && len(p.calls) >= p.cfg.MaxCalls {
+		p.mu.Unlock()
+		return ErrTooManyCalls
 	}
 	p.calls[c.id] = c
 	p.mu.Unlock()
@@ -228,6 +283,9 @@ func (c *Call) end(code int, reason string) {
 	}
 	c.state = CallEnded
 	c.endCode, c.endReason = code, reason
+	if c.ringTimer != nil {
+		c.ringTimer.Stop()
+	}
 	m := c.media
 	lh, rh := c.localHold, c.remoteHold
 	c.mu.Unlock()
@@ -241,7 +299,7 @@ func (c *Call) end(code int, reason string) {
 		delete(p.calls, c.id)
 	}
 	p.mu.Unlock()
-	p.log.Info("call ended", "call_id", c.id, "uuid", c.uuid, "code", code, "reason", reason)
+	p.log.Info("call ended", "call_id", c.id, "uuid", c.UUID(), "code", code, "reason", reason)
 	c.emitState(CallEnded, lh, rh, code, reason)
 }
 
@@ -302,6 +360,14 @@ func (p *Phone) onInvite(req *sip.Request) {
 	}
 	c.remoteHold = info.hold
 	if err := p.addCall(c); err != nil {
+		if errors.Is(err, ErrTooManyCalls) {
+			// Refused before anything is made for it (RFC 3261 §21.4.24).
+			p.log.Warn("incoming call refused: too many calls", "call_id", c.id, "max_calls", p.cfg.MaxCalls, "from", c.remote)
+			res := p.response(req, 486, "Busy Here", c.dlg.localTag)
+			res.AppendHeader(sip.NewHeader("Warning", `399 cloudcc "too many calls"`))
+			p.send(res)
+			return
+		}
 		p.send(p.response(req, 480, "Temporarily Unavailable", c.dlg.localTag))
 		return
 	}
@@ -310,7 +376,7 @@ func (p *Phone) onInvite(req *sip.Request) {
 		c.state = CallRinging
 		c.mu.Unlock()
 		p.send(p.response(req, 100, "Trying", ""))
-		p.log.Info("incoming call, auto-answer", "call_id", c.id, "uuid", c.uuid, "from", c.remote)
+		p.log.Info("incoming call, auto-answer", "call_id", c.id, "uuid", c.UUID(), "from", c.remote)
 		p.callWG.Add(1)
 		go func() {
 			defer p.callWG.Done()
@@ -324,12 +390,32 @@ func (p *Phone) onInvite(req *sip.Request) {
 	}
 	c.mu.Lock()
 	c.state = CallRinging
+	if d := p.cfg.RingTimeout; d > 0 {
+		c.ringTimer = time.AfterFunc(d, c.ringTimedOut)
+	}
 	c.mu.Unlock()
 	res := p.response(req, 180, "Ringing", c.dlg.localTag)
 	res.AppendHeader(c.contactHeader())
 	p.send(res)
-	p.log.Info("incoming call ringing", "call_id", c.id, "uuid", c.uuid, "from", c.remote)
+	p.log.Info("incoming call ringing", "call_id", c.id, "uuid", c.UUID(), "from", c.remote)
 	c.emitState(CallRinging, false, c.remoteHold, 0, "")
+}
+
+// ringTimedOut ends a call still ringing after Config.RingTimeout.
+func (c *Call) ringTimedOut() {
+	c.mu.Lock()
+	req := c.invite
+	ringing := c.state == CallRinging && !c.answering && req != nil
+	if ringing {
+		c.invite = nil
+	}
+	c.mu.Unlock()
+	if !ringing {
+		return
+	}
+	c.p.log.Info("incoming call not answered in time", "call_id", c.id, "uuid", c.UUID(), "ring_timeout", c.p.cfg.RingTimeout)
+	c.p.send(c.p.response(req, 480, "Temporarily Unavailable", c.dlg.localTag))
+	c.end(480, "ring timeout")
 }
 
 func splitRoutes(v string) []string {
@@ -430,7 +516,7 @@ func (c *Call) Answer(ctx context.Context, opts AnswerOptions) error {
 	res.AppendHeader(&ctype)
 	res.SetBody([]byte(sdp))
 	p.send(res)
-	p.log.Info("call answered", "call_id", c.id, "uuid", c.uuid, "answer_ms", time.Since(start).Milliseconds())
+	p.log.Info("call answered", "call_id", c.id, "uuid", c.UUID(), "answer_ms", time.Since(start).Milliseconds())
 	c.emitState(CallAnswered, lh, rh, 200, "")
 	select {
 	case <-acked:
@@ -873,7 +959,45 @@ func (c *Call) mediaOptions(audio, video Direction) MediaOptions {
 		OnDTMF: func(d string, mode DTMFMode) {
 			c.p.events.push(Event{Type: EventDTMF, Call: c, Digit: d, DTMFMode: mode})
 		},
+		OnConnectFailed: c.onMediaFailed,
 	}
+}
+
+// onMediaFailed applies Config.OnMediaFailure to a call whose media did
+// not connect.
+func (c *Call) onMediaFailed(reason string) {
+	c.mu.Lock()
+	if c.state == CallEnded {
+		c.mu.Unlock()
+		return
+	}
+	c.mediaFail = reason
+	c.ice = ICEFailed
+	c.mu.Unlock()
+	p := c.p
+	policy := p.cfg.OnMediaFailure
+	p.log.Warn("call media did not connect", "call_id", c.id, "uuid", c.UUID(), "reason", reason, "policy", policy.String())
+	p.events.push(Event{Type: EventICE, Call: c, ICE: ICEFailed, Reason: "media: " + reason})
+	p.emitConnectivity()
+	if policy != MediaFailureHangup {
+		return
+	}
+	p.callWG.Add(1)
+	go func() {
+		defer p.callWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.RequestTimeout)
+		defer cancel()
+		var err error
+		switch c.State() {
+		case CallAnswered, CallConfirmed, CallHeld:
+			err = c.bye(ctx, 0, "media: "+reason)
+		default:
+			err = c.Hangup(ctx)
+		}
+		if err != nil {
+			p.log.Debug("BYE after media failure", "call_id", c.id, "err", err)
+		}
+	}()
 }
 
 func (c *Call) onICE(s ICEState) {
@@ -882,7 +1006,14 @@ func (c *Call) onICE(s ICEState) {
 		c.mu.Unlock()
 		return
 	}
+	if c.mediaFail != "" && s != ICEConnected {
+		c.mu.Unlock()
+		return // reported failed; only a late connection changes that
+	}
 	c.ice = s
+	if s == ICEConnected {
+		c.mediaFail = ""
+	}
 	c.mu.Unlock()
 	c.p.events.push(Event{Type: EventICE, Call: c, ICE: s})
 	c.p.emitConnectivity()

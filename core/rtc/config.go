@@ -64,6 +64,30 @@ type Config struct {
 	// IgnoreAutoAnswer makes every incoming INVITE ring, even one with an
 	// auto-answer hint (Call-Info answer-after=0, Alert-Info auto-answer).
 	IgnoreAutoAnswer bool
+	// MaxCalls bounds the calls the phone has at once, ringing ones
+	// included. An INVITE beyond it gets 486 Busy Here before anything is
+	// made for it (no media, no call); Dial fails with ErrTooManyCalls.
+	// Default 4; negative: no limit.
+	MaxCalls int
+	// RingTimeout ends an incoming call that rings unanswered for this
+	// long: 480 Temporarily Unavailable, reason "ring timeout". Default
+	// 60s; negative: never.
+	RingTimeout time.Duration
+	// MaxMessageSize is the largest SIP message taken (bytes). A larger
+	// request gets 513 Message Too Large (a larger response is dropped
+	// and logged); the excess is read and thrown away, never held in
+	// memory. Default 65536.
+	MaxMessageSize int
+	// MediaConnectTimeout bounds ICE and DTLS after each offer/answer of
+	// the default media engine (see core/media Config.ConnectTimeout;
+	// default 15s, negative: never). A Media made by Config.Media has its
+	// own.
+	MediaConnectTimeout time.Duration
+	// OnMediaFailure is what happens to a call whose media does not
+	// connect (see MediaOptions.OnConnectFailed): MediaFailureHangup (the
+	// default) ends it with BYE, reason "media: ..."; MediaFailureFlag
+	// keeps it, reported as ICE failed with the reason.
+	OnMediaFailure MediaFailurePolicy
 	// AnswerTimeout bounds building the media answer (ICE gathering) and,
 	// for an incoming INVITE, waiting for the ACK. Default 10s.
 	AnswerTimeout time.Duration
@@ -87,6 +111,33 @@ type Config struct {
 	// discards.
 	Logger *slog.Logger
 }
+
+// MediaFailurePolicy says what to do with a call whose media never connects.
+type MediaFailurePolicy int
+
+// Media failure policies.
+const (
+	// MediaFailureHangup ends the call (BYE): a call nobody can hear is
+	// not left up looking confirmed.
+	MediaFailureHangup MediaFailurePolicy = iota
+	// MediaFailureFlag keeps the call and reports it (EventICE failed,
+	// Call.MediaFailure, the connectivity view not OK).
+	MediaFailureFlag
+)
+
+func (m MediaFailurePolicy) String() string {
+	if m == MediaFailureFlag {
+		return "flag"
+	}
+	return "hangup"
+}
+
+// Defaults of the limits.
+const (
+	DefaultMaxCalls       = 4
+	DefaultRingTimeout    = 60 * time.Second
+	DefaultMaxMessageSize = 65536
+)
 
 // LogValue keeps the password out of logs.
 func (c Config) LogValue() slog.Value {
@@ -195,6 +246,15 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.DialTimeout <= 0 {
 		out.DialTimeout = 10 * time.Second
 	}
+	if out.MaxCalls == 0 {
+		out.MaxCalls = DefaultMaxCalls
+	}
+	if out.RingTimeout == 0 {
+		out.RingTimeout = DefaultRingTimeout
+	}
+	if out.MaxMessageSize <= 0 {
+		out.MaxMessageSize = DefaultMaxMessageSize
+	}
 	k := &out.Keepalive
 	if k.Interval <= 0 {
 		k.Interval = 25 * time.Second
@@ -267,6 +327,7 @@ var (
 	ErrBusy            = errors.New("rtc: an offer/answer exchange is already under way on this call")
 	ErrNoMedia         = errors.New("rtc: the call has no media")
 	ErrAuthLoop        = errors.New("rtc: credentials refused (challenged again)")
+	ErrTooManyCalls    = errors.New("rtc: the phone has as many calls as Config.MaxCalls allows")
 )
 
 // StatusError is a SIP failure response to a request the phone sent.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -54,7 +55,7 @@ func dialLink(ctx context.Context, cfg *Config) (*link, *http.Response, error) {
 	}
 	l := &link{ws: ws, done: make(chan struct{})}
 	l.lastRx.Store(time.Now().UnixNano())
-	ws.SetReadLimit(1 << 20)
+	ws.SetReadLimit(maxFrameBytes)
 	ws.SetPongHandler(func(string) error {
 		if l.deaf.Load() {
 			return nil
@@ -65,11 +66,33 @@ func dialLink(ctx context.Context, cfg *Config) (*link, *http.Response, error) {
 	return l, res, nil
 }
 
-// readLoop delivers each frame to onFrame until the link fails.
-func (l *link) readLoop(onFrame func([]byte)) {
+// maxFrameBytes is the WebSocket frame size past which the link is
+// dropped (gorilla's read limit). Frames between Config.MaxMessageSize
+// and this are read and thrown away (see readLoop): memory stays bounded
+// by MaxMessageSize either way.
+const maxFrameBytes = 16 << 20
+
+// readLoop delivers each frame to onFrame until the link fails. A frame
+// longer than maxMsg goes to onOversize with its first maxMsg bytes and
+// its size; the rest of it is read and dropped, never kept.
+func (l *link) readLoop(maxMsg int, onFrame func([]byte), onOversize func(head []byte, size int64)) {
 	defer close(l.done)
 	for {
-		_, data, err := l.ws.ReadMessage()
+		_, r, err := l.ws.NextReader()
+		if err != nil {
+			l.close(fmt.Sprintf("read: %v", err))
+			return
+		}
+		data, err := io.ReadAll(io.LimitReader(r, int64(maxMsg)+1))
+		if err == nil && len(data) > maxMsg {
+			var rest int64
+			rest, err = io.Copy(io.Discard, r)
+			if err == nil {
+				l.lastRx.Store(time.Now().UnixNano())
+				onOversize(data[:maxMsg], int64(len(data))+rest)
+				continue
+			}
+		}
 		if err != nil {
 			l.close(fmt.Sprintf("read: %v", err))
 			return

@@ -99,6 +99,9 @@ type MediaOptions struct {
 	OnICEState   func(ICEState)
 	OnDTMF       func(digit string, mode DTMFMode)
 	OnFirstAudio func(time.Time)
+	// OnConnectFailed: the media did not connect in time after an
+	// offer/answer, or failed before it ever came up (reason says why).
+	OnConnectFailed func(reason string)
 }
 
 // MediaFactory creates the media of a call.

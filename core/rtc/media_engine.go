@@ -22,6 +22,9 @@ type MediaEngineConfig struct {
 	IncludeLoopback bool
 	IPFilter        func(net.IP) bool
 	Logger          *slog.Logger
+	// ConnectTimeout bounds ICE/DTLS after each offer/answer (media
+	// Config.ConnectTimeout: default 15s, negative never).
+	ConnectTimeout time.Duration
 	// Engine, when set, is used instead of creating one (and is not closed
 	// by the factory's Close).
 	Engine *media.Engine
@@ -42,7 +45,8 @@ func NewMediaEngine(cfg MediaEngineConfig) (*MediaEngine, error) {
 	for _, s := range cfg.ICEServers {
 		servers = append(servers, webrtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
 	}
-	e, err := media.NewEngine(media.Config{ICEServers: servers, IncludeLoopback: cfg.IncludeLoopback, IPFilter: cfg.IPFilter, Logger: cfg.Logger})
+	e, err := media.NewEngine(media.Config{ICEServers: servers, IncludeLoopback: cfg.IncludeLoopback, IPFilter: cfg.IPFilter,
+		Logger: cfg.Logger, ConnectTimeout: cfg.ConnectTimeout})
 	if err != nil {
 		return nil, err
 	}
@@ -78,6 +82,7 @@ func (m *MediaEngine) NewMedia(o MediaOptions) (Media, error) {
 	if fn := o.OnFirstAudio; fn != nil {
 		opts.OnFirstAudio = fn
 	}
+	opts.OnConnectFailed = o.OnConnectFailed
 	c, err := m.e.NewCall(opts)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,8 @@ type DialOptions struct {
 // Dial calls target (a SIP URI, or a user part taken at the phone's
 // domain) and returns once the call is answered (confirmed), or fails with
 // a *StatusError. Cancelling ctx before the answer CANCELs the INVITE.
-// A 401/407 challenge is answered with the phone's credentials.
+// A 401/407 challenge is answered with the phone's credentials. Beyond
+// Config.MaxCalls it fails with ErrTooManyCalls.
 func (p *Phone) Dial(ctx context.Context, target string, opts DialOptions) (*Call, error) {
 	var uri sip.Uri
 	if !strings.Contains(target, ":") {
@@ -34,6 +35,9 @@ func (p *Phone) Dial(ctx context.Context, target string, opts DialOptions) (*Cal
 	}
 	if err := sip.ParseUri(target, &uri); err != nil {
 		return nil, fmt.Errorf("%w: target %q: %v", ErrInvalidArgument, target, err)
+	}
+	if p.atCallLimit() {
+		return nil, ErrTooManyCalls // before any media is made
 	}
 	if opts.Audio == 0 && !opts.VideoOn {
 		opts.Audio = SendRecv
@@ -306,7 +310,7 @@ func (p *Phone) linkRestored() {
 				}
 				return
 			}
-			p.log.Info("ICE restart after reconnect", "call_id", c.id, "uuid", c.uuid)
+			p.log.Info("ICE restart after reconnect", "call_id", c.id, "uuid", c.UUID())
 		}()
 	}
 }
@@ -325,4 +329,11 @@ func (p *Phone) linkLostCalls() {
 			c.end(0, "link lost")
 		}
 	}
+}
+
+// atCallLimit reports whether the phone has Config.MaxCalls calls.
+func (p *Phone) atCallLimit() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cfg.MaxCalls > 0 && len(p.calls) >= p.cfg.MaxCalls
 }

@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -72,7 +73,8 @@ func New(cfg Config) (*Phone, error) {
 		txs:       map[string]*clientTx{},
 	}
 	if p.media == nil {
-		f, err := NewMediaEngine(MediaEngineConfig{ICEServers: c.ICEServers, IncludeLoopback: c.IncludeLoopback, Logger: c.Logger})
+		f, err := NewMediaEngine(MediaEngineConfig{ICEServers: c.ICEServers, IncludeLoopback: c.IncludeLoopback, Logger: c.Logger,
+			ConnectTimeout: c.MediaConnectTimeout})
 		if err != nil {
 			return nil, err
 		}
@@ -296,7 +298,7 @@ func (p *Phone) serveLink(l *link) {
 		defer close(kaDone)
 		p.keepalive(l)
 	}()
-	l.readLoop(p.onFrame)
+	l.readLoop(p.cfg.MaxMessageSize, p.onFrame, p.onOversize)
 	<-kaDone
 
 	p.mu.Lock()
@@ -404,6 +406,35 @@ func (p *Phone) onFrame(data []byte) {
 		}
 		p.onRequest(m)
 	}
+}
+
+// onOversize answers a SIP message over Config.MaxMessageSize: a request
+// gets 513 Message Too Large (RFC 3261 §21.5.11), read from its first
+// bytes (the headers; the body is not needed); a response is dropped.
+func (p *Phone) onOversize(head []byte, size int64) {
+	hdr := head
+	if i := bytes.Index(head, []byte("\r\n\r\n")); i >= 0 {
+		hdr = head[:i]
+	} else if i := bytes.LastIndex(head, []byte("\r\n")); i >= 0 {
+		hdr = head[:i] // the headers alone are over the limit: keep the whole lines
+	}
+	var kept [][]byte
+	for _, line := range bytes.Split(hdr, []byte("\r\n")) {
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		n := strings.ToLower(strings.TrimSpace(string(name)))
+		if n == "content-length" || n == "l" {
+			continue
+		}
+		kept = append(kept, line)
+	}
+	msg, err := sip.ParseMessage(append(bytes.Join(kept, []byte("\r\n")), "\r\nContent-Length: 0\r\n\r\n"...))
+	req, isReq := msg.(*sip.Request)
+	if err != nil || !isReq || req.Method == sip.ACK || req.Via() == nil || req.CallID() == nil || req.CSeq() == nil || req.From() == nil || req.To() == nil {
+		p.log.Warn("SIP message over the size limit dropped", "bytes", size, "limit", p.cfg.MaxMessageSize, "first_line", firstLine(string(head)))
+		return
+	}
+	p.log.Warn("SIP request over the size limit: 513", "method", req.Method, "bytes", size, "limit", p.cfg.MaxMessageSize)
+	p.send(p.response(req, 513, "Message Too Large", ""))
 }
 
 func (p *Phone) onRequest(req *sip.Request) {
@@ -697,7 +728,7 @@ func (p *Phone) Connectivity() Connectivity {
 		if st == CallEnded {
 			continue
 		}
-		c.Calls = append(c.Calls, CallConnectivity{ID: call.id, UUID: call.uuid, State: st, ICE: ice})
+		c.Calls = append(c.Calls, CallConnectivity{ID: call.id, UUID: call.UUID(), State: st, ICE: ice})
 		if (st == CallConfirmed || st == CallHeld) && ice != ICEConnected {
 			c.OK = false
 		}
