@@ -133,9 +133,11 @@ func (c *Call) startOutbound(ctx context.Context) error {
 	b.h("Call-ID", c.cid)
 	b.h("CSeq", "1 INVITE")
 	b.h("Contact", c.contact())
-	b.h("X-CC-UUID", c.uuid)
-	if o.AutoAnswer {
-		b.h("Call-Info", "<sip:"+dom+">;answer-after=0")
+	if !o.Plain {
+		b.h("X-CC-UUID", c.uuid)
+		if o.AutoAnswer {
+			b.h("Call-Info", "<sip:"+dom+">;answer-after=0")
+		}
 	}
 	if o.Pixels > 0 {
 		b.h("X-CC-Pixels", strconv.Itoa(o.Pixels))
@@ -291,7 +293,9 @@ func (c *Call) inDialog(ctx context.Context, method, ctype string, body []byte, 
 	b := c.request(method, branch, n, method)
 	if method == "INVITE" {
 		b.h("Contact", c.contact())
-		b.h("X-CC-UUID", c.uuid)
+		if !c.opts.Plain {
+			b.h("X-CC-UUID", c.uuid)
+		}
 		b.h("Allow", allowMethods)
 	}
 	for k, v := range extra {

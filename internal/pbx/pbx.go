@@ -550,6 +550,11 @@ type InviteOptions struct {
 	ToneHz float64
 	// Headers are extra headers for the INVITE.
 	Headers map[string]string
+	// Plain leaves out what only this PBX puts on its INVITEs and
+	// re-INVITEs: X-CC-UUID and the auto-answer hint (AutoAnswer still
+	// says how the leg is meant to be answered). Nothing shows the real
+	// platform's FreeSWITCH sends either (docs/pbx.md).
+	Plain bool
 }
 
 // DefaultAudio is audio both ways.

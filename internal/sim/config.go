@@ -26,8 +26,13 @@ type Config struct {
 	RTCAddress string `json:"rtc_address,omitempty"`
 	// SIPDomain is the PBX's SIP domain and digest realm (default
 	// "cloudcc.local"); registrations for any domain are accepted.
-	SIPDomain string  `json:"sip_domain,omitempty"`
-	Timings   Timings `json:"timings"`
+	SIPDomain string `json:"sip_domain,omitempty"`
+	// RTCPlainInvites makes the PBX's INVITEs to RTC agents carry neither
+	// X-CC-UUID nor the auto-answer hint, as nothing shows the real
+	// platform's do (real-server.md §7): the SDK must tie SIP calls to CTI
+	// calls and answer the agent's own legs from its CTI state alone.
+	RTCPlainInvites bool    `json:"rtc_plain_invites,omitempty"`
+	Timings         Timings `json:"timings"`
 	// NoAnswerNumbers ring until max_ring_time and are never answered.
 	NoAnswerNumbers []string `json:"no_answer_numbers,omitempty"`
 	// ManualAnswerNumbers ring until POST /admin/customer-answer.
