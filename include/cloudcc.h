@@ -132,6 +132,19 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         "tone:440", or "wav:/path/file.wav" (looped)
  *   rtc_include_loopback  gather loopback ICE candidates (a PBX on this host;
  *                         implied when rtc_address is a loopback address)
+ *   rtc_auto_answer       which INVITEs the SDK answers itself: "requests"
+ *                         (default: the agent's own leg of call,
+ *                         preview_out_call, play_record, eavesdrop, whisper,
+ *                         substitute, force_call; and auto-answer hints),
+ *                         "hints", or "off" (every call rings)
+ *   rtc_auto_answer_window_ms  how long after such a request (and around a
+ *                         callin) an INVITE is taken for it (15000)
+ *   rtc_max_calls         SIP calls at once (4; -1 no limit); beyond: 486
+ *   rtc_ring_timeout_ms   an unanswered ringing call ends (480) after (60000; -1 never)
+ *   rtc_max_message_bytes largest SIP message taken (65536); larger: 513
+ *   rtc_media_timeout_ms  time ICE/DTLS get to connect (15000; -1 never), then
+ *   rtc_media_failure     "hangup" (default: BYE) or "flag" (call kept,
+ *                         rtc_call "media":"failed" with the reason)
  *   log_level             lowest level sent as "log" events: trace, debug,
  *                         info, warn (default), error, off
  *   event_queue_max       events kept for cc_client_poll_event (100000)

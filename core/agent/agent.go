@@ -70,6 +70,25 @@ type Config struct {
 	// RTCIncludeLoopback gathers loopback ICE candidates (a PBX on the same
 	// host). Implied when rtc_address names a loopback host.
 	RTCIncludeLoopback bool `json:"rtc_include_loopback"`
+	// RTC calls without the platform's help (correlate.go): which calls the
+	// SDK answers by itself, "requests" (default: the agent's own leg of
+	// call, preview_out_call, play_record, eavesdrop, whisper, substitute,
+	// force_call, plus auto-answer hints), "hints" or "off"; and the window
+	// after such a request (and around a callin) in which an INVITE is
+	// taken for it (default 15000).
+	RTCAutoAnswer         string `json:"rtc_auto_answer"`
+	RTCAutoAnswerWindowMS int    `json:"rtc_auto_answer_window_ms"`
+	// Limits of the phone: calls at once (default 4, -1 none; beyond: 486),
+	// ring time of an unanswered call (default 60000, -1 never; then 480),
+	// largest SIP message (default 65536; larger: 513).
+	RTCMaxCalls        int `json:"rtc_max_calls"`
+	RTCRingTimeoutMS   int `json:"rtc_ring_timeout_ms"`
+	RTCMaxMessageBytes int `json:"rtc_max_message_bytes"`
+	// Media that does not connect: the time ICE/DTLS get after each
+	// offer/answer (default 15000, -1 never) and what happens then,
+	// "hangup" (default: BYE) or "flag" (the call stays, reported failed).
+	RTCMediaTimeoutMS int    `json:"rtc_media_timeout_ms"`
+	RTCMediaFailure   string `json:"rtc_media_failure"`
 }
 
 // ICEServer is a STUN or TURN server ("stun:host:3478",
@@ -136,6 +155,9 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	}
 	if cfg.RTCStatsIntervalMS < 0 {
 		return nil, fmt.Errorf("%w: rtc_stats_interval_ms %d", session.ErrInvalidArgument, cfg.RTCStatsIntervalMS)
+	}
+	if err := checkRTCConfig(cfg); err != nil {
+		return nil, err
 	}
 	var emit func(session.Event)
 	scfg := session.Config{
@@ -242,6 +264,11 @@ func (a *Agent) Do(ctx context.Context, req protocol.Request) (protocol.Reply, e
 			defer cancel()
 			return a.answer(ctx, in, r)
 		}
+	}
+	if in, leg := a.expectOwnLeg(req); leg != nil { // RTC: the agent's own leg will ring (correlate.go)
+		rep, err := a.sess.Do(ctx, req)
+		a.ownLegReplied(in, leg, rep, err)
+		return rep, err
 	}
 	return a.sess.Do(ctx, req)
 }

@@ -68,6 +68,7 @@ type phoneInst struct {
 	key  phoneKey
 	stop chan struct{} // closed when the phone is detached
 	done chan struct{} // closed once the phone is closed
+	corr *correlator   // SIP ↔ CTI correlation (correlate.go)
 
 	lastView *rtc.Connectivity // the phone's last view, under Agent.connMu
 }
@@ -180,7 +181,7 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 		return nil, fmt.Errorf("rtc_address %q: %v", key.url, err)
 	}
 	loop := a.cfg.RTCIncludeLoopback || isLoopbackHost(u.Hostname())
-	mcfg := rtc.MediaEngineConfig{IncludeLoopback: loop, Logger: a.log}
+	mcfg := rtc.MediaEngineConfig{IncludeLoopback: loop, Logger: a.log, ConnectTimeout: msOrNever(a.cfg.RTCMediaTimeoutMS)}
 	if isLoopbackHost(u.Hostname()) {
 		mcfg.IPFilter = func(ip net.IP) bool { return ip.IsLoopback() }
 	}
@@ -191,7 +192,8 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &phoneInst{eng: eng, key: key, stop: make(chan struct{}), done: make(chan struct{})}
+	in := &phoneInst{eng: eng, key: key, stop: make(chan struct{}), done: make(chan struct{}),
+		corr: newCorrelator(a.cfg.RTCAutoAnswer, ms(a.cfg.RTCAutoAnswerWindowMS))}
 	pcfg := rtc.Config{
 		URL:                key.url,
 		Domain:             key.domain,
@@ -208,6 +210,7 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 	}
 	pcfg.Reconnect.Min = ms(a.cfg.ReconnectMinMS)
 	pcfg.Reconnect.Max = ms(a.cfg.ReconnectMaxMS)
+	a.rtcLimits(&pcfg)
 	if a.cfg.RTCKeepaliveMS > 0 {
 		pcfg.Keepalive.Interval = ms(a.cfg.RTCKeepaliveMS)
 	} else if a.cfg.RTCKeepaliveMS < 0 {
@@ -328,8 +331,15 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 			ev.ExpiresS = int(e.Expires / time.Second)
 		}
 		a.sess.Emit(ev)
-	case rtc.EventCall:
+	case rtc.EventCall, rtc.EventUUID:
 		c := e.Call
+		if e.Type == rtc.EventCall {
+			a.onCallEventCorrelate(in, e)
+		}
+		auto, from, newUUID := in.corr.describe(c)
+		if e.Type == rtc.EventUUID && !newUUID {
+			return // the call's last rtc_call event carried this uuid already
+		}
 		if e.CallState == rtc.CallEnded {
 			a.rmu.Lock()
 			st := a.calls[c]
@@ -339,14 +349,22 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 				st.finish()
 			}
 		}
-		dir := "outgoing"
-		if c.Incoming() {
-			dir = "incoming"
+		dir := callDirection(c)
+		reason := e.Reason
+		if e.Type == rtc.EventUUID {
+			reason = "uuid from " + from
 		}
-		a.sess.Emit(&RTCCallEvent{MsgType: MsgRTCCall, UUID: c.UUID(), CallID: c.ID(), Direction: dir,
-			State: e.CallState.String(), AutoAnswer: c.AutoAnswer(), LocalHold: e.LocalHold, RemoteHold: e.RemoteHold,
-			Remote: c.Remote(), Code: e.Code, Reason: e.Reason})
+		a.sess.Emit(&RTCCallEvent{MsgType: MsgRTCCall, UUID: c.UUID(), UUIDFrom: from, CallID: c.ID(), Direction: dir,
+			State: e.CallState.String(), AutoAnswer: auto, LocalHold: e.LocalHold, RemoteHold: e.RemoteHold,
+			Remote: c.Remote(), Code: e.Code, Reason: reason})
 		a.signalCalls()
+	case rtc.EventICE:
+		if e.ICE == rtc.ICEFailed && e.Reason != "" {
+			c := e.Call
+			st := c.State()
+			a.sess.Emit(&RTCCallEvent{MsgType: MsgRTCCall, UUID: c.UUID(), CallID: c.ID(), Direction: callDirection(c),
+				State: st.String(), Media: "failed", Reason: e.Reason})
+		}
 	case rtc.EventDTMF:
 		a.sess.Emit(&RTCDTMFEvent{MsgType: MsgRTCDTMF, UUID: e.Call.UUID(), CallID: e.Call.ID(), Digit: e.Digit, Mode: e.DTMFMode.String()})
 	case rtc.EventConnectivity:
@@ -356,6 +374,13 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 	case rtc.EventLink:
 		a.log.Info("rtc: SIP link", "state", e.Link.String(), "reason", e.Reason, "attempt", e.Attempt)
 	}
+}
+
+func callDirection(c *rtc.Call) string {
+	if c.Incoming() {
+		return "incoming"
+	}
+	return "outgoing"
 }
 
 // signalCalls wakes those waiting for a call to show up.
@@ -445,11 +470,16 @@ func (a *Agent) statsLoop(in *phoneInst, every time.Duration) {
 
 func statsEvent(c *rtc.Call, s media.Stats) *RTCStatsEvent {
 	msf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return &RTCStatsEvent{MsgType: MsgRTCStats, UUID: c.UUID(), CallID: c.ID(),
+	ev := &RTCStatsEvent{MsgType: MsgRTCStats, UUID: c.UUID(), CallID: c.ID(),
 		RTTMs: msf(s.RTT), JitterMs: msf(s.Audio.Jitter), Loss: s.Audio.LossRate, RemoteLoss: s.Audio.RemoteLossRate,
 		BitrateKbps: (s.Audio.RecvBitrate + s.Video.RecvBitrate) / 1000, SendKbps: (s.Audio.SendBitrate + s.Video.SendBitrate) / 1000,
-		MOS: s.MOS, PacketsSent: s.Audio.PacketsSent, PacketsRecv: s.Audio.PacketsReceived, PacketsLost: s.Audio.PacketsLost,
-		AudioCodec: s.AudioCodec, JitterBuffer: s.JitterBufferMs}
+		PacketsSent: s.Audio.PacketsSent, PacketsRecv: s.Audio.PacketsReceived, PacketsLost: s.Audio.PacketsLost,
+		AudioCodec: s.AudioCodec, JitterBuffer: s.JitterBufferMs, NoData: s.NoAudioData}
+	if !s.NoAudioData {
+		mos := s.MOS
+		ev.MOS = &mos
+	}
+	return ev
 }
 
 // onSessionEvent sees every session event before the application does.
@@ -464,6 +494,8 @@ func (a *Agent) onSessionEvent(ev session.Event) {
 		} else if e.Reply != nil && a.cur() != nil {
 			a.onCheckin(e.Reply) // same rtc_address/ext: kept; else recreated
 		}
+	case *protocol.CallinEvent:
+		a.onCallin(e) // RTC: tie the ringing leg to the callin's uuid (correlate.go)
 	case *protocol.AgentChangeEvent:
 		// An OFFLINE queued before a later check-in's reply belongs to the
 		// session before it.
@@ -508,7 +540,10 @@ func localRefusal(t protocol.MsgType, reqID, msg string) (protocol.Reply, error)
 // uuid "": the newest answered one, else the newest ringing one.
 func (in *phoneInst) findCall(uuid string) *rtc.Call {
 	if uuid != "" {
-		return in.ph.CallByUUID(uuid)
+		if c := in.ph.CallByUUID(uuid); c != nil {
+			return c
+		}
+		return in.adoptCall(uuid, false)
 	}
 	var best *rtc.Call
 	var bestT time.Time
@@ -603,6 +638,18 @@ func (a *Agent) answer(ctx context.Context, in *phoneInst, r *protocol.AnswerReq
 	return a.sess.Do(ctx, r)
 }
 
+// callForAnswer is the call an answer of uuid is about: the call of that
+// uuid, or the one ringing call without a uuid (correlate.go).
+func (in *phoneInst) callForAnswer(uuid string) *rtc.Call {
+	if uuid == "" {
+		return in.findCall("")
+	}
+	if c := in.ph.CallByUUID(uuid); c != nil {
+		return c
+	}
+	return in.adoptCall(uuid, true)
+}
+
 // waitCall waits up to d (and ctx) for the call of uuid to show up.
 func (a *Agent) waitCall(ctx context.Context, in *phoneInst, uuid string, d time.Duration) *rtc.Call {
 	t := time.NewTimer(d)
@@ -611,7 +658,7 @@ func (a *Agent) waitCall(ctx context.Context, in *phoneInst, uuid string, d time
 		a.rmu.Lock()
 		sig := a.callSig
 		a.rmu.Unlock()
-		if c := in.findCall(uuid); c != nil {
+		if c := in.callForAnswer(uuid); c != nil {
 			return c
 		}
 		select {

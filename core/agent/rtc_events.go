@@ -36,14 +36,27 @@ func (*RTCRegistrationEvent) Type() protocol.MsgType { return MsgRTCRegistration
 // (Code, Reason), and calling/early for calls the phone places.
 type RTCCallEvent struct {
 	MsgType protocol.MsgType `json:"msg_type"`
-	UUID    string           `json:"uuid"`    // the CTI call uuid (X-CC-UUID)
-	CallID  string           `json:"call_id"` // SIP Call-ID
+	UUID    string           `json:"uuid"` // the CTI call uuid ("" until known)
+	// UUIDFrom says how the uuid was learned: "x-cc-uuid" (the INVITE's
+	// header), "request" (the reply of the request that rang the agent's
+	// own leg), "callin", "answer" (the answer request's uuid, the one
+	// ringing call), "only_call" (a request's uuid, the phone's only call).
+	// A call whose uuid is learned after its first event is reported
+	// again, same state, with reason "uuid from ...".
+	UUIDFrom string `json:"uuid_from,omitempty"`
+	CallID   string `json:"call_id"` // SIP Call-ID
 	// Direction of the SIP leg: "incoming" (an INVITE from the platform:
 	// every CTI call, outbound ones included, rings the agent's own leg) or
 	// "outgoing" (placed with Phone().Dial).
-	Direction  string `json:"direction"`
-	State      string `json:"state"`
-	AutoAnswer bool   `json:"auto_answer,omitempty"`
+	Direction string `json:"direction"`
+	State     string `json:"state"`
+	// AutoAnswer: the SDK answered the call by itself (a hint, or the
+	// agent's own leg under rtc_auto_answer "requests").
+	AutoAnswer bool `json:"auto_answer,omitempty"`
+	// Media "failed": ICE/DTLS did not connect in rtc_media_timeout_ms (or
+	// failed first); Reason says where it got stuck. Under
+	// rtc_media_failure "hangup" an "ended" event follows.
+	Media      string `json:"media,omitempty"`
 	LocalHold  bool   `json:"local_hold,omitempty"`
 	RemoteHold bool   `json:"remote_hold,omitempty"`
 	Remote     string `json:"remote,omitempty"`
@@ -99,13 +112,14 @@ type RTCStatsEvent struct {
 	UUID         string           `json:"uuid"`
 	CallID       string           `json:"call_id"`
 	RTTMs        float64          `json:"rtt_ms"`
-	JitterMs     float64          `json:"jitter_ms"`    // received audio, RFC 3550
-	Loss         float64          `json:"loss"`         // received audio loss rate, 0..1
-	RemoteLoss   float64          `json:"remote_loss"`  // what the peer reports of our audio, 0..1
-	BitrateKbps  float64          `json:"bitrate_kbps"` // received, audio + video
-	SendKbps     float64          `json:"send_kbps"`    // sent, audio + video
-	MOS          float64          `json:"mos"`          // E-model estimate, 1..4.41
-	PacketsSent  uint64           `json:"packets_sent"` // audio
+	JitterMs     float64          `json:"jitter_ms"`         // received audio, RFC 3550
+	Loss         float64          `json:"loss"`              // received audio loss rate, 0..1
+	RemoteLoss   float64          `json:"remote_loss"`       // what the peer reports of our audio, 0..1
+	BitrateKbps  float64          `json:"bitrate_kbps"`      // received, audio + video
+	SendKbps     float64          `json:"send_kbps"`         // sent, audio + video
+	MOS          *float64         `json:"mos"`               // E-model estimate, 1..4.41; null when no audio was received
+	NoData       bool             `json:"no_data,omitempty"` // no audio received yet: loss, jitter and mos measure nothing
+	PacketsSent  uint64           `json:"packets_sent"`      // audio
 	PacketsRecv  uint64           `json:"packets_received"`
 	PacketsLost  int64            `json:"packets_lost"`
 	AudioCodec   string           `json:"audio_codec,omitempty"`

@@ -194,120 +194,141 @@ func (ra *rtcAgent) agentHears(uuid string) {
 }
 
 func TestRTCCheckinRegistersAndOutboundCallMedia(t *testing.T) {
-	e := newEnv(t, nil)
-	a := e.rtcAgent(t, func(c *Config) { c.RTCStatsIntervalMS = 200 })
-	t0 := time.Now()
-	rep := a.checkinRTC(protocol.StatusFree)
-	reg := a.registered()
-	t.Logf("check-in → registered: %v", time.Since(t0))
-	if reg.AOR != "sip:"+rtcID+"@127.0.0.1" || (reg.Code != 0 && reg.Code != 200) || reg.ExpiresS <= 0 {
-		t.Fatalf("registered event %+v", reg)
-	}
-	b, _ := json.Marshal(reg)
-	if !strings.Contains(string(b), `"msg_type":"rtc_registration"`) || strings.Contains(string(b), rep.ExtPwd.Reveal()) {
-		t.Fatalf("registration JSON %s", b)
-	}
-	regs := e.srv.RTCRegistrations()
-	if len(regs) != 1 || regs[0].Ext != rtcID || !strings.Contains(strings.ToLower(strings.Join(flatten(regs[0].Headers), " ")), "x-cc-company") {
-		t.Fatalf("PBX registrations %+v", regs)
-	}
-	waitSDK(a, "connectivity ok", func(c *ConnectivityEvent) bool { return c.State == "ok" && c.CTI == "connected" })
-
-	// call: the platform rings the agent's own leg with auto-answer; the
-	// CTI sequence is the softphone one.
-	uuid := outboundCall(t, a.tagent, protocol.StatusFree)
-	a.callState(uuid, "answered")
-	if got := a.RTCCalls(); len(got) != 1 || got[0] != uuid {
-		t.Fatalf("RTCCalls %v", got)
-	}
-	// Agent → PBX: 440 Hz. PBX → agent: 1 kHz.
-	if err := a.PlayTone(uuid, 440); err != nil {
-		t.Fatal(err)
-	}
-	sn := waitMedia(t, e, uuid, "the PBX hears 440 Hz", hears(440))
-	t.Logf("PBX INVITE → first agent audio: %.1f ms", sn.SetupMS)
-	if c := a.Phone().CallByUUID(uuid); c != nil {
-		tm := c.Timings()
-		t.Logf("agent: INVITE → 200 OK %v, INVITE → first PBX audio %v", tm.Answered.Sub(tm.Created), tm.FirstAudio.Sub(tm.Created))
-	}
-	a.agentHears("")
-	// Recording holds the PBX's tone.
-	path := filepath.Join(t.TempDir(), "rx.wav")
-	if err := a.RecordWAV(uuid, path); err != nil {
-		t.Fatal(err)
-	}
-	_, n0 := a.pcm.recent(0)
-	waitFor(t, "half a second recorded", func() bool { _, n := a.pcm.recent(0); return n-n0 >= 4000 })
-	if err := a.StopRecord(uuid); err != nil {
-		t.Fatal(err)
-	}
-	rec := readWAV(t, path)
-	if len(rec) < 3000 {
-		t.Fatalf("recording has %d samples", len(rec))
-	}
-	if an := pbx.AnalyseTone(rec[len(rec)-1600:], 8000); math.Abs(an.PeakHz-pbxToneHz) > 5 || an.PeakRatio < 0.8 {
-		t.Fatalf("recording: %+v", an)
-	}
-	st := waitSDK(a, "rtc_stats", func(s *RTCStatsEvent) bool { return s.UUID == uuid && s.PacketsRecv > 50 && s.BitrateKbps > 0 })
-	if st.MOS < 3 || st.BitrateKbps <= 0 {
-		t.Fatalf("stats %+v", st)
-	}
-	if s, err := a.CallStats(""); err != nil || s.Audio.PacketsSent == 0 {
-		t.Fatalf("CallStats %v %+v", err, s)
-	}
-	// The agent's own DTMF, three modes, on its leg; answered locally.
-	for _, tc := range []struct {
-		digits string
-		typ    protocol.DTMFType
-	}{{"12", protocol.DTMFRFC2833}, {"34", protocol.DTMFInfo}, {"56", protocol.DTMFInband}} {
-		r := do[*protocol.BasicReply](t, a.tagent, &protocol.DTMFRequest{UUID: uuid, Content: tc.digits, DTMFType: protocol.Ptr(tc.typ)})
-		if r.Type() != protocol.MsgDTMF || r.Code != "0" || r.ReqID == "" {
-			t.Fatalf("dtmf reply %+v", r)
+	bothPBXModes(t, func(t *testing.T, e *env, plain bool) {
+		a := e.rtcAgent(t, func(c *Config) { c.RTCStatsIntervalMS = 200 })
+		t0 := time.Now()
+		rep := a.checkinRTC(protocol.StatusFree)
+		reg := a.registered()
+		t.Logf("check-in → registered: %v", time.Since(t0))
+		if reg.AOR != "sip:"+rtcID+"@127.0.0.1" || (reg.Code != 0 && reg.Code != 200) || reg.ExpiresS <= 0 {
+			t.Fatalf("registered event %+v", reg)
 		}
-	}
-	sn = waitMedia(t, e, uuid, "digits 123456", func(c sim.RTCCall) bool { return c.Digits == "123456" })
-	modes := []string{}
-	for _, d := range sn.DTMF {
-		modes = append(modes, d.Mode)
-	}
-	if strings.Join(modes, ",") != "rfc4733,rfc4733,info,info,inband,inband" {
-		t.Fatalf("dtmf modes %v", modes)
-	}
-	if snap, _ := e.srv.Agent(rtcID); snap.DTMF != "" {
-		t.Fatalf("the CTI server got DTMF %q too", snap.DTMF)
-	}
-	refusedLocally(t, a, &protocol.DTMFRequest{UUID: uuid, Content: "1x"}, "DTMF")
+		b, _ := json.Marshal(reg)
+		if !strings.Contains(string(b), `"msg_type":"rtc_registration"`) || strings.Contains(string(b), rep.ExtPwd.Reveal()) {
+			t.Fatalf("registration JSON %s", b)
+		}
+		regs := e.srv.RTCRegistrations()
+		if len(regs) != 1 || regs[0].Ext != rtcID || !strings.Contains(strings.ToLower(strings.Join(flatten(regs[0].Headers), " ")), "x-cc-company") {
+			t.Fatalf("PBX registrations %+v", regs)
+		}
+		waitSDK(a, "connectivity ok", func(c *ConnectivityEvent) bool { return c.State == "ok" && c.CTI == "connected" })
 
-	// mute: local reply in the spec's shape; the PBX hears silence.
-	m := do[*protocol.MuteReply](t, a.tagent, &protocol.MuteRequest{UUID: uuid, Mute: true})
-	if m.Type() != protocol.MsgMute || m.Code != "0" || !bool(m.Mute) || m.ReqID == "" || m.Msg == "" {
-		t.Fatalf("mute reply %+v", m)
-	}
-	waitMedia(t, e, uuid, "silence at the PBX", func(c sim.RTCCall) bool { return c.AudioRx.LastMSAgo < 200 && c.Tone.RMSdBFS < -60 })
-	do[*protocol.MuteReply](t, a.tagent, &protocol.MuteRequest{UUID: uuid, Mute: false})
-	waitMedia(t, e, uuid, "tone again", hears(440))
-	refusedLocally(t, a, &protocol.MuteRequest{UUID: "no-such-call", Mute: true}, "no such call")
+		// call: the platform rings the agent's own leg with auto-answer; the
+		// CTI sequence is the softphone one.
+		uuid := outboundCall(t, a.tagent, protocol.StatusFree)
+		ans := a.callState(uuid, "answered")
+		// The agent's own leg is answered by the SDK: by the hint, or (plain)
+		// because it rang right after the agent's call request.
+		if wantFrom := map[bool]string{false: "x-cc-uuid", true: "request"}[plain]; !ans.AutoAnswer || ans.UUIDFrom != wantFrom {
+			t.Fatalf("answered %+v, want auto_answer and uuid_from %s", ans, wantFrom)
+		}
+		if got := a.RTCCalls(); len(got) != 1 || got[0] != uuid {
+			t.Fatalf("RTCCalls %v", got)
+		}
+		// Agent → PBX: 440 Hz. PBX → agent: 1 kHz.
+		if err := a.PlayTone(uuid, 440); err != nil {
+			t.Fatal(err)
+		}
+		sn := waitMedia(t, e, uuid, "the PBX hears 440 Hz", hears(440))
+		t.Logf("PBX INVITE → first agent audio: %.1f ms", sn.SetupMS)
+		if c := a.Phone().CallByUUID(uuid); c != nil {
+			tm := c.Timings()
+			t.Logf("agent: INVITE → 200 OK %v, INVITE → first PBX audio %v", tm.Answered.Sub(tm.Created), tm.FirstAudio.Sub(tm.Created))
+		}
+		a.agentHears("")
+		// Recording holds the PBX's tone.
+		path := filepath.Join(t.TempDir(), "rx.wav")
+		if err := a.RecordWAV(uuid, path); err != nil {
+			t.Fatal(err)
+		}
+		_, n0 := a.pcm.recent(0)
+		waitFor(t, "half a second recorded", func() bool { _, n := a.pcm.recent(0); return n-n0 >= 4000 })
+		if err := a.StopRecord(uuid); err != nil {
+			t.Fatal(err)
+		}
+		rec := readWAV(t, path)
+		if len(rec) < 3000 {
+			t.Fatalf("recording has %d samples", len(rec))
+		}
+		if an := pbx.AnalyseTone(rec[len(rec)-1600:], 8000); math.Abs(an.PeakHz-pbxToneHz) > 5 || an.PeakRatio < 0.8 {
+			t.Fatalf("recording: %+v", an)
+		}
+		st := waitSDK(a, "rtc_stats", func(s *RTCStatsEvent) bool { return s.UUID == uuid && s.PacketsRecv > 50 && s.BitrateKbps > 0 })
+		if st.MOS == nil || *st.MOS < 3 || st.NoData || st.BitrateKbps <= 0 {
+			t.Fatalf("stats %+v", st)
+		}
+		if s, err := a.CallStats(""); err != nil || s.Audio.PacketsSent == 0 {
+			t.Fatalf("CallStats %v %+v", err, s)
+		}
+		// The agent's own DTMF, three modes, on its leg; answered locally.
+		for _, tc := range []struct {
+			digits string
+			typ    protocol.DTMFType
+		}{{"12", protocol.DTMFRFC2833}, {"34", protocol.DTMFInfo}, {"56", protocol.DTMFInband}} {
+			r := do[*protocol.BasicReply](t, a.tagent, &protocol.DTMFRequest{UUID: uuid, Content: tc.digits, DTMFType: protocol.Ptr(tc.typ)})
+			if r.Type() != protocol.MsgDTMF || r.Code != "0" || r.ReqID == "" {
+				t.Fatalf("dtmf reply %+v", r)
+			}
+		}
+		sn = waitMedia(t, e, uuid, "digits 123456", func(c sim.RTCCall) bool { return c.Digits == "123456" })
+		modes := []string{}
+		for _, d := range sn.DTMF {
+			modes = append(modes, d.Mode)
+		}
+		if strings.Join(modes, ",") != "rfc4733,rfc4733,info,info,inband,inband" {
+			t.Fatalf("dtmf modes %v", modes)
+		}
+		if snap, _ := e.srv.Agent(rtcID); snap.DTMF != "" {
+			t.Fatalf("the CTI server got DTMF %q too", snap.DTMF)
+		}
+		refusedLocally(t, a, &protocol.DTMFRequest{UUID: uuid, Content: "1x"}, "DTMF")
 
-	// hangup (CTI) → the PBX's BYE → rtc_call ended.
-	hangupToFree(t, a.tagent, uuid, protocol.CbCall)
-	ended := a.callState(uuid, "ended")
-	if ended.Direction != "incoming" || ended.CallID == "" {
-		t.Fatalf("ended %+v", ended)
+		// mute: local reply in the spec's shape; the PBX hears silence.
+		m := do[*protocol.MuteReply](t, a.tagent, &protocol.MuteRequest{UUID: uuid, Mute: true})
+		if m.Type() != protocol.MsgMute || m.Code != "0" || !bool(m.Mute) || m.ReqID == "" || m.Msg == "" {
+			t.Fatalf("mute reply %+v", m)
+		}
+		waitMedia(t, e, uuid, "silence at the PBX", func(c sim.RTCCall) bool { return c.AudioRx.LastMSAgo < 200 && c.Tone.RMSdBFS < -60 })
+		do[*protocol.MuteReply](t, a.tagent, &protocol.MuteRequest{UUID: uuid, Mute: false})
+		waitMedia(t, e, uuid, "tone again", hears(440))
+		refusedLocally(t, a, &protocol.MuteRequest{UUID: "no-such-call", Mute: true}, "no such call")
+
+		// hangup (CTI) → the PBX's BYE → rtc_call ended.
+		hangupToFree(t, a.tagent, uuid, protocol.CbCall)
+		ended := a.callState(uuid, "ended")
+		if ended.Direction != "incoming" || ended.CallID == "" {
+			t.Fatalf("ended %+v", ended)
+		}
+		if err := a.PlayTone(uuid, 440); !errors.Is(err, ErrNoCall) {
+			t.Fatalf("PlayTone after the call: %v", err)
+		}
+		// checkout → un-registered.
+		do[*protocol.BasicReply](t, a.tagent, &protocol.CheckoutRequest{})
+		a.status(protocol.StatusOffline, "")
+		waitSDK(a, "unregistered", func(e *RTCRegistrationEvent) bool { return e.State == "unregistered" })
+		if a.Phone() != nil {
+			t.Fatal("phone kept after checkout")
+		}
+		if err := a.PlayTone("", 440); !errors.Is(err, ErrNoRTC) {
+			t.Fatalf("PlayTone after checkout: %v", err)
+		}
+		waitFor(t, "the binding gone at the PBX", func() bool { return len(e.srv.RTCRegistrations()) == 0 })
+	})
+}
+
+// bothPBXModes runs fn against ccsim's PBX as it is (X-CC-UUID and
+// auto-answer hints on its INVITEs) and in rtc_plain_invites mode (neither:
+// the SDK ties calls to CTI calls and answers the agent's own legs from
+// its CTI state alone, as on the real platform).
+func bothPBXModes(t *testing.T, fn func(t *testing.T, e *env, plain bool)) {
+	for _, m := range []struct {
+		name  string
+		plain bool
+	}{{"x-cc-uuid+hints", false}, {"plain", true}} {
+		t.Run(m.name, func(t *testing.T) {
+			fn(t, newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = m.plain }), m.plain)
+		})
 	}
-	if err := a.PlayTone(uuid, 440); !errors.Is(err, ErrNoCall) {
-		t.Fatalf("PlayTone after the call: %v", err)
-	}
-	// checkout → un-registered.
-	do[*protocol.BasicReply](t, a.tagent, &protocol.CheckoutRequest{})
-	a.status(protocol.StatusOffline, "")
-	waitSDK(a, "unregistered", func(e *RTCRegistrationEvent) bool { return e.State == "unregistered" })
-	if a.Phone() != nil {
-		t.Fatal("phone kept after checkout")
-	}
-	if err := a.PlayTone("", 440); !errors.Is(err, ErrNoRTC) {
-		t.Fatalf("PlayTone after checkout: %v", err)
-	}
-	waitFor(t, "the binding gone at the PBX", func() bool { return len(e.srv.RTCRegistrations()) == 0 })
 }
 
 func flatten(m map[string]string) []string {
@@ -351,108 +372,110 @@ func readWAV(t *testing.T, path string) []int16 {
 }
 
 func TestRTCInboundAnswerHoldChangeMedia(t *testing.T) {
-	e := newEnv(t, nil)
-	a := e.rtcAgent(t, func(c *Config) { c.RTCDefaultSource = "tone:440" })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
-	uuid, who, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})
-	if err != nil || who != rtcID {
-		t.Fatalf("inbound: %v %s", err, who)
-	}
-	a.status(protocol.StatusRinging, "")
-	if ci := a.callin(protocol.ChannelNormal); ci.UUID != uuid {
-		t.Fatalf("callin %+v", ci)
-	}
-	ring := a.callState(uuid, "ringing")
-	if ring.AutoAnswer || ring.Direction != "incoming" {
-		t.Fatalf("ringing %+v", ring)
-	}
-	if err := a.PlayTone(uuid, 440); !errors.Is(err, ErrNotAnswered) {
-		t.Fatalf("PlayTone while ringing: %v", err)
-	}
-	do[*protocol.BasicReply](t, a.tagent, &protocol.AnswerRequest{UUID: uuid})
-	a.status(protocol.StatusCalling, "")
-	a.callState(uuid, "answered")
-	waitMedia(t, e, uuid, "default tone at the PBX", hears(440))
-	a.agentHears(uuid)
+	bothPBXModes(t, func(t *testing.T, e *env, plain bool) {
+		a := e.rtcAgent(t, func(c *Config) { c.RTCDefaultSource = "tone:440" })
+		a.checkinRTC(protocol.StatusFree)
+		a.registered()
+		uuid, who, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})
+		if err != nil || who != rtcID {
+			t.Fatalf("inbound: %v %s", err, who)
+		}
+		a.status(protocol.StatusRinging, "")
+		if ci := a.callin(protocol.ChannelNormal); ci.UUID != uuid {
+			t.Fatalf("callin %+v", ci)
+		}
+		ring := a.callState(uuid, "ringing")
+		if wantFrom := map[bool]string{false: "x-cc-uuid", true: "callin"}[plain]; ring.AutoAnswer || ring.Direction != "incoming" || ring.UUIDFrom != wantFrom {
+			t.Fatalf("ringing %+v, want uuid_from %s", ring, wantFrom)
+		}
+		if err := a.PlayTone(uuid, 440); !errors.Is(err, ErrNotAnswered) {
+			t.Fatalf("PlayTone while ringing: %v", err)
+		}
+		do[*protocol.BasicReply](t, a.tagent, &protocol.AnswerRequest{UUID: uuid})
+		a.status(protocol.StatusCalling, "")
+		a.callState(uuid, "answered")
+		waitMedia(t, e, uuid, "default tone at the PBX", hears(440))
+		a.agentHears(uuid)
 
-	// hold: the platform's re-INVITE (inactive) stops media both ways.
-	do[*protocol.HoldReply](t, a.tagent, &protocol.HoldRequest{UUID: uuid, Hold: true})
-	a.status(protocol.StatusCalling, protocol.SubHold)
-	waitSDK(a, "rtc_call held", func(e *RTCCallEvent) bool { return e.UUID == uuid && e.State == "held" && e.RemoteHold })
-	waitMedia(t, e, uuid, "media stopped", func(c sim.RTCCall) bool {
-		return c.Held && c.AudioRx.LastMSAgo > 300 && c.AudioTx.LastMSAgo > 300
+		// hold: the platform's re-INVITE (inactive) stops media both ways.
+		do[*protocol.HoldReply](t, a.tagent, &protocol.HoldRequest{UUID: uuid, Hold: true})
+		a.status(protocol.StatusCalling, protocol.SubHold)
+		waitSDK(a, "rtc_call held", func(e *RTCCallEvent) bool { return e.UUID == uuid && e.State == "held" && e.RemoteHold })
+		waitMedia(t, e, uuid, "media stopped", func(c sim.RTCCall) bool {
+			return c.Held && c.AudioRx.LastMSAgo > 300 && c.AudioTx.LastMSAgo > 300
+		})
+		do[*protocol.HoldReply](t, a.tagent, &protocol.HoldRequest{UUID: uuid, Hold: false})
+		a.status(protocol.StatusCalling, "")
+		waitSDK(a, "rtc_call confirmed", func(e *RTCCallEvent) bool { return e.UUID == uuid && e.State == "confirmed" && !e.RemoteHold })
+		waitMedia(t, e, uuid, "media back", hears(440))
+		a.agentHears(uuid)
+
+		// change_media adds video (PBX side) without breaking audio.
+		do[*protocol.BasicReply](t, a.tagent, &protocol.ChangeMediaRequest{UUID: uuid,
+			Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaSendRecv), Pixels: "720"}})
+		a.cb(protocol.CbChangeMedia, protocol.PhaseInitiate)
+		a.cb(protocol.CbChangeMedia, protocol.PhaseStartCall)
+		sn := waitMedia(t, e, uuid, "video added", func(c sim.RTCCall) bool { return c.Video == 3 })
+		p0 := sn.AudioRx.Packets
+		waitMedia(t, e, uuid, "audio after change_media", func(c sim.RTCCall) bool { return hears(440)(c) && c.AudioRx.Packets > p0+25 })
+		a.agentHears(uuid)
+
+		// The customer hangs up: BYE from the PBX.
+		if err := e.srv.CustomerHangup(uuid); err != nil {
+			t.Fatal(err)
+		}
+		a.status(protocol.StatusArrange, "")
+		a.status(protocol.StatusFree, "")
+		ended := a.callState(uuid, "ended")
+		t.Logf("ended: %+v", ended)
+		if len(a.RTCCalls()) != 0 {
+			t.Fatalf("calls left %v", a.RTCCalls())
+		}
 	})
-	do[*protocol.HoldReply](t, a.tagent, &protocol.HoldRequest{UUID: uuid, Hold: false})
-	a.status(protocol.StatusCalling, "")
-	waitSDK(a, "rtc_call confirmed", func(e *RTCCallEvent) bool { return e.UUID == uuid && e.State == "confirmed" && !e.RemoteHold })
-	waitMedia(t, e, uuid, "media back", hears(440))
-	a.agentHears(uuid)
-
-	// change_media adds video (PBX side) without breaking audio.
-	do[*protocol.BasicReply](t, a.tagent, &protocol.ChangeMediaRequest{UUID: uuid,
-		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaSendRecv), Pixels: "720"}})
-	a.cb(protocol.CbChangeMedia, protocol.PhaseInitiate)
-	a.cb(protocol.CbChangeMedia, protocol.PhaseStartCall)
-	sn := waitMedia(t, e, uuid, "video added", func(c sim.RTCCall) bool { return c.Video == 3 })
-	p0 := sn.AudioRx.Packets
-	waitMedia(t, e, uuid, "audio after change_media", func(c sim.RTCCall) bool { return hears(440)(c) && c.AudioRx.Packets > p0+25 })
-	a.agentHears(uuid)
-
-	// The customer hangs up: BYE from the PBX.
-	if err := e.srv.CustomerHangup(uuid); err != nil {
-		t.Fatal(err)
-	}
-	a.status(protocol.StatusArrange, "")
-	a.status(protocol.StatusFree, "")
-	ended := a.callState(uuid, "ended")
-	t.Logf("ended: %+v", ended)
-	if len(a.RTCCalls()) != 0 {
-		t.Fatalf("calls left %v", a.RTCCalls())
-	}
 }
 
 func TestRTCLinkDropMidCallKeepsPhone(t *testing.T) {
-	e := newEnv(t, nil)
-	a := e.rtcAgent(t, nil)
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
-	uuid := outboundCall(t, a.tagent, protocol.StatusFree)
-	a.callState(uuid, "answered")
-	if err := a.PlayTone(uuid, 440); err != nil {
-		t.Fatal(err)
-	}
-	waitMedia(t, e, uuid, "tone", hears(440))
-	ph := a.Phone()
-	if err := e.srv.Fault(sim.FaultSpec{AgentID: rtcID, Kind: "drop"}); err != nil {
-		t.Fatal(err)
-	}
-	waitSDK(a, "connectivity down (CTI)", func(c *ConnectivityEvent) bool { return c.State == "down" && c.CTI != "connected" })
-	deadline := time.After(10 * time.Second)
-	for restored := false; !restored; {
-		select {
-		case ev := <-a.evs:
-			if r, ok := ev.(*session.RestoredEvent); ok {
-				if r.Err != nil {
-					t.Fatal(r.Err)
-				}
-				restored = true
-			}
-		case <-deadline:
-			t.Fatal("session not restored")
+	bothPBXModes(t, func(t *testing.T, e *env, plain bool) {
+		a := e.rtcAgent(t, nil)
+		a.checkinRTC(protocol.StatusFree)
+		a.registered()
+		uuid := outboundCall(t, a.tagent, protocol.StatusFree)
+		a.callState(uuid, "answered")
+		if err := a.PlayTone(uuid, 440); err != nil {
+			t.Fatal(err)
 		}
-	}
-	waitSDK(a, "connectivity ok again", func(c *ConnectivityEvent) bool {
-		return c.State == "ok" && len(c.Calls) == 1 && c.Calls[0].ICE == "connected"
+		waitMedia(t, e, uuid, "tone", hears(440))
+		ph := a.Phone()
+		if err := e.srv.Fault(sim.FaultSpec{AgentID: rtcID, Kind: "drop"}); err != nil {
+			t.Fatal(err)
+		}
+		waitSDK(a, "connectivity down (CTI)", func(c *ConnectivityEvent) bool { return c.State == "down" && c.CTI != "connected" })
+		deadline := time.After(10 * time.Second)
+		for restored := false; !restored; {
+			select {
+			case ev := <-a.evs:
+				if r, ok := ev.(*session.RestoredEvent); ok {
+					if r.Err != nil {
+						t.Fatal(r.Err)
+					}
+					restored = true
+				}
+			case <-deadline:
+				t.Fatal("session not restored")
+			}
+		}
+		waitSDK(a, "connectivity ok again", func(c *ConnectivityEvent) bool {
+			return c.State == "ok" && len(c.Calls) == 1 && c.Calls[0].ICE == "connected"
+		})
+		if a.Phone() != ph || ph.Registration() != rtc.RegRegistered {
+			t.Fatalf("phone replaced or not registered (%v)", ph.Registration())
+		}
+		sn, _ := e.srv.RTCCall(uuid)
+		waitMedia(t, e, uuid, "audio still flowing", func(c sim.RTCCall) bool { return hears(440)(c) && c.AudioRx.Packets > sn.AudioRx.Packets+25 })
+		a.agentHears(uuid)
+		hangupToFree(t, a.tagent, uuid, protocol.CbCall)
+		a.callState(uuid, "ended")
 	})
-	if a.Phone() != ph || ph.Registration() != rtc.RegRegistered {
-		t.Fatalf("phone replaced or not registered (%v)", ph.Registration())
-	}
-	sn, _ := e.srv.RTCCall(uuid)
-	waitMedia(t, e, uuid, "audio still flowing", func(c sim.RTCCall) bool { return hears(440)(c) && c.AudioRx.Packets > sn.AudioRx.Packets+25 })
-	a.agentHears(uuid)
-	hangupToFree(t, a.tagent, uuid, protocol.CbCall)
-	a.callState(uuid, "ended")
 }
 
 func TestRTCForcedCheckoutClosesPhone(t *testing.T) {
@@ -499,7 +522,7 @@ func TestRTCEventsMarshal(t *testing.T) {
 		&RTCCallEvent{MsgType: MsgRTCCall, UUID: "u", State: "ringing"},
 		&ConnectivityEvent{MsgType: MsgConnectivity, State: "ok", Calls: []ConnectivityCall{{UUID: "u", ICE: "connected"}}},
 		&RTCDTMFEvent{MsgType: MsgRTCDTMF, UUID: "u", Digit: "5", Mode: "info"},
-		&RTCStatsEvent{MsgType: MsgRTCStats, UUID: "u", MOS: 4.4},
+		&RTCStatsEvent{MsgType: MsgRTCStats, UUID: "u", MOS: protocol.Ptr(4.4)},
 	} {
 		b, err := json.Marshal(ev)
 		if err != nil || !strings.Contains(string(b), `"msg_type":"`+string(ev.Type())+`"`) {
@@ -556,33 +579,34 @@ func TestRTCConfigKeys(t *testing.T) {
 }
 
 func TestRTCCheckoutAfterCallStopClosesPhone(t *testing.T) {
-	e := newEnv(t, nil)
-	a := e.rtcAgent(t, nil)
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
-	uuid := outboundCall(t, a.tagent, protocol.StatusFree)
-	a.callState(uuid, "answered")
-	do[*protocol.ChangeStatusReply](t, a.tagent, &protocol.ChangeStatusRequest{Action: protocol.ActionCheckoutAfterCallStop})
-	if a.Phone() == nil {
-		t.Fatal("phone closed before the call ended")
-	}
-	do[*protocol.BasicReply](t, a.tagent, &protocol.HangupRequest{UUID: uuid})
-	a.cb(protocol.CbCall, protocol.PhaseEndCall)
-	a.status(protocol.StatusArrange, "")
-	a.status(protocol.StatusOffline, "")
-	// The OFFLINE may close the phone before the PBX's BYE ends the call, so
-	// "ended" and "unregistered" come in either order.
-	var ended, unregistered bool
-	waitSDK(a, "call ended and unregistered", func(e session.Event) bool {
-		switch e := e.(type) {
-		case *RTCCallEvent:
-			ended = ended || (e.UUID == uuid && e.State == "ended")
-		case *RTCRegistrationEvent:
-			unregistered = unregistered || e.State == "unregistered"
+	bothPBXModes(t, func(t *testing.T, e *env, plain bool) {
+		a := e.rtcAgent(t, nil)
+		a.checkinRTC(protocol.StatusFree)
+		a.registered()
+		uuid := outboundCall(t, a.tagent, protocol.StatusFree)
+		a.callState(uuid, "answered")
+		do[*protocol.ChangeStatusReply](t, a.tagent, &protocol.ChangeStatusRequest{Action: protocol.ActionCheckoutAfterCallStop})
+		if a.Phone() == nil {
+			t.Fatal("phone closed before the call ended")
 		}
-		return ended && unregistered
+		do[*protocol.BasicReply](t, a.tagent, &protocol.HangupRequest{UUID: uuid})
+		a.cb(protocol.CbCall, protocol.PhaseEndCall)
+		a.status(protocol.StatusArrange, "")
+		a.status(protocol.StatusOffline, "")
+		// The OFFLINE may close the phone before the PBX's BYE ends the call, so
+		// "ended" and "unregistered" come in either order.
+		var ended, unregistered bool
+		waitSDK(a, "call ended and unregistered", func(e session.Event) bool {
+			switch e := e.(type) {
+			case *RTCCallEvent:
+				ended = ended || (e.UUID == uuid && e.State == "ended")
+			case *RTCRegistrationEvent:
+				unregistered = unregistered || e.State == "unregistered"
+			}
+			return ended && unregistered
+		})
+		if a.Phone() != nil {
+			t.Fatal("phone kept after CHECKOUT_AFTER_CALL_STOP")
+		}
 	})
-	if a.Phone() != nil {
-		t.Fatal("phone kept after CHECKOUT_AFTER_CALL_STOP")
-	}
 }

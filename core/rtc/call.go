@@ -107,7 +107,8 @@ func (c *Call) HeaderUUID() string { return c.uuid }
 // BindUUID ties a call whose INVITE carried no X-CC-UUID to the CTI uuid
 // the caller worked out (the agent layer, from its CTI state). It reports
 // whether uuid is the call's uuid now: false when the call has another
-// (its header's, or one bound before) or uuid is empty.
+// (its header's, or one bound before) or uuid is empty. A new binding is
+// reported as EventUUID, in order with the call's other events.
 func (c *Call) BindUUID(uuid string) bool {
 	if uuid == "" {
 		return false
@@ -116,11 +117,16 @@ func (c *Call) BindUUID(uuid string) bool {
 		return c.uuid == uuid
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.bound != "" {
+		c.mu.Unlock()
 		return c.bound == uuid
 	}
 	c.bound = uuid
+	// Pushed under c.mu: no state change of the call slips between the
+	// state read here and the event.
+	c.p.events.push(Event{Type: EventUUID, Call: c, CallState: c.state, LocalHold: c.localHold, RemoteHold: c.remoteHold})
+	c.mu.Unlock()
+	c.p.emitConnectivity()
 	return true
 }
 

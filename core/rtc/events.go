@@ -19,9 +19,10 @@ const (
 	EventDTMF                   // Call, Digit, DTMFMode: a digit received (SIP INFO or RFC 4733)
 	EventInfo                   // Call, ContentType, Body: a SIP INFO that is not DTMF
 	EventConnectivity           // Connectivity: the joined view changed
+	EventUUID                   // Call, CallState, LocalHold, RemoteHold: BindUUID tied the call to a CTI uuid
 )
 
-var eventTypeNames = [...]string{"unknown", "link", "registration", "call", "ice", "dtmf", "info", "connectivity"}
+var eventTypeNames = [...]string{"unknown", "link", "registration", "call", "ice", "dtmf", "info", "connectivity", "uuid"}
 
 func (t EventType) String() string {
 	if t >= 0 && int(t) < len(eventTypeNames) {
