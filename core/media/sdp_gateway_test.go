@@ -36,8 +36,7 @@ func gatewayOffers() []offerCase {
 	}
 	return []offerCase{
 		{name: "rtpengine 10.5 via Kamailio (no BUNDLE, no mid, rtcp-mux)", file: "rtpengine-10.5-kamailio.sdp", wantSetup: "active"},
-		{name: "rtpengine 10.5 ICE-lite", file: "rtpengine-10.5-ng-icelite.sdp"},
-		{name: "rtpengine 10.5 without rtcp-mux", file: "rtpengine-10.5-ng-nomux.sdp", wantSetup: "active"},
+		{name: "rtpengine 10.5 via Kamailio, ICE-lite, no rtcp-mux", file: "rtpengine-10.5-kamailio-icelite-nomux.sdp"},
 		{name: "rtpengine 10.5, DTLS active (derived)", file: "rtpengine-10.5-kamailio.sdp", mutate: setup("active"), wantSetup: "passive"},
 		{name: "rtpengine 10.5, DTLS passive (derived)", file: "rtpengine-10.5-kamailio.sdp", mutate: setup("passive"), wantSetup: "active"},
 		{name: "Chromium 156 (BUNDLE, mid, rtcp-mux, Opus first)", file: "chromium-156.sdp", wantSetup: "active"},

@@ -30,6 +30,9 @@ const WORK = process.env.WORK || fs.mkdtempSync('/tmp/interop-');
 const SDK_PEER = process.env.SDK_PEER || '';
 const REF_PEER = process.env.REF_PEER || '';
 const PBX_PEER = process.env.PBX_PEER || '';
+const AGENT_PEER = process.env.AGENT_PEER || '';
+const KAMAILIO_UDP = process.env.KAMAILIO_UDP || '';
+const BARESIP = process.env.BARESIP || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.env.ONLY || '';
 const TEST_TIMEOUT = 60_000;
@@ -40,11 +43,14 @@ const USERS = {
   '2002': 'pw2002',
   '1001': 'pw1001', // the SDK phone
   '1002': 'pw1002', // the reference Go phone
+  '1003': 'pw1003', // the SDK agent behind the gateway (agentpeer)
+  '3001': 'pw3001', // baresip, a plain SIP phone on UDP (RTP/AVP through rtpengine)
 };
 
 const toneBrowserA = 440; // what browser A's microphone plays
 const toneBrowserB = 660; // browser B
 const toneSDK = 1000; // what the SDK peer plays
+const toneBaresip = 440; // what baresip plays (its ausine module)
 
 function log(...a) {
   console.log(new Date().toISOString().slice(11, 23), ...a);
@@ -257,6 +263,232 @@ class SDKPeer {
   }
 }
 
+// ---- baresip: a plain SIP softphone from Debian, driven over ctrl_tcp ----
+
+// freePort returns a port free for both TCP and UDP on 127.0.0.1.
+async function freePort() {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  for (;;) {
+    const s = net.createServer();
+    await new Promise((r) => s.listen(0, '127.0.0.1', r));
+    const port = s.address().port;
+    const u = dgram.createSocket('udp4');
+    const ok = await new Promise((r) => { u.once('error', () => r(false)); u.bind(port, '127.0.0.1', () => r(true)); });
+    await new Promise((r) => s.close(r));
+    if (ok) {
+      await new Promise((r) => u.close(r));
+      return port;
+    }
+  }
+}
+
+// freePortPair returns p with p and p+1 free for TCP and UDP (baresip
+// takes sip_listen's port + 1 for SIP over TLS).
+async function freePortPair() {
+  const net = await import('node:net');
+  for (;;) {
+    const p = await freePort();
+    const s = net.createServer();
+    const ok = await new Promise((r) => { s.once('error', () => r(false)); s.listen(p + 1, '127.0.0.1', () => r(true)); });
+    if (ok) {
+      await new Promise((r) => s.close(r));
+      return p;
+    }
+  }
+}
+
+class Baresip {
+  // start runs baresip, with new ports when it could not bind its own
+  // (another process took one meanwhile).
+  async start(user) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.startOnce(user);
+      } catch (e) {
+        if (this.proc) this.proc.kill('SIGKILL');
+        if (attempt === 3) throw e;
+        log(`baresip did not start (try ${attempt}): ${e.message}`);
+      }
+    }
+  }
+
+  // start writes a config (UDP SIP on 127.0.0.1, G.711 only, its microphone a
+  // 440 Hz sine, received audio dumped to WAV by sndfile, ctrl_tcp) and
+  // registers user at Kamailio's UDP listener.
+  async startOnce(user) {
+    this.user = user;
+    this.dir = path.join(WORK, 'baresip');
+    this.dumps = path.join(this.dir, 'dumps');
+    fs.mkdirSync(this.dumps, { recursive: true });
+    const sipPort = await freePortPair();
+    const ctrlPort = await freePort();
+    const rtpBase = 20000 + Math.floor(Math.random() * 400) * 100;
+    fs.writeFileSync(path.join(this.dir, 'config'), [
+      'poll_method epoll',
+      `sip_listen 127.0.0.1:${sipPort}`,
+      'net_interface 127.0.0.1',
+      'dns_server 127.0.0.1:53',
+      'call_local_timeout 120',
+      'call_max_calls 4',
+      `audio_source ausine,${toneBaresip}`,
+      'audio_player alsa,null',
+      'audio_alert alsa,null',
+      'ausrc_srate 48000',
+      'ausrc_channels 2',
+      'audio_level no',
+      `rtp_ports ${rtpBase}-${rtpBase + 99}`,
+      'rtp_timeout 0',
+      'module_path /usr/lib/baresip/modules',
+      'module g711.so',
+      'module ausine.so',
+      'module alsa.so',
+      'module sndfile.so',
+      `snd_path ${this.dumps}`,
+      'module_app account.so',
+      'module_app menu.so',
+      'module_app ctrl_tcp.so',
+      `ctrl_tcp_listen 127.0.0.1:${ctrlPort}`,
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(this.dir, 'accounts'),
+      `<sip:${user}@${DOMAIN};transport=udp>;auth_pass=${USERS[user]};outbound="sip:${KAMAILIO_UDP};transport=udp";regint=600;answermode=manual;audio_codecs=PCMU,PCMA;ptime=20\n`);
+    this.log = fs.openSync(path.join(WORK, 'baresip.log'), 'a');
+    this.proc = spawn(BARESIP, ['-f', this.dir], { stdio: ['ignore', this.log, this.log] });
+    this.exited = new Promise((r) => this.proc.on('exit', r));
+    this.events = [];
+    this.buf = Buffer.alloc(0);
+    this.waiters = [];
+    const net = await import('node:net');
+    let dead = false;
+    this.exited.then(() => { dead = true; });
+    await waitFor('baresip ctrl_tcp', () => new Promise((resolve, reject) => {
+      if (dead) {
+        reject(new Error(`baresip exited: ${fs.readFileSync(path.join(WORK, 'baresip.log'), 'utf8').split('\n').slice(-6).join(' | ')}`));
+        return;
+      }
+      const sock = net.connect(ctrlPort, '127.0.0.1');
+      sock.once('connect', () => { this.sock = sock; resolve(true); });
+      sock.once('error', () => resolve({ ok: false }));
+    }), 15000, 100);
+    this.sock.on('data', (d) => this.onData(d));
+    // Registration may be over before ctrl_tcp is connected (its event
+    // lost): ask.
+    await waitFor('baresip registered at Kamailio', async () => {
+      const r = await this.cmd('reginfo');
+      return /\bOK\b/.test((r.data || '').replace(/\x1b\[[0-9;]*m/g, ' ')) ? r : { ok: false, data: r.data };
+    }, 15000, 200);
+  }
+  onData(d) {
+    this.buf = Buffer.concat([this.buf, d]);
+    for (;;) {
+      const colon = this.buf.indexOf(0x3a);
+      if (colon < 0) return;
+      const n = parseInt(this.buf.subarray(0, colon).toString(), 10);
+      if (this.buf.length < colon + 1 + n + 1) return;
+      const msg = JSON.parse(this.buf.subarray(colon + 1, colon + 1 + n).toString());
+      this.buf = this.buf.subarray(colon + 1 + n + 1);
+      if (msg.event) {
+        msg.at = Date.now();
+        this.events.push(msg);
+      } else {
+        const w = this.waiters.shift();
+        if (w) w(msg);
+      }
+    }
+  }
+  cmd(command, params = '') {
+    const b = Buffer.from(JSON.stringify({ command, params, token: 'h' }));
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`baresip: no reply to ${command}`)), 10000);
+      this.waiters.push((m) => { clearTimeout(t); resolve(m); });
+      this.sock.write(Buffer.concat([Buffer.from(`${b.length}:`), b, Buffer.from(',')]));
+    });
+  }
+  // waitEvent resolves with the first event (past or future) after index
+  // `from` that pred accepts.
+  waitEvent(what, pred, timeoutMs = 15000, from = 0) {
+    return waitFor(what, () => this.events.slice(from).find(pred) || { ok: false }, timeoutMs, 20);
+  }
+  mark() { return this.events.length; }
+  // lastReceivedWAV returns the newest dump of received (decoded) audio.
+  lastReceivedWAV() {
+    const files = fs.readdirSync(this.dumps).filter((f) => f.endsWith('-dec.wav'))
+      .map((f) => ({ f, t: fs.statSync(path.join(this.dumps, f)).mtimeMs })).sort((a, b) => a.t - b.t);
+    if (!files.length) throw new Error('baresip dumped no received audio');
+    return path.join(this.dumps, files[files.length - 1].f);
+  }
+  async close() {
+    try { await this.cmd('quit'); } catch {}
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    await this.exited;
+    clearTimeout(t);
+    fs.closeSync(this.log);
+  }
+}
+
+// readWav returns { rate, samples } (first channel, 16-bit PCM) of a WAV file.
+function readWav(file) {
+  const b = fs.readFileSync(file);
+  let rate = 0, channels = 1, bits = 16, data = null;
+  for (let off = 12; off + 8 <= b.length;) {
+    const id = b.toString('ascii', off, off + 4);
+    let size = b.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      channels = b.readUInt16LE(off + 10);
+      rate = b.readUInt32LE(off + 12);
+      bits = b.readUInt16LE(off + 22);
+    } else if (id === 'data') {
+      if (size === 0 || off + 8 + size > b.length) size = b.length - off - 8; // header not finalized
+      data = b.subarray(off + 8, off + 8 + size);
+      break;
+    }
+    off += 8 + size + (size & 1);
+  }
+  if (!data || bits !== 16 || !rate) throw new Error(`${file}: not 16-bit PCM WAV (bits ${bits}, rate ${rate})`);
+  const n = Math.floor(data.length / 2 / channels);
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) samples[i] = data.readInt16LE(i * 2 * channels);
+  return { rate, samples };
+}
+
+// toneWindows counts the 100 ms windows of pcm where freq carries more than
+// 80 % of the energy (Goertzel against the window's total energy).
+function toneWindows({ rate, samples }, freq) {
+  const win = Math.floor(rate / 10);
+  let good = 0, loud = 0;
+  const w = 2 * Math.cos((2 * Math.PI * freq) / rate);
+  for (let off = 0; off + win <= samples.length; off += win) {
+    let s1 = 0, s2 = 0, e = 0;
+    for (let i = 0; i < win; i++) {
+      const x = samples[off + i];
+      e += x * x;
+      const s0 = x + w * s1 - s2;
+      s2 = s1;
+      s1 = s0;
+    }
+    if (e / win < 1e4) continue; // silence (below about -50 dBFS)
+    loud++;
+    const p = s1 * s1 + s2 * s2 - w * s1 * s2;
+    if ((2 * p) / win / e > 0.8) good++;
+  }
+  return { good, loud };
+}
+
+const setupTimes = [];
+
+// measureSetup logs, and keeps for the summary, how long after the SDK's
+// 200 OK (or the 200 it received) the first audio arrived each way through
+// the gateway: at the SDK (its first received packet) and at baresip (its
+// CALL_RTPESTAB event).
+async function measureSetup(name, agentPeer, callID, estab) {
+  const tm = await agentPeer.cmd({ cmd: 'timings', call_id: callID });
+  const atSDK = tm.first_audio_ms - tm.answered_ms;
+  const atBaresip = estab.at - tm.answered_ms;
+  setupTimes.push({ test: name, sdk_ms: +atSDK.toFixed(1), baresip_ms: +atBaresip.toFixed(1) });
+  log(`  setup through the gateway: 200 OK → first audio at the SDK ${atSDK.toFixed(1)} ms, at baresip ${atBaresip.toFixed(1)} ms`);
+}
+
 // ---- tests ----
 
 const tests = [];
@@ -444,6 +676,147 @@ test('jssip-with-ccsim-pbx: JsSIP registers to the simulated PBX, auto-answer ca
   if (end.originator !== 'remote') throw new Error('browser: call ended by ' + end.originator);
 }, ['pbx']);
 
+// ---- behind a real WebRTC gateway: Kamailio + rtpengine + baresip ----
+//
+// The SDK agent (agentpeer: core/agent with its CTI session at a stand-in
+// of the platform's CTI server) registers 1003 at Kamailio over WebSocket;
+// baresip (3001) is a plain SIP phone on UDP. Kamailio hands their calls
+// to rtpengine, which speaks WebRTC (ICE, DTLS-SRTP, AVPF; no BUNDLE, no
+// a=mid) to the SDK and RTP/AVP to baresip. Nothing carries X-CC-UUID or
+// an auto-answer hint.
+
+const AGENT_EXT = '1003';
+
+// expectBaresipHears checks the audio baresip received during the call
+// that just ended holds the tone (at least 1 s of it, in most loud windows).
+function expectBaresipHears(bs, freq) {
+  const file = bs.lastReceivedWAV();
+  const wav = readWav(file);
+  const { good, loud } = toneWindows(wav, freq);
+  if (good < 10 || good < 0.7 * loud) {
+    throw new Error(`baresip heard ${freq} Hz in ${good} of ${loud} loud 100 ms windows (${path.basename(file)}, ${wav.rate} Hz)`);
+  }
+  return { good, loud };
+}
+
+// talkFor waits until the SDK has sent n more packets on the current call
+// (n/50 s of audio), so the far side has enough of it to analyse.
+async function talkFor(ap, n) {
+  const st0 = (await ap.cmd({ cmd: 'stats' })).stats;
+  return waitFor(`${n} more packets sent by the SDK`, async () => {
+    const st = (await ap.cmd({ cmd: 'stats' })).stats;
+    return st.packets_sent >= st0.packets_sent + n ? st : { ok: false, sent: st.packets_sent };
+  }, 15000, 100);
+}
+
+async function agentHears(ap, freq, what) {
+  return waitFor(what, async () => {
+    const r = await ap.cmd({ cmd: 'tone', freq });
+    return { ...r, ok: r.ratio > 0.8 && Math.abs(r.peak_hz - freq) <= 5 };
+  });
+}
+
+test('gateway-inbound: baresip calls the SDK agent through Kamailio + rtpengine; it rings, a CTI callin ties it, answered through CTI; tones both ways; RFC 4733 digits reach baresip; baresip hangs up', async (env) => {
+  const ap = env.peers.agent;
+  const bs = env.baresip;
+  const m0 = bs.mark();
+  await bs.cmd('dial', `sip:${AGENT_EXT}@${DOMAIN}`);
+  const ring = (await ap.cmd({ cmd: 'wait_call', state: 'ringing', uuid: '' })).call;
+  if (ring.auto_answer) throw new Error('the customer\'s call was answered by itself: ' + JSON.stringify(ring));
+  // The platform pushes callin on the agent leg's INVITE: here just after it.
+  const uuid = 'call-' + Date.now().toString(16).padStart(32, '0');
+  await ap.cmd({ cmd: 'callin', uuid, caller: '3001' });
+  const tied = (await ap.cmd({ cmd: 'wait_call', state: 'ringing', uuid })).call;
+  if (tied.uuid_from !== 'callin' || tied.call_id !== ring.call_id) throw new Error('callin did not tie the ringing call: ' + JSON.stringify(tied));
+  const ans = await ap.cmd({ cmd: 'request', req: { msg_type: 'answer', uuid, audio: 3, video: 0 } });
+  if (!ans.ok) throw new Error('answer: ' + JSON.stringify(ans));
+  await ap.cmd({ cmd: 'wait_call', state: 'confirmed', uuid });
+  const estab = await bs.waitEvent('first RTP at baresip', (e) => e.type === 'CALL_RTPESTAB', 15000, m0);
+  await measureSetup('gateway-inbound', ap, ring.call_id, estab);
+  const heard = await agentHears(ap, toneBaresip, `baresip's ${toneBaresip} Hz at the SDK`);
+  // DTMF: answered by the SDK on its own leg (RFC 4733), never sent to the CTI server.
+  const m1 = bs.mark();
+  const d = await ap.cmd({ cmd: 'request', req: { msg_type: 'dtmf', uuid, content: '159#', dtmf_type: 3 } });
+  if (!d.ok) throw new Error('dtmf: ' + JSON.stringify(d));
+  const digits = await waitFor('RFC 4733 digits at baresip', () => {
+    const got = bs.events.slice(m1).filter((e) => e.type === 'CALL_DTMF_START').map((e) => e.param).join('');
+    return got === '159#' ? { digits: got } : { ok: false, digits: got };
+  }, 10000, 50);
+  const cti = (await ap.cmd({ cmd: 'cti_requests' })).requests;
+  if (!cti.includes('answer') || cti.includes('dtmf')) throw new Error('CTI requests: ' + cti.join(','));
+  const stats = await talkFor(ap, 75);
+  if (!(stats.packets_sent > 50 && stats.packets_received > 50 && stats.mos >= 4)) throw new Error('stats: ' + JSON.stringify(stats));
+  await bs.cmd('hangup');
+  const end = (await ap.cmd({ cmd: 'wait_call', state: 'ended', uuid })).call;
+  if (end.reason !== 'remote hangup') throw new Error('ended: ' + JSON.stringify(end));
+  await bs.waitEvent('call closed at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
+  const bh = expectBaresipHears(bs, toneSDK);
+  log(`  SDK hears ${heard.peak_hz} Hz (ratio ${heard.ratio.toFixed(2)}); baresip heard ${toneSDK} Hz in ${bh.good}/${bh.loud} windows; digits ${digits.digits}; packets sent/received ${stats.packets_sent}/${stats.packets_received}, MOS ${stats.mos.toFixed(2)}`);
+}, ['agent', 'baresip']);
+
+test('gateway-own-leg: the agent\'s call request, then the platform\'s leg to the agent (baresip) with no hint: auto-answered with the reply\'s uuid; tones both ways; the SDK hangs up', async (env) => {
+  const ap = env.peers.agent;
+  const bs = env.baresip;
+  const rep = await ap.cmd({ cmd: 'request', req: { msg_type: 'call', callee_number: '13800000000', out_line: 1, audio: 3, video: 0 } });
+  const uuid = rep.reply && rep.reply.uuid;
+  if (!rep.ok || !/^call-[0-9a-f]{32}$/.test(uuid)) throw new Error('call: ' + JSON.stringify(rep));
+  const m0 = bs.mark();
+  await bs.cmd('dial', `sip:${AGENT_EXT}@${DOMAIN}`); // FreeSWITCH originating the agent's leg
+  const ans = (await ap.cmd({ cmd: 'wait_call', state: 'answered', uuid })).call;
+  if (!ans.auto_answer || ans.uuid_from !== 'request') throw new Error('own leg: ' + JSON.stringify(ans));
+  await bs.waitEvent('established at baresip', (e) => e.type === 'CALL_ESTABLISHED', 10000, m0);
+  const estab = await bs.waitEvent('first RTP at baresip', (e) => e.type === 'CALL_RTPESTAB', 15000, m0);
+  await measureSetup('gateway-own-leg', ap, ans.call_id, estab);
+  const heard = await agentHears(ap, toneBaresip, `baresip's ${toneBaresip} Hz at the SDK`);
+  await talkFor(ap, 75);
+  await ap.cmd({ cmd: 'hangup_sip', call_id: ans.call_id });
+  const closed = await bs.waitEvent('BYE at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
+  const bh = expectBaresipHears(bs, toneSDK);
+  log(`  SDK hears ${heard.peak_hz} Hz; baresip heard ${toneSDK} Hz in ${bh.good}/${bh.loud} windows; baresip: ${closed.param}`);
+}, ['agent', 'baresip']);
+
+test('gateway-ice-lite: rtpengine offers ICE-lite without rtcp-mux (Kamailio route for 8+ext); answered through CTI; tones both ways; baresip hangs up', async (env) => {
+  const ap = env.peers.agent;
+  const bs = env.baresip;
+  const m0 = bs.mark();
+  await bs.cmd('dial', `sip:8${AGENT_EXT}@${DOMAIN}`);
+  const ring = (await ap.cmd({ cmd: 'wait_call', state: 'ringing', uuid: '' })).call;
+  const uuid = 'call-' + (Date.now() + 1).toString(16).padStart(32, '0');
+  // No callin this time: answer's uuid goes to the one ringing call.
+  const ans = await ap.cmd({ cmd: 'request', req: { msg_type: 'answer', uuid, audio: 3, video: 0 } });
+  if (!ans.ok) throw new Error('answer: ' + JSON.stringify(ans));
+  const conf = (await ap.cmd({ cmd: 'wait_call', state: 'confirmed', uuid })).call;
+  if (conf.uuid_from !== 'answer' || conf.call_id !== ring.call_id) throw new Error('confirmed: ' + JSON.stringify(conf));
+  const estab = await bs.waitEvent('first RTP at baresip', (e) => e.type === 'CALL_RTPESTAB', 15000, m0);
+  await measureSetup('gateway-ice-lite', ap, ring.call_id, estab);
+  const heard = await agentHears(ap, toneBaresip, `baresip's ${toneBaresip} Hz at the SDK`);
+  await talkFor(ap, 75);
+  await bs.cmd('hangup');
+  await ap.cmd({ cmd: 'wait_call', state: 'ended', uuid });
+  await bs.waitEvent('call closed at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
+  const bh = expectBaresipHears(bs, toneSDK);
+  log(`  SDK hears ${heard.peak_hz} Hz; baresip heard ${toneSDK} Hz in ${bh.good}/${bh.loud} windows`);
+}, ['agent', 'baresip']);
+
+test('gateway-outbound: the SDK phone calls baresip (its BUNDLE offer; rtpengine answers without BUNDLE); tones both ways; baresip hangs up', async (env) => {
+  const ap = env.peers.agent;
+  const bs = env.baresip;
+  const m0 = bs.mark();
+  const dialing = ap.cmd({ cmd: 'dial', target: `sip:${bs.user}@${DOMAIN}` });
+  await bs.waitEvent('INVITE at baresip', (e) => e.type === 'CALL_INCOMING', 10000, m0);
+  await bs.cmd('accept');
+  const d = await dialing;
+  const estab = await bs.waitEvent('first RTP at baresip', (e) => e.type === 'CALL_RTPESTAB', 15000, m0);
+  await measureSetup('gateway-outbound', ap, d.call_id, estab);
+  const heard = await agentHears(ap, toneBaresip, `baresip's ${toneBaresip} Hz at the SDK`);
+  await talkFor(ap, 75);
+  await bs.cmd('hangup');
+  await ap.cmd({ cmd: 'wait_call', state: 'ended' });
+  await bs.waitEvent('call closed at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
+  const bh = expectBaresipHears(bs, toneSDK);
+  log(`  SDK hears ${heard.peak_hz} Hz; baresip heard ${toneSDK} Hz in ${bh.good}/${bh.loud} windows`);
+}, ['agent', 'baresip']);
+
 // ---- main ----
 
 // A test that fails leaves promises behind (a call still being placed, say):
@@ -500,6 +873,21 @@ async function main() {
       log(`${name} peer registered ${user} (${toneSDK} Hz): ${JSON.stringify(r)}`);
       env.peers[name] = peer;
     }
+    if (AGENT_PEER) {
+      const ap = new SDKPeer(AGENT_PEER);
+      cleanup.push(() => ap.close());
+      const r = await ap.cmd({ cmd: 'start', ws: WS, domain: DOMAIN, ext: AGENT_EXT, ext_pwd: USERS[AGENT_EXT], tone_hz: toneSDK });
+      log(`SDK agent checked in (stand-in CTI) and registered ${r.aor} at Kamailio`);
+      env.peers.agent = ap;
+    }
+    if (BARESIP && KAMAILIO_UDP) {
+      const bs = new Baresip();
+      cleanup.push(() => bs.close());
+      await bs.start('3001');
+      log(`baresip registered 3001 over UDP at ${KAMAILIO_UDP} (${toneBaresip} Hz)`);
+      env.baresip = bs;
+      env.peers.baresip = bs;
+    }
     for (const t of tests) {
       if (ONLY && !t.name.includes(ONLY)) {
         unselected++;
@@ -528,7 +916,8 @@ async function main() {
         failed++;
       }
       for (const p of [env.phoneA, env.phoneB]) await resetPhone(p).catch(() => {});
-      for (const [n, p] of Object.entries(env.peers || {})) if (n !== 'pbx') await p.cmd({ cmd: 'reset' }).catch(() => {});
+      for (const [n, p] of Object.entries(env.peers || {})) if (n !== 'pbx' && n !== 'agent' && n !== 'baresip') await p.cmd({ cmd: 'reset' }).catch(() => {});
+      if (env.baresip) await env.baresip.cmd('hangup').catch(() => {});
     }
   } catch (e) {
     log(`FAIL setup: ${e.stack || e.message}`);
@@ -536,6 +925,10 @@ async function main() {
   } finally {
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
     web.close();
+  }
+  if (setupTimes.length) {
+    fs.writeFileSync(path.join(WORK, 'setup-times.json'), JSON.stringify(setupTimes) + '\n');
+    log(`setup times through the gateway (200 OK → first audio): ${setupTimes.map((x) => `${x.test} SDK ${x.sdk_ms} ms / baresip ${x.baresip_ms} ms`).join('; ')}`);
   }
   log(`interop run took ${((Date.now() - t0) / 1000).toFixed(1)} s` + (unselected ? ` (ONLY=${ONLY}: ${unselected} tests not selected)` : ''));
   if (passed + failed === 0) {

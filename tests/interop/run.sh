@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Interop test: Kamailio (SIP over WebSocket) + JsSIP in headless Chromium,
 # against each other, against the SDK's own core/rtc + core/media phone,
-# against a reference sipgo + pion phone, and against ccsim's PBX.
+# against a reference sipgo + pion phone, and against ccsim's PBX; and the
+# whole SDK agent behind a real WebRTC gateway (Kamailio + rtpengine,
+# userspace) with baresip, a plain SIP phone, on the other side.
 #
 #   tests/interop/run.sh                   install what is missing, run, clean up
 #   ONLY=sdk tests/interop/run.sh          only the tests whose name has that text
@@ -10,7 +12,8 @@
 #
 # On a fresh Debian machine (root, or a user with sudo) it installs with
 # apt-get what is missing — kamailio, kamailio-websocket-modules, chromium,
-# nodejs/npm — and runs `npm ci` on the checked-in lock file. Go must be on
+# nodejs/npm, rtpengine-daemon, baresip-core — and runs `npm ci` on the
+# checked-in lock file. Go must be on
 # PATH (the repo's toolchain). Everything listens on 127.0.0.1 on free ports.
 # Every process it starts runs in its own process group and is killed on
 # exit. The last line is "interop: N passed, N failed"; the exit status is
@@ -68,6 +71,8 @@ command -v kamailio >/dev/null 2>&1 || need_apt+=(kamailio)
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
+command -v rtpengine >/dev/null 2>&1 || need_apt+=(rtpengine-daemon)
+{ command -v baresip >/dev/null 2>&1 && [ -e /usr/lib/baresip/modules/ctrl_tcp.so ]; } || need_apt+=(baresip-core)
 if [ ${#need_apt[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${need_apt[*]} and no apt-get (not Debian?)"
   if [ "$(id -u)" != 0 ]; then
@@ -82,12 +87,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
     policy_rc_added=1
   fi
-  $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >"${TMPDIR:-/tmp}/interop-apt.log" 2>&1 \
+  # Another apt run (a CI step, unattended upgrades) may hold the lock: wait.
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || die "apt-get update failed"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need_apt[@]}" >"${TMPDIR:-/tmp}/interop-apt.log" 2>&1 \
     || { tail -n 20 "${TMPDIR:-/tmp}/interop-apt.log"; die "apt-get install ${need_apt[*]} failed"; }
   if [ -n "$policy_rc_added" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; policy_rc_added=""; fi
-  if [[ " ${need_apt[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then
-    $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true
+  if [ -d /run/systemd/system ]; then
+    [[ " ${need_apt[*]} " == *" kamailio "* ]] && { $SUDO systemctl disable --now kamailio >/dev/null 2>&1 || true; }
+    [[ " ${need_apt[*]} " == *" rtpengine-daemon "* ]] && { $SUDO systemctl disable --now rtpengine-daemon >/dev/null 2>&1 || true; }
   fi
 fi
 command -v kamailio >/dev/null 2>&1 || die "kamailio not installed"
@@ -96,6 +103,8 @@ CHROMIUM="$(command -v chromium)" || die "chromium not installed"
 command -v node >/dev/null 2>&1 || die "node not installed"
 command -v npm >/dev/null 2>&1 || die "npm not installed"
 command -v go >/dev/null 2>&1 || die "go not on PATH"
+command -v rtpengine >/dev/null 2>&1 || die "rtpengine not installed (rtpengine-daemon)"
+BARESIP="$(command -v baresip)" || die "baresip not installed (baresip-core)"
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 [ "$node_major" -ge 18 ] || die "node $(node --version) is too old (playwright-core needs 18 or later)"
 
@@ -107,8 +116,9 @@ fi
 
 # ---- scratch dir, Go peers ----
 work="$(mktemp -d "${TMPDIR:-/tmp}/interop.XXXXXX")"
-log "building the SDK peer (core/rtc + core/media), the reference phone and the simulated PBX peer"
+log "building the SDK peer (core/rtc + core/media), the SDK agent peer, the reference phone and the simulated PBX peer"
 (cd "$root" && go build -o "$work/sdkpeer" ./tests/interop/sdkpeer/cmd \
+  && go build -o "$work/agentpeer" ./tests/interop/agentpeer \
   && go build -o "$work/refphone" ./tests/interop/refphone/cmd \
   && go build -o "$work/pbxpeer" ./tests/interop/pbxpeer) || die "go build of the peers failed"
 
@@ -134,18 +144,46 @@ free_ports() {
 }
 domain="interop.test"
 users=""
-for up in 2001:pw2001 2002:pw2002 1001:pw1001 1002:pw1002; do
+for up in 2001:pw2001 2002:pw2002 1001:pw1001 1002:pw1002 1003:pw1003 3001:pw3001; do
   users+="	\$sht(users=>${up%%:*}) = \"${up#*:}\";"$'\n'
 done
 mkdir -p "$work/run"
+
+# ---- rtpengine (userspace only: --table=-1, no kernel module) ----
+# Its ng control port and a block of 200 media ports on 127.0.0.1; the
+# system config (/etc/rtpengine) is not read. Another try with new ports
+# if it does not come up.
+rtpe_pid=""
+for attempt in 1 2 3; do
+  read -r ng_port _ < <(free_ports)
+  rtp_min=$(( 30000 + (RANDOM % 100) * 200 ))
+  setsid rtpengine --config-file=none --table=-1 --interface=127.0.0.1 --listen-ng="127.0.0.1:$ng_port" \
+    --port-min="$rtp_min" --port-max=$(( rtp_min + 199 )) --foreground --log-stderr --log-level=6 \
+    >"$work/rtpengine.log" 2>&1 &
+  rtpe_pid=$!
+  pids+=("$rtpe_pid")
+  up=""
+  for _ in $(seq 100); do
+    if grep -q "Startup complete" "$work/rtpengine.log" 2>/dev/null; then up=1; break; fi
+    kill -0 "$rtpe_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$up" ] && break
+  log "rtpengine did not start on 127.0.0.1:$ng_port (try $attempt):"; tail -n 5 "$work/rtpengine.log" | sed 's/^/  /'
+  kill -KILL -- "-$rtpe_pid" 2>/dev/null || true
+  rtpe_pid=""
+done
+[ -n "$rtpe_pid" ] || die "rtpengine did not start"
+log "rtpengine $(rtpengine --version 2>&1 | awk '{print $2}') (userspace) ng on 127.0.0.1:$ng_port, media ports $rtp_min-$(( rtp_min + 199 ))"
+
 kam_pid=""
 for attempt in 1 2 3; do
   read -r ws_port udp_port < <(free_ports)
-  WS_PORT="$ws_port" UDP_PORT="$udp_port" DOMAIN="$domain" USERS="${users%$'\n'}" node -e '
+  WS_PORT="$ws_port" UDP_PORT="$udp_port" DOMAIN="$domain" USERS="${users%$'\n'}" RTPE_NG_PORT="$ng_port" node -e '
     const fs = require("node:fs");
     const e = process.env;
     let s = fs.readFileSync(process.argv[1], "utf8");
-    for (const k of ["WS_PORT", "UDP_PORT", "DOMAIN", "USERS"]) s = s.split("@" + k + "@").join(e[k]);
+    for (const k of ["WS_PORT", "UDP_PORT", "DOMAIN", "USERS", "RTPE_NG_PORT"]) s = s.split("@" + k + "@").join(e[k]);
     fs.writeFileSync(process.argv[2], s);' "$here/kamailio.cfg.in" "$work/kamailio.cfg"
   if ! grep -q '^listen=' "$work/kamailio.cfg" || grep -E '^listen=' "$work/kamailio.cfg" | grep -vq '127\.0\.0\.1:'; then
     die "kamailio.cfg listens off the loopback"
@@ -170,8 +208,8 @@ done
 log "kamailio $(kamailio -v | head -1 | awk '{print $3}') on ws://127.0.0.1:$ws_port"
 
 # ---- run ----
-export KAMAILIO_WS="ws://127.0.0.1:$ws_port" SIP_DOMAIN="$domain" WORK="$work" CHROMIUM \
-  SDK_PEER="$work/sdkpeer" REF_PEER="$work/refphone" PBX_PEER="$work/pbxpeer"
+export KAMAILIO_WS="ws://127.0.0.1:$ws_port" KAMAILIO_UDP="127.0.0.1:$udp_port" SIP_DOMAIN="$domain" WORK="$work" CHROMIUM \
+  SDK_PEER="$work/sdkpeer" REF_PEER="$work/refphone" PBX_PEER="$work/pbxpeer" AGENT_PEER="$work/agentpeer" BARESIP
 : >"$work/harness.log"
 setsid timeout --kill-after=10 "${INTEROP_TIMEOUT:-300}" node "$here/harness.mjs" >>"$work/harness.log" 2>&1 &
 hpid=$!
@@ -194,5 +232,8 @@ elif [ "$rc" = 0 ] && [[ "$summary" != *" 0 failed" ]]; then
 fi
 if [ "$rc" != 0 ]; then
   log "kamailio log tail:"; tail -n 30 "$work/kamailio.log" | sed 's/^/  /'
+  log "rtpengine log tail:"; tail -n 15 "$work/rtpengine.log" | sed 's/^/  /'
+  [ -f "$work/baresip.log" ] && { log "baresip log tail:"; tail -n 15 "$work/baresip.log" | sed 's/^/  /'; }
 fi
+[ -f "$work/setup-times.json" ] && cp "$work/setup-times.json" "${SETUP_TIMES_OUT:-/dev/null}" 2>/dev/null || true
 exit "$rc"
