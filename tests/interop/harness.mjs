@@ -36,6 +36,8 @@ const BARESIP = process.env.BARESIP || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.env.ONLY || '';
 const TEST_TIMEOUT = 60_000;
+// REPEAT=N runs the (selected) tests N times over, for flakiness hunts.
+const REPEAT = Math.max(1, parseInt(process.env.REPEAT || '1', 10) || 1);
 
 // Users known to Kamailio (run.sh puts the same list in kamailio.cfg).
 const USERS = {
@@ -482,7 +484,10 @@ const setupTimes = [];
 // the gateway: at the SDK (its first received packet) and at baresip (its
 // CALL_RTPESTAB event).
 async function measureSetup(name, agentPeer, callID, estab) {
-  const tm = await agentPeer.cmd({ cmd: 'timings', call_id: callID });
+  const tm = await waitFor('first audio at the SDK', async () => {
+    const t = await agentPeer.cmd({ cmd: 'timings', call_id: callID });
+    return t.first_audio_ms > 0 && t.answered_ms > 0 ? t : { ok: false, ...t };
+  }, 15000, 20);
   const atSDK = tm.first_audio_ms - tm.answered_ms;
   const atBaresip = estab.at - tm.answered_ms;
   setupTimes.push({ test: name, sdk_ms: +atSDK.toFixed(1), baresip_ms: +atBaresip.toFixed(1) });
@@ -888,7 +893,9 @@ async function main() {
       env.baresip = bs;
       env.peers.baresip = bs;
     }
-    for (const t of tests) {
+    const runs = [];
+    for (let r = 0; r < REPEAT; r++) runs.push(...tests);
+    for (const t of runs) {
       if (ONLY && !t.name.includes(ONLY)) {
         unselected++;
         continue;

@@ -290,7 +290,12 @@ func (c *call) Answer(ctx context.Context) error {
 		if ans, err = c.m.answer(string(c.invite.Body())); err != nil {
 			return
 		}
-		close(c.answered)
+		// onInvite returns (and sipgo then ends the INVITE's server
+		// transaction) once answered is closed: close it only after the
+		// 200 went out. Closed before, a loaded machine could end the
+		// transaction first and the 200 was never sent: the browser rang
+		// until the harness's 60 s test timeout (issue 10, item 10).
+		defer close(c.answered)
 		// RespondSDP waits for the ACK, and over WebSocket fails with
 		// "transaction terminated" when the ACK takes longer than T1 (it
 		// then retransmits the 2xx on a transaction that is over). The 200

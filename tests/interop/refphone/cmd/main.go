@@ -14,7 +14,11 @@ import (
 )
 
 func main() {
-	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	var w io.Writer = io.Discard
+	if os.Getenv("REFPHONE_DEBUG") != "" {
+		w = os.Stderr // sipgo's transactions and transport
+	}
+	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})).With("peer", "refphone"))
 	if err := sdkpeer.Serve(os.Stdin, os.Stdout, refphone.Open); err != nil {
 		fmt.Fprintln(os.Stderr, "refphone:", err)
 		os.Exit(1)
