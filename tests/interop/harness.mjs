@@ -203,8 +203,8 @@ async function resetPhone(phone) {
     window.peer.dtmfInfo = [];
     window.peer.infos = [];
     window.peer.dtmfAudio = [];
-    if (window.peer.dtmfTimer) clearInterval(window.peer.dtmfTimer);
-    window.peer.dtmfTimer = null;
+    if (window.peer.dtmfNode) window.peer.dtmfNode.disconnect();
+    window.peer.dtmfNode = null;
   });
 }
 
@@ -486,7 +486,7 @@ const setupTimes = [];
 async function measureSetup(name, agentPeer, callID, estab) {
   const tm = await waitFor('first audio at the SDK', async () => {
     const t = await agentPeer.cmd({ cmd: 'timings', call_id: callID });
-    return t.first_audio_ms > 0 && t.answered_ms > 0 ? t : { ok: false, ...t };
+    return t.first_audio_ms > 0 && t.answered_ms > 0 ? t : { ...t, ok: false };
   }, 15000, 20);
   const atSDK = tm.first_audio_ms - tm.answered_ms;
   const atBaresip = estab.at - tm.answered_ms;

@@ -18,7 +18,7 @@
     dtmfInfo: [],
     infos: [],
     dtmfAudio: [],
-    dtmfTimer: null,
+    dtmfNode: null,
   };
   window.peer = peer;
 
@@ -97,7 +97,7 @@
       an.fftSize = 8192;
       src.connect(an);
       peer.analyser = an;
-      startDTMFDetector(src);
+      startDTMFDetector(src).catch((e) => note('DTMF detector: ' + e.message));
       note('remote track');
     });
   }
@@ -223,41 +223,88 @@
 
   // RFC 4733 digits received: Chromium's NetEq plays a received
   // telephone-event out as its DTMF tone pair, so a Goertzel detector on
-  // the remote audio (short windows, every 15 ms) sees the digits. A digit
-  // counts once it is seen in two windows in a row; the same digit counts
-  // again only after 8 windows (120 ms) without it: NetEq's playout of one
-  // event can dip for a window or two (seen at the first digit of a call).
-  const dtmfRows = [697, 770, 852, 941];
-  const dtmfCols = [1209, 1336, 1477, 1633];
-  const dtmfKeys = ['123A', '456B', '789C', '*0#D'];
-  function startDTMFDetector(src) {
-    if (peer.dtmfTimer) clearInterval(peer.dtmfTimer);
-    const an = peer.audioCtx.createAnalyser();
-    an.fftSize = 2048;
-    src.connect(an);
-    const x = new Float32Array(an.fftSize);
-    const rate = peer.audioCtx.sampleRate;
-    let cand = null, active = null, absent = 0;
-    peer.dtmfTimer = setInterval(() => {
-      an.getFloatTimeDomainData(x);
-      let e = 0;
-      for (let i = 0; i < x.length; i++) e += x[i] * x[i];
-      let digit = null;
-      if (e > 0 && Math.sqrt(e / x.length) > 0.003) {
-        const r = (f) => (2 * goertzel(x, f, rate)) / (x.length * e);
-        const rows = dtmfRows.map(r), cols = dtmfCols.map(r);
-        const ri = rows.indexOf(Math.max(...rows)), ci = cols.indexOf(Math.max(...cols));
-        if (rows[ri] > 0.25 && cols[ci] > 0.25 && rows[ri] + cols[ci] > 0.7) digit = dtmfKeys[ri][ci];
+  // the remote audio sees the digits. It runs in an AudioWorklet, on every
+  // sample the audio thread renders (43 ms windows every 15 ms): a page
+  // timer would be throttled on a loaded machine and miss a 100 ms digit
+  // (seen: "59#" for "159#" under load). A digit counts once it is seen in
+  // two windows in a row; the same digit counts again only after 8 windows
+  // (120 ms) without it: NetEq's playout of one event can dip for a window
+  // or two (seen at the first digit of a call).
+  const dtmfWorklet = `
+    const rowsHz = [697, 770, 852, 941], colsHz = [1209, 1336, 1477, 1633];
+    const keys = ['123A', '456B', '789C', '*0#D'];
+    function goertzel(x, f) {
+      const c = 2 * Math.cos((2 * Math.PI * f) / sampleRate);
+      let s1 = 0, s2 = 0;
+      for (let i = 0; i < x.length; i++) { const s0 = x[i] + c * s1 - s2; s2 = s1; s1 = s0; }
+      return s1 * s1 + s2 * s2 - c * s1 * s2;
+    }
+    class DTMFDetector extends AudioWorkletProcessor {
+      constructor() {
+        super();
+        this.win = 2048;
+        this.hop = Math.round(sampleRate * 0.015);
+        this.ring = new Float32Array(this.win);
+        this.x = new Float32Array(this.win);
+        this.n = 0;
+        this.sinceHop = 0;
+        this.cand = null; this.active = null; this.absent = 0;
       }
-      if (digit && digit === cand && digit !== active) {
-        active = digit;
-        peer.dtmfAudio.push(digit);
-        note('audio DTMF ' + digit);
+      process(inputs) {
+        const ch = inputs[0] && inputs[0][0];
+        if (!ch) return true;
+        for (let i = 0; i < ch.length; i++) {
+          this.ring[this.n % this.win] = ch[i];
+          this.n++;
+          if (++this.sinceHop >= this.hop && this.n >= this.win) {
+            this.sinceHop = 0;
+            this.analyse();
+          }
+        }
+        return true;
       }
-      absent = digit && digit === active ? 0 : absent + 1;
-      if (absent >= 8) active = null;
-      cand = digit;
-    }, 15);
+      analyse() {
+        const x = this.x, w = this.win, start = this.n % w;
+        let e = 0;
+        for (let i = 0; i < w; i++) { const v = this.ring[(start + i) % w]; x[i] = v; e += v * v; }
+        let digit = null;
+        if (e > 0 && Math.sqrt(e / w) > 0.003) {
+          const r = (f) => (2 * goertzel(x, f)) / (w * e);
+          const rows = rowsHz.map(r), cols = colsHz.map(r);
+          const ri = rows.indexOf(Math.max(...rows)), ci = cols.indexOf(Math.max(...cols));
+          if (rows[ri] > 0.25 && cols[ci] > 0.25 && rows[ri] + cols[ci] > 0.7) digit = keys[ri][ci];
+        }
+        if (digit && digit === this.cand && digit !== this.active) {
+          this.active = digit;
+          this.port.postMessage(digit);
+        }
+        this.absent = digit && digit === this.active ? 0 : this.absent + 1;
+        if (this.absent >= 8) this.active = null;
+        this.cand = digit;
+      }
+    }
+    registerProcessor('dtmf-detector', DTMFDetector);
+  `;
+  let dtmfModule = null;
+  async function startDTMFDetector(src) {
+    const ctx = peer.audioCtx;
+    if (!dtmfModule) {
+      const url = URL.createObjectURL(new Blob([dtmfWorklet], { type: 'text/javascript' }));
+      dtmfModule = ctx.audioWorklet.addModule(url);
+    }
+    await dtmfModule;
+    if (peer.dtmfNode) peer.dtmfNode.disconnect();
+    const node = new AudioWorkletNode(ctx, 'dtmf-detector', { numberOfInputs: 1, numberOfOutputs: 1, outputChannelCount: [1] });
+    node.port.onmessage = (ev) => {
+      peer.dtmfAudio.push(ev.data);
+      note('audio DTMF ' + ev.data);
+    };
+    // Pulled by the graph: through a silent gain to the destination.
+    const mute = ctx.createGain();
+    mute.gain.value = 0;
+    src.connect(node);
+    node.connect(mute).connect(ctx.destination);
+    peer.dtmfNode = node;
   }
 
   peer.stats = async function () {
