@@ -100,6 +100,7 @@ type Call struct {
 	videoCancel  context.CancelFunc
 	state        State
 	everUp       bool        // the connection came up at least once
+	earlyFail    string      // a transport failed before the exchange was recorded
 	connTimer    *time.Timer // armed after an exchange while not connected
 	connFailed   bool        // OnConnectFailed called for the current exchange
 	negotiatedAt time.Time   // end of the last offer/answer exchange
@@ -210,6 +211,23 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 	}
 	pc.OnTrack(c.onTrack)
 	pc.OnConnectionStateChange(c.onConnState)
+	// pion does not always move the connection to "failed" when DTLS
+	// fails (a wrong fingerprint left it "checking" 1 time in 4): the
+	// transports' own states say it sooner than the deadline. pion calls
+	// these holding its transport's lock, which transportStateLocked takes
+	// under c.mu: handled on a goroutine of their own, never inline.
+	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
+		if s == webrtc.ICEConnectionStateFailed {
+			go c.transportFailed("ICE failed")
+		}
+	})
+	if sc := pc.SCTP(); sc != nil && sc.Transport() != nil {
+		sc.Transport().OnStateChange(func(s webrtc.DTLSTransportState) {
+			if s == webrtc.DTLSTransportStateFailed {
+				go c.transportFailed("DTLS handshake failed")
+			}
+		})
+	}
 	if err := c.addTrack(c.audio, c.audioPrefs()); err != nil {
 		_ = pc.Close()
 		c.ev.close(false)
@@ -849,12 +867,7 @@ func (c *Call) onConnState(s webrtc.PeerConnectionState) {
 		c.everUp = true
 		c.stopConnectTimerLocked()
 	case StateFailed:
-		if !c.everUp && !c.connFailed && !c.negotiatedAt.IsZero() {
-			c.connFailed = true
-			c.stopConnectTimerLocked()
-			failNow = fmt.Sprintf("ICE/DTLS failed %.1f s after the offer/answer, before media ever connected (%s)",
-				time.Since(c.negotiatedAt).Seconds(), c.transportStateLocked())
-		}
+		failNow = c.failedLocked("ICE/DTLS failed")
 	}
 	c.mu.Unlock()
 	if st == StateConnected {
@@ -875,6 +888,14 @@ func (c *Call) armConnectTimerLocked() {
 	c.negotiatedAt = time.Now()
 	c.connFailed = false
 	c.stopConnectTimerLocked()
+	if why := c.earlyFail; why != "" && !c.everUp && !c.isClosed {
+		// It failed before this exchange was even recorded (the transport
+		// starts inside SetRemoteDescription): report it now.
+		c.earlyFail = ""
+		c.connFailed = true
+		c.reportConnectFailed(fmt.Sprintf("%s right after the offer/answer, before media ever connected (%s)", why, c.transportStateLocked()))
+		return
+	}
 	d := c.e.cfg.ConnectTimeout
 	if d <= 0 || c.state == StateConnected || c.isClosed {
 		return
@@ -882,6 +903,35 @@ func (c *Call) armConnectTimerLocked() {
 	var t *time.Timer
 	t = time.AfterFunc(d, func() { c.connectTimedOut(t, d) })
 	c.connTimer = t
+}
+
+// failedLocked notes a transport failure; it returns the reason to
+// report now ("" when there is none to report: media came up before, it
+// was reported already, or no exchange is recorded yet, in which case
+// armConnectTimerLocked reports it). c.mu held.
+func (c *Call) failedLocked(what string) string {
+	if c.everUp || c.connFailed || c.isClosed {
+		return ""
+	}
+	if c.negotiatedAt.IsZero() {
+		c.earlyFail = what
+		return ""
+	}
+	c.connFailed = true
+	c.stopConnectTimerLocked()
+	return fmt.Sprintf("%s %.1f s after the offer/answer, before media ever connected (%s)",
+		what, time.Since(c.negotiatedAt).Seconds(), c.transportStateLocked())
+}
+
+// transportFailed reports an ICE or DTLS transport failure before media
+// ever connected.
+func (c *Call) transportFailed(what string) {
+	c.mu.Lock()
+	r := c.failedLocked(what)
+	c.mu.Unlock()
+	if r != "" {
+		c.reportConnectFailed(r)
+	}
 }
 
 func (c *Call) stopConnectTimerLocked() {
@@ -905,18 +955,28 @@ func (c *Call) connectTimedOut(t *time.Timer, d time.Duration) {
 }
 
 // transportStateLocked says which step is stuck: ICE (no working
-// candidate pair) or DTLS (ICE up, no handshake). c.mu held.
+// candidate pair) or DTLS (ICE up, no handshake, or a failed one).
 func (c *Call) transportStateLocked() string {
 	ice := c.pc.ICEConnectionState()
-	switch ice {
-	case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+	dtls := webrtc.DTLSTransportStateNew
+	if sc := c.pc.SCTP(); sc != nil && sc.Transport() != nil {
+		dtls = sc.Transport().State()
+	}
+	switch {
+	case dtls == webrtc.DTLSTransportStateFailed:
+		return "DTLS handshake failed, ICE " + ice.String()
+	case ice == webrtc.ICEConnectionStateConnected || ice == webrtc.ICEConnectionStateCompleted:
 		return "ICE connected, DTLS handshake not done"
-	case webrtc.ICEConnectionStateNew:
+	case ice == webrtc.ICEConnectionStateNew:
 		return "ICE never started checking"
+	case ice == webrtc.ICEConnectionStateClosed:
+		return "ICE closed before media connected, DTLS " + dtls.String()
 	}
 	return "ICE " + ice.String() + ": no working candidate pair"
 }
 
+// reportConnectFailed logs and queues OnConnectFailed; it takes no lock
+// of the call (callers may hold c.mu).
 func (c *Call) reportConnectFailed(reason string) {
 	c.log.Warn("media: connection failed", "reason", reason)
 	if fn := c.opts.OnConnectFailed; fn != nil {
