@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -341,5 +342,45 @@ func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 	}
 	if err := e.srv.PBX().WaitAnswered(ctxFor(t, 5*time.Second), in2); err != nil {
 		t.Fatalf("substitute leg at the PBX: %v", err)
+	}
+}
+
+// Media that does not connect in rtc_media_timeout_ms (1 ms here: loopback
+// ICE and DTLS take longer): rtc_call says media failed with the reason;
+// "hangup" then ends the call (BYE, the PBX sees the agent hang up),
+// "flag" keeps it, and the late connection clears the connectivity view.
+func TestRTCMediaFailurePolicyAgent(t *testing.T) {
+	for _, policy := range []string{"hangup", "flag"} {
+		t.Run(policy, func(t *testing.T) {
+			e := newEnv(t, nil)
+			a := e.rtcAgent(t, func(c *Config) { c.RTCMediaTimeoutMS = 1; c.RTCMediaFailure = policy })
+			a.checkinRTC(protocol.StatusFree)
+			a.registered()
+			uuid, _, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.callState(uuid, "ringing")
+			_, _ = a.Do(context.Background(), &protocol.AnswerRequest{UUID: uuid, Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaNone)}})
+			f := waitSDK(a, "media failed", func(ev *RTCCallEvent) bool { return ev.UUID == uuid && ev.Media == "failed" })
+			if !strings.Contains(f.Reason, "did not connect within 1ms") {
+				t.Fatalf("media failed %+v", f)
+			}
+			switch policy {
+			case "hangup":
+				end := a.callState(uuid, "ended")
+				if !strings.HasPrefix(end.Reason, "media: ") {
+					t.Fatalf("ended %+v", end)
+				}
+				waitMedia(t, e, uuid, "ended by the agent", func(c sim.RTCCall) bool { return c.State == "ended" && c.EndBy == "agent" })
+			case "flag":
+				waitSDK(a, "connectivity ok once media connected", func(c *ConnectivityEvent) bool {
+					return c.State == "ok" && len(c.Calls) == 1 && c.Calls[0].ICE == "connected"
+				})
+				if c := a.Phone().CallByUUID(uuid); c == nil || c.State() == rtc.CallEnded || c.MediaFailure() != "" {
+					t.Fatalf("flagged call: %v", c)
+				}
+			}
+		})
 	}
 }

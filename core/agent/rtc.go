@@ -414,7 +414,11 @@ func (a *Agent) emitConnectivity(rc *rtc.Connectivity) {
 	for _, c := range cv.Calls {
 		ev.Calls = append(ev.Calls, ConnectivityCall{UUID: c.UUID, CallID: c.ID, State: c.State.String(), ICE: c.ICE.String()})
 		if (c.State == rtc.CallConfirmed || c.State == rtc.CallHeld) && c.ICE != rtc.ICEConnected {
-			why = append(why, "media of call "+c.UUID+": "+c.ICE.String())
+			w := "media of call " + c.UUID + ": " + c.ICE.String()
+			if c.MediaFailure != "" {
+				w += " (" + c.MediaFailure + ")"
+			}
+			why = append(why, w)
 		}
 	}
 	switch {

@@ -102,6 +102,7 @@ type Call struct {
 	everUp       bool        // the connection came up at least once
 	earlyFail    string      // a transport failed before the exchange was recorded
 	connTimer    *time.Timer // armed after an exchange while not connected
+	connGen      uint64      // which arming connTimer belongs to
 	connFailed   bool        // OnConnectFailed called for the current exchange
 	negotiatedAt time.Time   // end of the last offer/answer exchange
 	rtt          time.Duration
@@ -900,9 +901,9 @@ func (c *Call) armConnectTimerLocked() {
 	if d <= 0 || c.state == StateConnected || c.isClosed {
 		return
 	}
-	var t *time.Timer
-	t = time.AfterFunc(d, func() { c.connectTimedOut(t, d) })
-	c.connTimer = t
+	c.connGen++
+	gen := c.connGen
+	c.connTimer = time.AfterFunc(d, func() { c.connectTimedOut(gen, d) })
 }
 
 // failedLocked notes a transport failure; it returns the reason to
@@ -941,9 +942,9 @@ func (c *Call) stopConnectTimerLocked() {
 	}
 }
 
-func (c *Call) connectTimedOut(t *time.Timer, d time.Duration) {
+func (c *Call) connectTimedOut(gen uint64, d time.Duration) {
 	c.mu.Lock()
-	if c.connTimer != t || c.isClosed || c.state == StateConnected || c.connFailed {
+	if c.connGen != gen || c.connTimer == nil || c.isClosed || c.state == StateConnected || c.connFailed {
 		c.mu.Unlock()
 		return
 	}

@@ -162,9 +162,11 @@ type Connectivity struct {
 // CallConnectivity is one call's part of the view.
 type CallConnectivity struct {
 	ID    string // Call-ID
-	UUID  string // X-CC-UUID
+	UUID  string // CTI uuid (X-CC-UUID or bound)
 	State CallState
 	ICE   ICEState
+	// MediaFailure is why the media did not connect ("" while fine).
+	MediaFailure string
 }
 
 func (c *Connectivity) equal(o *Connectivity) bool {

@@ -312,7 +312,7 @@ func TestMediaFailurePolicy(t *testing.T) {
 					t.Errorf("state %v, MediaFailure %q", c.State(), c.MediaFailure())
 				}
 				cv := p.Connectivity()
-				if cv.OK || len(cv.Calls) != 1 || cv.Calls[0].ICE != ICEFailed {
+				if cv.OK || len(cv.Calls) != 1 || cv.Calls[0].ICE != ICEFailed || !strings.Contains(cv.Calls[0].MediaFailure, "no working candidate pair") {
 					t.Errorf("connectivity %+v", cv)
 				}
 				// The PBX does not see a hang-up.

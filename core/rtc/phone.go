@@ -728,7 +728,7 @@ func (p *Phone) Connectivity() Connectivity {
 		if st == CallEnded {
 			continue
 		}
-		c.Calls = append(c.Calls, CallConnectivity{ID: call.id, UUID: call.UUID(), State: st, ICE: ice})
+		c.Calls = append(c.Calls, CallConnectivity{ID: call.id, UUID: call.UUID(), State: st, ICE: ice, MediaFailure: call.MediaFailure()})
 		if (st == CallConfirmed || st == CallHeld) && ice != ICEConnected {
 			c.OK = false
 		}
