@@ -251,6 +251,9 @@ type InboundCall struct {
 func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		return s.pInbound(in)
+	}
 	var a *agent
 	if in.AgentID != "" {
 		a = s.agents[in.AgentID]
@@ -339,6 +342,14 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func (s *Server) CustomerHangup(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil {
+			return ErrNoCall
+		}
+		s.pEnd(l)
+		return nil
+	}
 	cl := s.findCall(uuid)
 	if cl == nil {
 		return ErrNoCall
@@ -351,6 +362,14 @@ func (s *Server) CustomerHangup(uuid string) error {
 func (s *Server) CustomerAnswer(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil || l.agent != nil || l.state != legRinging {
+			return ErrNoCall
+		}
+		s.pAnswered(l)
+		return nil
+	}
 	cl := s.findCall(uuid)
 	if cl == nil || !s.customerAnswer(cl) {
 		return ErrNoCall
@@ -410,13 +429,13 @@ func (s *Server) answer(c *conn, a *agent, q req) {
 		switch {
 		case ringing && leg.state == "inviting":
 			// The SDK answers the SIP leg too: wait (bounded) for it.
-			p := &pendingAnswer{c: c, q: q}
+			p := &pendingAnswer{ok: func() { s.ok(c, q, nil) }, fail: func() { s.fail(c, q, "rtc_not_answered", nil) }}
 			leg.pending = append(leg.pending, p)
 			s.notifyLocked()
 			s.afterLocked(s.rtcAnswerWait(), func() {
 				if i := slices.Index(leg.pending, p); i >= 0 {
 					leg.pending = slices.Delete(leg.pending, i, i+1)
-					s.fail(c, q, "rtc_not_answered", nil)
+					p.fail()
 				}
 			})
 			return
