@@ -813,21 +813,22 @@ func (s *Server) ccTrans(c *conn, q preq) {
 		l.keep = true
 		s.pEnd(l)
 		return
-	case 2: // a skill: the agent leaves, the queue picks an agent
+	case 2: // a skill: the agent's leg is hung up, the queue picks an agent
 		l.keep = true
-		s.pEnd(l)
 		b := s.pickFreePlatform(a.company, number, a)
 		if b == nil {
 			s.ccReply(c, q, "1", "发起转接技能失败!", nil)
+			s.pEnd(l)
 			return
 		}
+		s.ccReply(c, q, "0", "发起转接技能成功!", nil)
+		s.pEnd(l)
 		t := &pleg{uuid: newID(""), agent: b, channel: "TRANS", queue: true, bridge: l.bridge, callee: b.conf.ExtID}
 		if l.bridge != nil {
 			t.caller = l.bridge.number
 			l.bridge.bridge = t
 		}
 		s.newLeg(l.call, t)
-		s.ccReply(c, q, "0", "发起转接技能成功!", nil)
 		s.ring(t, 0)
 		return
 	case 1, 4:
@@ -844,7 +845,8 @@ func (s *Server) ccTrans(c *conn, q preq) {
 		}
 		target, number = b, ""
 	}
-	if mode == 1 { // blind: the agent leaves now, the new party gets the customer
+	if mode == 1 { // blind: the agent's leg is hung up, the new party gets the customer
+		s.ccReply(c, q, "0", "发起盲转成功!", nil)
 		l.keep = true
 		s.pEnd(l)
 		t := &pleg{uuid: "trans-" + newID(""), agent: target, number: number, xfer: "TRANS", from: l, bridge: l.bridge}
@@ -856,7 +858,6 @@ func (s *Server) ccTrans(c *conn, q preq) {
 			l.bridge.bridge = t
 		}
 		s.newLeg(l.call, t)
-		s.ccReply(c, q, "0", "发起盲转成功!", nil)
 		s.ring(t, s.cfg.Timings.d(s.cfg.Timings.AgentRingMS))
 		return
 	}

@@ -151,7 +151,7 @@ func (l *plink) closed() int {
 			l.t.Fatalf("%s: frame %s, want the link closed", l.agent, b)
 		}
 		var ce *websocket.CloseError
-		if errors.As(err, &ce) {
+		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure { // 1006: gorilla's "no close frame"
 			return ce.Code
 		}
 		var ne interface{ Timeout() bool }

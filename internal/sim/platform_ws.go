@@ -290,7 +290,7 @@ func (s *Server) refuseAndClose(c *conn, code, msg string) {
 // still points to this link, and if the link had checked in, the auto
 // check-out check runs after first and then every ReconnectMS. s.mu held.
 func (s *Server) linkGone(c *conn, first time.Duration) {
-	if _, live := s.conns[c]; !live {
+	if _, live := s.conns[c]; !live || s.closed {
 		return
 	}
 	delete(s.conns, c)
