@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/internal/sim"
 	"github.com/gorilla/websocket"
 )
 
@@ -85,5 +86,58 @@ func TestListensAndStops(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("ccsim did not stop on SIGTERM")
+	}
+}
+
+// TestPlatformDialectFlag starts ccsim -dialect platform: the WebSocket is
+// at /msg/<identity>, /ws is gone, and the connect frame comes first.
+func TestPlatformDialectFlag(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "ccsim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	if err := exec.Command(bin, "-dialect", "nope").Run(); err == nil {
+		t.Fatal("an unknown dialect was accepted")
+	}
+	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-fast", "-dialect", "platform", "-read-idle-ms", "60000")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no listening line")
+	}
+	addr, _ := strings.CutPrefix(strings.TrimSpace(line), "ccsim listening on ")
+	host := strings.TrimPrefix(addr, "http://")
+	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+host+"/ws", nil); err == nil || (resp != nil && resp.StatusCode != http.StatusNotFound) {
+		t.Fatalf("/ws in the platform dialect: %v %v", resp, err)
+	}
+	seg := sim.IdentitySegment(sim.Identity{AgentID: "090008_6000", CompanyCode: "090008", OS: "Windows"})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+host+"/msg/"+seg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var m map[string]any
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "connect" {
+		t.Fatalf("connect frame: %v %v", m, err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6000","ext_id":"090008_5000","agent_pwd":"919191Aa.","os":"Windows"}`))
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "change_status" || m["agent_status"] != "FREE" {
+		t.Fatalf("check-in push: %v %v", m, err)
+	}
+	if err := ws.ReadJSON(&m); err != nil || m["req_id"] != "1" || m["code"] != "0" {
+		t.Fatalf("check-in reply: %v %v", m, err)
 	}
 }

@@ -376,3 +376,31 @@ func TestPlatformSecondLinkTakesPushes(t *testing.T) {
 		t.Fatalf("links %+v", links)
 	}
 }
+
+func TestPlatformGetTokenAndServiceModeOverWS(t *testing.T) {
+	_, base := platWorld(t)
+	l := checkedIn(t, base, agent6k)
+	old := l.token
+	m := l.reply(l.req("get_token", "agent_pwd", pwd))
+	if m["code"] != "0" || m["msg_type"] != "get_token" || m["token"] == old || !hex32.MatchString(m["token"].(string)) {
+		t.Fatalf("get_token %v", m)
+	}
+	if m := l.reply(l.req("get_token", "agent_pwd", "x", "token", m["token"])); m["code"] != "4004" || m["reply"] != true {
+		t.Fatalf("get_token with a bad password %v", m)
+	}
+	l.token = old // replaced: the next frame is refused
+	l.send(l.req("ping"))
+	if r := l.next(); r["code"] != "4003" {
+		t.Fatalf("ping with the replaced token %v", r)
+	}
+	l = checkedIn(t, base, agent6k)
+	if m := l.reply(l.req("toggle_service_mode", "service_mode", 1)); m["code"] != "4003" || m["msg"] != "坐席服务模式未变化!" {
+		t.Fatalf("toggle to the same mode %v", m)
+	}
+	if m := l.reply(l.req("toggle_service_mode", "service_mode", 2)); m["code"] != "0" || m["service_mode"] != 2.0 {
+		t.Fatalf("toggle %v", m)
+	}
+	if m := l.next2(l.req("toggle_service_mode")); keys(m) != "code,msg" || m["msg"] != "[service_mode]不能为空!" {
+		t.Fatalf("toggle without service_mode %v", m)
+	}
+}
