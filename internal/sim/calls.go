@@ -246,6 +246,22 @@ type InboundCall struct {
 	Channel      string `json:"callin_channel,omitempty"` // e.g. PREDICT_OUT_CALL
 }
 
+// media is the call's audio and video (3 and 0 unless given); it also
+// fills the default caller number.
+func (in *InboundCall) media() (audio, video int) {
+	audio, video = 3, 0
+	if in.Audio != nil {
+		audio = *in.Audio
+	}
+	if in.Video != nil {
+		video = *in.Video
+	}
+	if in.CallerNumber == "" {
+		in.CallerNumber = "13800000000"
+	}
+	return audio, video
+}
+
 // Inbound routes a customer's call to a free agent (the given one, or the
 // first free agent of the company, with the skill if given) and rings it.
 func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
@@ -269,16 +285,7 @@ func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 			return "", "", ErrNoFreeAgent
 		}
 	}
-	audio, video := 3, 0
-	if in.Audio != nil {
-		audio = *in.Audio
-	}
-	if in.Video != nil {
-		video = *in.Video
-	}
-	if in.CallerNumber == "" {
-		in.CallerNumber = "13800000000"
-	}
+	audio, video := in.media()
 	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "inbound", owner: a, number: in.CallerNumber,
 		callee: in.CalleeNumber, state: "ringing", pre: a.status, workOrder: in.WorkOrderID, audio: audio, video: video}
 	s.calls[cl.uuid] = cl

@@ -764,6 +764,21 @@ func (s *Server) xferLeg(from *pleg, kind, id string, target *agent, number stri
 	return l
 }
 
+// xferTarget is the party of a consult, transfer or three-way: for an agent
+// (internal) one who is FREE with its extension online, else the outside
+// number. ok false after answering the refusal with code refuse.
+func (s *Server) xferTarget(c *conn, q preq, a *agent, internal bool, number, refuse string) (*agent, string, bool) {
+	if !internal {
+		return nil, number, true
+	}
+	b, why := s.checkAvail(a.company.Code, number, "", "ONLINE", "FREE")
+	if b == nil {
+		s.ccReply(c, q, refuse, why, nil)
+		return nil, "", false
+	}
+	return b, "", true
+}
+
 // ccTrans is TransClientRequestStrategyImpl.
 func (s *Server) ccTrans(c *conn, q preq) {
 	if code, msg, bad := q.validate("s:uuid", "i:type", "i:trans_type"); bad {
@@ -836,14 +851,9 @@ func (s *Server) ccTrans(c *conn, q preq) {
 		s.ccReply(c, q, "1", "转接人员类型不支持!", nil)
 		return
 	}
-	var target *agent
-	if ttype == 1 {
-		b, why := s.checkAvail(a.company.Code, number, "", "ONLINE", "FREE")
-		if b == nil {
-			s.ccReply(c, q, "1", why, nil)
-			return
-		}
-		target, number = b, ""
+	target, number, ok := s.xferTarget(c, q, a, ttype == 1, number, "1")
+	if !ok {
+		return
 	}
 	if mode == 1 { // blind: the agent's leg is hung up, the new party gets the customer
 		s.ccReply(c, q, "0", "发起盲转成功!", nil)
@@ -914,15 +924,9 @@ func (s *Server) ccConsult(c *conn, q preq) {
 		s.ccReply(c, q, "1", why, nil)
 		return
 	}
-	number := q.s("consult_number")
-	var target *agent
-	if ctype == 0 {
-		b, why := s.checkAvail(a.company.Code, number, "", "ONLINE", "FREE")
-		if b == nil {
-			s.ccReply(c, q, "1", why, nil)
-			return
-		}
-		target, number = b, ""
+	target, number, ok := s.xferTarget(c, q, a, ctype == 0, q.s("consult_number"), "1")
+	if !ok {
+		return
 	}
 	if mode != 1 {
 		s.ccReply(c, q, "1", "咨询类型错误!", nil)
@@ -972,41 +976,44 @@ func (s *Server) ccThreeWay(c *conn, q preq) {
 		return
 	}
 	ttype, _, _ := q.int("three_way_type")
-	number := q.s("three_way_number")
-	var target *agent
-	if ttype == 0 {
-		b, why := s.checkAvail(a.company.Code, number, "", "ONLINE", "FREE")
-		if b == nil {
-			s.ccReply(c, q, "4001", why, nil)
-			return
-		}
-		target, number = b, ""
+	target, number, ok := s.xferTarget(c, q, a, ttype == 0, q.s("three_way_number"), "4001")
+	if !ok {
+		return
 	}
 	s.ccReply(c, q, "0", "发起三方通话成功!", obj{"in_call_numbers": s.inCallNumbers(a)})
 	s.xferLeg(l, "THREE_WAY", "three_way-"+newID(""), target, number)
 }
 
+// supervisorPair is checkAgentAdmin: the operated ids present, the
+// requester FREE or BUSY with its extension online, the target in status
+// (and its extension alike); nil after answering the refusal.
+func (s *Server) supervisorPair(c *conn, q preq, refuse, status string) (sup, t *agent) {
+	if code, msg, bad := q.validate("s:operated_ext_id", "s:operated_agent_id"); bad {
+		s.bare(c, q, code, msg)
+		return nil, nil
+	}
+	company := q.s("company_code")
+	sup, why := s.checkAvail(company, q.s("agent_id"), "", "ONLINE", "FREE", "BUSY")
+	if sup != nil {
+		t, why = s.checkAvail(company, q.s("operated_agent_id"), "", status, status)
+	}
+	if sup == nil || t == nil {
+		s.ccReply(c, q, refuse, why, nil)
+		return nil, nil
+	}
+	return sup, t
+}
+
 // ccSupervise is eavesdrop, whisper and force_call: the supervisor's own
 // leg is originated to the request's ext_id; no supervisor right is checked.
 func (s *Server) ccSupervise(c *conn, q preq) {
-	if code, msg, bad := q.validate("s:operated_ext_id", "s:operated_agent_id"); bad {
-		s.bare(c, q, code, msg)
-		return
-	}
 	kind := strings.ToUpper(q.s("msg_type"))
 	refuse := "1"
 	if kind == "FORCE_CALL" {
 		refuse = "4001"
 	}
-	company := q.s("company_code")
-	sup, why := s.checkAvail(company, q.s("agent_id"), "", "ONLINE", "FREE", "BUSY")
+	sup, t := s.supervisorPair(c, q, refuse, "CALLING")
 	if sup == nil {
-		s.ccReply(c, q, refuse, why, nil)
-		return
-	}
-	t, why := s.checkAvail(company, q.s("operated_agent_id"), "", "CALLING", "CALLING")
-	if t == nil {
-		s.ccReply(c, q, refuse, why, nil)
 		return
 	}
 	tl := t.p.leg
@@ -1028,19 +1035,8 @@ func (s *Server) ccSupervise(c *conn, q preq) {
 
 // ccSubstitute: the supervisor takes over an agent's ringing inbound call.
 func (s *Server) ccSubstitute(c *conn, q preq) {
-	if code, msg, bad := q.validate("s:operated_ext_id", "s:operated_agent_id"); bad {
-		s.bare(c, q, code, msg)
-		return
-	}
-	company := q.s("company_code")
-	sup, why := s.checkAvail(company, q.s("agent_id"), "", "ONLINE", "FREE", "BUSY")
+	sup, t := s.supervisorPair(c, q, "1", "RINGING")
 	if sup == nil {
-		s.ccReply(c, q, "1", why, nil)
-		return
-	}
-	t, why := s.checkAvail(company, q.s("operated_agent_id"), "", "RINGING", "RINGING")
-	if t == nil {
-		s.ccReply(c, q, "1", why, nil)
 		return
 	}
 	tl := t.p.leg
@@ -1113,16 +1109,7 @@ func (s *Server) pInbound(in InboundCall) (string, string, error) {
 	if a == nil {
 		return "", "", ErrNoFreeAgent
 	}
-	audio, video := 3, 0
-	if in.Audio != nil {
-		audio = *in.Audio
-	}
-	if in.Video != nil {
-		video = *in.Video
-	}
-	if in.CallerNumber == "" {
-		in.CallerNumber = "13800000000"
-	}
+	audio, video := in.media()
 	channel := in.Channel
 	if channel == "" {
 		channel = "CALL_IN"

@@ -193,12 +193,8 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
-	scheme := "ws"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "wss"
-	}
 	key := linkKey(id.CompanyCode, id.AgentID, id.OS)
-	c := &conn{ws: ws, rtc: scheme + "://" + r.Host + "/sip", ident: key, remote: host}
+	c := &conn{ws: ws, rtc: sipURL(r), ident: key, remote: host}
 	c.who.Store(&key)
 	ws.SetReadLimit(maxFrame)
 	s.mu.Lock()

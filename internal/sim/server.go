@@ -183,11 +183,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	scheme := "ws"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "wss"
-	}
-	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: scheme + "://" + r.Host + "/sip"}
+	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: sipURL(r)}
 	ws.SetReadLimit(1 << 20)
 	s.mu.Lock()
 	if s.closed {
@@ -221,6 +217,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	_ = ws.Close()
+}
+
+// sipURL is the PBX's address as the client reached this listener:
+// ws://<host>/sip, wss:// over TLS or behind an https proxy.
+func sipURL(r *http.Request) string {
+	scheme := "ws"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "wss"
+	}
+	return scheme + "://" + r.Host + "/sip"
 }
 
 func (s *Server) bindLocked(a *agent, c *conn) {
