@@ -105,7 +105,11 @@ namespace CloudCC.Tests
     {
         public static Task VersionAndStatus()
         {
-            T.Equal("0.1.0", CloudCCClient.Version, "version");
+            // Both come from CC_VERSION in include/cloudcc.h: the binding's assembly and the library it loaded agree.
+            var built = (System.Reflection.AssemblyInformationalVersionAttribute)Attribute.GetCustomAttribute(
+                typeof(CloudCCClient).Assembly, typeof(System.Reflection.AssemblyInformationalVersionAttribute));
+            T.Check(built != null && System.Text.RegularExpressions.Regex.IsMatch(built.InformationalVersion, @"^\d+\.\d+\.\d+$"), "binding version " + built?.InformationalVersion);
+            T.Equal(built?.InformationalVersion, CloudCCClient.Version, "library version = binding version");
             T.Equal("CC_ERR_TIMEOUT", CloudCCClient.StatusName((int)Status.Timeout), "status name");
             T.Equal("CC_ERR_UNKNOWN", CloudCCClient.StatusName(12345), "unknown status");
             return Task.CompletedTask;
