@@ -24,7 +24,7 @@ fi
 # The smoke test links through the import library, as a MinGW user would.
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$OUT/smoke.exe" \
   "$ROOT/tests/windows/smoke.c" "$OUT/libcloudcc.dll.a"
-x86_64-w64-mingw32-objdump -p "$OUT/smoke.exe" | grep -q 'DLL Name: cloudcc.dll' ||
+x86_64-w64-mingw32-objdump -p "$OUT/smoke.exe" | grep -c 'DLL Name: cloudcc.dll' >/dev/null ||
   { echo "smoke.exe does not import cloudcc.dll" >&2; exit 1; }
 # Only the header's functions are exported, and the .def lists exactly them.
 exports="$(sed -n 's/^    \(cc_[a-z_]*\)$/\1/p' "$OUT/cloudcc.def" | tr '\n' ' ')"
