@@ -1,7 +1,5 @@
 #include "bridge.h"
 
-const char *cc_bridge_version(void) { return "0.1.0"; }
-
 const char *cc_bridge_status_str(int status) {
     switch (status) {
     case 0: return "CC_OK";

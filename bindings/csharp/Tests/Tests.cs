@@ -105,7 +105,11 @@ namespace CloudCC.Tests
     {
         public static Task VersionAndStatus()
         {
-            T.Equal("0.1.0", CloudCCClient.Version, "version");
+            // Both come from CC_VERSION in include/cloudcc.h: the binding's assembly and the library it loaded agree.
+            var built = (System.Reflection.AssemblyInformationalVersionAttribute)Attribute.GetCustomAttribute(
+                typeof(CloudCCClient).Assembly, typeof(System.Reflection.AssemblyInformationalVersionAttribute));
+            T.Check(built != null && System.Text.RegularExpressions.Regex.IsMatch(built.InformationalVersion, @"^\d+\.\d+\.\d+$"), "binding version " + built?.InformationalVersion);
+            T.Equal(built?.InformationalVersion, CloudCCClient.Version, "library version = binding version");
             T.Equal("CC_ERR_TIMEOUT", CloudCCClient.StatusName((int)Status.Timeout), "status name");
             T.Equal("CC_ERR_UNKNOWN", CloudCCClient.StatusName(12345), "unknown status");
             return Task.CompletedTask;
@@ -538,7 +542,8 @@ namespace CloudCC.Tests
                 Sim.Fault(a.Id, "drop"); // a reconnect is logged
                 var l = a.R.Wait<LogEventArgs>(x => true, ref a.From);
                 T.Check(l != null && l.Level != CloudCC.LogLevel.Unknown && !string.IsNullOrEmpty(l.Message), "log event " + l?.RawJson);
-                T.Check(logs.Count > 0, "typed Log event raised");
+                // EventReceived (which the recorder sees) is raised before the typed Log event: wait for the latter.
+                T.Check(SpinWait.SpinUntil(() => logs.Count > 0, 5000), "typed Log event raised");
                 T.Check(logs.All(x => !x.RawJson.Contains("919191Aa.")), "no password in logs");
                 await a.C.CheckoutAsync();
             }
