@@ -57,7 +57,9 @@ func TestPlatformDropThenAutoCheckout(t *testing.T) {
 }
 
 func TestPlatformReconnectBeforeTheCheck(t *testing.T) {
-	s, base := platWorld(t, func(c *Config) { c.Timings.ReconnectMS = 100 })
+	// The new handshake must come within reconnect_ms of the drop: leave
+	// the test room under load.
+	s, base := platWorld(t, func(c *Config) { c.Timings.ReconnectMS = 1500 })
 	l := checkedIn(t, base, agent6k)
 	uuid := outboundCall(t, l)
 	_ = s.Fault(FaultSpec{AgentID: agent6k, Kind: "drop"})
