@@ -15,6 +15,9 @@ import (
 // callin and callbacks; an agent's status after a hang-up follows its
 // configuration. See docs/ccsim.md for what is simplified.
 
+// maxEnded bounds the ended uuids kept for "当前通话已挂断!".
+const maxEnded = 100000
+
 const (
 	legRinging  = "ringing"
 	legAnswered = "answered"
@@ -303,6 +306,9 @@ func (s *Server) pEnd(l *pleg) {
 	answered := l.state == legAnswered
 	l.state = legEnded
 	delete(s.plat.legs, l.uuid)
+	if len(s.plat.ended) >= maxEnded {
+		clear(s.plat.ended) // a bound for load runs: old uuids become unknown (4000)
+	}
 	s.plat.ended[l.uuid] = true
 	s.notifyLocked()
 	if a := l.agent; a != nil && a.rtc != nil && a.rtc.uuid == l.uuid {

@@ -294,6 +294,20 @@ func TestPlatformHandshake(t *testing.T) {
 	}
 }
 
+func TestPlatformHandshakeWithoutSegment(t *testing.T) {
+	_, base := platWorld(t)
+	// "/msg" has no segment [2]: the real server throws and closes; ccsim
+	// neither redirects nor answers.
+	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+"/msg", nil)
+	if err == nil {
+		ws.Close()
+		t.Fatal("handshake accepted")
+	}
+	if resp != nil {
+		t.Fatalf("HTTP %d for /msg", resp.StatusCode)
+	}
+}
+
 func rawSeg(s string) string { return strings.TrimRight(base64URLStd(s, true), "=") }
 
 // base64URLStd encodes with the URL alphabet (url true) or the standard one.

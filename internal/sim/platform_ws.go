@@ -50,6 +50,7 @@ const maxFrame = 65536
 
 func (s *Server) mountPlatform() {
 	s.mux.HandleFunc(pathMsg, s.serveMsg)
+	s.mux.HandleFunc(strings.TrimSuffix(pathMsg, "/"), s.serveMsg) // no segment: refused, not redirected
 	for _, base := range []string{"/cloudcc-sdk-interface/openapi/", "/cloudcc-client-server/openapi/"} {
 		cs := strings.HasPrefix(base, "/cloudcc-client-server")
 		s.mux.HandleFunc(base+"get-token", func(w http.ResponseWriter, r *http.Request) { s.pHTTPGetToken(w, r, cs) })
