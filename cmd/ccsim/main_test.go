@@ -20,7 +20,7 @@ import (
 // tools wait for, calls its HTTP interface, and stops it with SIGTERM.
 func TestListensAndStops(t *testing.T) {
 	bin := buildCcsim(t)
-	cmd, addr := startCcsim(t, bin, "-fast")
+	cmd, addr := startCcsim(t, bin, "-fast", "-dialect", "spec")
 	resp, err := http.Get(addr + "/admin/agents/090008_6000")
 	if err != nil {
 		t.Fatal(err)
