@@ -200,9 +200,9 @@ func (s *Server) siCheckin(c *conn, q preq) {
 		fail("4012", "坐席绑定的分机与请求分机不一致")
 		return
 	}
-	for _, b := range co.Agents {
-		if b.AgentID != a.conf.AgentID && b.ExtID == a.conf.ExtID && !b.Unbound {
-			fail("4007", "分机已被坐席: "+b.AgentID+"绑定")
+	for _, bc := range co.Agents {
+		if b := s.agents[bc.AgentID]; b != nil && b != a && b.conf.ExtID == a.conf.ExtID && !b.p.unbound {
+			fail("4007", "分机已被坐席: "+b.conf.AgentID+"绑定")
 			return
 		}
 	}
