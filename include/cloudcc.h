@@ -76,6 +76,7 @@ typedef enum cc_status {
     CC_ERR_CLOSED = -6,           /* the client was freed while the call was pending */
     CC_ERR_HTTP = -7,             /* the HTTP interface answered with a non-2xx status */
     CC_ERR_UNSUPPORTED = -8,      /* not possible in this mode (e.g. mute without RTC media) */
+    CC_ERR_NOT_CHECKED_IN = -10,  /* the request needs the session token: check in (or get-token) first */
     CC_ERR_INTERNAL = -99         /* a fault inside the library; it was contained */
 } cc_status;
 
