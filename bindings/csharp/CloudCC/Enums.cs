@@ -27,6 +27,8 @@ namespace CloudCC
         Http = -7,
         /// <summary>CC_ERR_UNSUPPORTED: not possible in this mode (e.g. mute without RTC media).</summary>
         Unsupported = -8,
+        /// <summary>CC_ERR_NOT_CHECKED_IN: the request needs the session token and there is none: check in (or get a token) first.</summary>
+        NotCheckedIn = -10,
         /// <summary>CC_ERR_INTERNAL: a fault inside the library, contained.</summary>
         Internal = -99,
     }

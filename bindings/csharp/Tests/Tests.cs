@@ -176,7 +176,7 @@ namespace CloudCC.Tests
                 T.Equal("pong", dict.MsgType, "dictionary request");
                 await a.C.CheckoutAsync();
                 a.Status(AgentStatus.Offline);
-                T.Throws<ServerException>(() => a.C.ChangeStatusAsync(StatusAction.MakeBusy), "not checked in");
+                T.Throws<NotCheckedInException>(() => a.C.ChangeStatusAsync(StatusAction.MakeBusy), "not checked in: no token, not sent");
             }
         }
 
@@ -525,7 +525,7 @@ namespace CloudCC.Tests
                 var cn = a.R.Wait<ConnectionStateChangedEventArgs>(x => x.State == ConnectionState.Connected, ref a.From);
                 T.Check(cn != null, "connected again");
                 var sr = a.R.Wait<SessionRestoredEventArgs>(x => true, ref a.From);
-                T.Check(sr != null && sr.Succeeded && sr.Reply != null && sr.Reply.IsSuccess, "session_restored " + sr?.RawJson);
+                T.Check(sr != null && sr.Succeeded && sr.Status == AgentStatus.Free, "session_restored " + sr?.RawJson);
                 var p = await a.C.PingAsync();
                 T.Equal("pong", p.MsgType, "works after reconnect");
             }
@@ -634,7 +634,7 @@ namespace CloudCC.Tests
         public static async Task DisposeWithPendingRequests()
         {
             var a = new Agent("90001", "90001_20000", "11111", null, o => o.RequestTimeout = TimeSpan.FromSeconds(5));
-            await a.C.PingAsync();
+            await a.C.CheckinAsync(a.Password, AgentStatus.Free);
             Sim.Fault(a.Id, "withhold", "ping");
             var tasks = Enumerable.Range(0, 50).Select(_ => a.C.PingAsync()).ToArray();
             var sync = Task.Run(() => a.C.Request("{\"msg_type\":\"ping\"}"));
@@ -737,7 +737,7 @@ namespace CloudCC.Tests
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static WeakReference MakeAndDrop()
         {
-            var c = new CloudCCClient(new ClientOptions { WsUrl = "ws://" + Sim.Addr + "/ws", CompanyCode = "090008", AgentId = "090008_6001", LogLevel = CloudCC.LogLevel.Off });
+            var c = new CloudCCClient(new ClientOptions { WsUrl = "ws://" + Sim.Addr + "/ws", CompanyCode = "090008", AgentId = "090008_6001", ExtId = "090008_6001", LogLevel = CloudCC.LogLevel.Off });
             c.AgentChange += (s, e) => { };
             return new WeakReference(c);
         }
@@ -745,7 +745,7 @@ namespace CloudCC.Tests
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static WeakReference CheckedInAndDropped(int[] events)
         {
-            var c = new CloudCCClient(new ClientOptions { WsUrl = "ws://" + Sim.Addr + "/ws", CompanyCode = "090008", AgentId = "090008_6001", HeartbeatInterval = Timeout.InfiniteTimeSpan, LogLevel = CloudCC.LogLevel.Off });
+            var c = new CloudCCClient(new ClientOptions { WsUrl = "ws://" + Sim.Addr + "/ws", CompanyCode = "090008", AgentId = "090008_6001", ExtId = "090008_6001", HeartbeatInterval = Timeout.InfiniteTimeSpan, LogLevel = CloudCC.LogLevel.Off });
             c.EventReceived += (s, e) => Interlocked.Increment(ref events[0]);
             c.CheckinAsync("919191Aa.", reset: true).GetAwaiter().GetResult();
             return new WeakReference(c);

@@ -29,6 +29,7 @@ from .errors import (
     RequestTimeout,
     ServerError,
     Unsupported,
+    NotCheckedIn,
 )
 from .events import (
     AgentChangeEvent,
@@ -112,5 +113,6 @@ __all__ = [
     "ClientClosed",
     "HTTPError",
     "Unsupported",
+    "NotCheckedIn",
     "InternalError",
 ]

@@ -292,6 +292,10 @@ def test_mute_needs_rtc(make_agent):
 
 def test_generic_request_and_bad_input(make_agent):
     a = make_agent()
+    with pytest.raises(cloudcc.NotCheckedIn) as ei:
+        a.c.request({"msg_type": "ping"})  # no token yet: not sent
+    assert ei.value.status == -10
+    a.checkin()
     assert a.c.request({"msg_type": "ping"}).msg_type == "pong"
     refused = a.c.request({"msg_type": "hangup", "uuid": "nope"}, check=False)
     assert not refused.ok and refused.code == "1"
