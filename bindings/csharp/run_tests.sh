@@ -31,7 +31,7 @@ if [ -n "$binding" ]; then
 fi
 
 log="$tmp/ccsim.log"
-"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast >"$log" 2>&1 &
+"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast -dialect spec >"$log" 2>&1 &
 sim=$!
 trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -rf "$tmp"' EXIT
 addr=""

@@ -63,7 +63,7 @@ def sim() -> Iterator[Sim]:
     exe = ROOT / "build" / "bin" / "ccsim"
     if not exe.exists():
         pytest.fail(f"{exe} is missing: run ./build.sh lib first")
-    proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast"], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", "spec"], stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
