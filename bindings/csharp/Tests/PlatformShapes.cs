@@ -28,6 +28,7 @@ namespace CloudCC.Tests
             addPlatform("PlatformCheckinRefusals", PlatformCheckinRefusals);
             addPlatform("PlatformConnectedAndBareRefusals", PlatformConnectedAndBareRefusals);
             addPlatform("PlatformCallsWithSdkDefaults", PlatformCallsWithSdkDefaults);
+            addPlatform("PlatformRestoreReadsStatusBack", PlatformRestoreReadsStatusBack);
         }
 
         /// <summary>A JSON object from key, value pairs.</summary>
@@ -344,6 +345,18 @@ namespace CloudCC.Tests
                 r = await a.C.CallAsync("090008_6004", new CallOptions { OutLine = OutLine.Internal }); // another agent by its id
                 var ci = b.Callin(CallinChannel.Call);
                 T.Check(ci != null && ci.CallerNumber == "090008_5000", "the agent is called: " + ci?.RawJson);
+            }
+        }
+
+        private static async Task PlatformRestoreReadsStatusBack()
+        {
+            using (var a = Agent.A().In(AgentStatus.Busy))
+            {
+                Sim.Fault(a.Id, "drop");
+                var sr = a.R.Wait<SessionRestoredEventArgs>(x => true, ref a.From, 10000);
+                T.Check(sr != null && sr.Succeeded && sr.Resynced && sr.Status == AgentStatus.Busy && sr.SubStatus == SubStatus.None && sr.Uuid == null,
+                    "restored and read back " + sr?.RawJson);
+                T.Equal(AgentStatus.Busy, (await a.C.GetStatusAsync()).Status, "get_status after restore");
             }
         }
     }

@@ -533,6 +533,8 @@ namespace CloudCC.Tests
                 T.Check(cn != null, "connected again");
                 var sr = a.R.Wait<SessionRestoredEventArgs>(x => true, ref a.From);
                 T.Check(sr != null && sr.Succeeded && sr.Status == AgentStatus.Free, "session_restored " + sr?.RawJson);
+                // The spec's server has no get_status: the status is the last one seen, not read back.
+                T.Check(sr != null && !sr.Resynced && sr.Code == null && !sr.RawJson.Contains("token"), "not resynced, no secrets " + sr?.RawJson);
                 var p = await a.C.PingAsync();
                 T.Equal("pong", p.MsgType, "works after reconnect");
             }

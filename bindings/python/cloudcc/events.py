@@ -418,20 +418,35 @@ class CallbackEvent(Event):
     """
 
     action: Union[CallbackAction, str, None] = None
+    """The operation (a CallbackAction, or the text of a value this SDK does not know)."""
     phase: Union[Phase, str, None] = None
+    """The stage: INITIATE, START_CALL, END_CALL (the platform leaves it out for CHANGE_MEDIA)."""
     success: bool = False
+    """Whether the stage succeeded."""
     msg: str = ""
+    """The server's message."""
     uuid: Optional[str] = None
+    """The call's uuid, when the server sends it (the spec's servers; not the platform's)."""
     req_id: Optional[str] = None
+    """The callback's req_id: the request's on the spec's servers, one of its own on the platform's."""
     audio: Optional[int] = None
+    """The audio direction now (0-3), when sent."""
     video: Optional[int] = None
+    """The video direction now (0-3), when sent."""
     last_audio: Optional[int] = None
+    """The audio direction before a media change, when sent."""
     last_video: Optional[int] = None
+    """The video direction before a media change, when sent."""
     change_media_flag: Optional[int] = None
+    """change_media's flag (0 started, 1 done), when sent."""
     work_order_id: Optional[str] = None
+    """The work order id, when sent."""
     peer_uuid: Optional[str] = None
+    """The other leg's uuid, when sent."""
     display_number: Optional[str] = None
+    """The number shown to the other party, when sent."""
     current_time: Optional[str] = None
+    """The server's time of the event (the spec's "curren_time"), when sent."""
     in_call_numbers: List[str] = field(default_factory=list)
     """The numbers in the call (three-way, force_call), when sent."""
     os: Optional[str] = None
@@ -443,15 +458,25 @@ class CallinEvent(Event):
     """A call ringing at the agent (callin); answer it with `answer(uuid)` (the SDK answers with its audio/video)."""
 
     uuid: str = ""
+    """The call's uuid (to answer, hold, hang up ...)."""
     caller_number: str = ""
+    """The caller's number (an agent's extension for a call from another agent)."""
     callee_number: Optional[str] = None
+    """The number called (the task id for a predictive call on the platform)."""
     flow_data: Optional[str] = None
+    """Call-attached data, as sent (the spec's; the platform sends none)."""
     callin_channel: Union[CallinChannel, str, None] = None
+    """How the call reached the agent (a CallinChannel, or the text of an unknown value)."""
     is_video: Optional[int] = None
+    """1 for a video call, when sent (the platform never sends it: see video)."""
     audio: Optional[int] = None
+    """The offered audio direction (0-3), when sent."""
     video: Optional[int] = None
+    """The offered video direction (0-3), when sent."""
     pixels: Optional[str] = None
+    """The video height, when sent."""
     work_order_id: Optional[str] = None
+    """The work order id, when sent."""
     client_uuid: Optional[str] = None
     """The customer's leg of the call (platform), when sent."""
     os: Optional[str] = None
@@ -474,7 +499,7 @@ class AgentChangeEvent(Event):
     sub_agent_status: Union[SubStatus, str, None] = None
     """The in-call sub-status, or None."""
     last_agent_status: Union[AgentStatus, str, None] = None
-    """The status before."""
+    """The status before, or None (the platform sends none on an agent's first check-in)."""
     in_call_numbers: List[str] = field(default_factory=list)
     """The numbers in the agent's call, when sent."""
     reason: Optional[str] = None
@@ -681,9 +706,9 @@ def parse_event(text: str) -> Event:
     if mt == "agent_change":
         return AgentChangeEvent(
             mt, data, raw,
-            agent_status=_enum(AgentStatus, g("agent_status")),
+            agent_status=_enum(AgentStatus, g("agent_status") or None),
             sub_agent_status=_enum(SubStatus, g("sub_agent_status") or None),
-            last_agent_status=_enum(AgentStatus, g("last_agent_status")),
+            last_agent_status=_enum(AgentStatus, g("last_agent_status") or None),  # none on a first check-in
             in_call_numbers=list(g("in_call_numbers") or []),
             reason=g("reason"),
             uuid=g("uuid") or None,

@@ -11,8 +11,8 @@ import json
 import pytest
 
 import cloudcc
-from cloudcc import (AgentChangeEvent, AgentStatus, CallinChannel, Client, ConnectEvent, OutLine, StatusReply,
-                     SubStatus)
+from cloudcc import (AgentChangeEvent, AgentStatus, CallinChannel, ConnectEvent, OutLine, SessionRestoredEvent,
+                     StatusReply, SubStatus)
 from conftest import PWD
 
 pytestmark = pytest.mark.dialect("platform")
@@ -24,6 +24,7 @@ def test_status_pushes_callin_and_get_status(sim, make_agent):
     a.c.checkin(PWD, start_status="FREE")
     free = a.status("FREE")  # from the platform's change_status push
     assert json.loads(free.raw)["msg_type"] == "change_status" and free.os
+    assert free.last_agent_status is None  # none on a first check-in
     r = a.c.get_status()
     assert isinstance(r, StatusReply) and (r.status, r.sub_status, r.uuid) == (AgentStatus.FREE, None, None)
     uuid = sim.inbound(agent_id=a.id, caller_number="13900000001")["uuid"]
@@ -102,3 +103,13 @@ def test_calls_with_the_sdks_defaults(make_agent):
     r = a.c.call("090008_6004", out_line=OutLine.INTERNAL)  # another agent, by its agent id
     assert r.uuid
     assert b.callin(CallinChannel.CALL).caller_number == "090008_5000"  # the caller's extension
+
+
+def test_restore_reads_the_status_back(sim, make_agent):
+    a = make_agent(reconnect_min=0.02, reconnect_max=0.2)
+    a.checkin(start="BUSY")
+    sim.fault(a.id, "drop")
+    restored = a.c.wait_event(SessionRestoredEvent, 10)
+    assert restored.ok and restored.resynced is True, restored
+    assert (restored.status, restored.sub_status, restored.uuid) == (AgentStatus.BUSY, None, None)
+    assert a.c.get_status().status is AgentStatus.BUSY
