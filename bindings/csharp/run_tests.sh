@@ -33,22 +33,15 @@ if [ -n "$binding" ]; then
 fi
 
 # The dialects the tests run against, one ccsim each (Tests.cs says which tests belong to which); the runner reads
-# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form). A ccsim from before the
-# platform dialect has no -dialect flag: it speaks only the spec's, and the platform-dialect tests cannot run.
+# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form).
 ccsim="${CCSIM_BIN:-$root/build/bin/ccsim}"
-dialects="spec platform" has_dialect=1
-help="$("$ccsim" -h 2>&1 || true)" # -h exits 2
-if [[ "$help" != *-dialect* ]]; then
-    echo "run_tests.sh: this ccsim has no -dialect flag: the platform-dialect tests do not run" >&2
-    dialects="spec" has_dialect=0
-fi
+dialects="spec platform"
 sim=""
 trap '[ -n "$sim" ] && { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }; rm -rf "$tmp"' EXIT
 # start_ccsim DIALECT: starts ccsim on a free port; sets sim (its pid) and addr.
 start_ccsim() {
-    local log="$tmp/ccsim-$1.log" flag=()
-    [ "$has_dialect" = 0 ] || flag=(-dialect "$1")
-    "$ccsim" -addr 127.0.0.1:0 -fast "${flag[@]}" >"$log" 2>&1 &
+    local log="$tmp/ccsim-$1.log"
+    "$ccsim" -addr 127.0.0.1:0 -fast -dialect "$1" >"$log" 2>&1 &
     sim=$!
     addr=""
     for _ in $(seq 1 100); do

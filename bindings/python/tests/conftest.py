@@ -92,7 +92,6 @@ class _Sims:
     def __init__(self) -> None:
         self.sims: Dict[str, Sim] = {}
         self.procs: List[subprocess.Popen] = []
-        self._has_dialect_flag: Optional[bool] = None
 
     def get(self, dialect: str) -> Sim:
         if dialect not in WS_PATH:
@@ -108,13 +107,8 @@ class _Sims:
         exe = Path(os.environ.get("CCSIM_BIN") or ROOT / "build" / "bin" / "ccsim")
         if not exe.exists():
             pytest.fail(f"{exe} is missing: run ./build.sh lib first")
-        args = [str(exe), "-addr", "127.0.0.1:0", "-fast"]
-        if self.dialect_flag(exe):
-            args += ["-dialect", dialect]
-        elif dialect != "spec":
-            # A ccsim from before the platform dialect speaks only the spec's.
-            pytest.skip(f"this ccsim has no -dialect flag: no {dialect} dialect to test against")
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", dialect], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
         self.procs.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -122,12 +116,6 @@ class _Sims:
             pytest.fail(f"ccsim -dialect {dialect} did not start: {line!r}")
         self.sims[dialect] = Sim(line.strip().split("://", 1)[1], dialect)
         return self.sims[dialect]
-
-    def dialect_flag(self, exe: Path) -> bool:
-        if self._has_dialect_flag is None:
-            out = subprocess.run([str(exe), "-h"], capture_output=True, text=True, timeout=30)
-            self._has_dialect_flag = "-dialect" in (out.stdout + out.stderr)
-        return self._has_dialect_flag
 
     def stop(self) -> None:
         for proc in self.procs:

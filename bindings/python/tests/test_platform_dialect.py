@@ -1,8 +1,4 @@
-"""Against ccsim's platform dialect (the platform's real server): the typed events, errors and get_status for real.
-
-These need a ccsim with the platform dialect: with an older one (no
--dialect flag) the `sim` fixture skips them, see conftest.py.
-"""
+"""Against ccsim's platform dialect (the platform's real server): the typed events, errors and get_status for real."""
 
 from __future__ import annotations
 
