@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
 import cloudcc
-from cloudcc import (AgentChangeEvent, AgentStatus, CallinChannel, ConnectEvent, OutLine, SessionRestoredEvent,
-                     StatusReply, SubStatus)
+from cloudcc import (AgentChangeEvent, AgentStatus, AsyncClient, CallinChannel, ConnectEvent, OutLine,
+                     SessionRestoredEvent, StatusReply, SubStatus)
 from conftest import PWD
 
 pytestmark = pytest.mark.dialect("platform")
@@ -109,3 +110,18 @@ def test_restore_reads_the_status_back(sim, make_agent):
     assert restored.ok and restored.resynced is True, restored
     assert (restored.status, restored.sub_status, restored.uuid) == (AgentStatus.BUSY, None, None)
     assert a.c.get_status().status is AgentStatus.BUSY
+
+
+def test_async_get_status_and_typed_refusal(sim):
+    async def main():
+        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000",
+                               heartbeat_interval=-1) as c:
+            with pytest.raises(cloudcc.BadPassword):
+                await c.checkin("wrong")
+            await c.checkin(PWD, start_status="BUSY")
+            r = await c.get_status()
+            assert isinstance(r, StatusReply) and r.status is AgentStatus.BUSY
+            ev = await c.wait_event(AgentChangeEvent, 5)
+            assert ev.agent_status is AgentStatus.BUSY and json.loads(ev.raw)["msg_type"] == "change_status"
+
+    asyncio.run(asyncio.wait_for(main(), 30))
