@@ -29,6 +29,7 @@ namespace CloudCC.Tests
             addPlatform("PlatformConnectedAndBareRefusals", PlatformConnectedAndBareRefusals);
             addPlatform("PlatformCallsWithSdkDefaults", PlatformCallsWithSdkDefaults);
             addPlatform("PlatformRestoreReadsStatusBack", PlatformRestoreReadsStatusBack);
+            addPlatform("PlatformDropDuringCallKeepsCall", PlatformDropDuringCallKeepsCall);
         }
 
         /// <summary>A JSON object from key, value pairs.</summary>
@@ -345,6 +346,35 @@ namespace CloudCC.Tests
                 r = await a.C.CallAsync("090008_6004", new CallOptions { OutLine = OutLine.Internal }); // another agent by its id
                 var ci = b.Callin(CallinChannel.Call);
                 T.Check(ci != null && ci.CallerNumber == "090008_5000", "the agent is called: " + ci?.RawJson);
+            }
+        }
+
+        /// <summary>Issue 8: the link drops during a call; the SDK restores without reset and the call is still up.</summary>
+        private static async Task PlatformDropDuringCallKeepsCall()
+        {
+            using (var a = Agent.A())
+            {
+                await a.C.CheckinAsync(a.Password, AgentStatus.Free);
+                a.Status(AgentStatus.Free);
+                string uuid = (string)Json.ParseObject(Sim.Post("/admin/inbound", J("company_code", "090008", "agent_id", a.Id, "caller_number", "13900000002",
+                    "callee_number", "4008001000")))["uuid"];
+                a.Callin(CallinChannel.CallIn);
+                a.Status(AgentStatus.Ringing);
+                await a.C.AnswerAsync(uuid);
+                a.Status(AgentStatus.Calling);
+                var before = Sim.WaitAgent(a.Id, x => (string)x["status"] == "CALLING");
+                string callUuid = (string)before["call_uuid"];
+                T.Check(!string.IsNullOrEmpty(callUuid), "a call at the server");
+                Sim.Fault(a.Id, "drop");
+                var sr = a.R.Wait<SessionRestoredEventArgs>(x => true, ref a.From, 10000);
+                T.Check(sr != null && sr.Succeeded && sr.Resynced && sr.Status == AgentStatus.Calling && sr.Uuid == uuid &&
+                    sr.InCallNumbers.SequenceEqual(new[] { "13900000002" }), "restored in the call " + sr?.RawJson);
+                var after = Sim.WaitAgent(a.Id, x => true);
+                T.Check((string)after["call_uuid"] == callUuid && (string)after["status"] == "CALLING" && (bool)after["checked_in"],
+                    "the call survived the reconnect");
+                await a.C.HoldAsync(uuid);
+                await a.C.HoldAsync(uuid, false);
+                await a.C.HangupAsync(uuid);
             }
         }
 

@@ -112,6 +112,29 @@ def test_restore_reads_the_status_back(sim, make_agent):
     assert a.c.get_status().status is AgentStatus.BUSY
 
 
+def test_link_dropped_during_a_call_restores_and_the_call_survives(sim, make_agent):
+    """Issue 8: the SDK restores within the platform's 30 s grace, without reset, and the customer stays on."""
+    a = make_agent(reconnect_min=0.02, reconnect_max=0.2)
+    a.checkin()
+    uuid = sim.inbound(agent_id=a.id, caller_number="13900000002")["uuid"]
+    a.callin(CallinChannel.CALL_IN)
+    a.status("RINGING")
+    a.c.answer(uuid)
+    a.status("CALLING")
+    before = sim.agent(a.id)
+    assert before["call_uuid"] and before["status"] == "CALLING", before
+    sim.fault(a.id, "drop")
+    restored = a.c.wait_event(SessionRestoredEvent, 10)
+    assert restored.ok and restored.resynced, restored
+    assert (restored.status, restored.uuid, restored.in_call_numbers) == (AgentStatus.CALLING, uuid, ["13900000002"]), restored
+    after = sim.agent(a.id)
+    assert (after["call_uuid"], after["status"], after["checked_in"]) == (before["call_uuid"], "CALLING", True), after
+    # The call is live on the new link: hold, resume, hang up.
+    a.c.hold(uuid)
+    a.c.hold(uuid, False)
+    a.c.hangup(uuid)
+
+
 def test_async_get_status_and_typed_refusal(sim):
     async def main():
         async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000",
