@@ -1,7 +1,5 @@
 #include "bridge.h"
 
-const char *cc_bridge_version(void) { return "0.1.0"; }
-
 const char *cc_bridge_status_str(int status) {
     switch (status) {
     case 0: return "CC_OK";
@@ -13,6 +11,7 @@ const char *cc_bridge_status_str(int status) {
     case -6: return "CC_ERR_CLOSED";
     case -7: return "CC_ERR_HTTP";
     case -8: return "CC_ERR_UNSUPPORTED";
+    case -10: return "CC_ERR_NOT_CHECKED_IN";
     case -99: return "CC_ERR_INTERNAL";
     }
     return "CC_ERR_UNKNOWN";

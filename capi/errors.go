@@ -25,6 +25,7 @@ const (
 	ccClosed          = -6
 	ccHTTP            = -7
 	ccUnsupported     = -8
+	ccNotCheckedIn    = -10
 	ccInternal        = -99
 )
 
@@ -40,6 +41,8 @@ func statusOf(err error) int {
 		return ccClosed
 	case errors.Is(err, session.ErrNotConnected):
 		return ccNotConnected
+	case errors.Is(err, session.ErrNotCheckedIn):
+		return ccNotCheckedIn
 	case errors.Is(err, session.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return ccTimeout
 	case errors.Is(err, session.ErrConnectionLost):
@@ -66,6 +69,7 @@ var statusText = map[int][2]string{
 	ccClosed:          {"客户端已关闭", "client closed"},
 	ccHTTP:            {"HTTP请求失败", "HTTP call failed"},
 	ccUnsupported:     {"当前模式不支持该操作", "not supported in this mode"},
+	ccNotCheckedIn:    {"未签入：没有会话token", "not checked in: no session token"},
 	ccInternal:        {"SDK内部错误", "internal SDK error"},
 }
 

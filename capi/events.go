@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -30,18 +31,29 @@ func eventJSON(ev session.Event) ([]byte, error) {
 		}
 		return json.Marshal(m)
 	case *session.RestoredEvent:
+		// The check-in reply (token, ext_pwd) stays inside the library.
 		m := map[string]any{"msg_type": string(e.Type())}
-		if e.Reply != nil {
-			r, err := protocol.MarshalMessage(e.Reply)
-			if err != nil {
-				return nil, err
-			}
-			m["reply"] = json.RawMessage(r)
-		}
 		if e.Err != nil {
 			m["error"] = e.Err.Error()
+			var se *protocol.ServerError
+			if errors.As(e.Err, &se) {
+				m["code"], m["msg"] = se.Code, se.Msg
+			}
+			return json.Marshal(m)
+		}
+		m["status"], m["resynced"] = string(e.Status), e.Resynced
+		if e.SubStatus != "" {
+			m["sub_status"] = string(e.SubStatus)
+		}
+		if e.UUID != "" {
+			m["uuid"] = e.UUID
+		}
+		if len(e.InCallNumbers) > 0 {
+			m["in_call_numbers"] = e.InCallNumbers
 		}
 		return json.Marshal(m)
+	case *session.RefusalEvent:
+		return json.Marshal(e)
 	case *agent.LogEvent:
 		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "time": e.Time, "level": e.Level,
 			"message": e.Message, "attrs": e.Attrs})

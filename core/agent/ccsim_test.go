@@ -14,8 +14,9 @@ import (
 )
 
 // These tests drive the whole core (agent → session → protocol, httpapi)
-// against ccsim, request type by request type, asserting the reply and the
-// full event sequence the simulator's platform model sends (docs/ccsim.md).
+// against ccsim's spec dialect, request type by request type, asserting the
+// reply and the full event sequence the spec describes (docs/ccsim.md). The
+// platform dialect, the server as built, is platform_test.go's.
 
 type env struct {
 	srv    *sim.Server
@@ -25,17 +26,47 @@ type env struct {
 	cfgMod func(*Config)
 }
 
+// newEnv starts ccsim in the spec dialect.
 func newEnv(t *testing.T, mod func(*sim.Config)) *env {
 	t.Helper()
+	return newDialectEnv(t, sim.DialectSpec, mod)
+}
+
+// newDialectEnv starts ccsim in dialect with every call step immediate; ws
+// is the URL an agent configures: the platform's ends in "/msg/" (the SDK
+// appends the identity), the spec's is "/ws".
+func newDialectEnv(t *testing.T, dialect string, mod func(*sim.Config), opts ...sim.Option) *env {
+	t.Helper()
 	cfg := sim.DefaultConfig()
+	cfg.Dialect = dialect
 	cfg.Timings = sim.Timings{} // every step immediate
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv := sim.New(cfg)
+	srv := sim.New(cfg, opts...)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &env{srv: srv, hs: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", http: hs.URL}
+	ws := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	if dialect == sim.DialectPlatform {
+		ws = "ws" + strings.TrimPrefix(hs.URL, "http") + "/msg/"
+	}
+	return &env{srv: srv, hs: hs, ws: ws, http: hs.URL}
+}
+
+// boundExt is the extension ccsim's demo world binds to agent id (check-in
+// needs it: the SDK never invents one).
+func boundExt(id string) string {
+	for _, co := range sim.DefaultConfig().Companies {
+		for _, a := range co.Agents {
+			if a.AgentID == id {
+				if a.ExtID != "" {
+					return a.ExtID
+				}
+				return a.AgentID
+			}
+		}
+	}
+	return ""
 }
 
 // tagent is an Agent with its events on a channel.
@@ -49,10 +80,7 @@ type tagent struct {
 func (e *env) agent(t *testing.T, company, id, lang string) *tagent {
 	t.Helper()
 	ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: id}
-	ext := ""
-	if id == "090008_6000" {
-		ext = "090008_5000" // the spec examples' extension for this agent
-	}
+	ext := boundExt(id)
 	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: company, AgentID: id, ExtID: ext, Language: lang,
 		RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
 	if e.cfgMod != nil {
@@ -287,7 +315,7 @@ func TestStatusActions(t *testing.T) {
 	a.status(protocol.StatusArrange, "")
 	a.status(protocol.StatusBusy, "") // as asked, not FREE
 	refused(t, a, &protocol.ChangeStatusRequest{Action: "JUMP"}, "")
-	do[*protocol.BasicReply](t, a, &protocol.ToggleServiceModeRequest{ServiceMode: protocol.ServiceOutbound})
+	do[*protocol.ServiceModeReply](t, a, &protocol.ToggleServiceModeRequest{ServiceMode: protocol.ServiceOutbound})
 	refused(t, a, &protocol.ToggleServiceModeRequest{ServiceMode: 7}, "")
 	a.quiet()
 }
@@ -323,7 +351,7 @@ func TestOutboundCallFullSequence(t *testing.T) {
 	if sn, _ := e.srv.Agent(a.id); sn.DTMF != "12#" {
 		t.Fatalf("server got DTMF %q", sn.DTMF)
 	}
-	do[*protocol.BasicReply](t, a, &protocol.ChangeMediaRequest{UUID: uuid,
+	do[*protocol.ChangeMediaReply](t, a, &protocol.ChangeMediaRequest{UUID: uuid,
 		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaSendRecv), Pixels: "720"}})
 	c0 := a.cb(protocol.CbChangeMedia, protocol.PhaseInitiate)
 	c1 := a.cb(protocol.CbChangeMedia, protocol.PhaseStartCall)
@@ -560,7 +588,7 @@ func TestSupervisorEavesdropWhisperForceInterrupt(t *testing.T) {
 		{&protocol.EavesdropRequest{Operated: op}, protocol.CbEavesdrop, protocol.SubEavesdrop},
 		{&protocol.WhisperRequest{Operated: op}, protocol.CbWhisper, protocol.SubWhisper},
 	} {
-		do[*protocol.BasicReply](t, sup, tc.req)
+		do[*protocol.SupervisorReply](t, sup, tc.req)
 		sup.cb(tc.action, protocol.PhaseInitiate)
 		sup.status(protocol.StatusCalling, tc.sub)
 		start := sup.cb(tc.action, protocol.PhaseStartCall)
@@ -568,7 +596,7 @@ func TestSupervisorEavesdropWhisperForceInterrupt(t *testing.T) {
 		sup.cb(tc.action, protocol.PhaseEndCall)
 		sup.status(protocol.StatusFree, "") // back where it was, no after-call work
 	}
-	do[*protocol.BasicReply](t, sup, &protocol.ForceCallRequest{Operated: op})
+	do[*protocol.SupervisorReply](t, sup, &protocol.ForceCallRequest{Operated: op})
 	sup.cb(protocol.CbForceCall, protocol.PhaseInitiate)
 	sup.status(protocol.StatusCalling, protocol.SubForceCall)
 	a.status(protocol.StatusCalling, protocol.SubForceCall)
@@ -595,7 +623,7 @@ func TestSupervisorSubstituteAndForcedStatus(t *testing.T) {
 	}
 	a.status(protocol.StatusRinging, "")
 	a.callin(protocol.ChannelNormal)
-	do[*protocol.BasicReply](t, sup, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: a.id}})
+	do[*protocol.SupervisorReply](t, sup, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: a.id}})
 	sup.cb(protocol.CbSubstitute, protocol.PhaseInitiate)
 	a.status(protocol.StatusFree, "")
 	sup.status(protocol.StatusCalling, "")

@@ -300,7 +300,7 @@ func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 		{&protocol.EavesdropRequest{Operated: op}, protocol.CbEavesdrop, protocol.SubEavesdrop},
 		{&protocol.WhisperRequest{Operated: op}, protocol.CbWhisper, protocol.SubWhisper},
 	} {
-		do[*protocol.BasicReply](t, sup.tagent, tc.req)
+		do[*protocol.SupervisorReply](t, sup.tagent, tc.req)
 		sup.cb(tc.action, protocol.PhaseInitiate)
 		sup.status(protocol.StatusCalling, tc.sub)
 		ans := waitSDK(sup, "the supervisor's leg answered", func(ev *RTCCallEvent) bool { return ev.State == "answered" })
@@ -313,7 +313,7 @@ func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 		sup.status(protocol.StatusFree, "")
 		waitSDK(sup, "the leg ended", func(ev *RTCCallEvent) bool { return ev.State == "ended" && ev.CallID == ans.CallID })
 	}
-	do[*protocol.BasicReply](t, sup.tagent, &protocol.ForceCallRequest{Operated: op})
+	do[*protocol.SupervisorReply](t, sup.tagent, &protocol.ForceCallRequest{Operated: op})
 	sup.cb(protocol.CbForceCall, protocol.PhaseInitiate)
 	sup.status(protocol.StatusCalling, protocol.SubForceCall)
 	a.status(protocol.StatusCalling, protocol.SubForceCall)
@@ -336,7 +336,7 @@ func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 	}
 	b.status(protocol.StatusRinging, "")
 	b.callin(protocol.ChannelNormal)
-	do[*protocol.BasicReply](t, sup.tagent, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: b.id}})
+	do[*protocol.SupervisorReply](t, sup.tagent, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: b.id}})
 	if ans := waitSDK(sup, "substitute leg answered", func(ev *RTCCallEvent) bool { return ev.State == "answered" }); !ans.AutoAnswer {
 		t.Fatalf("substitute leg %+v", ans)
 	}
@@ -383,4 +383,57 @@ func TestRTCMediaFailurePolicyAgent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Against ccsim's platform dialect (the real server's shapes: identity in
+// the handshake, change_status pushes, the SIP answer is the answer) with
+// plain INVITEs, as the real platform is assumed to send them: the own leg
+// of call is answered by the SDK and carries the reply's uuid; an inbound
+// call is tied by its callin and answered through the answer request; the
+// tones go both ways.
+func TestRTCPlatformDialectPlain(t *testing.T) {
+	e := newDialectEnv(t, sim.DialectPlatform, func(c *sim.Config) { c.RTCPlainInvites = true })
+	a := e.rtcAgent(t, func(c *Config) { c.RTCDefaultSource = "tone:440" })
+	if _, err := a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa.", StartStatus: protocol.StatusFree}); err != nil {
+		t.Fatal(err)
+	}
+	a.registered()
+
+	rep := do[*protocol.CallReply](t, a.tagent, &protocol.CallRequest{CalleeNumber: "13900000000", OutLine: protocol.Ptr(protocol.OutLineExternal),
+		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaNone)}})
+	ans := a.callState(rep.UUID, "answered")
+	if !ans.AutoAnswer || ans.UUIDFrom != "request" {
+		t.Fatalf("own leg %+v", ans)
+	}
+	waitMedia(t, e, rep.UUID, "the agent's tone at the PBX", hears(440))
+	a.agentHears(rep.UUID)
+	waitEvent(t, a.tagent, "CALLING", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusCalling })
+	if _, err := a.Do(context.Background(), &protocol.HangupRequest{UUID: rep.UUID}); err != nil {
+		t.Fatal(err)
+	}
+	a.callState(rep.UUID, "ended")
+
+	in, _, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", AgentID: rtcID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci := waitEvent(t, a.tagent, "callin", func(c *protocol.CallinEvent) bool { return c.UUID == in })
+	ring := a.callState(ci.UUID, "ringing")
+	if ring.UUIDFrom != "callin" || ring.AutoAnswer {
+		t.Fatalf("ringing %+v", ring)
+	}
+	r := do[*protocol.BasicReply](t, a.tagent, &protocol.AnswerRequest{UUID: in,
+		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaNone)}})
+	if r.Code != "0" {
+		t.Fatalf("answer %+v", r)
+	}
+	a.callState(in, "answered")
+	waitMedia(t, e, in, "the agent's tone at the PBX", hears(440))
+	a.pcm = nil
+	a.agentHears(in)
+	waitEvent(t, a.tagent, "CALLING", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusCalling })
+	if err := e.srv.CustomerHangup(in); err != nil {
+		t.Fatal(err)
+	}
+	a.callState(in, "ended")
 }

@@ -14,7 +14,7 @@ import (
 // X-CC-UUID nor the auto-answer hint; the call goes on as usual once the
 // agent answers (the PBX still knows its leg by the CTI uuid).
 func TestRTCPlainInvites(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	cfg.RTCPlainInvites = true
 	flog := &lockedBuf{}

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the C ABI test and the C example under AddressSanitizer and runs the
-# test against a fresh ccsim. Expects ./build.sh lib to have run.
+# test against a fresh ccsim; then installs the C SDK (./build.sh install) into
+# a scratch prefix and builds the example against it once with pkg-config and
+# once with CMake's find_package(cloudcc), and runs both. Expects ./build.sh lib
+# to have run. Installs pkg-config and cmake if missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build"
@@ -17,21 +20,81 @@ gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
 
-LOG="$(mktemp)"
-"$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast >"$LOG" 2>"$LOG.err" &
-PID=$!
-trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -f "$LOG" "$LOG.err"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
-export CCSIM_ADDR="$(sed -n 's#.*listening on http://##p' "$LOG")"
-[ -n "$CCSIM_ADDR" ] || { cat "$LOG.err" >&2; exit 1; }
+# start_sim VAR [ARGS...]: starts a ccsim on a free port; VAR gets host:port.
+PIDS=()
+LOGS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -f "${LOGS[@]}"' EXIT
+start_sim() {
+  local var="$1" log
+  shift
+  log="$(mktemp)"
+  LOGS+=("$log" "$log.err")
+  "$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast "$@" >"$log" 2>"$log.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+  local a
+  a="$(sed -n 's#.*listening on http://##p' "$log")"
+  [ -n "$a" ] || { cat "$log.err" >&2; exit 1; }
+  printf -v "$var" '%s' "$a"
+}
 
 # Go installs its own signal handlers; ASan must leave SIGSEGV to it. Leak
 # detection is off because the Go runtime's allocations are not the test's.
 export ASAN_OPTIONS="handle_segv=0:detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-"$OUT/abi_test"
-# The example agent runs the demo flow against the same simulator.
+# The ABI test's flows are the spec's (ws://host/ws, agent_change after each
+# status change): it runs against the spec dialect.
+start_sim SPEC_ADDR -dialect spec
+CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
+# The examples are what users run: against the platform's behaviour, the
+# default.
+start_sim CCSIM_ADDR
+export CCSIM_ADDR
+# The example agent runs the demo flow against the simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null
 echo "C example agent: ok"
 (cd "$OUT" && "$OUT/rtc_agent" "$CCSIM_ADDR" >/dev/null)
 echo "C RTC example agent (plays and records a WAV): ok"
+
+# The installed SDK, as a C/C++ team takes it: ./build.sh install, then
+# pkg-config and CMake each find the header and libcloudcc.so.<major>.
+missing=()
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v cmake >/dev/null || missing+=(cmake)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
+VER="$(sed -n 's/^#define CC_VERSION "\([^"]*\)"$/\1/p' "$ROOT/include/cloudcc.h")"
+MAJOR="${VER%%.*}"
+PREFIX="$OUT/prefix"
+rm -rf "$PREFIX" "$OUT/cmake" "$OUT/cmake-newer"
+"$ROOT/build.sh" install PREFIX="$PREFIX" >/dev/null 2>&1
+[ "$(readlink "$PREFIX/lib/libcloudcc.so")" = "libcloudcc.so.$MAJOR" ] &&
+  [ "$(readlink "$PREFIX/lib/libcloudcc.so.$MAJOR")" = "libcloudcc.so.$VER" ] ||
+  { echo "installed library links are wrong:" >&2; ls -l "$PREFIX/lib" >&2; exit 1; }
+readelf -d "$PREFIX/lib/libcloudcc.so.$VER" | grep -c "SONAME.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "libcloudcc.so.$VER has no SONAME libcloudcc.so.$MAJOR" >&2; exit 1; }
+
+export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
+[ "$(pkg-config --modversion cloudcc)" = "$VER" ] || { echo "pkg-config: cloudcc is not version $VER" >&2; exit 1; }
+# shellcheck disable=SC2046 # pkg-config's flags are meant to split
+gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -o "$OUT/agent-pkgconfig" "$ROOT/examples/c/agent.c" \
+  $(pkg-config --cflags --libs cloudcc) -Wl,-rpath,"$(pkg-config --variable=libdir cloudcc)"
+readelf -d "$OUT/agent-pkgconfig" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "the pkg-config build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
+"$OUT/agent-pkgconfig" "$CCSIM_ADDR" >/dev/null
+echo "C example built with pkg-config against the installed SDK: ok"
+
+cmake -S "$ROOT/examples/c" -B "$OUT/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" -DCLOUDCC_VERSION="$VER" >/dev/null
+cmake --build "$OUT/cmake" >/dev/null
+readelf -d "$OUT/cmake/agent" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "the CMake build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
+"$OUT/cmake/agent" "$CCSIM_ADDR" >/dev/null
+# The version file turns away a request for the next major version.
+if cmake -S "$ROOT/examples/c" -B "$OUT/cmake-newer" -DCMAKE_PREFIX_PATH="$PREFIX" \
+  -DCLOUDCC_VERSION="$((MAJOR + 1)).0" >/dev/null 2>&1; then
+  echo "find_package(cloudcc $((MAJOR + 1)).0) accepted version $VER" >&2; exit 1
+fi
+echo "C example built with CMake find_package(cloudcc) against the installed SDK: ok"

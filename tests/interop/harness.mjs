@@ -748,7 +748,8 @@ test('gateway-inbound: baresip calls the SDK agent through Kamailio + rtpengine;
     return got === '159#' ? { digits: got } : { ok: false, digits: got };
   }, 10000, 50);
   const cti = (await ap.cmd({ cmd: 'cti_requests' })).requests;
-  if (!cti.includes('answer') || cti.includes('dtmf')) throw new Error('CTI requests: ' + cti.join(','));
+  // The SIP 200 OK is the answer (the platform sees the leg answered); DTMF goes on the leg: neither reaches the CTI server.
+  if (cti.includes('answer') || cti.includes('dtmf')) throw new Error('CTI requests: ' + cti.join(','));
   const stats = await talkFor(ap, 75);
   if (!(stats.packets_sent > 50 && stats.packets_received > 50 && stats.mos >= 4)) throw new Error('stats: ' + JSON.stringify(stats));
   await bs.cmd('hangup');

@@ -27,6 +27,8 @@ namespace CloudCC
         Http = -7,
         /// <summary>CC_ERR_UNSUPPORTED: not possible in this mode (e.g. mute without RTC media).</summary>
         Unsupported = -8,
+        /// <summary>CC_ERR_NOT_CHECKED_IN: the request needs the session token and there is none: check in (or get a token) first.</summary>
+        NotCheckedIn = -10,
         /// <summary>CC_ERR_INTERNAL: a fault inside the library, contained.</summary>
         Internal = -99,
     }
@@ -158,7 +160,7 @@ namespace CloudCC
         EndCall,
     }
 
-    /// <summary>How an inbound call reached the agent.</summary>
+    /// <summary>How a call reached the agent (callin_channel); the platform never sends it empty.</summary>
     public enum CallinChannel
     {
         /// <summary>A value outside the spec's table (see <see cref="CallinEventArgs.ChannelName"/>).</summary>
@@ -173,6 +175,20 @@ namespace CloudCC
         ThreeWay,
         /// <summary>PREDICT_OUT_CALL: a predictive outbound call.</summary>
         PredictOutCall,
+        /// <summary>CALL_IN: an ordinary inbound call, as the platform says it.</summary>
+        CallIn,
+        /// <summary>CALL: the agent's own leg of a call it placed, or a call from another agent (platform).</summary>
+        Call,
+        /// <summary>PREVIEW_OUT_CALL: the agent's leg of a preview outbound call (platform).</summary>
+        PreviewOutCall,
+        /// <summary>EAVESDROP: a supervisor's listening leg (platform).</summary>
+        Eavesdrop,
+        /// <summary>WHISPER: a supervisor's whisper leg (platform).</summary>
+        Whisper,
+        /// <summary>CONSULT_TO_TRANS: a consultation turned into a transfer (platform).</summary>
+        ConsultToTrans,
+        /// <summary>SUBSTITUTE: a call picked up for another agent (platform).</summary>
+        Substitute,
     }
 
     /// <summary>The state of the client's link to the CTI server (connection_state event).</summary>
@@ -270,12 +286,12 @@ namespace CloudCC
         External = 1,
     }
 
-    /// <summary>call's <c>out_line</c>.</summary>
+    /// <summary>call's <c>out_line</c>; left out, the SDK sends <see cref="External"/>.</summary>
     public enum OutLine
     {
-        /// <summary>0: internal line.</summary>
+        /// <summary>0: internal line: the callee number is another agent's id.</summary>
         Internal = 0,
-        /// <summary>1: external line.</summary>
+        /// <summary>1: external line: an outside number (the SDK's default).</summary>
         External = 1,
         /// <summary>2: conference line.</summary>
         Conference = 2,

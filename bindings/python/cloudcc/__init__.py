@@ -2,19 +2,29 @@
 
     from cloudcc import Client, CallinEvent
 
-    with Client("ws://127.0.0.1:8090/ws", company_code="090008", agent_id="090008_6000") as c:
+    with Client("ws://cti.example:25001/msg/", company_code="090008", agent_id="090008_6000",
+                ext_id="090008_5000") as c:
         @c.on(CallinEvent)
         def ring(ev): c.answer(ev.uuid)
         c.checkin("secret", start_status="FREE")
+
+A ws_url ending in "/" is the platform's own form: the SDK appends the
+agent's identity to it. ext_id is the agent's bound extension (check-in
+needs it).
 
 The work is done by the native libcloudcc (Go); this package is a thin,
 typed wrapper over its C ABI. See Client and AsyncClient.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
 from ._ffi import version as native_version
 from .aio import AsyncClient
 from .client import Client
 from .errors import (
+    BadPassword,
+    CheckedInElsewhere,
     ClientClosed,
     CloudCCError,
     ConnectionLost,
@@ -22,10 +32,15 @@ from .errors import (
     InternalError,
     InvalidArgument,
     InvalidHandle,
+    NotAuthorized,
+    NotCheckedIn,
     NotConnected,
     RequestTimeout,
     ServerError,
     Unsupported,
+    UnsupportedMsgType,
+    WrongExtension,
+    server_error,
 )
 from .events import (
     AgentChangeEvent,
@@ -34,11 +49,14 @@ from .events import (
     CallbackEvent,
     CallinChannel,
     CallinEvent,
+    ChangeMediaReply,
+    ConnectEvent,
     ConnectionStateEvent,
     ConnectivityEvent,
     ConsultMode,
     DTMFType,
     Event,
+    KickOffEvent,
     LogEvent,
     Media,
     OutLine,
@@ -51,26 +69,38 @@ from .events import (
     RTCDTMFEvent,
     RTCRegistrationEvent,
     RTCStatsEvent,
+    ServerRefusalEvent,
     ServiceMode,
     SessionRestoredEvent,
     StatusAction,
+    StatusReply,
     SubStatus,
+    SupervisorReply,
     TransMode,
     TransTarget,
     UnknownEvent,
 )
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version: the build took it from cloudcc.h, as the library did
+    __version__ = _dist_version("cloudcc")
+except PackageNotFoundError:  # not installed (a checkout on sys.path): the library's own
+    __version__ = native_version()
 
 __all__ = [
     "native_version",
     "Client",
     "AsyncClient",
     "Reply",
+    "StatusReply",
+    "SupervisorReply",
+    "ChangeMediaReply",
     "Event",
     "CallbackEvent",
     "CallinEvent",
     "AgentChangeEvent",
+    "KickOffEvent",
+    "ConnectEvent",
+    "ServerRefusalEvent",
     "ConnectionStateEvent",
     "SessionRestoredEvent",
     "LogEvent",
@@ -98,6 +128,12 @@ __all__ = [
     "PlayAction",
     "CloudCCError",
     "ServerError",
+    "NotAuthorized",
+    "BadPassword",
+    "CheckedInElsewhere",
+    "WrongExtension",
+    "UnsupportedMsgType",
+    "server_error",
     "InvalidArgument",
     "InvalidHandle",
     "RequestTimeout",
@@ -106,5 +142,6 @@ __all__ = [
     "ClientClosed",
     "HTTPError",
     "Unsupported",
+    "NotCheckedIn",
     "InternalError",
 ]

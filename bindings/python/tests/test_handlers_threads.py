@@ -10,7 +10,7 @@ import weakref
 import pytest
 
 import cloudcc
-from cloudcc import AgentChangeEvent, CallinEvent, Client, ConnectionStateEvent, SessionRestoredEvent
+from cloudcc import AgentChangeEvent, AgentStatus, CallinEvent, Client, ConnectionStateEvent, SessionRestoredEvent
 from conftest import PWD
 
 
@@ -197,6 +197,9 @@ def test_dropped_link_reconnects_and_restores(sim, make_agent):
     assert down.reason or down.state == "reconnecting"
     restored = a.c.wait_event(SessionRestoredEvent, 10)
     assert restored.ok, restored
+    # The spec's server has no get_status: the status is the last one seen, not read back.
+    assert (restored.status, restored.resynced, restored.code, restored.error) == (AgentStatus.FREE, False, None, None)
+    assert not {"token", "ext_pwd"} & set(restored.data)
     assert sim.agent(a.id)["checked_in"] is True
     assert a.c.ping().ok
     a.c.change_status("MAKE_BUSY")
@@ -204,7 +207,7 @@ def test_dropped_link_reconnects_and_restores(sim, make_agent):
 
 
 def test_unreferenced_client_is_finalized_without_crash(sim):
-    c = Client(sim.ws, company_code="090008", agent_id="090008_6004", heartbeat_interval=-1)
+    c = Client(sim.ws, company_code="090008", agent_id="090008_6004", ext_id="090008_6004", heartbeat_interval=-1)
     seen = []
     c.on("agent_change")(lambda ev, c=c: seen.append(c.closed))  # a cycle through the handler
     c.checkin(PWD, start_status="FREE")
@@ -215,5 +218,5 @@ def test_unreferenced_client_is_finalized_without_crash(sim):
     for _ in range(3):
         gc.collect()
     assert ref() is None
-    with Client(sim.ws, company_code="090008", agent_id="090008_6004") as again:
+    with Client(sim.ws, company_code="090008", agent_id="090008_6004", ext_id="090008_6004") as again:
         assert again.checkin(PWD, reset=True).ok
