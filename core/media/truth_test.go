@@ -44,40 +44,52 @@ func blackhole(t *testing.T) int {
 	return pc.LocalAddr().(*net.UDPAddr).Port
 }
 
-// A call whose peer never answers ICE: nothing counts as sent, stats say
-// "no data", and the failure is reported once with ICE named as the
-// step that got stuck.
-func TestMediaTruthICENeverConnects(t *testing.T) {
+// halfNegotiated is an offerer a (its connect deadline d) whose offer b
+// answered; the test then gives a an answer of its own making.
+type halfNegotiated struct {
+	a, b   *Call
+	answer string
+	fails  *failWatch
+	states *stateWatch
+}
+
+func negotiateHalf(t *testing.T, d time.Duration) *halfNegotiated {
+	t.Helper()
 	cfg := testConfig()
-	cfg.ConnectTimeout = 700 * time.Millisecond
+	cfg.ConnectTimeout = d
 	ea, err := NewEngine(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ea.Close()
-	eb := newTestEngine(t)
-	fw, sw := &failWatch{}, &stateWatch{}
-	a, err := ea.NewCall(CallOptions{Audio: SendRecv, OnConnectFailed: fw.on, OnState: sw.on})
-	if err != nil {
+	t.Cleanup(func() { _ = ea.Close() })
+	h := &halfNegotiated{fails: &failWatch{}, states: &stateWatch{}}
+	if h.a, err = ea.NewCall(CallOptions{Audio: SendRecv, OnConnectFailed: h.fails.on, OnState: h.states.on}); err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
-	a.SetAudioSource(ToneSource(440, 8000))
-	b, err := eb.NewCall(CallOptions{Audio: SendRecv})
-	if err != nil {
+	t.Cleanup(func() { _ = h.a.Close() })
+	h.a.SetAudioSource(ToneSource(440, 8000))
+	if h.b, err = newTestEngine(t).NewCall(CallOptions{Audio: SendRecv}); err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
+	t.Cleanup(func() { _ = h.b.Close() })
 	ctx := ctxT(t, 10*time.Second)
-	offer, err := a.CreateOffer(ctx, false)
+	offer, err := h.a.CreateOffer(ctx, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ans, err := b.AcceptOffer(ctx, offer)
-	if err != nil {
+	if h.answer, err = h.b.AcceptOffer(ctx, offer); err != nil {
 		t.Fatal(err)
 	}
-	_ = b.Close() // the peer is gone: nobody answers the checks
+	return h
+}
+
+// A call whose peer never answers ICE: nothing counts as sent, stats say
+// "no data", and the failure is reported once with ICE named as the
+// step that got stuck.
+func TestMediaTruthICENeverConnects(t *testing.T) {
+	h := negotiateHalf(t, 700*time.Millisecond)
+	a, fw, ans := h.a, h.fails, h.answer
+	_ = h.b.Close() // the peer is gone: nobody answers the checks
 	dead := strconv.Itoa(blackhole(t))
 	ans = candRE.ReplaceAllString(ans, "${1}"+dead+"${3}")
 	if !strings.Contains(ans, " "+dead+" typ host") {
@@ -118,34 +130,8 @@ func TestMediaTruthICENeverConnects(t *testing.T) {
 // DTLS transport's own state tells: pion left the connection "checking"
 // 1 time in 4 under -race.)
 func TestMediaTruthDTLSFails(t *testing.T) {
-	cfg := testConfig()
-	cfg.ConnectTimeout = 3 * time.Second
-	ea, err := NewEngine(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ea.Close()
-	eb := newTestEngine(t)
-	fw, sw, swb := &failWatch{}, &stateWatch{}, &stateWatch{}
-	a, err := ea.NewCall(CallOptions{Audio: SendRecv, OnConnectFailed: fw.on, OnState: sw.on})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	b, err := eb.NewCall(CallOptions{Audio: SendRecv, OnState: swb.on})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	ctx := ctxT(t, 10*time.Second)
-	offer, err := a.CreateOffer(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ans, err := b.AcceptOffer(ctx, offer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := negotiateHalf(t, 3*time.Second)
+	a, fw, sw, ans := h.a, h.fails, h.states, h.answer
 	fp := regexp.MustCompile(`a=fingerprint:sha-256 ([0-9A-F:]+)`)
 	m := fp.FindStringSubmatch(ans)
 	if m == nil {
@@ -159,7 +145,7 @@ func TestMediaTruthDTLSFails(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for len(fw.all()) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("no OnConnectFailed in 15 s; states: offerer %v, answerer %v", sw.all(), swb.all())
+			t.Fatalf("no OnConnectFailed in 15 s; offerer states %v", sw.all())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
