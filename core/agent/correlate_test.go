@@ -437,3 +437,28 @@ func TestRTCPlatformDialectPlain(t *testing.T) {
 	}
 	a.callState(in, "ended")
 }
+
+// Which requests make the platform ring the agent's own leg.
+func TestOwnLegKind(t *testing.T) {
+	for _, tc := range []struct {
+		req  protocol.Request
+		want bool
+	}{
+		{&protocol.CallRequest{}, true},
+		{&protocol.PreviewOutCallRequest{}, true},
+		{&protocol.PlayRecordRequest{FilePath: "a.wav"}, true},
+		{&protocol.PlayRecordRequest{FilePath: "a.wav", UUID: "call-1"}, false}, // played into that call
+		{&protocol.EavesdropRequest{}, true},
+		{&protocol.WhisperRequest{}, true},
+		{&protocol.SubstituteRequest{}, true},
+		{&protocol.ForceCallRequest{}, true},
+		{&protocol.InterruptCallRequest{}, false},
+		{&protocol.HangupRequest{}, false},
+		{&protocol.AnswerRequest{}, false},
+		{&protocol.ThreeWayRequest{}, false},
+	} {
+		if got := ownLegKind(tc.req); got != tc.want {
+			t.Errorf("%s (%+v): %v, want %v", tc.req.Type(), tc.req, got, tc.want)
+		}
+	}
+}
