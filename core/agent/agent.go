@@ -41,6 +41,15 @@ type Config struct {
 	Reconnect           *bool `json:"reconnect"`             // default true
 	ReconnectMinMS      int   `json:"reconnect_min_ms"`      // default 500
 	ReconnectMaxMS      int   `json:"reconnect_max_ms"`      // default 30000
+	// ReconnectStableMS: a link must stay up this long for the reconnect
+	// backoff to start over from reconnect_min_ms (default 10000).
+	ReconnectStableMS int `json:"reconnect_stable_ms"`
+	// EventQueueMax and EventQueueMaxBytes bound the events waiting for a
+	// slow handler (count and estimated bytes; defaults 100000 and 16 MiB):
+	// past them the oldest are dropped and an "events_dropped" event says
+	// how many. The C ABI applies the same bounds to its poll queue.
+	EventQueueMax      int `json:"event_queue_max"`
+	EventQueueMaxBytes int `json:"event_queue_max_bytes"`
 
 	TLSCAFile   string `json:"tls_ca_file"`  // extra trusted CA (PEM file)
 	TLSCAPEM    string `json:"tls_ca_pem"`   // extra trusted CA (PEM text)
@@ -161,6 +170,12 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	scfg.Reconnect.Disabled = cfg.Reconnect != nil && !*cfg.Reconnect
 	scfg.Reconnect.Min = ms(cfg.ReconnectMinMS)
 	scfg.Reconnect.Max = ms(cfg.ReconnectMaxMS)
+	scfg.Reconnect.Stable = ms(cfg.ReconnectStableMS)
+	if cfg.EventQueueMax < 0 || cfg.EventQueueMaxBytes < 0 || cfg.ReconnectStableMS < 0 {
+		return nil, fmt.Errorf("%w: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative", session.ErrInvalidArgument)
+	}
+	scfg.EventQueueMax = cfg.EventQueueMax
+	scfg.EventQueueMaxBytes = cfg.EventQueueMaxBytes
 	if handler != nil && logOn {
 		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) }})
 	} else {

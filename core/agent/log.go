@@ -25,6 +25,16 @@ type LogEvent struct {
 // Type is "log".
 func (*LogEvent) Type() protocol.MsgType { return MsgLog }
 
+// SizeHint is what the line holds in memory, for the event queue's bound
+// (at trace level a line carries a whole frame).
+func (e *LogEvent) SizeHint() int {
+	n := len(e.Message)
+	for k, v := range e.Attrs {
+		n += len(k) + len(v) + 32
+	}
+	return n
+}
+
 func parseLevel(s string) (slog.Level, bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "trace":

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/internal/wsdial"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
@@ -31,8 +32,9 @@ func (s *Session) startLinkLocked(st State) {
 // at a time, so an idle, connected session holds one goroutine: its reader.
 func (s *Session) dialLoop(st State) {
 	defer s.wg.Done()
-	for attempt := 1; ; attempt++ {
-		if st == StateReconnecting || attempt > 1 {
+	for first := true; ; first = false {
+		if st == StateReconnecting || !first {
+			attempt := s.nextAttempt()
 			d := s.reconnectDelay(attempt)
 			s.events.push(&StateEvent{State: StateReconnecting, Attempt: attempt, Delay: d})
 			t := time.NewTimer(d)
@@ -50,7 +52,7 @@ func (s *Session) dialLoop(st State) {
 			}
 			// Logged before the waiters are released, so the line is
 			// delivered before the failure they report.
-			s.cfg.Logger.Warn("connect failed", "attempt", attempt, "reconnect", !s.cfg.Reconnect.Disabled, "err", err)
+			s.cfg.Logger.Warn("connect failed", "reconnect", !s.cfg.Reconnect.Disabled, "err", err)
 			s.mu.Lock()
 			s.lastErr = err
 			if s.state == StateClosed {
@@ -70,6 +72,17 @@ func (s *Session) dialLoop(st State) {
 	}
 }
 
+// nextAttempt counts one more reconnect attempt and returns the count. The
+// count starts over only when a link stayed up for Backoff.Stable (see
+// linkFailed), so a server that accepts and then drops every link sees the
+// delays grow to Backoff.Max instead of a steady hammering.
+func (s *Session) nextAttempt() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	return s.attempts
+}
+
 // giveUpLocked ends a dial cycle: waiting requests fail now, and the next
 // request starts a new cycle.
 func (s *Session) giveUpLocked(reason string) {
@@ -86,7 +99,8 @@ func (s *Session) dial() (*websocket.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
 	defer cancel()
-	conn, resp, err := s.dialer.DialContext(ctx, s.cfg.URL, h)
+	// wsdial: Close must not wait for a server that never answers the upgrade.
+	conn, resp, err := wsdial.Dial(ctx, s.dialer, s.cfg.URL, h)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
@@ -114,6 +128,7 @@ func (s *Session) install(conn *websocket.Conn) {
 	s.gen++
 	gen := s.gen
 	s.conn = conn
+	s.linkSince = time.Now()
 	s.wmu.Lock()
 	s.wdeadline = time.Time{}
 	s.wmu.Unlock()
@@ -183,6 +198,9 @@ func (s *Session) linkFailed(gen uint64, cause error) {
 	conn := s.conn
 	s.conn = nil
 	s.lastErr = cause
+	if time.Since(s.linkSince) >= s.cfg.Reconnect.Stable {
+		s.attempts = 0 // the link was good: back to the shortest delay
+	}
 	s.stopHeartbeatLocked()
 	s.failPendingLocked(gen, ErrConnectionLost, false)
 	select {

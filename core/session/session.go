@@ -37,6 +37,8 @@ type Session struct {
 	token     string
 	checkin   *protocol.CheckinRequest // last successful check-in, for restore
 	lastErr   error                    // why the last dial or link failed
+	attempts  int                      // reconnect attempts since the last stable link
+	linkSince time.Time                // when the current link came up
 	hbTimer   *time.Timer
 	hbPending string // req_id of the unanswered heartbeat ping
 	hbMissed  int
@@ -68,6 +70,9 @@ type result struct {
 // for every request and crypto/rand per call is the costliest part of that.
 var uuidPool sync.Once
 
+// closeFrameTimeout bounds the close frame Close sends.
+const closeFrameTimeout = 250 * time.Millisecond
+
 // drainTimeout is how long the reader may still read after a write failed.
 const drainTimeout = 500 * time.Millisecond
 
@@ -92,7 +97,7 @@ func New(cfg Config) (*Session, error) {
 		gaveUp:  make(chan struct{}),
 		pending: make(map[string]*pendingCall),
 		token:   c.Token,
-		events:  newQueue(c.Handler, c.Logger),
+		events:  newQueue(c.Handler, c.Logger, c.EventQueueMax, c.EventQueueMaxBytes),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closed = s.ctx.Done()
@@ -162,10 +167,11 @@ func (s *Session) waitUp(ctx context.Context) error {
 	case <-s.closed:
 		return ErrClosed
 	case <-gaveUp:
-		return fmt.Errorf("%w: %v", ErrNotConnected, s.lastError())
+		// %w on the cause too: callers tell a TLS failure from a refusal.
+		return fmt.Errorf("%w: %w", ErrNotConnected, s.lastError())
 	case <-ctx.Done():
 		if last := s.lastError(); last != nil {
-			return fmt.Errorf("%w: %w (last error: %v)", ErrNotConnected, ctxErr(ctx), last)
+			return fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ctxErr(ctx), last)
 		}
 		return fmt.Errorf("%w: %w", ErrNotConnected, ctxErr(ctx))
 	}
@@ -383,10 +389,11 @@ func (s *Session) Close() error {
 	s.failPendingLocked(0, ErrClosed, true)
 	s.mu.Unlock()
 	if conn != nil {
-		s.wmu.Lock()
+		// A courtesy close frame, bounded: WriteControl may run beside a
+		// writer (gorilla allows it), so a write stuck on a full socket does
+		// not hold Close for its whole deadline.
 		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		s.wmu.Unlock()
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(closeFrameTimeout))
 		_ = conn.Close()
 	}
 	s.wg.Wait()
