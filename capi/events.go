@@ -2,9 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime"
-	"strconv"
-	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -14,8 +11,17 @@ import (
 )
 
 // eventJSON writes an event as the ABI promises: "msg_type" plus the
-// normalized fields; server events also carry "raw".
-func eventJSON(ev session.Event) ([]byte, error) {
+// normalized fields; server events also carry "raw". Secrets are redacted
+// (an event never carries one on purpose) and the text is valid UTF-8.
+func (c *client) eventJSON(ev session.Event) ([]byte, error) {
+	b, err := marshalEvent(c, ev)
+	if err != nil {
+		return nil, err
+	}
+	return c.out(b, nil), nil
+}
+
+func marshalEvent(c *client, ev session.Event) ([]byte, error) {
 	switch e := ev.(type) {
 	case protocol.Message:
 		return protocol.MarshalMessage(e)
@@ -32,6 +38,9 @@ func eventJSON(ev session.Event) ([]byte, error) {
 	case *session.RestoredEvent:
 		m := map[string]any{"msg_type": string(e.Type())}
 		if e.Reply != nil {
+			// The new link's token and ext_pwd are the client's business:
+			// learned here, redacted from the event.
+			c.learn(e.Reply)
 			r, err := protocol.MarshalMessage(e.Reply)
 			if err != nil {
 				return nil, err
@@ -42,6 +51,9 @@ func eventJSON(ev session.Event) ([]byte, error) {
 			m["error"] = e.Err.Error()
 		}
 		return json.Marshal(m)
+	case *session.DroppedEvent:
+		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "dropped": e.Dropped,
+			"dropped_total": e.Total, "queue": "callback", "reason": e.Reason})
 	case *agent.LogEvent:
 		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "time": e.Time, "level": e.Level,
 			"message": e.Message, "attrs": e.Attrs})
@@ -50,17 +62,4 @@ func eventJSON(ev session.Event) ([]byte, error) {
 		return json.Marshal(e)
 	}
 	return nil, fmt.Errorf("unknown event %T", ev)
-}
-
-// goid returns the current goroutine's id (only for the close-from-callback
-// rule; not on a hot path).
-func goid() uint64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	s := strings.TrimPrefix(string(buf[:n]), "goroutine ")
-	if i := strings.IndexByte(s, ' '); i > 0 {
-		id, _ := strconv.ParseUint(s[:i], 10, 64)
-		return id
-	}
-	return 0
 }

@@ -28,10 +28,15 @@ const Redacted = "***"
 // values would match ordinary data (codes, digits of a phone number).
 const MinSecretLen = 4
 
-// anywhereLen is the length from which a known secret is replaced wherever
-// it appears; a shorter one only where it stands as a word of its own (not
-// inside a longer run of letters and digits, such as a phone number).
-const anywhereLen = 8
+// How a known secret is looked for depends on its length, so that a short
+// password does not eat ordinary text ("wrong password", a phone number):
+// from anywhereLen characters it is replaced wherever it appears; from
+// wordLen, where it stands as a word of its own (not inside a longer run of
+// letters and digits); shorter, only as a whole string value.
+const (
+	anywhereLen = 8
+	wordLen     = 6
+)
 
 // maxKnown bounds how many secret values a Redactor remembers (tokens are
 // replaced over a long session); the oldest are forgotten first.
@@ -183,10 +188,16 @@ func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 	return out
 }
 
-// replaceKnown replaces the known secrets in s.
+// replaceKnown replaces the known secrets in s (a whole string value, or a
+// whole text).
 func replaceKnown(s string, known []string) string {
 	for _, k := range known {
-		s = replaceSecret(s, k, len(k) >= anywhereLen)
+		switch n := utf8.RuneCountInString(k); {
+		case s == k:
+			return Redacted
+		case n >= wordLen:
+			s = replaceSecret(s, k, n >= anywhereLen)
+		}
 	}
 	return s
 }

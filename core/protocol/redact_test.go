@@ -45,12 +45,13 @@ func TestRedactorKnownValues(t *testing.T) {
 	var r Redactor
 	r.Learn("919191Aa.")
 	r.Learn("0123456789abcdef0123456789abcdef") // a token
-	r.Learn("1111")                             // short: only as a word of its own
+	r.Learn("919191")                           // 6: only as a word of its own
+	r.Learn("wrong")                            // 4-5: only as a whole value
 	r.Learn("abc")                              // too short: ignored
 	in := `{"msg":"bad password 919191Aa. for agent","note":"x0123456789abcdef0123456789abcdefy",` +
-		`"caller":"13911112222","why":"pin 1111 refused","code":"abc","list":["1111"]}`
+		`"caller":"13919191922","why":"pin 919191 refused","code":"abc","list":["919191","wrong"],"m":"wrong password"}`
 	want := `{"msg":"bad password *** for agent","note":"x***y",` +
-		`"caller":"13911112222","why":"pin *** refused","code":"abc","list":["***"]}`
+		`"caller":"13919191922","why":"pin *** refused","code":"abc","list":["***","***"],"m":"wrong password"}`
 	if got := string(r.JSON([]byte(in), nil)); got != want {
 		t.Errorf("known values\n got  %s\n want %s", got, want)
 	}
