@@ -41,6 +41,7 @@ build_ccsim() {
   go build -o "$BUILD/bin/ccsim" ./cmd/ccsim
   go build -o "$BUILD/bin/ccload" ./cmd/ccload
   go build -o "$BUILD/bin/ccbench" ./cmd/ccbench
+  go build -o "$BUILD/bin/cchostile" ./cmd/cchostile
 }
 
 build_lib() {

@@ -26,9 +26,11 @@ type client struct {
 	id   uintptr
 	ag   *agent.Agent
 	lang string
-	// secrets knows the passwords and tokens this client was given or
-	// received; every string handed to the host is redacted with it.
-	secrets protocol.Redactor
+	// secrets is the session's redactor: it knows the passwords and tokens
+	// this client was given or received (learned where they arrive, before
+	// any later frame is dispatched); every string handed to the host is
+	// redacted with it.
+	secrets *protocol.Redactor
 
 	mu sync.Mutex
 	fn C.cc_event_fn // nil: events queue for polling
@@ -156,17 +158,30 @@ func newClient(configJSON []byte) (*client, error) {
 	c := &client{lang: cfg.Language, max: max, maxBytes: maxBytes, asyncMax: asyncMax,
 		notify: make(chan struct{}, 1), closed: make(chan struct{})}
 	c.idle = sync.NewCond(&c.mu)
-	c.secrets.Learn(cfg.Token)
 	a, err := agent.New(cfg, c.onEvent)
 	if err != nil {
 		return nil, err
 	}
 	c.ag = a
+	c.secrets = a.Session().Secrets() // before any event: nothing is sent before the first request
 	return c, nil
 }
 
 // onEvent runs on the session's event goroutine, one event at a time.
 func (c *client) onEvent(ev session.Event) {
+	if d, ok := ev.(*session.DroppedEvent); ok {
+		c.mu.Lock()
+		if c.fn == nil {
+			// Polling: the session's drops join the poll queue's count, so
+			// that a note is never itself dropped (it would hide its count).
+			c.dropped += d.Dropped
+			c.droppedAll += uint64(d.Dropped)
+			c.wakePoller()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+	}
 	b, err := c.eventJSON(ev)
 	if err != nil {
 		return

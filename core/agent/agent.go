@@ -147,6 +147,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		return nil, fmt.Errorf("%w: rtc_stats_interval_ms %d", session.ErrInvalidArgument, cfg.RTCStatsIntervalMS)
 	}
 	var emit func(session.Event)
+	redact := func(s string) string { return s } // the session's redactor, once it exists
 	scfg := session.Config{
 		URL:                cfg.WSURL,
 		CompanyCode:        cfg.CompanyCode,
@@ -177,7 +178,8 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	scfg.EventQueueMax = cfg.EventQueueMax
 	scfg.EventQueueMaxBytes = cfg.EventQueueMaxBytes
 	if handler != nil && logOn {
-		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) }})
+		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) },
+			redact: func(s string) string { return redact(s) }})
 	} else {
 		a.log = slog.New(discard{})
 	}
@@ -188,6 +190,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	}
 	a.sess = s
 	emit = s.Emit
+	redact = s.Secrets().Text
 	if cfg.HTTPURL != "" {
 		sc := s.Config()
 		h, err := httpapi.New(httpapi.Config{
@@ -292,6 +295,7 @@ func (a *Agent) GetToken(ctx context.Context, r *protocol.GetTokenRequest) (*pro
 	if r.OS == "" {
 		r.OS = sc.OS
 	}
+	a.sess.Secrets().Learn(r.AgentPwd.Reveal())
 	rep, err := a.http.GetToken(ctx, r)
 	if err == nil && rep.Token != "" {
 		a.sess.SetToken(rep.Token.Reveal())

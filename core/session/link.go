@@ -261,6 +261,9 @@ func (s *Session) dispatch(frame []byte, gen uint64) {
 
 	if pc != nil {
 		r, err := protocol.DecodeReply(frame, pc.typ)
+		if err == nil {
+			s.learnReply(r)
+		}
 		pc.ch <- result{reply: r, err: err}
 		return
 	}

@@ -53,6 +53,7 @@ type Session struct {
 	wdeadline time.Time    // current write deadline, under wmu
 
 	lateReplies atomic.Uint64
+	secrets     protocol.Redactor // see Secrets
 }
 
 type pendingCall struct {
@@ -99,6 +100,7 @@ func New(cfg Config) (*Session, error) {
 		token:   c.Token,
 		events:  newQueue(c.Handler, c.Logger, c.EventQueueMax, c.EventQueueMaxBytes),
 	}
+	s.secrets.Learn(c.Token)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closed = s.ctx.Done()
 	s.dialer = &websocket.Dialer{
@@ -131,6 +133,7 @@ func (s *Session) Token() string {
 
 // SetToken sets the token used in the SDK-TOKEN header (e.g. from HTTP get_token).
 func (s *Session) SetToken(t string) {
+	s.secrets.Learn(t)
 	s.mu.Lock()
 	s.token = t
 	s.mu.Unlock()
@@ -204,6 +207,7 @@ func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply,
 		defer cancel()
 	}
 	s.fill(req)
+	s.learnRequest(req)
 	if err := validate(req); err != nil {
 		return nil, err
 	}
