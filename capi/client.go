@@ -48,8 +48,8 @@ type client struct {
 	qBytes     int
 	max        int
 	maxBytes   int
-	dropped    int    // since the last note was polled
-	droppedAll uint64 // since the client was made
+	dropped    int           // since the last note was polled
+	droppedAll uint64        // since the client was made
 	notify     chan struct{} // a token when the queue gains an event
 	closed     chan struct{}
 
