@@ -6,7 +6,8 @@
 //
 // It prints "cchostile listening on http://HOST:PORT" and, with -tls-addr,
 // "cchostile tls on https://HOST:PORT" (a self-signed certificate no client
-// trusts), then serves until SIGINT/SIGTERM.
+// trusts), then serves until SIGINT/SIGTERM (or, with -exit-on-eof, until its
+// stdin closes: a test runner that starts it cannot leave it behind).
 package main
 
 import (
@@ -34,6 +35,7 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address (port 0 picks one)")
 	tlsAddr := flag.String("tls-addr", "", "also serve TLS (self-signed) here")
+	parentPipe := flag.Bool("exit-on-eof", false, "exit when stdin reaches EOF (the parent that started it went away)")
 	flag.Parse()
 	h := hostile.New()
 	ln, err := net.Listen("tcp", *addr)
@@ -57,6 +59,12 @@ func main() {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	if *parentPipe {
+		go func() {
+			_, _ = io.Copy(io.Discard, os.Stdin)
+			sig <- syscall.SIGTERM
+		}()
+	}
 	<-sig
 	h.Close()
 }

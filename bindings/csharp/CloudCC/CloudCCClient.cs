@@ -203,7 +203,7 @@ namespace CloudCC
             {
                 throw new CloudCCException(CloudCC.Status.Internal, "-99", "unparseable reply: " + e.Message, json, e);
             }
-            if (!r.IsSuccess) throw new ServerException(r);
+            if (!r.IsSuccess) throw Errors.FromRefusal(r);
             return r;
         }
 

@@ -49,6 +49,13 @@ namespace CloudCC
         public override string Message => "server refused " + MsgType + " (code " + Code + "): " + Msg;
     }
 
+    /// <summary>The platform refused the call's authentication (code "403", e.g. HTTP 200 {"code":403,"message":"鉴权不通过!"}): the token is missing, void or replaced.</summary>
+    public class ForbiddenException : ServerException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public ForbiddenException(Reply reply) : base(reply) { }
+    }
+
     /// <summary>No reply arrived within the request's timeout (CC_ERR_TIMEOUT).</summary>
     public class RequestTimeoutException : CloudCCException
     {
@@ -61,6 +68,23 @@ namespace CloudCC
     {
         /// <summary>Makes the exception from the library's reply.</summary>
         public NotConnectedException(string code, string msg, string rawJson) : base(Status.NotConnected, code, msg, rawJson) { }
+
+        /// <summary>For subclasses with a status of their own (<see cref="TlsException"/>).</summary>
+        protected NotConnectedException(Status status, string code, string msg, string rawJson) : base(status, code, msg, rawJson) { }
+    }
+
+    /// <summary>The TLS handshake failed: the server's certificate could not be verified (see <see cref="ClientOptions.TlsCaPem"/>), or the server does not speak TLS (CC_ERR_TLS).</summary>
+    public class TlsException : NotConnectedException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public TlsException(string code, string msg, string rawJson) : base(Status.Tls, code, msg, rawJson) { }
+    }
+
+    /// <summary>Too many async requests are in flight (<see cref="ClientOptions.AsyncMax"/>); the request was not sent (CC_ERR_BUSY).</summary>
+    public class BusyException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public BusyException(string code, string msg, string rawJson) : base(Status.Busy, code, msg, rawJson) { }
     }
 
     /// <summary>The link dropped after the request was sent: its outcome is unknown (CC_ERR_CONNECTION_LOST).</summary>
@@ -124,6 +148,16 @@ namespace CloudCC
     /// <summary>Maps a native status and reply JSON to the exception it stands for, in one place (like libgit2sharp's Ensure).</summary>
     internal static class Errors
     {
+        /// <summary>The exception of a server refusal: a typed one for the codes that have one, else <see cref="ServerException"/>.</summary>
+        public static ServerException FromRefusal(Reply reply)
+        {
+            switch (reply?.Code)
+            {
+                case "403": return new ForbiddenException(reply);
+            }
+            return new ServerException(reply);
+        }
+
         /// <summary>The exception for a negative status; <paramref name="replyJson"/> is the library's {"code","msg",...}, possibly null.</summary>
         public static Exception FromStatus(int status, string replyJson)
         {
@@ -139,6 +173,8 @@ namespace CloudCC
                 case Status.InvalidArgument: return new CloudCCArgumentException(code, msg, replyJson);
                 case Status.Timeout: return new RequestTimeoutException(code, msg, replyJson);
                 case Status.NotConnected: return new NotConnectedException(code, msg, replyJson);
+                case Status.Tls: return new TlsException(code, msg, replyJson);
+                case Status.Busy: return new BusyException(code, msg, replyJson);
                 case Status.ConnectionLost: return new ConnectionLostException(code, msg, replyJson);
                 case Status.Closed:
                 case Status.InvalidHandle: return new ClientClosedException((Status)status, code, msg, replyJson);

@@ -15,9 +15,11 @@ from ._ffi import version as native_version
 from .aio import AsyncClient
 from .client import Client
 from .errors import (
+    Busy,
     ClientClosed,
     CloudCCError,
     ConnectionLost,
+    Forbidden,
     HTTPError,
     InternalError,
     InvalidArgument,
@@ -25,6 +27,7 @@ from .errors import (
     NotConnected,
     RequestTimeout,
     ServerError,
+    TLSError,
     Unsupported,
 )
 from .events import (
@@ -105,6 +108,9 @@ __all__ = [
     "ConnectionLost",
     "ClientClosed",
     "HTTPError",
+    "TLSError",
+    "Busy",
+    "Forbidden",
     "Unsupported",
     "InternalError",
 ]

@@ -14,7 +14,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Type, Ty
 
 from . import _ffi
 from ._requests import Requests
-from .errors import ClientClosed, InvalidArgument, ServerError, from_status
+from .errors import ClientClosed, InvalidArgument, from_status, server_error
 from .events import Event, LogEvent, Reply, parse_event
 
 __all__ = ["Client", "Handler", "ms"]
@@ -101,6 +101,7 @@ _CONFIG_SECONDS = {
     "heartbeat_interval": "heartbeat_interval_ms",
     "reconnect_min": "reconnect_min_ms",
     "reconnect_max": "reconnect_max_ms",
+    "reconnect_stable": "reconnect_stable_ms",
 }
 
 
@@ -146,6 +147,10 @@ class Client(Requests[Reply]):
         reconnect: Optional[bool] = None,
         reconnect_min: Optional[float] = None,
         reconnect_max: Optional[float] = None,
+        reconnect_stable: Optional[float] = None,
+        event_queue_max: Optional[int] = None,
+        event_queue_max_bytes: Optional[int] = None,
+        async_max: Optional[int] = None,
         tls_ca_file: Optional[str] = None,
         tls_ca_pem: Optional[str] = None,
         tls_insecure: Optional[bool] = None,
@@ -244,7 +249,7 @@ class Client(Requests[Reply]):
             raise from_status(self._status(st), text)
         reply = Reply.from_json(text or "{}")
         if check and not reply.ok:
-            raise ServerError(reply.code, reply.msg, reply.data)
+            raise server_error(reply.code, reply.msg, reply.data)
         return reply
 
     def _status(self, st: int) -> int:

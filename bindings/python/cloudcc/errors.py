@@ -16,6 +16,7 @@ from . import _ffi
 __all__ = [
     "CloudCCError",
     "ServerError",
+    "Forbidden",
     "InvalidArgument",
     "InvalidHandle",
     "RequestTimeout",
@@ -23,6 +24,8 @@ __all__ = [
     "ConnectionLost",
     "ClientClosed",
     "HTTPError",
+    "TLSError",
+    "Busy",
     "Unsupported",
     "InternalError",
 ]
@@ -44,6 +47,21 @@ class ServerError(CloudCCError):
 
     def __init__(self, code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(0, code, msg, reply)
+
+
+class Forbidden(ServerError):
+    """The platform refused the call's authentication (code "403", e.g. HTTP 200
+    {"code":403,"message":"鉴权不通过!"}): the token is missing, void or replaced."""
+
+
+_SERVER_BY_CODE: Dict[str, Type[ServerError]] = {
+    "403": Forbidden,
+}
+
+
+def server_error(code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> ServerError:
+    """Builds the ServerError subclass of a refusal's code (ServerError itself for the others)."""
+    return _SERVER_BY_CODE.get(code, ServerError)(code, msg, reply)
 
 
 class InvalidArgument(CloudCCError, ValueError):
@@ -82,6 +100,15 @@ class HTTPError(CloudCCError):
             return 0
 
 
+class TLSError(NotConnected):
+    """The TLS handshake failed: the server's certificate could not be verified
+    (see tls_ca_file / tls_ca_pem), or the server does not speak TLS."""
+
+
+class Busy(CloudCCError):
+    """Too many async requests are in flight (config async_max); the request was not sent."""
+
+
 class Unsupported(CloudCCError):
     """The operation is not possible in this mode (e.g. mute without RTC media)."""
 
@@ -99,6 +126,8 @@ _BY_STATUS: Dict[int, Type[CloudCCError]] = {
     _ffi.ERR_CLOSED: ClientClosed,
     _ffi.ERR_HTTP: HTTPError,
     _ffi.ERR_UNSUPPORTED: Unsupported,
+    _ffi.ERR_TLS: TLSError,
+    _ffi.ERR_BUSY: Busy,
     _ffi.ERR_INTERNAL: InternalError,
 }
 
