@@ -20,6 +20,10 @@ fi
 (cd "$ROOT" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
   go build -buildmode=c-shared -ldflags "-s -w" -o "$OUT/cloudcc.dll" ./capi)
 rm -f "$OUT/cloudcc.h" # cgo's own header; the public one is include/cloudcc.h
+# The DLL must load on a bare Windows: system DLLs only (no libgcc/winpthread).
+if x86_64-w64-mingw32-objdump -p "$OUT/cloudcc.dll" | grep -i "DLL Name" | grep -viE "kernel32|msvcrt|ws2_32|advapi32|ntdll|winmm|bcrypt"; then
+  echo "cloudcc.dll imports a DLL Windows does not ship (above)" >&2; exit 1
+fi
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$OUT/smoke.exe" \
   "$ROOT/tests/windows/smoke.c" -L"$OUT" -lcloudcc
 # Only the header's functions are exported.
