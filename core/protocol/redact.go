@@ -7,6 +7,7 @@ import (
 	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	json "github.com/goccy/go-json"
 )
@@ -49,18 +50,23 @@ var secretSuffixes = []string{"pwd", "password", "passwd", "token", "secret", "c
 
 // IsSecretKey reports whether a JSON key names a secret.
 func IsSecretKey(key string) bool {
-	var b strings.Builder
-	for _, r := range key {
-		switch {
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r >= 'A' && r <= 'Z':
-			b.WriteRune(r + ('a' - 'A'))
+	// The key's letters and digits, lowercased, read backwards against each
+	// suffix: no allocation (it runs for every key of every string handed out).
+	for _, suf := range secretSuffixes {
+		j := len(suf) - 1
+		for i := len(key) - 1; i >= 0 && j >= 0; i-- {
+			c := key[i]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			} else if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				continue
+			}
+			if c != suf[j] {
+				break
+			}
+			j--
 		}
-	}
-	k := b.String()
-	for _, s := range secretSuffixes {
-		if strings.HasSuffix(k, s) {
+		if j < 0 {
 			return true
 		}
 	}
@@ -154,7 +160,7 @@ func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 		j := skipSpace(b, end)
 		if j < len(b) && b[j] == ':' {
 			// A key: copy it and the colon, then decide about the value.
-			key := decodeJSONString(b[i+1 : end-1])
+			key := jsonKey(b[i+1 : end-1])
 			out = append(out, b[i:j+1]...)
 			k := skipSpace(b, j+1)
 			out = append(out, b[j+1:k]...)
@@ -175,7 +181,13 @@ func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 		// so every escaped spelling counts; it is re-encoded only if one was
 		// found.
 		if len(known) > 0 && end-i >= 2+MinSecretLen && closed {
-			text := decodeJSONString(b[i+1 : end-1])
+			inner := b[i+1 : end-1]
+			if bytes.IndexByte(inner, '\\') < 0 && !containsAny(inner, known) {
+				out = append(out, b[i:end]...)
+				i = end
+				continue
+			}
+			text := decodeJSONString(inner)
 			if red := replaceKnown(text, known); red != text {
 				out = appendJSONString(out, red)
 				i = end
@@ -186,6 +198,25 @@ func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 		i = end
 	}
 	return out
+}
+
+// jsonKey is a key's text: decoded only when it has escapes (the common,
+// plain key costs no allocation: the compiler does not copy for a lookup).
+func jsonKey(b []byte) string {
+	if bytes.IndexByte(b, '\\') < 0 {
+		return unsafeString(b)
+	}
+	return decodeJSONString(b)
+}
+
+// containsAny reports whether b holds one of the known secrets as is.
+func containsAny(b []byte, known []string) bool {
+	for _, k := range known {
+		if bytes.Contains(b, unsafeBytes(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 // replaceKnown replaces the known secrets in s (a whole string value, or a
@@ -348,3 +379,14 @@ func decodeJSONString(s []byte) string {
 	}
 	return b.String()
 }
+
+// unsafeString views b as a string for a lookup that does not keep it.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// unsafeBytes views s as bytes that are only read.
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
