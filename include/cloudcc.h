@@ -178,9 +178,9 @@ CC_EXTERN(int) cc_client_new(const char *config_json, cc_client_t **out, char **
  * callbacks run, with that status, before it returns), and once it returns no
  * callback of this client runs any more: user_data given to this client may
  * be freed. It returns within a small bound whatever the network does (a
- * stalled handshake is abandoned; about 0.3 s, or up to 3 s in RTC mode while
- * the phone says goodbye), plus the time the host's own callbacks in
- * progress take. Called from inside one of this client's callbacks, it lets
+ * stalled handshake is abandoned, a close frame waits at most 0.25 s; up to
+ * 3 s in RTC mode while the phone says goodbye to an unresponsive PBX),
+ * plus the time the host's own callbacks in progress take. Called from inside one of this client's callbacks, it lets
  * that callback finish. NULL is a no-op; a freed or foreign handle is
  * ignored. */
 CC_EXTERN(void) cc_client_free(cc_client_t *c);
