@@ -27,14 +27,10 @@
 #include <unistd.h>
 
 #include "cloudcc.h"
+#include "hostile.h"
 
 static const char *addr;
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static long status_field(const char *key) {
     FILE *f = fopen("/proc/self/status", "r");
@@ -56,35 +52,7 @@ static long fds(void) {
     return n - 3; /* ".", "..", and the DIR's own fd */
 }
 
-static int get(const char *path, char *out, size_t outlen) {
-    char host[64];
-    int port;
-    if (sscanf(addr, "%63[^:]:%d", host, &port) != 2) return -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, host, &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
-    char req[512];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr);
-    if (write(fd, req, n) != n) { close(fd); return -1; }
-    char buf[4096];
-    size_t got = 0;
-    ssize_t r;
-    while (got < sizeof buf - 1 && (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += r;
-    buf[got] = 0;
-    close(fd);
-    const char *b = strstr(buf, "\r\n\r\n");
-    snprintf(out, outlen, "%s", b ? b + 4 : "");
-    return 0;
-}
-
-static long stat_of(const char *key) {
-    char body[1024], pat[64];
-    if (get("/stats", body, sizeof body) != 0) return -1;
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(body, pat);
-    return p ? atol(p + strlen(pat)) : -1;
-}
+static long stat_of(const char *key) { return hostile_stat(addr, key); }
 
 static cc_client_t *client_for(const char *path, const char *extra) {
     char cfg[2048];
