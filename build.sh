@@ -7,6 +7,8 @@
 #   ./build.sh test       every test of every language (what CI runs)
 #   ./build.sh bench      benchmarks and soaks (not part of test)
 #   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
+#   ./build.sh dist       every package into build/dist/ (wheels, sdist, nupkg, C SDK tarball, SHA256SUMS)
+#   ./build.sh install PREFIX=/usr/local   the C SDK (header, libcloudcc.so.N, pkg-config, CMake package)
 #
 # Steps that need packages install them (apt-get, pip) when they are missing.
 set -euo pipefail
@@ -23,17 +25,27 @@ need_go() {
   go mod download
 }
 
+# apt_get ARGS...: apt-get that waits (up to 10 min) for the dpkg lock another
+# install may hold, instead of failing at once.
+apt_get() {
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+
 apt_install() {
   # apt_install PKG... : install the Debian packages that are missing.
   local missing=()
   for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "installing ${missing[*]}"
-  local sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_get update -qq
+  apt_get install -y -qq "${missing[@]}" >/dev/null
 }
+
+# The version is written once, in include/cloudcc.h; everything else reads it.
+sdk_version() { sed -n 's/^#define CC_VERSION "\([^"]*\)"$/\1/p' "$ROOT/include/cloudcc.h"; }
+sdk_major() { sed -n 's/^#define CC_VERSION_MAJOR \([0-9]*\)$/\1/p' "$ROOT/include/cloudcc.h"; }
 
 build_ccsim() {
   need_go
@@ -52,12 +64,115 @@ build_lib() {
   if [ -d capi ]; then
     # cgo writes its own header next to the library; the public one is
     # include/cloudcc.h, so build in a scratch dir and keep only the .so.
-    local tmp
+    # The library carries the SONAME libcloudcc.so.<major>: programs linked
+    # against it load that name, so a later compatible version replaces it.
+    local tmp ver major
     tmp="$(mktemp -d)"
-    CGO_ENABLED=1 go build -buildmode=c-shared -o "$tmp/libcloudcc.so" ./capi
-    mv "$tmp/libcloudcc.so" "$BUILD/lib/libcloudcc.so"
+    ver="$(sdk_version)"
+    major="$(sdk_major)"
+    CGO_ENABLED=1 go build -buildmode=c-shared -ldflags "-extldflags=-Wl,-soname,libcloudcc.so.$major" \
+      -o "$tmp/libcloudcc.so" ./capi
+    rm -f "$BUILD"/lib/libcloudcc.so*
+    mv "$tmp/libcloudcc.so" "$BUILD/lib/libcloudcc.so.$ver"
+    ln -s "libcloudcc.so.$ver" "$BUILD/lib/libcloudcc.so.$major"
+    ln -s "libcloudcc.so.$major" "$BUILD/lib/libcloudcc.so"
     rm -rf "$tmp"
   fi
+}
+
+# dll_exports DLL: the names a DLL exports, one a line.
+dll_exports() {
+  x86_64-w64-mingw32-objdump -p "$1" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' |
+    sed -n 's/^\s*\[ *[0-9]*\] //p'
+}
+
+# build_windows_dll: build/windows/cloudcc.dll cross-built with mingw-w64, its
+# cloudcc.def (the exported functions) and the MinGW import library
+# libcloudcc.dll.a made from it.
+build_windows_dll() {
+  need_go
+  command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install mingw-w64
+  local out="$BUILD/windows"
+  mkdir -p "$out"
+  GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
+    go build -buildmode=c-shared -ldflags "-s -w" -o "$out/cloudcc.dll" ./capi
+  rm -f "$out/cloudcc.h" # cgo's own header; the public one is include/cloudcc.h
+  { echo "LIBRARY cloudcc.dll"; echo "EXPORTS"; dll_exports "$out/cloudcc.dll" | sed 's/^/    /'; } >"$out/cloudcc.def"
+  x86_64-w64-mingw32-dlltool --input-def "$out/cloudcc.def" --dllname cloudcc.dll \
+    --output-lib "$out/libcloudcc.dll.a"
+}
+
+# install_sdk DEST PCPREFIX [windows]: lays out the C SDK under DEST: the
+# header, libcloudcc.so.<version> with its SONAME link and dev link,
+# pkg-config and CMake files, the examples; with "windows", also
+# bin/cloudcc.dll, lib/libcloudcc.dll.a and lib/cloudcc.def. PCPREFIX is
+# the prefix written into cloudcc.pc.
+install_sdk() {
+  local dest="$1" pcprefix="$2" ver major minor
+  ver="$(sdk_version)"
+  major="$(sdk_major)"
+  minor="$(echo "$ver" | cut -d. -f2)"
+  install -d "$dest/include" "$dest/lib/pkgconfig" "$dest/lib/cmake/cloudcc" "$dest/share/cloudcc/examples/c"
+  install -m 644 "$ROOT/include/cloudcc.h" "$dest/include/"
+  install -m 755 "$BUILD/lib/libcloudcc.so.$ver" "$dest/lib/"
+  ln -sfn "libcloudcc.so.$ver" "$dest/lib/libcloudcc.so.$major"
+  ln -sfn "libcloudcc.so.$major" "$dest/lib/libcloudcc.so"
+  local subst=(-e "s|@PREFIX@|$pcprefix|g" -e "s|@VERSION@|$ver|g" -e "s|@VERSION_MAJOR@|$major|g"
+    -e "s|@VERSION_MINOR@|$minor|g")
+  sed "${subst[@]}" "$ROOT/packaging/c/cloudcc.pc.in" >"$dest/lib/pkgconfig/cloudcc.pc"
+  sed "${subst[@]}" "$ROOT/packaging/c/cloudccConfig.cmake.in" >"$dest/lib/cmake/cloudcc/cloudccConfig.cmake"
+  sed "${subst[@]}" "$ROOT/packaging/c/cloudccConfigVersion.cmake.in" \
+    >"$dest/lib/cmake/cloudcc/cloudccConfigVersion.cmake"
+  install -m 644 "$ROOT"/examples/c/*.c "$ROOT/examples/c/README.md" "$ROOT/examples/c/CMakeLists.txt" \
+    "$dest/share/cloudcc/examples/c/"
+  if [ "${3:-}" = windows ]; then
+    install -d "$dest/bin"
+    install -m 755 "$BUILD/windows/cloudcc.dll" "$dest/bin/"
+    install -m 644 "$BUILD/windows/libcloudcc.dll.a" "$BUILD/windows/cloudcc.def" "$dest/lib/"
+  fi
+}
+
+# install_c PREFIX=DIR [DESTDIR=DIR]: the C SDK for this machine under PREFIX.
+install_c() {
+  local prefix="/usr/local" destdir=""
+  for a in "$@"; do
+    case "$a" in
+      PREFIX=*) prefix="${a#PREFIX=}" ;;
+      DESTDIR=*) destdir="${a#DESTDIR=}" ;;
+      *) echo "install: unknown argument $a (PREFIX=DIR, DESTDIR=DIR)" >&2; exit 2 ;;
+    esac
+  done
+  case "$prefix" in /*) ;; *) prefix="$(pwd)/$prefix" ;; esac
+  build_lib
+  install_sdk "$destdir$prefix" "$prefix"
+  log "installed the C SDK $(sdk_version) under $destdir$prefix (pkg-config: $prefix/lib/pkgconfig)"
+}
+
+# dist: every artifact into build/dist/, with SHA256SUMS.
+dist() {
+  build_lib
+  build_windows_dll
+  local ver out stage
+  ver="$(sdk_version)"
+  out="$BUILD/dist"
+  rm -rf "$out"
+  mkdir -p "$out"
+  stage="$(mktemp -d)"
+  # Archives made twice from the same tree are the same bytes.
+  local epoch
+  epoch="$(git log -1 --format=%ct 2>/dev/null || echo 0)"
+  log "C SDK tarball"
+  install_sdk "$stage/cloudcc-sdk-$ver" '${pcfiledir}/../..' windows
+  tar -C "$stage" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$epoch" -cf - "cloudcc-sdk-$ver" |
+    gzip -n -9 >"$out/cloudcc-sdk-$ver.tar.gz"
+  rm -rf "$stage"
+  log "Python sdist and wheels"
+  SOURCE_DATE_EPOCH="$epoch" bash "$ROOT/bindings/python/dist.sh" "$out"
+  log "NuGet package"
+  SOURCE_DATE_EPOCH="$epoch" bash "$ROOT/bindings/csharp/pack.sh" "$out"
+  (cd "$out" && sha256sum -- * >SHA256SUMS.tmp && mv SHA256SUMS.tmp SHA256SUMS)
+  log "build/dist:"
+  (cd "$out" && ls -l --time-style=+ | sed 1d)
 }
 
 # start_ccsim [ARGS...]: starts ccsim on a free loopback port; sets CCSIM_PID
@@ -136,8 +251,17 @@ test_python() {
 
 test_csharp() {
   [ -f bindings/csharp/run_tests.sh ] || return 0
-  log "C# tests"
+  log "C# tests on Mono"
   bash bindings/csharp/run_tests.sh
+  log "C# tests on CoreCLR (.NET Core 2.0)"
+  bash bindings/csharp/run_tests.sh --runtime coreclr
+}
+
+test_packaging() {
+  [ -f tests/packaging/run.sh ] || return 0
+  log "packages: the wheel in a fresh venv, the nupkg on Mono and CoreCLR, the C SDK with pkg-config and CMake"
+  dist
+  bash tests/packaging/run.sh
 }
 
 test_interop() {
@@ -261,6 +385,7 @@ case "${1:-lib}" in
     test_windows
     test_python
     test_csharp
+    test_packaging
     test_interop
     log "all tests passed"
     ;;
@@ -273,8 +398,12 @@ case "${1:-lib}" in
   test-csharp) build_lib; test_csharp ;;
   test-interop) build_lib; test_interop ;;
   test-windows) build_lib; test_windows ;;
+  test-packaging) test_packaging ;;
+  dist) dist ;;
+  install) shift; install_c "$@" ;;
+  windows-dll) build_windows_dll ;;
   windows) build_lib; test_windows; log "build/windows/cloudcc.dll (+ include/cloudcc.h)" ;;
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
-  *) echo "usage: $0 [lib|demo|test|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-c|test-windows|test-python|test-csharp|test-interop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lib|demo|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac

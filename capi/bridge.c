@@ -1,7 +1,5 @@
 #include "bridge.h"
 
-const char *cc_bridge_version(void) { return "0.1.0"; }
-
 const char *cc_bridge_status_str(int status) {
     switch (status) {
     case 0: return "CC_OK";
@@ -14,7 +12,8 @@ const char *cc_bridge_status_str(int status) {
     case -7: return "CC_ERR_HTTP";
     case -8: return "CC_ERR_UNSUPPORTED";
     case -9: return "CC_ERR_TLS";
-    case -10: return "CC_ERR_BUSY";
+    case -10: return "CC_ERR_NOT_CHECKED_IN";
+    case -11: return "CC_ERR_BUSY";
     case -99: return "CC_ERR_INTERNAL";
     }
     return "CC_ERR_UNKNOWN";

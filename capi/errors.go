@@ -26,7 +26,8 @@ const (
 	ccHTTP            = -7
 	ccUnsupported     = -8
 	ccTLS             = -9
-	ccBusy            = -10
+	ccNotCheckedIn    = -10
+	ccBusy            = -11
 	ccInternal        = -99
 )
 
@@ -46,6 +47,8 @@ func statusOf(err error) int {
 		return ccTLS
 	case errors.Is(err, session.ErrNotConnected), errors.Is(err, httpapi.ErrNotConnected):
 		return ccNotConnected
+	case errors.Is(err, session.ErrNotCheckedIn):
+		return ccNotCheckedIn
 	case errors.Is(err, session.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 		return ccTimeout
 	case errors.Is(err, session.ErrConnectionLost):
@@ -73,6 +76,7 @@ var statusText = map[int][2]string{
 	ccHTTP:            {"HTTP请求失败", "HTTP call failed"},
 	ccUnsupported:     {"当前模式不支持该操作", "not supported in this mode"},
 	ccTLS:             {"TLS握手失败（证书无法验证）", "TLS handshake failed (certificate not verified)"},
+	ccNotCheckedIn:    {"未签入：没有会话token", "not checked in: no session token"},
 	ccBusy:            {"进行中的异步请求过多", "too many async requests in flight"},
 	ccInternal:        {"SDK内部错误", "internal SDK error"},
 }

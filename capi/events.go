@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	json "github.com/goccy/go-json"
@@ -14,14 +15,14 @@ import (
 // normalized fields; server events also carry "raw". Secrets are redacted
 // (an event never carries one on purpose) and the text is valid UTF-8.
 func (c *client) eventJSON(ev session.Event) ([]byte, error) {
-	b, err := marshalEvent(c, ev)
+	b, err := marshalEvent(ev)
 	if err != nil {
 		return nil, err
 	}
 	return c.out(b, nil), nil
 }
 
-func marshalEvent(c *client, ev session.Event) ([]byte, error) {
+func marshalEvent(ev session.Event) ([]byte, error) {
 	switch e := ev.(type) {
 	case protocol.Message:
 		return protocol.MarshalMessage(e)
@@ -36,24 +37,32 @@ func marshalEvent(c *client, ev session.Event) ([]byte, error) {
 		}
 		return json.Marshal(m)
 	case *session.RestoredEvent:
+		// The check-in reply (token, ext_pwd) stays inside the library.
 		m := map[string]any{"msg_type": string(e.Type())}
-		if e.Reply != nil {
-			// The new link's token and ext_pwd are the client's business:
-			// learned here, redacted from the event.
-			c.learn(e.Reply)
-			r, err := protocol.MarshalMessage(e.Reply)
-			if err != nil {
-				return nil, err
-			}
-			m["reply"] = json.RawMessage(r)
-		}
 		if e.Err != nil {
 			m["error"] = e.Err.Error()
+			var se *protocol.ServerError
+			if errors.As(e.Err, &se) {
+				m["code"], m["msg"] = se.Code, se.Msg
+			}
+			return json.Marshal(m)
+		}
+		m["status"], m["resynced"] = string(e.Status), e.Resynced
+		if e.SubStatus != "" {
+			m["sub_status"] = string(e.SubStatus)
+		}
+		if e.UUID != "" {
+			m["uuid"] = e.UUID
+		}
+		if len(e.InCallNumbers) > 0 {
+			m["in_call_numbers"] = e.InCallNumbers
 		}
 		return json.Marshal(m)
 	case *session.DroppedEvent:
 		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "dropped": e.Dropped,
 			"dropped_total": e.Total, "queue": "callback", "reason": e.Reason})
+	case *session.RefusalEvent:
+		return json.Marshal(e)
 	case *agent.LogEvent:
 		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "time": e.Time, "level": e.Level,
 			"message": e.Message, "attrs": e.Attrs})

@@ -4,7 +4,14 @@
  * One cc_client_t is one agent: its CTI WebSocket session (check in/out,
  * status, calls, supervisor actions, ...), the SDK HTTP interface sharing the
  * session's token, and the events the platform pushes (callback, callin,
- * agent_change) plus the SDK's own (connection_state, session_restored, log).
+ * agent_change, kick_off, connect) plus the SDK's own (connection_state,
+ * session_restored, server_refusal, log).
+ *
+ * It works with the spec's server and with the platform's server as built
+ * (docs/platform.md): a ws_url ending in "/" gets the platform's identity
+ * handshake; the session token travels in every frame; the platform's
+ * change_status status push is delivered as "agent_change" (its "raw" keeps
+ * the frame); a refusal without req_id reaches the request it answers.
  *
  * The interface is JSON in, JSON out: a request is the spec's JSON object
  * (msg_type plus the spec's fields); a reply or event is the spec's JSON with
@@ -83,15 +90,17 @@ typedef enum cc_status {
     CC_OK = 0,
     CC_ERR_INVALID_ARGUMENT = -1, /* NULL where a value is needed, bad JSON, unknown msg_type, bad config */
     CC_ERR_INVALID_HANDLE = -2,   /* NULL, freed or foreign cc_client_t* */
-    CC_ERR_TIMEOUT = -3,          /* no reply (or no event, for poll) within the timeout */
+    CC_ERR_TIMEOUT = -3,          /* no reply (or no event, for poll) within the timeout, or the server
+                                   * handled the request without replying (a later reply proved it) */
     CC_ERR_NOT_CONNECTED = -4,    /* the link (or the HTTP server) could not be reached */
     CC_ERR_CONNECTION_LOST = -5,  /* the link dropped after the request was sent: outcome unknown */
     CC_ERR_CLOSED = -6,           /* the client was freed while the call was pending */
     CC_ERR_HTTP = -7,             /* the HTTP interface answered with a non-2xx status */
     CC_ERR_UNSUPPORTED = -8,      /* not possible in this mode (e.g. mute without RTC media) */
     CC_ERR_TLS = -9,              /* TLS handshake failed: the server's certificate was not verified
-                                     (see tls_ca_file, tls_ca_pem), or it does not speak TLS */
-    CC_ERR_BUSY = -10,            /* async_max async requests are already in flight */
+                                   * (see tls_ca_file, tls_ca_pem), or it does not speak TLS */
+    CC_ERR_NOT_CHECKED_IN = -10,  /* the request needs the session token: check in (or get-token) first */
+    CC_ERR_BUSY = -11,            /* async_max async requests are already in flight */
     CC_ERR_INTERNAL = -99         /* a fault inside the library; it was contained */
 } cc_status;
 
@@ -100,7 +109,27 @@ typedef struct cc_client cc_client_t;
 
 /* Receives one event (a JSON object with "msg_type"). event_json belongs to
  * the library and is valid only during the call. Called on a library thread;
- * the events of one client arrive in order, one at a time. */
+ * the events of one client arrive in order, one at a time. The events:
+ *   callback, callin        the platform's pushes, the spec's fields normalized
+ *                           (callin also client_uuid, os, task_id), plus "raw"
+ *   agent_change            the agent's status: the spec's agent_change push and
+ *                           the platform's change_status push alike (agent_status,
+ *                           sub_agent_status, last_agent_status, reason, uuid,
+ *                           in_call_numbers, os), plus "raw" as sent
+ *   kick_off                another device checked in as this agent (code, msg,
+ *                           os, agent_ip)
+ *   connect                 the platform's greeting once the link is open (code, msg)
+ *   connection_state        the link: state connecting / connected / reconnecting
+ *                           (attempt, delay_ms) / disconnected (reason)
+ *   session_restored        after a reconnect: {"status","sub_status","uuid",
+ *                           "in_call_numbers","resynced"} (the agent's state, read
+ *                           back with get_status when resynced is true), or the
+ *                           session is lost: {"error","code","msg"} (check in again)
+ *   server_refusal          a refusal naming no request that no request in flight
+ *                           could take (code, msg, raw)
+ *   log                     a log line at or above log_level (never a secret)
+ *   rtc_*, connectivity     RTC mode, below
+ * Other server frames arrive with their own msg_type and "raw". */
 typedef void (CC_CALLBACK *cc_event_fn)(void *user_data, const char *event_json);
 
 /* Receives the outcome of cc_client_request_async, exactly once: status as
@@ -202,12 +231,21 @@ CC_EXTERN(int) cc_client_set_event_callback(cc_client_t *c, cc_event_fn fn, void
  * CC_ERR_CLOSED: the client was freed while waiting. */
 CC_EXTERN(int) cc_client_poll_event(cc_client_t *c, int timeout_ms, char **event_json);
 
-/* Sends a request (a JSON object with "msg_type", one of the spec's 24
- * requests) and waits for its reply up to timeout_ms (<= 0: the configured
- * request_timeout_ms). req_id, company_code, agent_id, ext_id and os are
- * filled when missing. Brings the link up if it is down. mute is answered by
- * the SDK itself (it needs RTC mode). *reply_json (always set, unless
- * reply_json is NULL) is to be freed with cc_string_free. */
+/* Sends a request (a JSON object with "msg_type": one of the spec's 24
+ * requests, or "get_status") and waits for its reply up to timeout_ms (<= 0:
+ * the configured request_timeout_ms). req_id, company_code, agent_id, ext_id,
+ * os and the session token are filled when missing, and so are the fields
+ * the platform requires: call's out_line 1 (an outside line; 0 calls an
+ * agent by id), audio 3 and video 0 for call, play_record and
+ * preview_out_call, and for answer the ringing call's own audio/video (from
+ * its callin). The request's own values win. Every request but checkin needs
+ * the session token (from check-in or get-token): without one it is not
+ * sent (CC_ERR_NOT_CHECKED_IN). Brings the link up if it is down. mute is
+ * answered by the SDK itself (it needs RTC mode). When it returns, the events
+ * that arrived before the reply have been delivered (the platform pushes a
+ * request's events before its reply). *reply_json (always set, unless
+ * reply_json is NULL) is to be freed with cc_string_free. Thread: any; from
+ * inside an event callback too. */
 CC_EXTERN(int) cc_client_request(cc_client_t *c, const char *request_json, int timeout_ms, char **reply_json);
 
 /* Like cc_client_request, without blocking: fn is called exactly once, on a

@@ -11,7 +11,9 @@ PY="${PYTHON:-python3}"
 if ! "$PY" -c 'import venv, ensurepip' >/dev/null 2>&1; then
   # Debian splits venv/ensurepip out of python3.
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+  # Wait for the dpkg lock another install may hold instead of failing.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq &&
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq python3-venv >/dev/null
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[test]"

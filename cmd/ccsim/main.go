@@ -1,9 +1,11 @@
-// Command ccsim runs the CloudCC CTI simulator: the agent WebSocket at /ws,
-// the SDK HTTP interface at /cloudcc-sdk-interface/openapi/..., the
-// simulated PBX for RTC agents (SIP over WebSocket) at /sip, and the admin
-// API tests drive it with at /admin/... (see docs/ccsim.md).
+// Command ccsim runs the CloudCC CTI simulator: the agent WebSocket (at
+// /msg/<identity> in the platform dialect, /ws in the spec dialect), the SDK
+// HTTP interfaces at /cloudcc-sdk-interface/openapi/... (and, platform,
+// /cloudcc-client-server/openapi/...), the simulated PBX for RTC agents (SIP
+// over WebSocket) at /sip, and the admin API tests drive it with at
+// /admin/... (see docs/ccsim.md).
 //
-//	ccsim -addr 127.0.0.1:8090 [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
+//	ccsim -addr 127.0.0.1:8090 [-dialect platform|spec] [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
 //
 // It prints "ccsim listening on http://ADDR" once it accepts connections.
 package main
@@ -40,7 +42,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	frames := fs.Bool("log", false, "log every frame and SIP message (secrets redacted) to stderr")
 	cert := fs.String("tls-cert", "", "serve wss/https with this certificate (PEM)")
 	key := fs.String("tls-key", "", "... and this key (PEM)")
-	fast := fs.Bool("fast", false, "make every timing zero (tests)")
+	fast := fs.Bool("fast", false, "make every call timing zero (tests); the link timings keep their values")
+	dialect := fs.String("dialect", "", "platform (the real server's behaviour) or spec (the toolbar spec's); default "+sim.DefaultDialect)
+	readIdle := fs.Int("read-idle-ms", 0, "platform: close a link idle this long (0: the config's, or the real 30000; -1: never)")
+	reconnect := fs.Int("reconnect-ms", 0, "platform: auto check-out this long after a link drops (0: the config's, or the real 30000)")
+	idleCheck := fs.Int("idle-check-ms", 0, "platform: auto check-out check this long after an idle close (0: the config's, or the real 2000)")
 	loadN := fs.Int("load-agents", 0, "add a company \"load\" with this many agents load_00001... (password: -load-password)")
 	loadPwd := fs.String("load-password", "load", "password of the generated load agents")
 	if err := fs.Parse(args); err != nil {
@@ -55,7 +61,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 		cfg = c
 	}
 	if *fast {
-		cfg.Timings = sim.Timings{GraceMS: cfg.Timings.GraceMS}
+		cfg.Timings = cfg.Timings.KeepRealTimings()
+	}
+	if *dialect != "" {
+		cfg.Dialect = *dialect
+	}
+	if !sim.ValidDialect(cfg.Dialect) {
+		return fmt.Errorf("unknown dialect %q (platform or spec)", cfg.Dialect)
+	}
+	for _, f := range []struct {
+		v   int
+		dst *int
+	}{{*readIdle, &cfg.Timings.ReadIdleMS}, {*reconnect, &cfg.Timings.ReconnectMS}, {*idleCheck, &cfg.Timings.IdleCheckMS}} {
+		if f.v != 0 {
+			*f.dst = f.v
+		}
 	}
 	if *loadN > 0 {
 		cfg.GenerateLoad("load", "load_", 5, *loadN, *loadPwd)
@@ -78,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		scheme = "https"
 	}
 	fmt.Fprintf(stdout, "ccsim listening on %s://%s\n", scheme, ln.Addr())
+	fmt.Fprintf(stderr, "ccsim: dialect %s\n", srv.Dialect())
 	if f, ok := stdout.(*os.File); ok {
 		_ = f.Sync()
 	}

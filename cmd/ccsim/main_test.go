@@ -12,38 +12,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/internal/sim"
 	"github.com/gorilla/websocket"
 )
 
 // TestListensAndStops builds ccsim, starts it on a free port, reads the line
 // tools wait for, calls its HTTP interface, and stops it with SIGTERM.
 func TestListensAndStops(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "ccsim")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-fast")
-	stdout, _ := cmd.StdoutPipe()
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(stdout).ReadString('\n')
-		lines <- line
-	}()
-	var line string
-	select {
-	case line = <-lines:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no listening line")
-	}
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ccsim listening on ")
-	if !ok || strings.HasSuffix(addr, ":0") {
-		t.Fatalf("listening line %q", line)
-	}
+	bin := buildCcsim(t)
+	cmd, addr := startCcsim(t, bin, "-fast", "-dialect", "spec")
 	resp, err := http.Get(addr + "/admin/agents/090008_6000")
 	if err != nil {
 		t.Fatal(err)
@@ -86,4 +63,74 @@ func TestListensAndStops(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("ccsim did not stop on SIGTERM")
 	}
+}
+
+// TestPlatformDialectFlag starts ccsim -dialect platform: the WebSocket is
+// at /msg/<identity>, /ws is gone, and the connect frame comes first.
+func TestPlatformDialectFlag(t *testing.T) {
+	bin := buildCcsim(t)
+	if err := exec.Command(bin, "-dialect", "nope").Run(); err == nil {
+		t.Fatal("an unknown dialect was accepted")
+	}
+	_, addr := startCcsim(t, bin, "-fast", "-dialect", "platform", "-read-idle-ms", "60000")
+	host := strings.TrimPrefix(addr, "http://")
+	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+host+"/ws", nil); err == nil || (resp != nil && resp.StatusCode != http.StatusNotFound) {
+		t.Fatalf("/ws in the platform dialect: %v %v", resp, err)
+	}
+	seg := sim.IdentitySegment(sim.Identity{AgentID: "090008_6000", CompanyCode: "090008", OS: "Windows"})
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+host+"/msg/"+seg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	var m map[string]any
+	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "connect" {
+		t.Fatalf("connect frame: %v %v", m, err)
+	}
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6000","ext_id":"090008_5000","agent_pwd":"919191Aa.","os":"Windows"}`))
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "change_status" || m["agent_status"] != "FREE" {
+		t.Fatalf("check-in push: %v %v", m, err)
+	}
+	if err := ws.ReadJSON(&m); err != nil || m["req_id"] != "1" || m["code"] != "0" {
+		t.Fatalf("check-in reply: %v %v", m, err)
+	}
+}
+
+func buildCcsim(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "ccsim")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startCcsim runs bin on a free port and reads the line tools wait for; the
+// process is killed at the end of the test.
+func startCcsim(t *testing.T, bin string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"-addr", "127.0.0.1:0"}, args...)...)
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	lines := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		lines <- line
+	}()
+	var line string
+	select {
+	case line = <-lines:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no listening line")
+	}
+	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ccsim listening on ")
+	if !ok || strings.HasSuffix(addr, ":0") {
+		t.Fatalf("listening line %q", line)
+	}
+	return cmd, addr
 }

@@ -56,7 +56,7 @@ func TestMuteWithoutRTCAndNoHTTP(t *testing.T) {
 
 func TestLogEventsCarryNoSecrets(t *testing.T) {
 	evs := make(chan session.Event, 64)
-	a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", CompanyCode: "c", AgentID: "a",
+	a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", CompanyCode: "c", AgentID: "a", ExtID: "e",
 		RequestTimeoutMS: 200, LogLevel: "trace", Reconnect: new(bool)}, func(e session.Event) { evs <- e })
 	if err != nil {
 		t.Fatal(err)

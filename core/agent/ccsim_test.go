@@ -38,6 +38,22 @@ func newEnv(t *testing.T, mod func(*sim.Config)) *env {
 	return &env{srv: srv, hs: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", http: hs.URL}
 }
 
+// boundExt is the extension ccsim's demo world binds to agent id (check-in
+// needs it: the SDK never invents one).
+func boundExt(id string) string {
+	for _, co := range sim.DefaultConfig().Companies {
+		for _, a := range co.Agents {
+			if a.AgentID == id {
+				if a.ExtID != "" {
+					return a.ExtID
+				}
+				return a.AgentID
+			}
+		}
+	}
+	return ""
+}
+
 // tagent is an Agent with its events on a channel.
 type tagent struct {
 	*Agent
@@ -49,10 +65,7 @@ type tagent struct {
 func (e *env) agent(t *testing.T, company, id, lang string) *tagent {
 	t.Helper()
 	ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: id}
-	ext := ""
-	if id == "090008_6000" {
-		ext = "090008_5000" // the spec examples' extension for this agent
-	}
+	ext := boundExt(id)
 	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: company, AgentID: id, ExtID: ext, Language: lang,
 		RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
 	if e.cfgMod != nil {
@@ -287,7 +300,7 @@ func TestStatusActions(t *testing.T) {
 	a.status(protocol.StatusArrange, "")
 	a.status(protocol.StatusBusy, "") // as asked, not FREE
 	refused(t, a, &protocol.ChangeStatusRequest{Action: "JUMP"}, "")
-	do[*protocol.BasicReply](t, a, &protocol.ToggleServiceModeRequest{ServiceMode: protocol.ServiceOutbound})
+	do[*protocol.ServiceModeReply](t, a, &protocol.ToggleServiceModeRequest{ServiceMode: protocol.ServiceOutbound})
 	refused(t, a, &protocol.ToggleServiceModeRequest{ServiceMode: 7}, "")
 	a.quiet()
 }
@@ -323,7 +336,7 @@ func TestOutboundCallFullSequence(t *testing.T) {
 	if sn, _ := e.srv.Agent(a.id); sn.DTMF != "12#" {
 		t.Fatalf("server got DTMF %q", sn.DTMF)
 	}
-	do[*protocol.BasicReply](t, a, &protocol.ChangeMediaRequest{UUID: uuid,
+	do[*protocol.ChangeMediaReply](t, a, &protocol.ChangeMediaRequest{UUID: uuid,
 		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaSendRecv), Pixels: "720"}})
 	c0 := a.cb(protocol.CbChangeMedia, protocol.PhaseInitiate)
 	c1 := a.cb(protocol.CbChangeMedia, protocol.PhaseStartCall)
@@ -560,7 +573,7 @@ func TestSupervisorEavesdropWhisperForceInterrupt(t *testing.T) {
 		{&protocol.EavesdropRequest{Operated: op}, protocol.CbEavesdrop, protocol.SubEavesdrop},
 		{&protocol.WhisperRequest{Operated: op}, protocol.CbWhisper, protocol.SubWhisper},
 	} {
-		do[*protocol.BasicReply](t, sup, tc.req)
+		do[*protocol.SupervisorReply](t, sup, tc.req)
 		sup.cb(tc.action, protocol.PhaseInitiate)
 		sup.status(protocol.StatusCalling, tc.sub)
 		start := sup.cb(tc.action, protocol.PhaseStartCall)
@@ -568,7 +581,7 @@ func TestSupervisorEavesdropWhisperForceInterrupt(t *testing.T) {
 		sup.cb(tc.action, protocol.PhaseEndCall)
 		sup.status(protocol.StatusFree, "") // back where it was, no after-call work
 	}
-	do[*protocol.BasicReply](t, sup, &protocol.ForceCallRequest{Operated: op})
+	do[*protocol.SupervisorReply](t, sup, &protocol.ForceCallRequest{Operated: op})
 	sup.cb(protocol.CbForceCall, protocol.PhaseInitiate)
 	sup.status(protocol.StatusCalling, protocol.SubForceCall)
 	a.status(protocol.StatusCalling, protocol.SubForceCall)
@@ -595,7 +608,7 @@ func TestSupervisorSubstituteAndForcedStatus(t *testing.T) {
 	}
 	a.status(protocol.StatusRinging, "")
 	a.callin(protocol.ChannelNormal)
-	do[*protocol.BasicReply](t, sup, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: a.id}})
+	do[*protocol.SupervisorReply](t, sup, &protocol.SubstituteRequest{Operated: protocol.Operated{OperatedAgentID: a.id}})
 	sup.cb(protocol.CbSubstitute, protocol.PhaseInitiate)
 	a.status(protocol.StatusFree, "")
 	sup.status(protocol.StatusCalling, "")

@@ -110,11 +110,7 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 	}
 	ext := rep.ExtID
 	if ext == "" {
-		sc := a.sess.Config()
-		ext = sc.ExtID
-		if ext == "" {
-			ext = sc.AgentID
-		}
+		ext = a.sess.ExtID() // the extension the check-in asked for
 	}
 	key := phoneKey{url: rep.RTCAddress, user: ext, pwd: rep.ExtPwd.Reveal(), domain: a.cfg.RTCDomain}
 	a.rmu.Lock()
@@ -461,8 +457,8 @@ func (a *Agent) onSessionEvent(ev session.Event) {
 	case *session.RestoredEvent:
 		if e.Err != nil {
 			a.stopPhone("session not restored")
-		} else if e.Reply != nil && a.cur() != nil {
-			a.onCheckin(e.Reply) // same rtc_address/ext: kept; else recreated
+		} else if e.Checkin != nil && a.cur() != nil {
+			a.onCheckin(e.Checkin) // same rtc_address/ext: kept; else recreated
 		}
 	case *protocol.AgentChangeEvent:
 		// An OFFLINE queued before a later check-in's reply belongs to the

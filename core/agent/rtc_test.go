@@ -41,7 +41,7 @@ type rtcAgent struct {
 func (e *env) rtcAgent(t *testing.T, mod func(*Config)) *rtcAgent {
 	t.Helper()
 	ra := &rtcAgent{tagent: &tagent{t: t, evs: make(chan session.Event, 4096), id: rtcID}, sdk: make(chan session.Event, 4096)}
-	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: rtcID, Language: "en-US",
+	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: rtcID, ExtID: boundExt(rtcID), Language: "en-US",
 		RequestTimeoutMS: 5000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
 	if mod != nil {
 		mod(&cfg)
@@ -390,7 +390,7 @@ func TestRTCInboundAnswerHoldChangeMedia(t *testing.T) {
 	a.agentHears(uuid)
 
 	// change_media adds video (PBX side) without breaking audio.
-	do[*protocol.BasicReply](t, a.tagent, &protocol.ChangeMediaRequest{UUID: uuid,
+	do[*protocol.ChangeMediaReply](t, a.tagent, &protocol.ChangeMediaRequest{UUID: uuid,
 		Media: protocol.Media{Audio: protocol.Ptr(protocol.MediaSendRecv), Video: protocol.Ptr(protocol.MediaSendRecv), Pixels: "720"}})
 	a.cb(protocol.CbChangeMedia, protocol.PhaseInitiate)
 	a.cb(protocol.CbChangeMedia, protocol.PhaseStartCall)

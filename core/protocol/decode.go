@@ -16,9 +16,15 @@ import (
 type Envelope struct {
 	MsgType MsgType `json:"msg_type"`
 	ReqID   string  `json:"req_id"`
+	// Code is set in replies (and in the platform's refusals, which may carry
+	// nothing else but msg).
+	Code string `json:"code"`
+	// Action tells a change_status reply (which echoes it) from the
+	// platform's change_status status push (which has none).
+	Action string `json:"action"`
 }
 
-// Peek reads a frame's msg_type (normalized) and req_id.
+// Peek reads a frame's msg_type (normalized), req_id, code and action.
 func Peek(frame []byte) (Envelope, error) {
 	var e Envelope
 	if err := decodeInto(frame, &e); err != nil {
@@ -27,6 +33,19 @@ func Peek(frame []byte) (Envelope, error) {
 	e.MsgType = normalizeType(e.MsgType)
 	e.ReqID = strings.TrimSpace(e.ReqID)
 	return e, nil
+}
+
+// IsStatusPush reports whether the frame is the platform server's status
+// push: msg_type change_status without the action a change_status reply
+// echoes. The session also treats a change_status frame that answers no
+// pending request as a push.
+func (e Envelope) IsStatusPush() bool { return e.MsgType == MsgChangeStatus && e.Action == "" }
+
+// IsBareReply reports whether the frame is a reply that names no request:
+// the platform server's refusals ({"code":"4002","msg":"[uuid]不能为空!"}, no
+// req_id, no msg_type).
+func (e Envelope) IsBareReply() bool {
+	return e.ReqID == "" && e.Code != "" && (e.MsgType == "" || (e.MsgType.IsRequest() && !e.IsStatusPush()))
 }
 
 // Decode decodes a frame by its own msg_type: a reply type gives a Reply, an
@@ -39,6 +58,9 @@ func Decode(frame []byte) (Message, error) {
 	}
 	if ev := newEvent(env.MsgType); ev != nil {
 		return finish(frame, ev)
+	}
+	if env.IsStatusPush() {
+		return decodeStatusPush(frame)
 	}
 	if t := replyRequestType(env.MsgType); t != "" {
 		return finish(frame, newReply(t))
@@ -60,9 +82,17 @@ func DecodeReply(frame []byte, req MsgType) (Reply, error) {
 	return r, nil
 }
 
-// DecodeEvent decodes frame as a pushed event; a frame of another type comes
-// back as an *UnknownMessage.
+// DecodeEvent decodes frame as a pushed event; a change_status frame is
+// taken as the platform's status push (an *AgentChangeEvent), and a frame of
+// another type comes back as an *UnknownMessage.
 func DecodeEvent(frame []byte) (Event, error) {
+	env, err := Peek(frame)
+	if err != nil {
+		return nil, err
+	}
+	if env.MsgType == MsgChangeStatus {
+		return decodeStatusPush(frame)
+	}
 	m, err := Decode(frame)
 	if err != nil {
 		return nil, err
@@ -138,6 +168,16 @@ func MarshalMessage(m Message) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
+// decodeStatusPush reads a change_status push as the one status event.
+func decodeStatusPush(frame []byte) (*AgentChangeEvent, error) {
+	ev := &AgentChangeEvent{}
+	if _, err := finish(frame, ev); err != nil {
+		return nil, err
+	}
+	ev.MsgType = MsgAgentChange
+	return ev, nil
+}
+
 func peekReqID(m Message) string {
 	if r, ok := m.(Reply); ok {
 		return r.Header().ReqID
@@ -182,6 +222,10 @@ func finish(frame []byte, m Message) (Message, error) {
 		h.MsgType = normalizeType(h.MsgType)
 	case *AgentChangeEvent:
 		h.MsgType = normalizeType(h.MsgType)
+	case *KickOffEvent:
+		h.MsgType = normalizeType(h.MsgType)
+	case *ConnectEvent:
+		h.MsgType = normalizeType(h.MsgType)
 	}
 	m.setRaw(frame)
 	return m, nil
@@ -213,6 +257,7 @@ func decodeInto(b []byte, v any) error {
 var aliases = map[string]string{
 	"caller_channel": "callin_channel",
 	"aagent_pwd":     "agent_pwd",
+	"agentIp":        "agent_ip", // kick_off (no @JsonProperty on the server)
 }
 
 // needsNormalizing reports whether b has a key or string value with leading
@@ -240,7 +285,8 @@ func needsNormalizing(b []byte) bool {
 			}
 		}
 	}
-	return bytes.Contains(b, []byte(`"caller_channel"`)) || bytes.Contains(b, []byte(`"aagent_pwd"`))
+	return bytes.Contains(b, []byte(`"caller_channel"`)) || bytes.Contains(b, []byte(`"aagent_pwd"`)) ||
+		bytes.Contains(b, []byte(`"agentIp"`))
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

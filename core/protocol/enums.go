@@ -57,6 +57,18 @@ const (
 	MsgGetToken MsgType = "get_token"
 )
 
+// Messages of the platform's server that the 7.0.0 spec does not list
+// (docs/platform.md).
+const (
+	// MsgGetStatus asks for the agent's status (a request; allowed before
+	// check-in, with a token).
+	MsgGetStatus MsgType = "get_status"
+	// MsgKickOff tells that another device checked in as this agent (a push).
+	MsgKickOff MsgType = "kick_off"
+	// MsgConnect is the server's greeting once the WebSocket is open (a push).
+	MsgConnect MsgType = "connect"
+)
+
 // RequestTypes lists every request msg_type of the spec, in the spec's order.
 var RequestTypes = []MsgType{
 	MsgToggleServiceMode, MsgCheckin, MsgCheckout, MsgPing, MsgCall, MsgChangeMedia,
@@ -73,10 +85,20 @@ func ReplyType(t MsgType) MsgType {
 	return t
 }
 
-// IsEvent reports whether t is one of the server's pushed events.
+// IsEvent reports whether t is one of the server's pushed events. A
+// change_status frame is a push only when it answers no request (the
+// platform's status pushes use the request's msg_type): see IsStatusPush.
 func (t MsgType) IsEvent() bool {
-	return t == MsgCallback || t == MsgCallin || t == MsgAgentChange
+	switch t {
+	case MsgCallback, MsgCallin, MsgAgentChange, MsgKickOff, MsgConnect:
+		return true
+	}
+	return false
 }
+
+// IsRequest reports whether t is a request the SDK can send: one of the
+// spec's 24 (RequestTypes) or get_status.
+func (t MsgType) IsRequest() bool { return newRequest(t) != nil }
 
 // AgentStatus is an agent's status (坐席状态). Values outside the spec's table
 // are kept as sent.
@@ -209,7 +231,10 @@ func (p Phase) Known() bool {
 	return p == PhaseInitiate || p == PhaseStartCall || p == PhaseEndCall
 }
 
-// CallinChannel says how an inbound call reached the agent ("" is a normal call).
+// CallinChannel says how an inbound call reached the agent. The spec sends
+// "" for a normal call; the platform's server always names the channel
+// (CALL_IN for a customer's call, CALL for the agent's own leg of an
+// outbound call, ...).
 type CallinChannel string
 
 // Inbound channels.
@@ -219,6 +244,14 @@ const (
 	ChannelConsult        CallinChannel = "CONSULT"
 	ChannelThreeWay       CallinChannel = "THREE_WAY"
 	ChannelPredictOutCall CallinChannel = "PREDICT_OUT_CALL"
+	// Sent by the platform's server beyond the spec's table.
+	ChannelCallIn         CallinChannel = "CALL_IN"
+	ChannelCall           CallinChannel = "CALL"
+	ChannelPreviewOutCall CallinChannel = "PREVIEW_OUT_CALL"
+	ChannelEavesdrop      CallinChannel = "EAVESDROP"
+	ChannelWhisper        CallinChannel = "WHISPER"
+	ChannelConsultToTrans CallinChannel = "CONSULT_TO_TRANS"
+	ChannelSubstitute     CallinChannel = "SUBSTITUTE"
 )
 
 // MediaDirection is the spec's 0/1/2/3 audio or video int.

@@ -20,8 +20,9 @@ type Reply interface {
 	Header() *ReplyHeader
 }
 
-// Event is a decoded server push: callback, callin, agent_change, or an
-// unsolicited frame of another type (UnknownMessage).
+// Event is a decoded server push: callback, callin, agent_change (also the
+// platform's change_status push), kick_off, connect, or an unsolicited frame
+// of another type (UnknownMessage).
 type Event interface {
 	Message
 	isEvent()
@@ -64,8 +65,9 @@ type BasicReply struct {
 	ReplyHeader
 }
 
-// CheckinReply is checkin's reply. Token goes into the SDK-TOKEN header of
-// every later WebSocket handshake and HTTP call.
+// CheckinReply is checkin's reply. Token goes into every later frame (the
+// platform reads it from the body), the SDK-TOKEN header of WebSocket
+// handshakes, and HTTP calls.
 type CheckinReply struct {
 	ReplyHeader
 	ExtID      string `json:"ext_id"`
@@ -74,6 +76,11 @@ type CheckinReply struct {
 	RTCAddress string `json:"rtc_address,omitempty"`
 	LoginType  string `json:"login_type"` // "1" RTC (the SDK carries media), "2" softphone
 	Token      Secret `json:"token"`
+	// Sent by the platform's server beyond the spec's table.
+	CompanyCode string `json:"company_code,omitempty"`
+	OS          string `json:"os,omitempty"`
+	ExtCallMode *int   `json:"ext_call_mode,omitempty"` // 1 normal, 2 long call
+	ServiceMode *int   `json:"service_mode,omitempty"`  // 1 customer service, 2 outbound
 }
 
 // Login types of CheckinReply.LoginType.
@@ -126,6 +133,40 @@ type PlayRecordReply struct {
 	UUID string `json:"uuid"`
 }
 
+// SupervisorReply is the reply of eavesdrop, whisper, substitute and
+// force_call: the platform names the supervisor's new call leg (uuid) and,
+// for force_call, the parties in the call.
+type SupervisorReply struct {
+	ReplyHeader
+	UUID          string   `json:"uuid,omitempty"`
+	InCallNumbers []string `json:"in_call_numbers,omitempty"`
+}
+
+// ChangeMediaReply is change_media's reply: the call's media now.
+type ChangeMediaReply struct {
+	ReplyHeader
+	UUID string `json:"uuid,omitempty"`
+	Media
+}
+
+// ServiceModeReply is toggle_service_mode's reply.
+type ServiceModeReply struct {
+	ReplyHeader
+	ServiceMode *ServiceMode `json:"service_mode,omitempty"`
+}
+
+// GetStatusReply is get_status's reply (the platform server's request, not
+// in the 7.0.0 spec): the agent's status, sub-status, current call and the
+// numbers in it.
+type GetStatusReply struct {
+	ReplyHeader
+	CompanyCode   string      `json:"company_code,omitempty"`
+	Status        AgentStatus `json:"status"`
+	SubStatus     SubStatus   `json:"sub_status,omitempty"`
+	UUID          string      `json:"uuid,omitempty"`
+	InCallNumbers []string    `json:"in_call_numbers,omitempty"`
+}
+
 // PreviewOutCallReply is preview_out_call's reply. The spec lists only the
 // common fields; UUID is filled when the server sends it.
 type PreviewOutCallReply struct {
@@ -154,6 +195,14 @@ func newReply(t MsgType) Reply {
 		return &PlayRecordReply{}
 	case MsgPreviewOutCall:
 		return &PreviewOutCallReply{}
+	case MsgEavesdrop, MsgWhisper, MsgSubstitute, MsgForceCall:
+		return &SupervisorReply{}
+	case MsgChangeMedia:
+		return &ChangeMediaReply{}
+	case MsgToggleServiceMode:
+		return &ServiceModeReply{}
+	case MsgGetStatus:
+		return &GetStatusReply{}
 	}
 	return &BasicReply{}
 }
@@ -190,7 +239,9 @@ type CallbackEvent struct {
 	WorkOrderID     string          `json:"work_order_id,omitempty"`
 	PeerUUID        string          `json:"peer_uuid,omitempty"`
 	DisplayNumber   string          `json:"display_number,omitempty"`
-	// UUID is not in the spec's table; it is filled when the server sends it.
+	InCallNumbers   []string        `json:"in_call_numbers,omitempty"` // three-way, force_call
+	// UUID is not in the spec's table and the platform's server never sets
+	// it; it is filled when a server sends it.
 	UUID string `json:"uuid,omitempty"`
 }
 
@@ -207,9 +258,17 @@ type CallinEvent struct {
 	Video         *MediaDirection `json:"video,omitempty"`
 	Pixels        string          `json:"pixels,omitempty"`
 	WorkOrderID   string          `json:"work_order_id,omitempty"`
+	// Sent by the platform's server beyond the spec's table.
+	ClientUUID string `json:"client_uuid,omitempty"` // the customer's leg
+	OS         string `json:"os,omitempty"`
+	TaskID     string `json:"task_id,omitempty"` // predictive outbound
 }
 
-// AgentChangeEvent reports an agent status change (状态变化).
+// AgentChangeEvent reports an agent status change (状态变化). It is one event
+// for both shapes a server sends: the spec's agent_change push and the
+// platform server's change_status push (msg_type "change_status" with a
+// req_id of its own, answering no request). Its msg_type is always
+// "agent_change"; Raw keeps the frame as sent.
 type AgentChangeEvent struct {
 	EventHeader
 	AgentStatus     AgentStatus `json:"agent_status"`
@@ -217,6 +276,28 @@ type AgentChangeEvent struct {
 	LastAgentStatus AgentStatus `json:"last_agent_status"`
 	InCallNumbers   []string    `json:"in_call_numbers,omitempty"`
 	Reason          string      `json:"reason,omitempty"`
+	// Sent by the platform's server beyond the spec's table.
+	UUID string `json:"uuid,omitempty"` // the call the status is about
+	OS   string `json:"os,omitempty"`
+}
+
+// KickOffEvent tells that another device checked in as this agent (坐席互顶
+// 下线通知). The platform's server builds it but, as of its public source,
+// never delivers it (docs/platform.md); the SDK types it for when it does.
+type KickOffEvent struct {
+	EventHeader
+	Code    string `json:"code,omitempty"`
+	Msg     string `json:"msg,omitempty"`
+	OS      string `json:"os,omitempty"`
+	AgentIP string `json:"agent_ip,omitempty"` // sent as "agentIp"
+}
+
+// ConnectEvent is the platform server's greeting, sent about 200 ms after
+// the WebSocket opens ({"msg_type":"connect","code":"0","msg":"连接成功"}).
+type ConnectEvent struct {
+	EventHeader
+	Code string `json:"code"`
+	Msg  string `json:"msg"`
 }
 
 // UnknownMessage is a frame whose msg_type this package does not know, or an
@@ -239,6 +320,10 @@ func newEvent(t MsgType) Event {
 		return &CallinEvent{}
 	case MsgAgentChange:
 		return &AgentChangeEvent{}
+	case MsgKickOff:
+		return &KickOffEvent{}
+	case MsgConnect:
+		return &ConnectEvent{}
 	}
 	return nil
 }

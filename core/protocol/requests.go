@@ -2,7 +2,7 @@ package protocol
 
 // Header holds the fields every request carries. The session fills the empty
 // ones (req_id with a UUID; company_code, agent_id, ext_id and os from its
-// configuration) before sending.
+// configuration; token once it has one) before sending.
 type Header struct {
 	ReqID       string  `json:"req_id"`
 	MsgType     MsgType `json:"msg_type"`
@@ -10,12 +10,16 @@ type Header struct {
 	AgentID     string  `json:"agent_id"`
 	ExtID       string  `json:"ext_id,omitempty"`
 	OS          string  `json:"os"`
+	// Token is the session token. The platform's server reads it from the
+	// body of every frame but checkin and get_token, and closes the link
+	// when it is missing or wrong (docs/platform.md).
+	Token Secret `json:"token,omitempty"`
 }
 
 // RequestHeader returns the header, for the session to fill.
 func (h *Header) RequestHeader() *Header { return h }
 
-// Request is any of the spec's 24 requests.
+// Request is any of the spec's 24 requests, or get_status.
 type Request interface {
 	// Type is the request's msg_type.
 	Type() MsgType
@@ -230,6 +234,11 @@ type PreviewOutCallRequest struct {
 	CurrentTimes int    `json:"current_times"`
 }
 
+// GetStatusRequest asks for the agent's status, call uuid and parties. It is
+// the platform server's (not in the 7.0.0 spec) and may be sent before
+// check-in when a token is known (HTTP get-token).
+type GetStatusRequest struct{ Header }
+
 // Type implementations: one line each, so a request's msg_type is never wrong.
 
 func (*ToggleServiceModeRequest) Type() MsgType { return MsgToggleServiceMode }
@@ -256,6 +265,7 @@ func (*AnswerRequest) Type() MsgType            { return MsgAnswer }
 func (*PlayRecordRequest) Type() MsgType        { return MsgPlayRecord }
 func (*PlayRecordControlRequest) Type() MsgType { return MsgPlayRecordControl }
 func (*PreviewOutCallRequest) Type() MsgType    { return MsgPreviewOutCall }
+func (*GetStatusRequest) Type() MsgType         { return MsgGetStatus }
 
 // newRequest returns an empty request of type t, or nil for an unknown type.
 func newRequest(t MsgType) Request {
@@ -308,6 +318,8 @@ func newRequest(t MsgType) Request {
 		return &PlayRecordControlRequest{}
 	case MsgPreviewOutCall:
 		return &PreviewOutCallRequest{}
+	case MsgGetStatus:
+		return &GetStatusRequest{}
 	}
 	return nil
 }

@@ -3,21 +3,31 @@ package session
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"runtime"
+	"strings"
 	"time"
+
+	json "github.com/goccy/go-json"
 )
 
 // Config describes one agent's session. Zero values take the defaults noted.
 type Config struct {
-	// URL of the CTI WebSocket, ws:// or wss://. Required.
+	// URL of the CTI WebSocket, ws:// or wss://. Required. A URL that ends in
+	// "/" (the platform's "ws://host:25001/msg/") gets the agent's identity
+	// appended: base64url (unpadded) of {"agent_id","company_code","os"}, the
+	// handshake the platform's server requires (docs/platform.md). Such a
+	// link is taken to answer its frames in order, as that server does.
 	URL string
 	// CompanyCode, AgentID, ExtID and OS fill the requests that leave them
-	// empty. ExtID defaults to AgentID; OS to the host's ("Windows", "Linux", "macOS").
+	// empty. ExtID has no default: check-in needs the agent's bound
+	// extension, and later requests use the one check-in answered. OS
+	// defaults to the host's ("Windows", "Linux", "macOS").
 	CompanyCode string
 	AgentID     string
 	ExtID       string
@@ -61,6 +71,9 @@ type Config struct {
 	// Logger receives the session's log lines; frames are logged at Debug
 	// with secrets redacted. Nil discards.
 	Logger *slog.Logger
+
+	dialURL  string // URL with the identity segment when it ends in "/"
+	identity bool   // the platform's identity handshake
 }
 
 // Defaults of Config.EventQueueMax and Config.EventQueueMaxBytes.
@@ -93,11 +106,21 @@ func (c *Config) withDefaults() (Config, error) {
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
 		return out, fmt.Errorf("%w: URL must be ws:// or wss://host/path, got %q", ErrInvalidArgument, out.URL)
 	}
-	if out.ExtID == "" {
-		out.ExtID = out.AgentID
-	}
 	if out.OS == "" {
 		out.OS = hostOS()
+	}
+	out.dialURL = out.URL
+	if strings.HasSuffix(u.Path, "/") && u.RawQuery == "" {
+		if out.CompanyCode == "" || out.AgentID == "" {
+			return out, fmt.Errorf("%w: a URL ending in \"/\" gets the agent's identity appended: company_code and agent_id are required", ErrInvalidArgument)
+		}
+		id, _ := json.Marshal(struct {
+			AgentID     string `json:"agent_id"`
+			CompanyCode string `json:"company_code"`
+			OS          string `json:"os"`
+		}{out.AgentID, out.CompanyCode, out.OS})
+		out.dialURL = out.URL + base64.RawURLEncoding.EncodeToString(id)
+		out.identity = true
 	}
 	if out.Language == "" {
 		out.Language = "zh-CN"
@@ -199,4 +222,13 @@ var (
 	ErrConnectionLost  = errors.New("cloudcc: connection lost before the reply arrived")
 	ErrNotConnected    = errors.New("cloudcc: not connected")
 	ErrClosed          = errors.New("cloudcc: session closed")
+	// ErrNotCheckedIn: the request needs the session token and there is
+	// none: check in first (or get one with HTTP get-token). The platform
+	// closes a link on a frame without a valid token, so it is not sent.
+	ErrNotCheckedIn = errors.New("cloudcc: no session token: check in (or get a token) first")
+	// ErrNoReply: the server answered a later frame of the link first, so
+	// it handled this request without answering (the platform answers a
+	// link's frames in order, and drops some without a reply). It matches
+	// ErrTimeout too.
+	ErrNoReply = fmt.Errorf("%w: the server handled the request without answering it", ErrTimeout)
 )

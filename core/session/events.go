@@ -2,18 +2,19 @@ package session
 
 import (
 	"context"
-
-	json "github.com/goccy/go-json"
 	"log/slog"
 	"sync"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
 // Event is what the handler receives: a server push (*protocol.CallbackEvent,
-// *protocol.CallinEvent, *protocol.AgentChangeEvent, *protocol.UnknownMessage)
-// or one of the session's own events (*StateEvent, *RestoredEvent).
+// *protocol.CallinEvent, *protocol.AgentChangeEvent, *protocol.KickOffEvent,
+// *protocol.ConnectEvent, *protocol.UnknownMessage) or one of the session's
+// own events (*StateEvent, *RestoredEvent, *RefusalEvent).
 type Event interface {
 	Type() protocol.MsgType
 }
@@ -22,6 +23,7 @@ type Event interface {
 const (
 	MsgConnectionState protocol.MsgType = "connection_state"
 	MsgSessionRestored protocol.MsgType = "session_restored"
+	MsgServerRefusal   protocol.MsgType = "server_refusal"
 )
 
 // State is the link's state.
@@ -61,15 +63,47 @@ type StateEvent struct {
 func (*StateEvent) Type() protocol.MsgType { return MsgConnectionState }
 
 // RestoredEvent reports that a checked-in session was restored on a new link
-// (check-in again with reset), or why it could not be.
+// (check-in again, without reset, in the status the agent had; then
+// get_status), or that the session is lost (Err: the server refused the
+// check-in or the token; the agent must check in again).
 type RestoredEvent struct {
-	Reply *protocol.CheckinReply `json:"reply,omitempty"`
-	Err   error                  `json:"-"`
-	Error string                 `json:"error,omitempty"`
+	// The agent's state once restored: from get_status when Resynced, else
+	// the last status the session saw.
+	Status        protocol.AgentStatus `json:"status,omitempty"`
+	SubStatus     protocol.SubStatus   `json:"sub_status,omitempty"`
+	UUID          string               `json:"uuid,omitempty"`
+	InCallNumbers []string             `json:"in_call_numbers,omitempty"`
+	Resynced      bool                 `json:"resynced"`
+	// Checkin is the restore's check-in reply, for the agent layer (its RTC
+	// phone). It holds secrets: it is not part of the event's JSON.
+	Checkin *protocol.CheckinReply `json:"-"`
+	Err     error                  `json:"-"`
+	Error   string                 `json:"error,omitempty"`
 }
 
 // Type is "session_restored".
 func (*RestoredEvent) Type() protocol.MsgType { return MsgSessionRestored }
+
+// RefusalEvent is a server reply that names no request and that the session
+// could not give to one (no request was in flight, or it refused the
+// heartbeat): the platform's refusals carry only code and msg.
+type RefusalEvent struct {
+	Code string          `json:"code"`
+	Msg  string          `json:"msg"`
+	Raw  json.RawMessage `json:"raw,omitempty"`
+}
+
+// Type is "server_refusal".
+func (*RefusalEvent) Type() protocol.MsgType { return MsgServerRefusal }
+
+// MarshalJSON writes the event with its msg_type.
+func (e *RefusalEvent) MarshalJSON() ([]byte, error) {
+	type plain RefusalEvent
+	return json.Marshal(struct {
+		MsgType protocol.MsgType `json:"msg_type"`
+		*plain
+	}{MsgServerRefusal, (*plain)(e)})
+}
 
 // MsgEventsDropped is the msg_type of DroppedEvent.
 const MsgEventsDropped protocol.MsgType = "events_dropped"
@@ -128,6 +162,12 @@ type queue struct {
 	log      *slog.Logger
 	idle     *sync.Cond
 	gid      uint64 // goroutine running the handler, for Close-from-handler
+
+	// pushed counts events queued; done counts events handled (or dropped).
+	// A reply's caller waits until done reaches what pushed was when its
+	// reply arrived (see waitDelivered).
+	pushed, done uint64
+	progress     chan struct{} // closed and replaced when done grows, while someone waits
 }
 
 func newQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *queue {
@@ -140,7 +180,8 @@ func newQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *queue {
 // Config.EventQueueMaxBytes estimated bytes), the oldest events are dropped
 // to make room, and the handler gets a DroppedEvent before the next event it
 // receives. That note takes no room in the queue, so it never evicts an
-// event itself. An event larger than the whole byte budget is dropped.
+// event itself. An event larger than the whole byte budget is dropped. A
+// dropped event counts as done for waitDelivered.
 func (q *queue) push(e Event) {
 	if q.handler == nil {
 		return
@@ -151,6 +192,7 @@ func (q *queue) push(e Event) {
 		q.mu.Unlock()
 		return
 	}
+	q.pushed++
 	if size > q.maxBytes {
 		q.dropLocked(1)
 	} else {
@@ -182,26 +224,32 @@ func (q *queue) push(e Event) {
 func (q *queue) dropLocked(n int) {
 	q.dropped += n
 	q.total += uint64(n)
+	q.doneLocked(uint64(n))
 }
 
 func (q *queue) run() {
 	q.mu.Lock()
 	q.gid = goid()
 	for (len(q.items) > 0 || q.dropped > 0) && !q.closed {
-		var e Event
 		if q.dropped > 0 {
-			e = &DroppedEvent{Dropped: q.dropped, Total: q.total, Reason: dropReason}
+			// The note is not an item: it is not counted in pushed/done.
+			e := &DroppedEvent{Dropped: q.dropped, Total: q.total, Reason: dropReason}
 			q.dropped = 0
-		} else {
-			e = q.items[0]
-			q.bytes -= q.sizes[0]
-			q.items[0] = nil
-			q.items, q.sizes = q.items[1:], q.sizes[1:]
+			q.mu.Unlock()
+			q.call(e)
+			q.mu.Lock()
+			continue
 		}
+		e := q.items[0]
+		q.bytes -= q.sizes[0]
+		q.items[0] = nil
+		q.items, q.sizes = q.items[1:], q.sizes[1:]
 		q.mu.Unlock()
 		q.call(e)
 		q.mu.Lock()
+		q.doneLocked(1)
 	}
+	q.doneLocked(uint64(len(q.items))) // dropped by close
 	q.items, q.sizes, q.bytes = nil, nil, 0
 	q.running = false
 	q.gid = 0
@@ -216,6 +264,68 @@ func (q *queue) call(e Event) {
 		}
 	}()
 	q.handler(e)
+}
+
+func (q *queue) doneLocked(n uint64) {
+	if n == 0 {
+		return
+	}
+	q.done += n
+	if q.progress != nil {
+		close(q.progress)
+		q.progress = nil
+	}
+}
+
+// mark returns the number of events queued so far: a reply read now waits
+// for those (waitDelivered).
+func (q *queue) mark() uint64 {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.pushed
+}
+
+// orderWait bounds how long a reply waits for the events before it: long
+// enough for any sane handler, short enough that a handler which blocks on
+// the very request (a .Wait() in an event handler) costs a delay, not a
+// deadlock.
+const orderWait = time.Second
+
+// waitDelivered returns once the first mark events have been handled, so a
+// caller that gets a reply has seen the pushes that came before it (the
+// platform sends a request's pushes before its reply). It does not wait
+// when called from the handler itself (the handler cannot run the events
+// behind the one it is handling), and waits at most orderWait or until ctx
+// ends.
+func (q *queue) waitDelivered(ctx context.Context, mark uint64) {
+	if q.handler == nil {
+		return
+	}
+	var t *time.Timer
+	for {
+		q.mu.Lock()
+		if q.done >= mark || q.closed || (q.running && q.gid == goid()) {
+			q.mu.Unlock()
+			break
+		}
+		if q.progress == nil {
+			q.progress = make(chan struct{})
+		}
+		ch := q.progress
+		q.mu.Unlock()
+		if t == nil {
+			t = time.NewTimer(orderWait)
+			defer t.Stop()
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			q.log.Warn("reply delivered before the events that preceded it: the event handler is still busy", "waited", orderWait)
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }
 
 // close stops delivery; it waits for the handler to return unless it is

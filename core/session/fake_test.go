@@ -29,6 +29,7 @@ type fakeServer struct {
 
 type fakeConn struct {
 	ws     *websocket.Conn
+	path   string
 	header http.Header
 	wmu    sync.Mutex
 	frames chan map[string]any
@@ -43,7 +44,7 @@ func newFakeServer(t *testing.T, tlsOn bool) *fakeServer {
 		if err != nil {
 			return
 		}
-		c := &fakeConn{ws: ws, header: r.Header.Clone(), frames: make(chan map[string]any, 1024)}
+		c := &fakeConn{ws: ws, path: r.URL.Path, header: r.Header.Clone(), frames: make(chan map[string]any, 1024)}
 		fs.mu.Lock()
 		fs.conns = append(fs.conns, c)
 		fs.mu.Unlock()

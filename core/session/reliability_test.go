@@ -167,11 +167,17 @@ func waitQueue(t *testing.T, q *queue, cond func() bool) {
 	}
 }
 
-// droppingServer upgrades every WebSocket and closes it at once, except the
-// links for which keep returns a duration: those stay up that long.
-func droppingServer(t *testing.T, keep func(n int) time.Duration) (url string, links *atomic.Int64) {
+// droppingServer answers every request with success (check-in with a
+// token) and closes each link: the first when dropFirst is called (after the
+// check-in that gives the session something to restore), the others at once
+// after the upgrade, except the links for which keep returns a duration:
+// those are served that long.
+func droppingServer(t *testing.T, keep func(n int) time.Duration) (url string, dropFirst func()) {
 	t.Helper()
-	links = &atomic.Int64{}
+	links := &atomic.Int64{}
+	first := make(chan struct{})
+	var once sync.Once
+	dropFirst = func() { once.Do(func() { close(first) }) }
 	up := websocket.Upgrader{}
 	stop := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,23 +185,54 @@ func droppingServer(t *testing.T, keep func(n int) time.Duration) (url string, l
 		if err != nil {
 			return
 		}
+		defer ws.Close()
 		n := int(links.Add(1))
-		if d := keep(n); d > 0 {
+		d := keep(n)
+		if n > 1 && d <= 0 {
+			return // drop at once
+		}
+		if n == 1 {
 			go func() {
-				t := time.NewTimer(d) // the server's own behaviour: hold the link d
-				defer t.Stop()
 				select {
-				case <-t.C:
+				case <-first:
 				case <-stop:
 				}
 				_ = ws.Close()
 			}()
-			return
 		}
-		_ = ws.Close()
+		if d > 0 {
+			timer := time.AfterFunc(d, func() { _ = ws.Close() }) // the server's own behaviour
+			defer timer.Stop()
+			go func() {
+				select {
+				case <-stop:
+					_ = ws.Close()
+				case <-r.Context().Done():
+				}
+			}()
+		}
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if json.Unmarshal(b, &m) != nil {
+				continue
+			}
+			typ, _ := m["msg_type"].(string)
+			if typ == "ping" {
+				typ = "pong"
+			}
+			rep, _ := json.Marshal(map[string]any{"req_id": m["req_id"], "msg_type": typ, "code": "0", "msg": "ok",
+				"token": "tok-0123456789", "ext_id": m["ext_id"], "login_type": "2"})
+			if ws.WriteMessage(websocket.TextMessage, rep) != nil {
+				return
+			}
+		}
 	}))
 	t.Cleanup(func() { close(stop); srv.Close() })
-	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws", links
+	return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws", dropFirst
 }
 
 func reconnectAttempts(evs []Event) (attempts []int, delays []time.Duration) {
@@ -216,12 +253,16 @@ func reliabilityConfig(url string, h func(Event)) Config {
 
 func TestReconnectBackoffGrowsWhenEveryLinkDrops(t *testing.T) {
 	checkNoLeak(t)
-	url, _ := droppingServer(t, func(int) time.Duration { return 0 })
+	url, dropFirst := droppingServer(t, func(int) time.Duration { return 0 })
 	rec := newRecorder()
 	s := newSession(t, reliabilityConfig(url, rec.handle))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = s.Connect(ctx) // the link comes up, then the server drops it
+	// Checked in (something to restore), then the server drops the link.
+	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	dropFirst()
 	evs := rec.wait(t, "6 reconnect attempts", func(evs []Event) bool {
 		a, _ := reconnectAttempts(evs)
 		return len(a) >= 6
@@ -239,7 +280,7 @@ func TestReconnectBackoffGrowsWhenEveryLinkDrops(t *testing.T) {
 }
 
 func TestReconnectBackoffStartsOverAfterStableLink(t *testing.T) {
-	url, _ := droppingServer(t, func(n int) time.Duration {
+	url, dropFirst := droppingServer(t, func(n int) time.Duration {
 		switch {
 		case n == 4:
 			return 300 * time.Millisecond // stays up past Stable, then drops
@@ -254,7 +295,10 @@ func TestReconnectBackoffStartsOverAfterStableLink(t *testing.T) {
 	s := newSession(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = s.Connect(ctx)
+	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "pw"}); err != nil {
+		t.Fatal(err)
+	}
+	dropFirst()
 	evs := rec.wait(t, "4 reconnect attempts", func(evs []Event) bool {
 		a, _ := reconnectAttempts(evs)
 		return len(a) >= 4

@@ -26,8 +26,8 @@ func send[R protocol.Reply](ctx context.Context, s *Session, req protocol.Reques
 }
 
 // ToggleServiceMode switches the agent between customer-service (1) and outbound (2) mode.
-func (s *Session) ToggleServiceMode(ctx context.Context, r *protocol.ToggleServiceModeRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) ToggleServiceMode(ctx context.Context, r *protocol.ToggleServiceModeRequest) (*protocol.ServiceModeReply, error) {
+	return send[*protocol.ServiceModeReply](ctx, s, r)
 }
 
 // Checkin checks the agent in; the reply's token is kept for reconnects and HTTP calls.
@@ -51,8 +51,8 @@ func (s *Session) Call(ctx context.Context, r *protocol.CallRequest) (*protocol.
 }
 
 // ChangeMedia switches a call between audio and video.
-func (s *Session) ChangeMedia(ctx context.Context, r *protocol.ChangeMediaRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) ChangeMedia(ctx context.Context, r *protocol.ChangeMediaRequest) (*protocol.ChangeMediaReply, error) {
+	return send[*protocol.ChangeMediaReply](ctx, s, r)
 }
 
 // ChangeStatus changes the agent's status (or, for supervisors, another agent's).
@@ -96,13 +96,13 @@ func (s *Session) ThreeWay(ctx context.Context, r *protocol.ThreeWayRequest) (*p
 }
 
 // Eavesdrop lets a supervisor listen to an agent's call.
-func (s *Session) Eavesdrop(ctx context.Context, r *protocol.EavesdropRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) Eavesdrop(ctx context.Context, r *protocol.EavesdropRequest) (*protocol.SupervisorReply, error) {
+	return send[*protocol.SupervisorReply](ctx, s, r)
 }
 
 // Whisper lets a supervisor speak to an agent unheard by the customer.
-func (s *Session) Whisper(ctx context.Context, r *protocol.WhisperRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) Whisper(ctx context.Context, r *protocol.WhisperRequest) (*protocol.SupervisorReply, error) {
+	return send[*protocol.SupervisorReply](ctx, s, r)
 }
 
 // DTMF sends digits into a call.
@@ -111,13 +111,13 @@ func (s *Session) DTMF(ctx context.Context, r *protocol.DTMFRequest) (*protocol.
 }
 
 // Substitute lets a supervisor pick up an agent's ringing call.
-func (s *Session) Substitute(ctx context.Context, r *protocol.SubstituteRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) Substitute(ctx context.Context, r *protocol.SubstituteRequest) (*protocol.SupervisorReply, error) {
+	return send[*protocol.SupervisorReply](ctx, s, r)
 }
 
 // ForceCall lets a supervisor barge into an agent's call.
-func (s *Session) ForceCall(ctx context.Context, r *protocol.ForceCallRequest) (*protocol.BasicReply, error) {
-	return send[*protocol.BasicReply](ctx, s, r)
+func (s *Session) ForceCall(ctx context.Context, r *protocol.ForceCallRequest) (*protocol.SupervisorReply, error) {
+	return send[*protocol.SupervisorReply](ctx, s, r)
 }
 
 // InterruptCall lets a supervisor hang up an agent's call.
@@ -143,4 +143,10 @@ func (s *Session) PlayRecordControl(ctx context.Context, r *protocol.PlayRecordC
 // PreviewOutCall dials a customer of a preview-outbound task.
 func (s *Session) PreviewOutCall(ctx context.Context, r *protocol.PreviewOutCallRequest) (*protocol.PreviewOutCallReply, error) {
 	return send[*protocol.PreviewOutCallReply](ctx, s, r)
+}
+
+// GetStatus reads the agent's status, sub-status, call and parties (the
+// platform server's request; allowed before check-in with a token).
+func (s *Session) GetStatus(ctx context.Context, r *protocol.GetStatusRequest) (*protocol.GetStatusReply, error) {
+	return send[*protocol.GetStatusReply](ctx, s, r)
 }

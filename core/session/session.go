@@ -24,48 +24,80 @@ import (
 // Session is one agent's CTI link. It is safe for concurrent use; thousands
 // can live in one process. Create it with New, end it with Close.
 type Session struct {
-	cfg    Config
-	dialer *websocket.Dialer
-	events *queue
+	cfg     Config
+	dialer  *websocket.Dialer
+	events  *queue
+	dialURL string // cfg.URL, plus the identity segment of the platform's handshake
+	ordered bool   // the server answers a link's frames in order (the platform's does)
 
-	mu        sync.Mutex
-	state     State
-	conn      *websocket.Conn
-	gen       uint64        // bumped for every new connection
-	up        chan struct{} // closed while a usable link is up
-	pending   map[string]*pendingCall
-	token     string
-	checkin   *protocol.CheckinRequest // last successful check-in, for restore
-	lastErr   error                    // why the last dial or link failed
-	attempts  int                      // reconnect attempts since the last stable link
-	linkSince time.Time                // when the current link came up
-	hbTimer   *time.Timer
-	hbPending string // req_id of the unanswered heartbeat ping
-	hbMissed  int
-	gaveUp    chan struct{} // closed when a dial cycle gives up (reconnect disabled)
-	closed    <-chan struct{}
-	ctx       context.Context // done when the session closes
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+	mu            sync.Mutex
+	state         State
+	conn          *websocket.Conn
+	gen           uint64        // bumped for every new connection
+	up            chan struct{} // closed while a usable link is up
+	pending       map[string]*pendingCall
+	sent          []*sentFrame          // frames in flight on the link, in the order written
+	linkRefusal   *protocol.ServerError // a 4003 after which the server closes the link
+	linkRefusalAt time.Time
+	checkinBusy   chan struct{} // closed when the check-in in flight settles
+	token         string
+	ext           string                   // the extension the last check-in bound
+	status        protocol.AgentStatus     // the agent's last known status
+	ringing       []ringingCall            // recent callins' media, newest last
+	checkin       *protocol.CheckinRequest // last successful check-in, for restore
+	lastErr       error                    // why the last dial or link failed
+	attempts      int                      // reconnect attempts since the last stable link
+	linkSince     time.Time                // when the current link came up
+	hbTimer       *time.Timer
+	hbPending     string // req_id of the unanswered heartbeat ping
+	hbMissed      int
+	gaveUp        chan struct{} // closed when a dial cycle gives up (reconnect disabled)
+	closed        <-chan struct{}
+	ctx           context.Context // done when the session closes
+	cancel        context.CancelFunc
+	wg            sync.WaitGroup
 
-	rttAvg    atomic.Int64 // moving average of round trips, ns (spinning)
-	wmu       sync.Mutex   // one writer at a time on the current conn
-	wdeadline time.Time    // current write deadline, under wmu
+	framesRead atomic.Uint64 // frames the reader has read, on any link
+	rttAvg     atomic.Int64  // moving average of round trips, ns (spinning)
+	wmu        sync.Mutex    // one writer at a time on the current conn; taken before mu
+	wdeadline  time.Time     // current write deadline, under wmu
 
 	lateReplies atomic.Uint64
 	secrets     protocol.Redactor // see Secrets
 }
 
 type pendingCall struct {
-	typ protocol.MsgType
-	gen uint64
-	ch  chan result
+	reqID string
+	typ   protocol.MsgType
+	gen   uint64
+	seq   uint64 // framesRead when it was registered: older frames cannot answer it
+	ch    chan result
+}
+
+// sentFrame is a frame in flight: a request (pc) or a ping (pc nil). A
+// request that gave up waiting stays as a tombstone (dead) on an ordered
+// link, so the frames after it are still attributed by their place.
+type sentFrame struct {
+	reqID string
+	pc    *pendingCall
+	dead  bool
 }
 
 type result struct {
 	reply protocol.Reply
 	err   error
+	mark  uint64 // events queued before the reply: delivered before it returns
 }
+
+// ringingCall is what a callin said of a call's media (answer's defaults).
+type ringingCall struct {
+	uuid         string
+	audio, video *protocol.MediaDirection
+}
+
+// refusalCloseWindow is how soon after a 4003 refusal a link close is taken
+// as caused by it.
+const refusalCloseWindow = 5 * time.Second
 
 // uuidPool turns on uuid's buffered randomness once: req_ids are generated
 // for every request and crypto/rand per call is the costliest part of that.
@@ -94,6 +126,8 @@ func New(cfg Config) (*Session, error) {
 	}
 	s := &Session{
 		cfg:     c,
+		dialURL: c.dialURL,
+		ordered: c.identity,
 		up:      make(chan struct{}),
 		gaveUp:  make(chan struct{}),
 		pending: make(map[string]*pendingCall),
@@ -131,12 +165,31 @@ func (s *Session) Token() string {
 	return s.token
 }
 
-// SetToken sets the token used in the SDK-TOKEN header (e.g. from HTTP get_token).
+// SetToken sets the session token (e.g. from HTTP get_token): it goes into
+// every frame and the SDK-TOKEN header until check-in replaces it.
 func (s *Session) SetToken(t string) {
 	s.secrets.Learn(t)
 	s.mu.Lock()
 	s.token = t
 	s.mu.Unlock()
+}
+
+// ExtID returns the extension the agent checked in at (the check-in reply's
+// ext_id), else the configured one.
+func (s *Session) ExtID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ext != "" {
+		return s.ext
+	}
+	return s.cfg.ExtID
+}
+
+// Status returns the agent's last known status ("" before any was seen).
+func (s *Session) Status() protocol.AgentStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
 }
 
 // CheckedIn reports whether the agent is checked in through this session.
@@ -193,10 +246,13 @@ func ctxErr(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// Do sends a request and waits for its reply. It fills req_id, company_code,
-// agent_id, ext_id and os when they are empty. The wait ends with ctx, or
-// after Config.RequestTimeout when ctx has no deadline. A reply whose code is
-// not "0" is returned together with a *protocol.ServerError.
+// Do sends a request and waits for its reply. It fills req_id,
+// company_code, agent_id, ext_id, os and the token when they are empty, and
+// the fields the platform requires (protocol.FillRequired). The wait ends
+// with ctx, or after Config.RequestTimeout when ctx has no deadline. A reply
+// whose code is not "0" is returned together with a *protocol.ServerError.
+// When it returns, the events that arrived before the reply have been
+// handled (the platform pushes a request's events before its reply).
 func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply, error) {
 	if req == nil {
 		return nil, fmt.Errorf("%w: nil request", ErrInvalidArgument)
@@ -208,35 +264,36 @@ func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply,
 	}
 	s.fill(req)
 	s.learnRequest(req)
-	if err := validate(req); err != nil {
+	if err := s.validate(req); err != nil {
 		return nil, err
 	}
-	frame, err := protocol.Encode(req)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
-	}
 	h := req.RequestHeader()
-	var reply protocol.Reply
 	for {
 		if err := s.waitUp(ctx); err != nil {
 			return nil, fmt.Errorf("%s: %w", h.MsgType, err)
 		}
-		reply, err = s.roundTrip(ctx, h.ReqID, req.Type(), frame)
+		reply, err := s.roundTrip(ctx, req)
 		if errors.Is(err, ErrNotConnected) && ctx.Err() == nil {
 			continue // the link dropped between the wait and the write: wait again
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", h.MsgType, err)
 		}
-		break
+		return reply, reply.Header().Err()
 	}
-	s.afterReply(req, reply)
-	return reply, reply.Header().Err()
 }
 
-// fill completes a request's header from the session's configuration.
+// fill completes a request's header from the session, and the fields the
+// platform requires.
 func (s *Session) fill(req protocol.Request) {
+	s.mu.Lock()
+	s.fillLocked(req)
+	s.mu.Unlock()
+}
+
+func (s *Session) fillLocked(req protocol.Request) {
 	h := req.RequestHeader()
+	h.MsgType = req.Type()
 	if h.ReqID == "" {
 		h.ReqID = uuid.NewString()
 	}
@@ -247,57 +304,166 @@ func (s *Session) fill(req protocol.Request) {
 		h.AgentID = s.cfg.AgentID
 	}
 	if h.ExtID == "" {
-		h.ExtID = s.cfg.ExtID
+		// Never invented: the platform wants the agent's bound extension.
+		h.ExtID = s.ext
 		if h.ExtID == "" {
-			h.ExtID = h.AgentID
+			h.ExtID = s.cfg.ExtID
 		}
 	}
 	if h.OS == "" {
 		h.OS = s.cfg.OS
 	}
+	if a, ok := req.(*protocol.AnswerRequest); ok {
+		// An answer takes the ringing call's own media, as callin said.
+		for i := len(s.ringing) - 1; i >= 0; i-- {
+			if r := s.ringing[i]; r.uuid == a.UUID {
+				if a.Audio == nil {
+					a.Audio = r.audio
+				}
+				if a.Video == nil {
+					a.Video = r.video
+				}
+				break
+			}
+		}
+	}
+	protocol.FillRequired(req)
 }
 
-func validate(req protocol.Request) error {
+// noteRinging remembers a callin's media for answer's defaults.
+func (s *Session) noteRinging(e *protocol.CallinEvent) {
+	if e.UUID == "" || (e.Audio == nil && e.Video == nil) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ringing) >= maxRinging {
+		s.ringing = append(s.ringing[:0], s.ringing[1:]...)
+	}
+	s.ringing = append(s.ringing, ringingCall{uuid: e.UUID, audio: e.Audio, video: e.Video})
+}
+
+// maxRinging bounds the callins remembered for answer's defaults.
+const maxRinging = 16
+
+func (s *Session) validate(req protocol.Request) error {
 	h := req.RequestHeader()
 	if h.CompanyCode == "" || h.AgentID == "" {
 		return fmt.Errorf("%w: %s needs company_code and agent_id", ErrInvalidArgument, req.Type())
 	}
+	if req.Type() == protocol.MsgCheckin && h.ExtID == "" {
+		return fmt.Errorf("%w: checkin needs ext_id, the extension bound to agent %s (set \"ext_id\" in the config or the request)",
+			ErrInvalidArgument, h.AgentID)
+	}
+	if s.ordered && (h.CompanyCode != s.cfg.CompanyCode || h.AgentID != s.cfg.AgentID || h.OS != s.cfg.OS) {
+		// The platform binds the link to the handshake's company, agent and
+		// os, and closes it on a frame for another.
+		return fmt.Errorf("%w: %s for %s/%s/%s on the link of %s/%s/%s: use a client per agent",
+			ErrInvalidArgument, req.Type(), h.CompanyCode, h.AgentID, h.OS, s.cfg.CompanyCode, s.cfg.AgentID, s.cfg.OS)
+	}
 	return nil
 }
 
-// roundTrip registers the call, writes the frame on the current link and
-// waits. The reply is delivered at most once: whoever removes the pending
+// roundTrip writes the request on the current link and waits for its
+// reply. The reply is delivered at most once: whoever removes the pending
 // entry (the reader, a timeout, a lost link) decides the outcome.
-func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgType, frame []byte) (protocol.Reply, error) {
-	pc := &pendingCall{typ: typ, ch: make(chan result, 1)}
-	s.mu.Lock()
-	if s.state == StateClosed {
+//
+// The token goes into the frame at the moment it is written, and nothing is
+// written while a check-in is in flight: the check-in replaces the token, and
+// the platform closes a link on a frame with a stale one. On an ordered link,
+// a request written while another is still in flight is preceded by a ping,
+// a fence whose pong tells the reader where one request's replies end.
+func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol.Reply, error) {
+	h := req.RequestHeader()
+	typ := req.Type()
+	isCheckin := typ == protocol.MsgCheckin
+	for {
+		s.wmu.Lock()
+		s.mu.Lock()
+		if s.state == StateClosed {
+			s.mu.Unlock()
+			s.wmu.Unlock()
+			return nil, ErrClosed
+		}
+		busy := s.checkinBusy
+		if busy == nil {
+			break
+		}
 		s.mu.Unlock()
-		return nil, ErrClosed
+		s.wmu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctxErr(ctx)
+		case <-s.closed:
+			return nil, ErrClosed
+		}
 	}
-	if _, dup := s.pending[reqID]; dup {
-		s.mu.Unlock()
-		return nil, fmt.Errorf("%w: req_id %q already in flight", ErrInvalidArgument, reqID)
-	}
+	// s.wmu and s.mu held.
+	unlock := func() { s.mu.Unlock(); s.wmu.Unlock() }
 	conn, gen := s.conn, s.gen
 	if conn == nil || s.state != StateConnected {
-		s.mu.Unlock()
+		unlock()
 		return nil, ErrNotConnected
 	}
-	pc.gen = gen
-	s.pending[reqID] = pc
-	s.mu.Unlock()
-
-	if err := s.write(conn, frame); err != nil {
-		if s.takePending(reqID) == nil {
-			// Close (or the reader) settled this call first: its outcome stands.
-			r := <-pc.ch
-			return r.reply, r.err
+	if _, dup := s.pending[h.ReqID]; dup {
+		unlock()
+		return nil, fmt.Errorf("%w: req_id %q already in flight", ErrInvalidArgument, h.ReqID)
+	}
+	if !isCheckin {
+		if s.token != "" {
+			h.Token = protocol.Secret(s.token)
+		} else if h.Token == "" {
+			unlock()
+			return nil, ErrNotCheckedIn
 		}
-		// Replies to earlier requests may still sit in the receive buffer:
-		// let the reader drain them briefly; its failure then ends the link.
-		_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
-		return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
+	}
+	frame, err := protocol.Encode(req)
+	if err != nil {
+		unlock()
+		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+	}
+	var fence []byte
+	if s.ordered && s.token != "" && len(s.sent) > 0 && s.sent[len(s.sent)-1].pc != nil {
+		ping := &protocol.PingRequest{}
+		s.fillLocked(ping)
+		ping.Token = protocol.Secret(s.token)
+		if fence, err = protocol.Encode(ping); err == nil {
+			s.sent = append(s.sent, &sentFrame{reqID: ping.ReqID})
+		}
+	}
+	pc := &pendingCall{reqID: h.ReqID, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
+	s.pending[h.ReqID] = pc
+	s.sent = append(s.sent, &sentFrame{reqID: h.ReqID, pc: pc})
+	if isCheckin {
+		done := make(chan struct{})
+		s.checkinBusy = done
+		defer func() {
+			s.mu.Lock()
+			if s.checkinBusy == done {
+				s.checkinBusy = nil
+			}
+			s.mu.Unlock()
+			close(done)
+		}()
+	}
+	s.mu.Unlock()
+	if fence != nil {
+		err = s.writeLocked(conn, fence)
+	}
+	if err == nil {
+		err = s.writeLocked(conn, frame)
+	}
+	s.wmu.Unlock()
+	if err != nil {
+		if s.abandon(pc) {
+			// Replies to earlier requests may still sit in the receive buffer:
+			// let the reader drain them briefly; its failure then ends the link.
+			_ = conn.SetReadDeadline(time.Now().Add(drainTimeout))
+			return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
+		}
+		// Close (or the reader) settled this call first: its outcome stands.
+		return s.settled(ctx, req, <-pc.ch)
 	}
 	sent := time.Now()
 	if budget := s.spinBudget(ctx); budget > 0 {
@@ -309,7 +475,7 @@ func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgT
 			select {
 			case r := <-pc.ch:
 				s.noteRTT(time.Since(sent))
-				return r.reply, r.err
+				return s.settled(ctx, req, r)
 			default:
 			}
 		}
@@ -317,31 +483,55 @@ func (s *Session) roundTrip(ctx context.Context, reqID string, typ protocol.MsgT
 	select {
 	case r := <-pc.ch:
 		s.noteRTT(time.Since(sent))
-		return r.reply, r.err
+		return s.settled(ctx, req, r)
 	case <-ctx.Done():
-		if s.takePending(reqID) == nil {
+		if !s.abandon(pc) {
 			// The reply won the race; deliver it rather than lose it.
-			r := <-pc.ch
-			return r.reply, r.err
+			return s.settled(ctx, req, <-pc.ch)
 		}
 		return nil, ctxErr(ctx)
 	}
 }
 
-func (s *Session) takePending(reqID string) *pendingCall {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	pc := s.pending[reqID]
-	delete(s.pending, reqID)
-	return pc
+// settled finishes a round trip: the session learns from the reply (token,
+// check-in, status) before anyone else sends, and the caller gets it once
+// the events that came before it have been handled.
+func (s *Session) settled(ctx context.Context, req protocol.Request, r result) (protocol.Reply, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	s.afterReply(req, r.reply)
+	s.events.waitDelivered(ctx, r.mark)
+	return r.reply, nil
 }
 
-func (s *Session) write(conn *websocket.Conn, frame []byte) error {
+// abandon takes pc out of the pending calls; false means it was settled
+// already. On an ordered link its frame stays in flight as a tombstone.
+func (s *Session) abandon(pc *pendingCall) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending[pc.reqID] != pc {
+		return false
+	}
+	delete(s.pending, pc.reqID)
+	for i, f := range s.sent {
+		if f.pc == pc {
+			if s.ordered {
+				f.dead = true
+			} else {
+				s.sent = append(s.sent[:i], s.sent[i+1:]...)
+			}
+			break
+		}
+	}
+	return true
+}
+
+// writeLocked writes one frame. s.wmu held.
+func (s *Session) writeLocked(conn *websocket.Conn, frame []byte) error {
 	if l := s.cfg.Logger; l.Enabled(context.Background(), LevelTrace) {
 		l.Log(context.Background(), LevelTrace, "frame out", "frame", string(protocol.Redact(frame)))
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
 	// Refresh the write deadline only when half of it is used up: setting it
 	// costs a timer update, and a stuck write is caught either way.
 	if now := time.Now(); now.After(s.wdeadline.Add(-s.cfg.DialTimeout / 2)) {
@@ -351,27 +541,43 @@ func (s *Session) write(conn *websocket.Conn, frame []byte) error {
 	return conn.WriteMessage(websocket.TextMessage, frame)
 }
 
-// afterReply tracks the token and the check-in that a restore replays.
+// afterReply keeps what the session learns from a successful reply: the
+// token and the check-in a restore replays, the bound extension, the agent's
+// status.
 func (s *Session) afterReply(req protocol.Request, reply protocol.Reply) {
 	if !reply.Header().OK() {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	switch r := req.(type) {
 	case *protocol.CheckinRequest:
 		cr, _ := reply.(*protocol.CheckinReply)
 		saved := *r
-		saved.ReqID = ""
-		s.mu.Lock()
+		saved.ReqID, saved.Token = "", ""
 		if cr != nil && cr.Token != "" {
 			s.token = cr.Token.Reveal()
 		}
+		s.ext = r.ExtID
+		if cr != nil && cr.ExtID != "" {
+			s.ext = cr.ExtID
+		}
 		s.checkin = &saved
-		s.mu.Unlock()
 	case *protocol.CheckoutRequest:
-		s.mu.Lock()
 		s.token = ""
 		s.checkin = nil
-		s.mu.Unlock()
+		s.status = protocol.StatusOffline
+	case *protocol.GetStatusRequest:
+		if gs, ok := reply.(*protocol.GetStatusReply); ok && gs.Status != "" {
+			s.status = gs.Status
+		}
+	case *protocol.ChangeStatusRequest:
+		// The platform pushes nothing for MAKE_BUSY / FREE / REST: the reply
+		// is the news. FORCE_* replies are about another agent.
+		if cs, ok := reply.(*protocol.ChangeStatusReply); ok && cs.AgentStatus != "" &&
+			(r.OperatedAgentID == "" || r.OperatedAgentID == r.AgentID) {
+			s.status = cs.AgentStatus
+		}
 	}
 }
 
@@ -391,6 +597,7 @@ func (s *Session) Close() error {
 	s.conn = nil
 	s.stopHeartbeatLocked()
 	s.failPendingLocked(0, ErrClosed, true)
+	s.sent = nil
 	s.mu.Unlock()
 	if conn != nil {
 		// A courtesy close frame, bounded: WriteControl may run beside a

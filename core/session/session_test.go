@@ -26,6 +26,7 @@ func testConfig(url string) Config {
 		ExtID:             "090008_5000",
 		OS:                "Windows",
 		Language:          "en-US",
+		Token:             "tok-config", // as from HTTP get-token: requests may go out before check-in
 		RequestTimeout:    2 * time.Second,
 		HeartbeatInterval: -1,
 		Reconnect:         Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond},
@@ -67,9 +68,21 @@ func TestNewValidatesAndDoesNotDial(t *testing.T) {
 func TestRequestFillsHeaderAndHandshake(t *testing.T) {
 	checkNoLeak(t)
 	fs := newFakeServer(t, false)
-	s := newSession(t, testConfig(fs.url()))
+	cfg := testConfig(fs.url())
+	cfg.Token = ""
+	s := newSession(t, cfg)
 	ctx := context.Background()
 
+	// No token yet: nothing but check-in may go out.
+	if _, err := s.Ping(ctx, &protocol.PingRequest{}); !errors.Is(err, ErrNotCheckedIn) {
+		t.Fatalf("ping before check-in: %v, want ErrNotCheckedIn", err)
+	}
+	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "919191Aa.", Header: protocol.Header{ExtID: "x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if s.ExtID() != "x" {
+		t.Fatalf("ExtID after check-in at x = %q", s.ExtID())
+	}
 	rep, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "919191Aa."})
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +97,17 @@ func TestRequestFillsHeaderAndHandshake(t *testing.T) {
 	if got := c.header.Get("SDK-TOKEN"); got != "" {
 		t.Errorf("SDK-TOKEN before check-in = %q, want none", got)
 	}
+	c.nextFrame(t) // the first check-in
 	m := c.nextFrame(t)
 	want := map[string]any{"msg_type": "checkin", "company_code": "090008", "agent_id": "090008_6000",
-		"ext_id": "090008_5000", "os": "Windows", "agent_pwd": "919191Aa."}
+		"ext_id": "x", "os": "Windows", "agent_pwd": "919191Aa."}
 	for k, v := range want {
 		if m[k] != v {
 			t.Errorf("checkin frame %s = %v, want %v", k, m[k], v)
 		}
+	}
+	if _, has := m["token"]; has {
+		t.Errorf("check-in carries a token: %v", m)
 	}
 	if id, _ := m["req_id"].(string); len(id) != 36 {
 		t.Errorf("req_id %q is not a UUID", id)
@@ -98,11 +115,35 @@ func TestRequestFillsHeaderAndHandshake(t *testing.T) {
 	if s.Token() != "tok-secret-1" || !s.CheckedIn() {
 		t.Errorf("token %q checkedIn %v after check-in", s.Token(), s.CheckedIn())
 	}
+	// Every later frame carries the token in its body (the platform reads it there).
+	if _, err := s.Ping(ctx, &protocol.PingRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.nextFrame(t); m["msg_type"] != "ping" || m["token"] != "tok-secret-1" || m["ext_id"] != "x" {
+		t.Errorf("ping frame = %v, want the token and the bound ext_id", m)
+	}
 	if _, err := s.Checkout(ctx, &protocol.CheckoutRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	if s.Token() != "" || s.CheckedIn() {
 		t.Errorf("token %q checkedIn %v after check-out", s.Token(), s.CheckedIn())
+	}
+	if _, err := s.Ping(ctx, &protocol.PingRequest{}); !errors.Is(err, ErrNotCheckedIn) {
+		t.Fatalf("ping after check-out: %v, want ErrNotCheckedIn", err)
+	}
+}
+
+func TestCheckinNeedsExtID(t *testing.T) {
+	fs := newFakeServer(t, false)
+	cfg := testConfig(fs.url())
+	cfg.ExtID = ""
+	s := newSession(t, cfg)
+	_, err := s.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa."})
+	if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "ext_id") || !strings.Contains(err.Error(), "090008_6000") {
+		t.Fatalf("check-in without ext_id: %v", err)
+	}
+	if s.State() != StateIdle {
+		t.Fatalf("state %v: the refused check-in dialed", s.State())
 	}
 }
 
@@ -274,15 +315,33 @@ func TestSlowHandlerDoesNotStallReader(t *testing.T) {
 func TestReconnectRestoresCheckedInSession(t *testing.T) {
 	checkNoLeak(t)
 	fs := newFakeServer(t, false)
+	fs.handle(func(c *fakeConn, m map[string]any) {
+		if m["msg_type"] == "get_status" {
+			c.reply(m, map[string]any{"status": "CALLING", "sub_status": "HOLD", "uuid": "call-1", "in_call_numbers": []string{"138"}})
+			return
+		}
+		c.reply(m, nil)
+	})
 	rec := newRecorder()
 	cfg := testConfig(fs.url())
 	cfg.Handler = rec.handle
 	s := newSession(t, cfg)
 	ctx := context.Background()
-	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "919191Aa."}); err != nil {
+	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "919191Aa.", StartStatus: protocol.StatusFree, Reset: protocol.Ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
 	c1 := fs.nextConn(t)
+	c1.nextFrame(t)
+	// The platform's status push: the agent is in a call when the link drops.
+	c1.send(map[string]any{"msg_type": "change_status", "req_id": "push-1", "code": "0", "agent_status": "CALLING", "last_agent_status": "RINGING"})
+	rec.wait(t, "the status push", func(evs []Event) bool {
+		for _, e := range evs {
+			if a, ok := e.(*protocol.AgentChangeEvent); ok && a.AgentStatus == protocol.StatusCalling {
+				return true
+			}
+		}
+		return false
+	})
 	_ = c1.ws.Close() // the platform side drops the link
 
 	c2 := fs.nextConn(t)
@@ -290,12 +349,16 @@ func TestReconnectRestoresCheckedInSession(t *testing.T) {
 		t.Fatalf("reconnect SDK-TOKEN = %q", got)
 	}
 	m := c2.nextFrame(t)
-	if m["msg_type"] != "checkin" || m["reset"] != true || m["agent_pwd"] != "919191Aa." {
-		t.Fatalf("restore frame = %v, want checkin with reset", m)
+	// No reset (the platform hangs up the call on reset) and the status the agent had.
+	if m["msg_type"] != "checkin" || m["reset"] != nil || m["agent_pwd"] != "919191Aa." || m["start_status"] != "CALLING" {
+		t.Fatalf("restore frame = %v, want checkin without reset, start_status CALLING", m)
+	}
+	if m := c2.nextFrame(t); m["msg_type"] != "get_status" || m["token"] != "tok-secret-1" {
+		t.Fatalf("after the restore check-in: %v, want get_status with the token", m)
 	}
 	evs := rec.wait(t, "session_restored", func(evs []Event) bool {
 		for _, e := range evs {
-			if r, ok := e.(*RestoredEvent); ok && r.Err == nil {
+			if _, ok := e.(*RestoredEvent); ok {
 				return true
 			}
 		}
@@ -305,8 +368,58 @@ func TestReconnectRestoresCheckedInSession(t *testing.T) {
 	if got := states(evs); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("state events = %v, want %v", got, want)
 	}
+	var r *RestoredEvent
+	for _, e := range evs {
+		if x, ok := e.(*RestoredEvent); ok {
+			r = x
+		}
+	}
+	if r.Err != nil || !r.Resynced || r.Status != protocol.StatusCalling || r.SubStatus != protocol.SubHold || r.UUID != "call-1" ||
+		fmt.Sprint(r.InCallNumbers) != "[138]" || r.Checkin == nil {
+		t.Fatalf("restored = %+v", r)
+	}
 	if _, err := s.Ping(ctx, &protocol.PingRequest{}); err != nil {
 		t.Fatalf("after restore: %v", err)
+	}
+}
+
+func TestRestoreRefusedLosesSession(t *testing.T) {
+	fs := newFakeServer(t, false)
+	var conns atomic.Int32
+	fs.handle(func(c *fakeConn, m map[string]any) {
+		if m["msg_type"] == "checkin" && conns.Load() > 1 {
+			c.reply(m, map[string]any{"code": "4004", "msg": "坐席账号或密码错误", "token": nil})
+			return
+		}
+		c.reply(m, nil)
+	})
+	rec := newRecorder()
+	cfg := testConfig(fs.url())
+	cfg.Token = ""
+	cfg.Handler = rec.handle
+	s := newSession(t, cfg)
+	if _, err := s.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa."}); err != nil {
+		t.Fatal(err)
+	}
+	conns.Add(1)
+	c1 := fs.nextConn(t)
+	conns.Add(1)
+	_ = c1.ws.Close()
+	evs := rec.wait(t, "session lost", func(evs []Event) bool {
+		for _, e := range evs {
+			if r, ok := e.(*RestoredEvent); ok && r.Err != nil {
+				return true
+			}
+		}
+		return false
+	})
+	for _, e := range evs {
+		if r, ok := e.(*RestoredEvent); ok && !errors.Is(r.Err, protocol.ErrBadPassword) {
+			t.Fatalf("restored error = %v, want the server's 4004", r.Err)
+		}
+	}
+	if s.CheckedIn() || s.Token() != "" {
+		t.Fatalf("checked in %v token %q after a refused restore", s.CheckedIn(), s.Token())
 	}
 }
 
@@ -371,7 +484,9 @@ func TestHeartbeatDetectsSilentServer(t *testing.T) {
 	cfg.HeartbeatInterval = 10 * time.Millisecond
 	cfg.HeartbeatMisses = 2
 	s := newSession(t, cfg)
-	if err := s.Connect(context.Background()); err != nil {
+	// Checked in, so the session reconnects (one that is not waits for the
+	// next request).
+	if _, err := s.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa."}); err != nil {
 		t.Fatal(err)
 	}
 	c1 := fs.nextConn(t)

@@ -49,10 +49,14 @@ func (s *Server) Fault(f FaultSpec) error {
 	if any == "" {
 		any = "*"
 	}
+	link := a.conn
+	if s.platform() {
+		link = s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)]
+	}
 	switch f.Kind {
 	case "drop":
-		if a.conn != nil {
-			go a.conn.ws.Close()
+		if link != nil {
+			go link.ws.Close() // TCP close, no close frame
 		}
 	case "drop_after_request":
 		a.fault.dropAfter = any
@@ -66,11 +70,10 @@ func (s *Server) Fault(f FaultSpec) error {
 		if p == "" {
 			p = `{"msg_type":"callback","req_id":` // cut short
 		}
-		if a.conn == nil {
+		if link == nil {
 			return fmt.Errorf("agent %q is not connected", f.AgentID)
 		}
-		c := a.conn
-		s.sendRaw(c, []byte(p))
+		s.sendRaw(link, []byte(p))
 	case "no_pong":
 		a.fault.noPong = true
 	case "clear":
@@ -97,6 +100,16 @@ type AgentSnapshot struct {
 	ServiceMode int      `json:"service_mode,omitempty"`
 	AfterCall   string   `json:"after_call,omitempty"`
 	Playing     string   `json:"playing,omitempty"`
+	// Platform dialect: the os of the last check-in, whether the agent's
+	// company_agent_os has a current token, and the uuids of its live legs.
+	OS          string   `json:"os,omitempty"`
+	HasToken    bool     `json:"has_token,omitempty"`
+	ExtStatus   string   `json:"ext_status,omitempty"`
+	CallUUIDs   []string `json:"call_uuids,omitempty"`
+	PostProcess *bool    `json:"post_process,omitempty"`
+	// AutoCheckoutChecks counts the runs of the auto check-out check after
+	// the agent's checked-in links dropped.
+	AutoCheckoutChecks int `json:"auto_checkout_checks,omitempty"`
 	// RTC agents: the extension's SIP binding and the media leg of the call.
 	RTCRegistered bool   `json:"rtc_registered,omitempty"`
 	RTCUUID       string `json:"rtc_uuid,omitempty"`
@@ -131,6 +144,9 @@ func (s *Server) snapshotLocked(a *agent) AgentSnapshot {
 		}
 		sn.Peers = cl.numbersFor(a)
 	}
+	if s.platform() {
+		s.platformSnapshot(a, &sn)
+	}
 	return sn
 }
 
@@ -163,6 +179,13 @@ func (s *Server) Reset() {
 	s.agents = map[string]*agent{}
 	s.tokens = map[string]*agent{}
 	s.calls = map[string]*call{}
+	if s.platform() {
+		s.plat = newPlatState()
+		for c := range s.conns {
+			c.closing = true // its end schedules no auto check-out
+			delete(s.conns, c)
+		}
+	}
 	s.loadAgents()
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -239,6 +262,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
 		writeJSON(w, http.StatusOK, out)
+	case s.platform() && s.servePlatformAdmin(w, r, path, body, fail):
 	case path == "rtc/registrations" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.RTCRegistrations())
 	case path == "rtc/calls" && r.Method == http.MethodGet:

@@ -26,7 +26,8 @@ type agent struct {
 	mode      int
 	playing   string // play_record uuid
 	fault     fault
-	rtc       *rtcLeg // RTC agents: the media leg of the call it is in
+	rtc       *rtcLeg   // RTC agents: the media leg of the call it is in
+	p         agentPlat // the platform dialect's state
 }
 
 func (a *agent) lang() string {

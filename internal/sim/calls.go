@@ -246,11 +246,30 @@ type InboundCall struct {
 	Channel      string `json:"callin_channel,omitempty"` // e.g. PREDICT_OUT_CALL
 }
 
+// media is the call's audio and video (3 and 0 unless given); it also
+// fills the default caller number.
+func (in *InboundCall) media() (audio, video int) {
+	audio, video = 3, 0
+	if in.Audio != nil {
+		audio = *in.Audio
+	}
+	if in.Video != nil {
+		video = *in.Video
+	}
+	if in.CallerNumber == "" {
+		in.CallerNumber = "13800000000"
+	}
+	return audio, video
+}
+
 // Inbound routes a customer's call to a free agent (the given one, or the
 // first free agent of the company, with the skill if given) and rings it.
 func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		return s.pInbound(in)
+	}
 	var a *agent
 	if in.AgentID != "" {
 		a = s.agents[in.AgentID]
@@ -266,16 +285,7 @@ func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 			return "", "", ErrNoFreeAgent
 		}
 	}
-	audio, video := 3, 0
-	if in.Audio != nil {
-		audio = *in.Audio
-	}
-	if in.Video != nil {
-		video = *in.Video
-	}
-	if in.CallerNumber == "" {
-		in.CallerNumber = "13800000000"
-	}
+	audio, video := in.media()
 	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "inbound", owner: a, number: in.CallerNumber,
 		callee: in.CalleeNumber, state: "ringing", pre: a.status, workOrder: in.WorkOrderID, audio: audio, video: video}
 	s.calls[cl.uuid] = cl
@@ -339,6 +349,14 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func (s *Server) CustomerHangup(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil {
+			return ErrNoCall
+		}
+		s.pEnd(l)
+		return nil
+	}
 	cl := s.findCall(uuid)
 	if cl == nil {
 		return ErrNoCall
@@ -351,6 +369,14 @@ func (s *Server) CustomerHangup(uuid string) error {
 func (s *Server) CustomerAnswer(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil || l.agent != nil || l.state != legRinging {
+			return ErrNoCall
+		}
+		s.pAnswered(l)
+		return nil
+	}
 	cl := s.findCall(uuid)
 	if cl == nil || !s.customerAnswer(cl) {
 		return ErrNoCall
@@ -410,13 +436,13 @@ func (s *Server) answer(c *conn, a *agent, q req) {
 		switch {
 		case ringing && leg.state == "inviting":
 			// The SDK answers the SIP leg too: wait (bounded) for it.
-			p := &pendingAnswer{c: c, q: q}
+			p := &pendingAnswer{ok: func() { s.ok(c, q, nil) }, fail: func() { s.fail(c, q, "rtc_not_answered", nil) }}
 			leg.pending = append(leg.pending, p)
 			s.notifyLocked()
 			s.afterLocked(s.rtcAnswerWait(), func() {
 				if i := slices.Index(leg.pending, p); i >= 0 {
 					leg.pending = slices.Delete(leg.pending, i, i+1)
-					s.fail(c, q, "rtc_not_answered", nil)
+					p.fail()
 				}
 			})
 			return

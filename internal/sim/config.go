@@ -1,8 +1,10 @@
-// Package sim is ccsim: a simulator of the CloudCC platform's CTI server that
-// follows the agent-toolbar spec (7.0.0). It is the other end of every SDK
-// test and of the demo. It shares no code with the SDK's client side (it
-// parses requests with its own tolerant reader), so a test catches a bug in
-// either end.
+// Package sim is ccsim: a simulator of the CloudCC platform's CTI server. It
+// speaks two dialects: "platform" behaves like the platform's real server
+// (docs/ccsim.md, ../shared/platform/real-server.md), "spec" follows the
+// agent-toolbar spec (7.0.0) and its examples. It is the other end of every
+// SDK test and of the demo. It shares no code with the SDK's client side (it
+// parses requests with its own readers), so a test catches a bug in either
+// end.
 package sim
 
 import (
@@ -12,8 +14,25 @@ import (
 	"time"
 )
 
+// The dialects ccsim speaks.
+const (
+	// DialectPlatform behaves like the platform's real server: identity in
+	// the handshake path, the token in every frame, change_status pushes,
+	// refusals without req_id, the real codes and timings.
+	DialectPlatform = "platform"
+	// DialectSpec follows the toolbar spec and its examples (quirks
+	// included): the simulator as it was before the platform dialect.
+	DialectSpec = "spec"
+)
+
+// DefaultDialect is the dialect of a Config that names none, and of ccsim
+// without -dialect. The one place it is set.
+const DefaultDialect = DialectSpec
+
 // Config is the simulator's world: companies, agents, services, timings.
 type Config struct {
+	// Dialect is DialectPlatform or DialectSpec; "" means DefaultDialect.
+	Dialect   string    `json:"dialect,omitempty"`
 	Companies []Company `json:"companies"`
 	// Quirks makes replies and events look like the spec's own examples
 	// (padded msg_types, "transfer", string is_video, caller_channel, padded
@@ -40,6 +59,10 @@ type Company struct {
 	Agents []AgentConfig  `json:"agents"`
 	Skills []SkillService `json:"skills,omitempty"`
 	IVRs   []IVRService   `json:"ivrs,omitempty"`
+	// Platform dialect: a disabled company refuses check-in (1000);
+	// ForbidKick is agentAccountKick 0 (check-in from other IPs refused 4010).
+	Disabled   bool `json:"disabled,omitempty"`
+	ForbidKick bool `json:"forbid_kick,omitempty"`
 }
 
 // AgentConfig is one agent and its extension.
@@ -51,6 +74,23 @@ type AgentConfig struct {
 	Supervisor bool     `json:"supervisor,omitempty"`
 	Skills     []string `json:"skills,omitempty"`
 	LoginType  string   `json:"login_type,omitempty"` // "1" RTC, "2" softphone (default)
+
+	// Platform dialect only (settable at run time: POST /admin/agent-config).
+	// PostProcess: after an answered call the agent is ARRANGE for
+	// Timings.ArrangeMS, then back to its status before the call (default
+	// true); false: straight back to that status.
+	PostProcess *bool `json:"post_process,omitempty"`
+	// AutoShowBusy: an inbound call the agent did not answer leaves it BUSY.
+	AutoShowBusy bool `json:"auto_show_busy,omitempty"`
+	// ExtOffline: the (login_type 2) extension is not registered: check-in
+	// 4011, calls refused. RTC extensions follow their SIP registration.
+	ExtOffline bool `json:"ext_offline,omitempty"`
+	// Disabled: check-in 1001, get-token 4015. Unbound: no bound extension
+	// (check-in 4005).
+	Disabled bool `json:"disabled,omitempty"`
+	Unbound  bool `json:"unbound,omitempty"`
+	// ServiceMode is the agent's service_mode at check-in (default 1).
+	ServiceMode int `json:"service_mode,omitempty"`
 }
 
 // SkillService is an entry of get-skill-service-list.
@@ -75,6 +115,36 @@ type Timings struct {
 	GraceMS          int `json:"grace_ms"`           // a dropped agent stays checked in this long (default 60000)
 	RTCRingMS        int `json:"rtc_ring_ms"`        // an RTC agent's auto-answer leg must answer within this (0: 10000)
 	RTCAnswerWaitMS  int `json:"rtc_answer_wait_ms"` // a CTI answer waits this long for the SIP answer (0: 10000)
+
+	// Platform dialect.
+	ConnectMS        int `json:"connect_ms"`          // the connect frame follows the handshake after this (real: 200)
+	AgentLegAnswerMS int `json:"agent_leg_answer_ms"` // an originated login_type 2 agent leg (call, supervisor legs) answers after this
+	// ReadIdleMS: a link with no inbound frame for this long is closed (0:
+	// 30000, the real readOutTime; < 0: never). Any frame counts, WebSocket
+	// pings included.
+	ReadIdleMS int `json:"read_idle_ms"`
+	// IdleCheckMS: after a read-idle close the auto check-out check runs
+	// this much later (0: 2000, as the real server).
+	IdleCheckMS int `json:"idle_check_ms"`
+	// ReconnectMS: after a link drops, the auto check-out check runs this
+	// much later and then every ReconnectMS while the agent is in a call
+	// (0: 30000, the real reconnectionTime).
+	ReconnectMS int `json:"reconnect_ms"`
+}
+
+// Real values of the platform's WebSocket timings (the zero value of the
+// corresponding Timings field means these).
+const (
+	realReadIdle  = 30 * time.Second
+	realIdleCheck = 2 * time.Second
+	realReconnect = 30 * time.Second
+)
+
+func orDefault(ms int, def time.Duration) time.Duration {
+	if ms <= 0 {
+		return def
+	}
+	return time.Duration(ms) * time.Millisecond
 }
 
 func (t Timings) d(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
@@ -99,7 +169,8 @@ func DefaultConfig() Config {
 		},
 		NoAnswerNumbers:     []string{"10000000000"},
 		ManualAnswerNumbers: []string{"10000000001"},
-		Timings:             Timings{CustomerAnswerMS: 1000, AgentRingMS: 500, ArrangeMS: 3000, RestMinuteMS: 60000, MaxRingMS: -1, GraceMS: 60000},
+		Timings: Timings{CustomerAnswerMS: 1000, AgentRingMS: 500, ArrangeMS: 3000, RestMinuteMS: 60000, MaxRingMS: -1, GraceMS: 60000,
+			ConnectMS: 200, AgentLegAnswerMS: 300},
 	}
 }
 
@@ -127,3 +198,21 @@ func (c *Config) GenerateLoad(company, prefix string, width, n int, password str
 }
 
 func (c *Config) quirks() bool { return c.Quirks == nil || *c.Quirks }
+
+// dialect is the configured dialect, DefaultDialect when unset.
+func (c *Config) dialect() string {
+	if c.Dialect == "" {
+		return DefaultDialect
+	}
+	return c.Dialect
+}
+
+// ValidDialect reports whether d names a dialect ("" counts: the default).
+func ValidDialect(d string) bool { return d == "" || d == DialectPlatform || d == DialectSpec }
+
+// KeepRealTimings returns zero timings (every step immediate) except the
+// link timings that keep their configured or real values: what -fast uses.
+func (t Timings) KeepRealTimings() Timings {
+	return Timings{GraceMS: t.GraceMS, ReadIdleMS: t.ReadIdleMS, IdleCheckMS: t.IdleCheckMS, ReconnectMS: t.ReconnectMS,
+		RTCRingMS: t.RTCRingMS, RTCAnswerWaitMS: t.RTCAnswerWaitMS}
+}

@@ -35,9 +35,10 @@ type rtcLeg struct {
 	pending  []*pendingAnswer // CTI answers waiting for the SIP answer
 }
 
+// pendingAnswer is a CTI answer waiting for the SIP answer: ok answers it
+// once the leg is answered, fail refuses it.
 type pendingAnswer struct {
-	c *conn
-	q req
+	ok, fail func()
 }
 
 // serial runs one call's PBX operations in order, off Server.mu.
@@ -240,7 +241,7 @@ func (s *Server) rtcDrop(a *agent) {
 
 func (s *Server) failPending(leg *rtcLeg) {
 	for _, p := range leg.pending {
-		s.fail(p.c, p.q, "rtc_not_answered", nil)
+		p.fail()
 	}
 	leg.pending = nil
 }
@@ -291,7 +292,7 @@ func (s *Server) rtcEvent(e pbx.Event) {
 		// CTI answers that waited for the media leg are answered now,
 		// before the events the answer causes.
 		for _, p := range leg.pending {
-			s.ok(p.c, p.q, nil)
+			p.ok()
 		}
 		leg.pending = nil
 		if fn := leg.onAnswer; fn != nil {
@@ -338,6 +339,12 @@ func (s *Server) rtcEnded(leg *rtcLeg, key string) {
 		return
 	}
 	// The agent hung up on its media leg: the same as a CTI hangup.
+	if s.platform() {
+		if l := s.plat.legs[leg.uuid]; l != nil && l.agent == a {
+			s.pEnd(l)
+		}
+		return
+	}
 	cl := a.call
 	switch {
 	case cl == nil:

@@ -91,7 +91,7 @@ type rtcWorld struct {
 // (not registered yet).
 func rtcCheckin(t *testing.T, opts ...Option) *rtcWorld {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	s, base := start(t, cfg, opts...)
 	ws := dial(t, base, http.Header{"LANGUAGE": {"en-US"}})
@@ -421,7 +421,7 @@ func TestRTCRegistrationAndRefusals(t *testing.T) {
 // consult leg's uuid; its SIP answer answers the leg. An RTC supervisor's
 // eavesdrop gets an auto-answered, listen-only leg of its own.
 func TestRTCConsultLegAndSupervisorLeg(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	for i, a := range cfg.Companies[0].Agents {
 		if a.AgentID == "090008_6001" {
@@ -539,7 +539,7 @@ func TestRTCInboundCancelAndTLSAddress(t *testing.T) {
 	}
 
 	// Over TLS, rtc_address is wss://.
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	s := New(cfg)
 	hs := httptest.NewTLSServer(s)

@@ -49,6 +49,9 @@ type Server struct {
 	stopEvents func()
 	rtcLegs    map[string]*rtcLeg // by uuid|ext
 	serials    map[string]*serial // PBX operations in flight, by uuid
+
+	// Platform dialect (platform_*.go).
+	plat *platState
 }
 
 // Option configures a Server.
@@ -82,13 +85,23 @@ func New(cfg Config, opts ...Option) *Server {
 	}
 	s.startPBX()
 	s.loadAgents()
-	s.mux.HandleFunc("/ws", s.serveWS)
-	s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-token", s.httpGetToken)
-	s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-skill-service-list", s.httpSkills)
-	s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-ivr-service-list", s.httpIVRs)
+	if s.cfg.dialect() == DialectPlatform {
+		s.plat = newPlatState()
+		s.mountPlatform()
+	} else {
+		s.mux.HandleFunc("/ws", s.serveWS)
+		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-token", s.httpGetToken)
+		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-skill-service-list", s.httpSkills)
+		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-ivr-service-list", s.httpIVRs)
+	}
 	s.mux.HandleFunc("/admin/", s.serveAdmin)
 	return s
 }
+
+// Dialect is the dialect this simulator speaks.
+func (s *Server) Dialect() string { return s.cfg.dialect() }
+
+func (s *Server) platform() bool { return s.plat != nil }
 
 func (s *Server) loadAgents() {
 	for ci := range s.cfg.Companies {
@@ -100,7 +113,9 @@ func (s *Server) loadAgents() {
 			if ac.LoginType == "" {
 				ac.LoginType = "2"
 			}
-			s.agents[ac.AgentID] = &agent{conf: ac, company: co, status: "OFFLINE"}
+			a := &agent{conf: ac, company: co, status: "OFFLINE"}
+			a.p.loadConf(ac)
+			s.agents[ac.AgentID] = a
 		}
 	}
 }
@@ -154,6 +169,13 @@ type conn struct {
 	rtc   string                 // ws://<host the client dialled>/sip (wss over TLS): its rtc_address
 	agent *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
 	who   atomic.Pointer[string] // the bound agent's id, for the frame log
+
+	// Platform dialect, guarded by Server.mu: the handshake's identity
+	// (company_agent_os, the real server's loginMap), the identity of the
+	// link's last successful check-in (clientMap) and the bound ext.
+	ident, bound, boundExt string
+	closing                bool // the server closes it (no auto check-out twice)
+	remote                 string
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -161,11 +183,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	scheme := "ws"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "wss"
-	}
-	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: scheme + "://" + r.Host + "/sip"}
+	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: sipURL(r)}
 	ws.SetReadLimit(1 << 20)
 	s.mu.Lock()
 	if s.closed {
@@ -199,6 +217,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	_ = ws.Close()
+}
+
+// sipURL is the PBX's address as the client reached this listener:
+// ws://<host>/sip, wss:// over TLS or behind an https proxy.
+func sipURL(r *http.Request) string {
+	scheme := "ws"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "wss"
+	}
+	return scheme + "://" + r.Host + "/sip"
 }
 
 func (s *Server) bindLocked(a *agent, c *conn) {

@@ -33,6 +33,13 @@ func (l *lockedBuf) String() string {
 	return l.b.String()
 }
 
+// specConfig is the demo world in the spec dialect, whatever the default.
+func specConfig() Config {
+	cfg := DefaultConfig()
+	cfg.Dialect = DialectSpec
+	return cfg
+}
+
 func start(t *testing.T, cfg Config, opts ...Option) (*Server, string) {
 	t.Helper()
 	s := New(cfg, opts...)
@@ -77,7 +84,7 @@ const checkin6000 = `{"req_id":"r1","msg_type":"checkin","company_code":"090008"
 
 func TestFrameLogRedactsSecrets(t *testing.T) {
 	var log lockedBuf
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	_, base := start(t, cfg, WithFrameLog(&log))
 	ws := dial(t, base, http.Header{"LANGUAGE": {"en-US"}})
@@ -99,7 +106,7 @@ func TestFrameLogRedactsSecrets(t *testing.T) {
 }
 
 func TestTokenGuardsHTTPAndReconnect(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	s, base := start(t, cfg)
 	get := func(tok string) int {
@@ -153,7 +160,7 @@ func TestTokenGuardsHTTPAndReconnect(t *testing.T) {
 }
 
 func TestMalformedRequestAndQuirksOff(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := specConfig()
 	cfg.Timings = Timings{}
 	off := false
 	cfg.Quirks = &off

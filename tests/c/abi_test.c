@@ -74,6 +74,7 @@ static int admin(const char *path, const char *body, char *out, size_t outlen) {
 
 static cc_client_t *make_client(const char *agent, const char *ext) {
     char cfg[1024];
+    if (!ext[0]) ext = agent; /* ccsim's demo world binds these agents to an extension of their own id */
     snprintf(cfg, sizeof cfg,
              "{\"ws_url\":\"ws://%s/ws\",\"http_url\":\"http://%s\",\"company_code\":\"090008\","
              "\"agent_id\":\"%s\",\"ext_id\":\"%s\",\"language\":\"en-US\",\"request_timeout_ms\":3000,"

@@ -5,7 +5,7 @@
  *
  *   reliability_bench HOST:PORT flood-callback   300k events, 2 ms handler: RSS growth
  *   reliability_bench HOST:PORT flood-poll       1000 events of 200 kB, nobody polling: RSS growth
- *   reliability_bench HOST:PORT reconnect-rate   links/s against a server that drops each link
+ *   reliability_bench HOST:PORT reconnect-rate   links/s against a server that drops each link once up
  *   reliability_bench HOST:PORT free-latency     cc_client_free with a stalled handshake
  *   reliability_bench HOST:PORT soak [N]         N forced disconnects during requests
  *
@@ -58,7 +58,7 @@ static cc_client_t *client_for(const char *path, const char *extra) {
     char cfg[2048];
     snprintf(cfg, sizeof cfg,
              "{\"ws_url\":\"ws://%s%s\",\"company_code\":\"c1\",\"agent_id\":\"c1_1\",\"ext_id\":\"c1_1\","
-             "\"heartbeat_interval_ms\":-1,\"log_level\":\"off\"%s%s}",
+             "\"heartbeat_interval_ms\":-1,\"log_level\":\"off\",\"token\":\"cfg-token-0042\"%s%s}",
              addr, path, extra && extra[0] ? "," : "", extra ? extra : "");
     cc_client_t *c = NULL;
     char *err = NULL;
@@ -122,9 +122,14 @@ static void flood(int callback) {
 static void reconnect_rate(void) {
     const double window = 30000;
     long links0 = stat_of("links");
-    cc_client_t *c = client_for("/drop", NULL); /* default backoff: 500 ms .. 30 s */
+    /* Every link is closed at its 2nd request: the check-in is answered
+     * (there is a session to restore), then each restore's link drops as
+     * soon as it is up. Default backoff: 500 ms .. 30 s. */
+    cc_client_t *c = client_for("/echo?drop_every=2", NULL);
     char *rep = NULL;
-    cc_client_request(c, "{\"msg_type\":\"ping\"}", 1000, &rep); /* brings the link up */
+    cc_client_request(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"pw-1234567\"}", 2000, &rep);
+    cc_string_free(rep);
+    cc_client_request(c, "{\"msg_type\":\"ping\"}", 1000, &rep); /* dropped: the cycle starts */
     cc_string_free(rep);
     double t0 = now_ms();
     long at10 = -1;

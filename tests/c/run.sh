@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the C ABI test and the C example under AddressSanitizer and runs the
-# test against a fresh ccsim. Expects ./build.sh lib to have run.
+# test against a fresh ccsim; then installs the C SDK (./build.sh install) into
+# a scratch prefix and builds the example against it once with pkg-config and
+# once with CMake's find_package(cloudcc), and runs both. Expects ./build.sh lib
+# to have run. Installs pkg-config and cmake if missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build"
@@ -47,3 +50,46 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 echo "C example agent: ok"
 (cd "$OUT" && "$OUT/rtc_agent" "$CCSIM_ADDR" >/dev/null)
 echo "C RTC example agent (plays and records a WAV): ok"
+
+# The installed SDK, as a C/C++ team takes it: ./build.sh install, then
+# pkg-config and CMake each find the header and libcloudcc.so.<major>.
+missing=()
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+command -v cmake >/dev/null || missing+=(cmake)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
+fi
+VER="$(sed -n 's/^#define CC_VERSION "\([^"]*\)"$/\1/p' "$ROOT/include/cloudcc.h")"
+MAJOR="${VER%%.*}"
+PREFIX="$OUT/prefix"
+rm -rf "$PREFIX" "$OUT/cmake" "$OUT/cmake-newer"
+"$ROOT/build.sh" install PREFIX="$PREFIX" >/dev/null 2>&1
+[ "$(readlink "$PREFIX/lib/libcloudcc.so")" = "libcloudcc.so.$MAJOR" ] &&
+  [ "$(readlink "$PREFIX/lib/libcloudcc.so.$MAJOR")" = "libcloudcc.so.$VER" ] ||
+  { echo "installed library links are wrong:" >&2; ls -l "$PREFIX/lib" >&2; exit 1; }
+readelf -d "$PREFIX/lib/libcloudcc.so.$VER" | grep -c "SONAME.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "libcloudcc.so.$VER has no SONAME libcloudcc.so.$MAJOR" >&2; exit 1; }
+
+export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
+[ "$(pkg-config --modversion cloudcc)" = "$VER" ] || { echo "pkg-config: cloudcc is not version $VER" >&2; exit 1; }
+# shellcheck disable=SC2046 # pkg-config's flags are meant to split
+gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -o "$OUT/agent-pkgconfig" "$ROOT/examples/c/agent.c" \
+  $(pkg-config --cflags --libs cloudcc) -Wl,-rpath,"$(pkg-config --variable=libdir cloudcc)"
+readelf -d "$OUT/agent-pkgconfig" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "the pkg-config build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
+"$OUT/agent-pkgconfig" "$CCSIM_ADDR" >/dev/null
+echo "C example built with pkg-config against the installed SDK: ok"
+
+cmake -S "$ROOT/examples/c" -B "$OUT/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" -DCLOUDCC_VERSION="$VER" >/dev/null
+cmake --build "$OUT/cmake" >/dev/null
+readelf -d "$OUT/cmake/agent" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
+  { echo "the CMake build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
+"$OUT/cmake/agent" "$CCSIM_ADDR" >/dev/null
+# The version file turns away a request for the next major version.
+if cmake -S "$ROOT/examples/c" -B "$OUT/cmake-newer" -DCMAKE_PREFIX_PATH="$PREFIX" \
+  -DCLOUDCC_VERSION="$((MAJOR + 1)).0" >/dev/null 2>&1; then
+  echo "find_package(cloudcc $((MAJOR + 1)).0) accepted version $VER" >&2; exit 1
+fi
+echo "C example built with CMake find_package(cloudcc) against the installed SDK: ok"

@@ -82,8 +82,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null && $SUDO chmod +x /usr/sbin/policy-rc.d
     policy_rc_added=1
   fi
-  $SUDO apt-get update -qq >/dev/null || die "apt-get update failed"
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >"${TMPDIR:-/tmp}/interop-apt.log" 2>&1 \
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || die "apt-get update failed"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need_apt[@]}" >"${TMPDIR:-/tmp}/interop-apt.log" 2>&1 \
     || { tail -n 20 "${TMPDIR:-/tmp}/interop-apt.log"; die "apt-get install ${need_apt[*]} failed"; }
   if [ -n "$policy_rc_added" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; policy_rc_added=""; fi
   if [[ " ${need_apt[*]} " == *" kamailio "* ]] && [ -d /run/systemd/system ]; then

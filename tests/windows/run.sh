@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Cross-builds cloudcc.dll with mingw-w64 and runs the C ABI smoke test
-# (tests/windows/smoke.c) under Wine against a ccsim on loopback: the
-# Windows build, checked on Linux. Installs mingw-w64 and wine if missing.
+# Cross-builds cloudcc.dll with mingw-w64 (./build.sh windows-dll: the DLL,
+# its .def and import library), links the C ABI smoke test
+# (tests/windows/smoke.c) through the import library and runs it under Wine
+# against a ccsim on loopback: the Windows build, checked on Linux. Installs mingw-w64 and wine if missing.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BUILD="$ROOT/build"
@@ -13,26 +14,32 @@ command -v x86_64-w64-mingw32-gcc >/dev/null || missing+=(mingw-w64)
 command -v wine >/dev/null || missing+=(wine wine64) # wine: /usr/bin/wine; wine64: the 64-bit loader
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  # Wait for the dpkg lock another install may hold instead of failing.
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 fi
 
-(cd "$ROOT" && GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
-  go build -buildmode=c-shared -ldflags "-s -w" -o "$OUT/cloudcc.dll" ./capi)
-rm -f "$OUT/cloudcc.h" # cgo's own header; the public one is include/cloudcc.h
+# cloudcc.dll, cloudcc.def and the import library libcloudcc.dll.a.
+"$ROOT/build.sh" windows-dll
 # The DLL must load on a bare Windows: system DLLs only (no libgcc/winpthread).
 if x86_64-w64-mingw32-objdump -p "$OUT/cloudcc.dll" | grep -i "DLL Name" | grep -viE "kernel32|msvcrt|ws2_32|advapi32|ntdll|winmm|bcrypt"; then
   echo "cloudcc.dll imports a DLL Windows does not ship (above)" >&2; exit 1
 fi
+# The smoke test links through the import library, as a MinGW user would.
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$OUT/smoke.exe" \
-  "$ROOT/tests/windows/smoke.c" -L"$OUT" -lcloudcc
-# Only the header's functions are exported.
-exports="$(x86_64-w64-mingw32-objdump -p "$OUT/cloudcc.dll" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' |
-  sed -n 's/^\s*\[ *[0-9]*\] //p' | tr '\n' ' ')"
-[ -n "$exports" ] || { echo "no exports found in cloudcc.dll" >&2; exit 1; }
+  "$ROOT/tests/windows/smoke.c" "$OUT/libcloudcc.dll.a"
+x86_64-w64-mingw32-objdump -p "$OUT/smoke.exe" | grep -c 'DLL Name: cloudcc.dll' >/dev/null ||
+  { echo "smoke.exe does not import cloudcc.dll" >&2; exit 1; }
+# Only the header's functions are exported, and the .def lists exactly them.
+exports="$(sed -n 's/^    \(cc_[a-z_]*\)$/\1/p' "$OUT/cloudcc.def" | tr '\n' ' ')"
+[ -n "$exports" ] || { echo "no exports found in cloudcc.def" >&2; exit 1; }
+[ "$(grep -c '^    ' "$OUT/cloudcc.def")" -eq "$(echo $exports | wc -w)" ] ||
+  { echo "unexpected export in cloudcc.def:" >&2; grep '^    ' "$OUT/cloudcc.def" | grep -v '^    cc_' >&2; exit 1; }
 for f in $exports; do
-  case "$f" in cc_*) grep -q "CC_EXTERN([^)]*) $f(" "$ROOT/include/cloudcc.h" || { echo "exported but not in the header: $f" >&2; exit 1; } ;;
-  *) echo "unexpected export: $f" >&2; exit 1 ;; esac
+  grep -q "CC_EXTERN([^)]*) $f(" "$ROOT/include/cloudcc.h" || { echo "exported but not in the header: $f" >&2; exit 1; }
+done
+for f in $(sed -n 's/^CC_EXTERN([^)]*) \**\(cc_[a-z_]*\)(.*/\1/p' "$ROOT/include/cloudcc.h"); do
+  case " $exports " in *" $f "*) ;; *) echo "in the header but not exported: $f" >&2; exit 1 ;; esac
 done
 
 LOG="$(mktemp)"

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     CHECK(cc_client_request(NULL, "{\"msg_type\":\"ping\"}", 100, NULL) == CC_ERR_INVALID_HANDLE, "NULL handle");
 
     snprintf(cfg, sizeof cfg, "{\"ws_url\":\"ws://%s/ws\",\"http_url\":\"http://%s\",\"company_code\":\"90001\","
-             "\"agent_id\":\"90001_20000\",\"language\":\"en-US\",\"heartbeat_interval_ms\":-1}", addr, addr);
+             "\"agent_id\":\"90001_20000\",\"ext_id\":\"90001_20000\",\"language\":\"en-US\",\"heartbeat_interval_ms\":-1}", addr, addr);
     CHECK(cc_client_new(cfg, &c, NULL) == CC_OK && c, "client");
     CHECK(cc_client_set_event_callback(c, on_event, (void *)(ULONG_PTR)42) == CC_OK, "callback");
     CHECK(ok(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"11111\",\"start_status\":\"FREE\"}"), "checkin");

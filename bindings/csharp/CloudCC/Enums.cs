@@ -29,8 +29,10 @@ namespace CloudCC
         Unsupported = -8,
         /// <summary>CC_ERR_TLS: the TLS handshake failed (the server's certificate was not verified, or it does not speak TLS).</summary>
         Tls = -9,
+        /// <summary>CC_ERR_NOT_CHECKED_IN: the request needs the session token and there is none: check in (or get a token) first.</summary>
+        NotCheckedIn = -10,
         /// <summary>CC_ERR_BUSY: async_max async requests are already in flight.</summary>
-        Busy = -10,
+        Busy = -11,
         /// <summary>CC_ERR_INTERNAL: a fault inside the library, contained.</summary>
         Internal = -99,
     }

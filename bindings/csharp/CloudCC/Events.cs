@@ -285,24 +285,51 @@ namespace CloudCC
         public TimeSpan Delay { get; }
     }
 
-    /// <summary>After a reconnect, the SDK checked the session back in (an SDK event); <see cref="Reply"/> is that check-in's reply or <see cref="Error"/> why it failed.</summary>
+    /// <summary>After a reconnect the session is back, in the state the server reports (an SDK event), or lost (<see cref="Error"/>): then check in again.</summary>
     public sealed class SessionRestoredEventArgs : CloudCCEventArgs
     {
         internal SessionRestoredEventArgs(IDictionary<string, object> f, string json) : base(f, json)
         {
-            var r = JsonFields.Obj(f, "reply");
-            if (r != null) Reply = new CheckinReply(r, Json.Serialize(r));
+            StatusName = JsonFields.Str(f, "status") ?? "";
+            Status = Wire.Parse<AgentStatus>(StatusName);
+            SubStatusName = JsonFields.Str(f, "sub_status") ?? "";
+            SubStatus = SubStatusName.Trim().Length == 0 ? SubStatus.None : Wire.Parse<SubStatus>(SubStatusName);
+            Uuid = JsonFields.Str(f, "uuid");
+            InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
+            Resynced = JsonFields.Bool(f, "resynced") ?? false;
             Error = JsonFields.Str(f, "error");
+            Code = JsonFields.Str(f, "code");
         }
 
-        /// <summary>The restoring check-in's reply, or null.</summary>
-        public CheckinReply Reply { get; }
+        /// <summary>The agent's status once restored.</summary>
+        public AgentStatus Status { get; }
 
-        /// <summary>Why restoring failed, or null.</summary>
+        /// <summary>The status as sent ("" when unknown).</summary>
+        public string StatusName { get; }
+
+        /// <summary>The in-call sub-status (<see cref="SubStatus.None"/> when there is none).</summary>
+        public SubStatus SubStatus { get; }
+
+        /// <summary>The sub-status as sent ("" when none).</summary>
+        public string SubStatusName { get; }
+
+        /// <summary>The call the agent is in, or null.</summary>
+        public string Uuid { get; }
+
+        /// <summary>The numbers in the agent's call.</summary>
+        public IReadOnlyList<string> InCallNumbers { get; }
+
+        /// <summary>True when the state was read back from the server (get_status); false: the last status the SDK saw.</summary>
+        public bool Resynced { get; }
+
+        /// <summary>Why the session is lost, or null.</summary>
         public string Error { get; }
 
-        /// <summary>True when the session was restored (a successful reply and no error).</summary>
-        public bool Succeeded => Error == null && Reply != null && Reply.IsSuccess;
+        /// <summary>The server's code when it refused the session (e.g. "4004", "4003"), or null.</summary>
+        public string Code { get; }
+
+        /// <summary>True when the session was restored.</summary>
+        public bool Succeeded => Error == null;
     }
 
     /// <summary>A log line of the SDK (an SDK event, at or above <see cref="ClientOptions.LogLevel"/>); it never holds a secret.</summary>

@@ -121,6 +121,13 @@ namespace CloudCC
         public UnsupportedException(string code, string msg, string rawJson) : base(Status.Unsupported, code, msg, rawJson) { }
     }
 
+    /// <summary>The request needs the session token and there is none: check in (or get a token) first (CC_ERR_NOT_CHECKED_IN). It was not sent.</summary>
+    public class NotCheckedInException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public NotCheckedInException(string code, string msg, string rawJson) : base(Status.NotCheckedIn, code, msg, rawJson) { }
+    }
+
     /// <summary>The library refused an argument: bad JSON, unknown msg_type, bad config (CC_ERR_INVALID_ARGUMENT).</summary>
     public class CloudCCArgumentException : ArgumentException
     {
@@ -180,6 +187,7 @@ namespace CloudCC
                 case Status.InvalidHandle: return new ClientClosedException((Status)status, code, msg, replyJson);
                 case Status.Http: return new HttpStatusException((int)(JsonFields.Long(o, "http_status") ?? 0), code, msg, replyJson);
                 case Status.Unsupported: return new UnsupportedException(code, msg, replyJson);
+                case Status.NotCheckedIn: return new NotCheckedInException(code, msg, replyJson);
             }
             return new CloudCCException((Status)status, code, msg, replyJson);
         }

@@ -200,7 +200,7 @@ namespace CloudCC.Tests
             Password = pwd;
             var o = new ClientOptions
             {
-                WsUrl = "ws://" + Sim.Addr + "/ws", HttpUrl = "http://" + Sim.Addr, CompanyCode = company, AgentId = id, ExtId = ext,
+                WsUrl = "ws://" + Sim.Addr + "/ws", HttpUrl = "http://" + Sim.Addr, CompanyCode = company, AgentId = id, ExtId = ext ?? id, // ccsim binds these agents to an extension of their own id
                 Language = "en-US", RequestTimeout = TimeSpan.FromSeconds(3), HeartbeatInterval = Timeout.InfiniteTimeSpan,
                 LogLevel = CloudCC.LogLevel.Off, ReconnectMin = TimeSpan.FromMilliseconds(5), ReconnectMax = TimeSpan.FromMilliseconds(20),
             };

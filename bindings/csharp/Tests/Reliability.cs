@@ -60,6 +60,7 @@ namespace CloudCC.Tests
             {
                 WsUrl = wsUrl, CompanyCode = "c1", AgentId = "c1_1", ExtId = "c1_1", Language = "en-US",
                 HeartbeatInterval = TimeSpan.Zero, LogLevel = CloudCC.LogLevel.Off,
+                Token = "cfg-token-0042", // requests may go before a check-in
             };
             more?.Invoke(o);
             return new CloudCCClient(o);

@@ -11,6 +11,9 @@ The work is done by the native libcloudcc (Go); this package is a thin,
 typed wrapper over its C ABI. See Client and AsyncClient.
 """
 
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _dist_version
+
 from ._ffi import version as native_version
 from .aio import AsyncClient
 from .client import Client
@@ -29,6 +32,7 @@ from .errors import (
     ServerError,
     TLSError,
     Unsupported,
+    NotCheckedIn,
 )
 from .events import (
     AgentChangeEvent,
@@ -63,7 +67,10 @@ from .events import (
     UnknownEvent,
 )
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version: the build took it from cloudcc.h, as the library did
+    __version__ = _dist_version("cloudcc")
+except PackageNotFoundError:  # not installed (a checkout on sys.path): the library's own
+    __version__ = native_version()
 
 __all__ = [
     "native_version",
@@ -112,5 +119,6 @@ __all__ = [
     "Busy",
     "Forbidden",
     "Unsupported",
+    "NotCheckedIn",
     "InternalError",
 ]

@@ -27,6 +27,7 @@ __all__ = [
     "TLSError",
     "Busy",
     "Unsupported",
+    "NotCheckedIn",
     "InternalError",
 ]
 
@@ -113,6 +114,10 @@ class Unsupported(CloudCCError):
     """The operation is not possible in this mode (e.g. mute without RTC media)."""
 
 
+class NotCheckedIn(CloudCCError):
+    """The request needs the session token and there is none: check in (or get_token) first."""
+
+
 class InternalError(CloudCCError):
     """A fault inside the native library; it was contained and the process is fine."""
 
@@ -127,6 +132,7 @@ _BY_STATUS: Dict[int, Type[CloudCCError]] = {
     _ffi.ERR_HTTP: HTTPError,
     _ffi.ERR_UNSUPPORTED: Unsupported,
     _ffi.ERR_TLS: TLSError,
+    _ffi.ERR_NOT_CHECKED_IN: NotCheckedIn,
     _ffi.ERR_BUSY: Busy,
     _ffi.ERR_INTERNAL: InternalError,
 }

@@ -351,15 +351,20 @@ class ConnectionStateEvent(Event):
 
 @dataclass(frozen=True)
 class SessionRestoredEvent(Event):
-    """After a reconnect, the SDK checked the agent in again (reply) or failed to (error)."""
+    """After a reconnect the session is back (status as the server reports it), or lost (error, code)."""
 
-    reply: Optional[Dict[str, Any]] = None
+    status: Union[AgentStatus, str, None] = None
+    sub_status: Union[SubStatus, str, None] = None
+    uuid: Optional[str] = None
+    in_call_numbers: List[str] = field(default_factory=list)
+    resynced: bool = False
     error: Optional[str] = None
+    code: Optional[str] = None
 
     @property
     def ok(self) -> bool:
         """True when the session was restored."""
-        return self.error is None and bool(self.reply) and str(self.reply.get("code")) == "0"
+        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -487,7 +492,11 @@ def parse_event(text: str) -> Event:
             attempt=_int(g("attempt")) or 0, delay_ms=_int(g("delay_ms")) or 0,
         )
     if mt == "session_restored":
-        return SessionRestoredEvent(mt, data, raw, reply=g("reply"), error=g("error"))
+        return SessionRestoredEvent(
+            mt, data, raw, status=_enum(AgentStatus, g("status") or None), sub_status=_enum(SubStatus, g("sub_status") or None),
+            uuid=g("uuid"), in_call_numbers=list(g("in_call_numbers") or []), resynced=bool(g("resynced", False)),
+            error=g("error"), code=g("code"),
+        )
     if mt == "log":
         return LogEvent(
             mt, data, raw, level=str(g("level", "")), message=str(g("message", "")),

@@ -18,6 +18,12 @@ from cloudcc import AgentChangeEvent, CallbackEvent, CallinEvent, Client
 
 ROOT = Path(__file__).resolve().parents[3]
 PWD = "919191Aa."
+# The extension ccsim's demo world binds to each agent: check-in needs it.
+EXT = {"090008_6000": "090008_5000"}
+
+
+def ext_of(agent_id: str) -> str:
+    return EXT.get(agent_id, agent_id)
 
 
 class Sim:
@@ -83,6 +89,7 @@ class Agent:
     def __init__(self, sim: Sim, company: str, agent_id: str, **options: Any) -> None:
         options.setdefault("http_url", sim.http)
         options.setdefault("heartbeat_interval", -1)
+        options.setdefault("ext_id", ext_of(agent_id))
         self.id = agent_id
         self.c = Client(sim.ws, company_code=company, agent_id=agent_id, **options)
 

@@ -17,7 +17,7 @@ def run(coro):
 
 def test_async_session_and_events(sim):
     async def main():
-        async with AsyncClient(sim.ws, http_url=sim.http, company_code="090008", agent_id="090008_6000",
+        async with AsyncClient(sim.ws, http_url=sim.http, company_code="090008", agent_id="090008_6000", ext_id="090008_5000",
                                heartbeat_interval=-1) as c:
             r = await c.checkin(PWD, start_status="FREE")
             assert r.ok and r["token"]
@@ -41,7 +41,7 @@ def test_async_session_and_events(sim):
 
 def test_coroutine_handler_answers_inbound(sim):
     async def main():
-        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", heartbeat_interval=-1) as c:
+        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000", heartbeat_interval=-1) as c:
             answered = asyncio.Event()
 
             @c.on(CallinEvent)
@@ -66,7 +66,7 @@ def test_coroutine_handler_answers_inbound(sim):
 
 def test_cancelled_and_timed_out_requests(sim):
     async def main():
-        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", heartbeat_interval=-1) as c:
+        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000", heartbeat_interval=-1) as c:
             await c.checkin(PWD)
             await asyncio.get_running_loop().run_in_executor(
                 None, lambda: sim.fault("090008_6000", "withhold", msg_type="ping"))
@@ -83,7 +83,7 @@ def test_cancelled_and_timed_out_requests(sim):
 
 def test_async_closed_client(sim):
     async def main():
-        c = AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000")
+        c = AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000")
         await c.close()
         with pytest.raises(cloudcc.ClientClosed):
             await c.ping()
@@ -94,7 +94,7 @@ def test_async_closed_client(sim):
 
 def test_async_media_calls_outside_rtc_mode(sim):
     async def main():
-        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", heartbeat_interval=-1) as c:
+        async with AsyncClient(sim.ws, company_code="090008", agent_id="090008_6000", ext_id="090008_5000", heartbeat_interval=-1) as c:
             await c.checkin(PWD)
             with pytest.raises(cloudcc.Unsupported):
                 c.play_tone(440)

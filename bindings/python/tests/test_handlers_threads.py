@@ -204,7 +204,7 @@ def test_dropped_link_reconnects_and_restores(sim, make_agent):
 
 
 def test_unreferenced_client_is_finalized_without_crash(sim):
-    c = Client(sim.ws, company_code="090008", agent_id="090008_6004", heartbeat_interval=-1)
+    c = Client(sim.ws, company_code="090008", agent_id="090008_6004", ext_id="090008_6004", heartbeat_interval=-1)
     seen = []
     c.on("agent_change")(lambda ev, c=c: seen.append(c.closed))  # a cycle through the handler
     c.checkin(PWD, start_status="FREE")
@@ -215,5 +215,5 @@ def test_unreferenced_client_is_finalized_without_crash(sim):
     for _ in range(3):
         gc.collect()
     assert ref() is None
-    with Client(sim.ws, company_code="090008", agent_id="090008_6004") as again:
+    with Client(sim.ws, company_code="090008", agent_id="090008_6004", ext_id="090008_6004") as again:
         assert again.checkin(PWD, reset=True).ok

@@ -42,8 +42,9 @@ def closed_port() -> int:
 
 
 def client(ws_url: str, **options) -> Client:
+    # A configured token lets requests go before a check-in.
     return Client(ws_url, company_code="c1", agent_id="c1_1", ext_id="c1_1", language="en-US",
-                  heartbeat_interval=-1, log_level="off", **options)
+                  heartbeat_interval=-1, log_level="off", token="cfg-token-0042", **options)
 
 
 def test_forbidden_is_a_typed_refusal_over_https_with_plain_ws(hostile: Tuple[str, str]) -> None:
@@ -75,7 +76,7 @@ def test_refused_http_is_not_connected(hostile: Tuple[str, str]) -> None:
 def test_async_max_is_busy_and_close_is_prompt(hostile: Tuple[str, str]) -> None:
     async def run() -> None:
         c = AsyncClient(f"ws://{hostile[0]}/stall", company_code="c1", agent_id="c1_1", ext_id="c1_1",
-                        heartbeat_interval=-1, log_level="off", async_max=2, dial_timeout=20)
+                        heartbeat_interval=-1, log_level="off", token="cfg-token-0042", async_max=2, dial_timeout=20)
         pending = [asyncio.ensure_future(c.ping(timeout=30)) for _ in range(2)]
         await asyncio.sleep(0)  # let both submit
         with pytest.raises(cloudcc.Busy):

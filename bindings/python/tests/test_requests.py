@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 import cloudcc
@@ -11,7 +14,11 @@ from conftest import PWD, inbound_to
 
 
 def test_native_version():
-    assert cloudcc.native_version() == "0.1.0"
+    # The one source of the version is CC_VERSION in include/cloudcc.h; the library and the package report it.
+    header = (Path(__file__).resolve().parents[3] / "include" / "cloudcc.h").read_text()
+    want = re.search(r'^#define CC_VERSION "([^"]+)"$', header, re.M).group(1)
+    assert cloudcc.native_version() == want
+    assert cloudcc.__version__ == want
 
 
 def test_checkin_checkout_and_token(make_agent):
@@ -285,6 +292,10 @@ def test_mute_needs_rtc(make_agent):
 
 def test_generic_request_and_bad_input(make_agent):
     a = make_agent()
+    with pytest.raises(cloudcc.NotCheckedIn) as ei:
+        a.c.request({"msg_type": "ping"})  # no token yet: not sent
+    assert ei.value.status == -10
+    a.checkin()
     assert a.c.request({"msg_type": "ping"}).msg_type == "pong"
     refused = a.c.request({"msg_type": "hangup", "uuid": "nope"}, check=False)
     assert not refused.ok and refused.code == "1"

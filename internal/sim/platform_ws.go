@@ -1,0 +1,492 @@
+package sim
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The platform dialect's WebSocket layer, as the real server's CS module
+// (com.cqt.client.websocket) behaves: identity in the handshake path, the
+// connect frame, the body token, the per-link check-in binding, the read-idle
+// close and the auto check-out after a link drops. See docs/ccsim.md.
+
+// platState is the platform dialect's server-wide state. Guarded by Server.mu.
+type platState struct {
+	// routes is the real server's redis netty:client:{company}_{agent}_{os}:
+	// the link pushes for that identity go to. The newest handshake wins.
+	routes map[string]*conn
+	// Tokens: one per company+os+agent (owner key), a later check-in or
+	// get_token with the same os replaces it; check-out keeps it.
+	tokens  map[string]string // token → owner
+	tokenOf map[string]string // owner → token
+	legs    map[string]*pleg  // live call legs by uuid
+	ended   map[string]bool   // uuids of legs that ended (hangup → "当前通话已挂断!")
+}
+
+func newPlatState() *platState {
+	return &platState{routes: map[string]*conn{}, tokens: map[string]string{}, tokenOf: map[string]string{},
+		legs: map[string]*pleg{}, ended: map[string]bool{}}
+}
+
+// linkKey is a link identity as the real server writes it.
+func linkKey(company, agentID, os string) string { return company + "_" + agentID + "_" + os }
+
+// pathMsg is where the platform dialect serves its WebSocket: the front
+// end's baseUrl ws://host:25001/msg/ plus the identity segment.
+const pathMsg = "/msg/"
+
+// maxFrame is netty's default WebSocket frame limit; a bigger frame closes
+// the link (1009).
+const maxFrame = 65536
+
+func (s *Server) mountPlatform() {
+	s.mux.HandleFunc(pathMsg, s.serveMsg)
+	s.mux.HandleFunc(strings.TrimSuffix(pathMsg, "/"), s.serveMsg) // no segment: refused, not redirected
+	for _, base := range []string{"/cloudcc-sdk-interface/openapi/", "/cloudcc-client-server/openapi/"} {
+		cs := strings.HasPrefix(base, "/cloudcc-client-server")
+		s.mux.HandleFunc(base+"get-token", func(w http.ResponseWriter, r *http.Request) { s.pHTTPGetToken(w, r, cs) })
+		s.mux.HandleFunc(base+"get-skill-service-list", func(w http.ResponseWriter, r *http.Request) { s.pHTTPList(w, r, cs, true) })
+		s.mux.HandleFunc(base+"get-ivr-service-list", func(w http.ResponseWriter, r *http.Request) { s.pHTTPList(w, r, cs, false) })
+	}
+}
+
+// Identity is the JSON a platform handshake carries in its path segment.
+type Identity struct {
+	AgentID     string `json:"agent_id"`
+	CompanyCode string `json:"company_code"`
+	OS          string `json:"os"`
+}
+
+// IdentitySegment encodes id as the path segment the platform expects
+// (base64url without padding; complete padding would be accepted too). For
+// tests and tools; the SDK has its own encoder.
+func IdentitySegment(id Identity) string {
+	b, _ := json.Marshal(id)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+const urlAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+var errBase64 = errors.New("not base64url")
+
+// javaURLDecode decodes s exactly as java.util.Base64.getUrlDecoder() does
+// (the real server's ChannelAuthHandler): the URL-safe alphabet only ('+'
+// and '/' are illegal), padding optional, but a padded final unit must be
+// padded completely ("xx==", "xxx="), nothing may follow the padding, a
+// dangling single character is an error, unused low bits are ignored.
+func javaURLDecode(s string) ([]byte, error) {
+	var out []byte
+	var bits uint32
+	shift := 18
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		i++
+		v := strings.IndexByte(urlAlphabet, c)
+		if v < 0 {
+			if c != '=' {
+				return nil, errBase64
+			}
+			// "=" at a unit start, "x=", "xx=" without a second "=": wrong ending.
+			if shift == 18 || (shift == 6 && (i == len(s) || s[i] != '=')) {
+				return nil, errBase64
+			}
+			if shift == 6 {
+				i++
+			}
+			break
+		}
+		bits |= uint32(v) << uint(shift)
+		shift -= 6
+		if shift < 0 {
+			out = append(out, byte(bits>>16), byte(bits>>8), byte(bits))
+			bits, shift = 0, 18
+		}
+	}
+	switch shift {
+	case 6:
+		out = append(out, byte(bits>>16))
+	case 0:
+		out = append(out, byte(bits>>16), byte(bits>>8))
+	case 12:
+		return nil, errBase64 // "last unit does not have enough valid bits"
+	}
+	if i < len(s) {
+		return nil, errBase64 // "incorrect ending byte"
+	}
+	return out, nil
+}
+
+// decodeIdentity reads a handshake's identity from the raw request target
+// as ChannelAuthHandler does: split on "/", segment [2], base64url, a JSON
+// object with non-blank agent_id, company_code and os (fastjson getString:
+// numbers count as their text).
+func decodeIdentity(requestURI string) (Identity, error) {
+	parts := strings.Split(requestURI, "/")
+	if len(parts) < 3 {
+		return Identity{}, errors.New("no identity segment")
+	}
+	raw, err := javaURLDecode(parts[2])
+	if err != nil {
+		return Identity{}, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return Identity{}, errors.New("identity is not a JSON object")
+	}
+	get := func(k string) string {
+		switch v := m[k].(type) {
+		case string:
+			return v
+		case json.Number:
+			return v.String()
+		case bool:
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	id := Identity{AgentID: get("agent_id"), CompanyCode: get("company_code"), OS: get("os")}
+	if strings.TrimSpace(id.AgentID) == "" || strings.TrimSpace(id.CompanyCode) == "" || strings.TrimSpace(id.OS) == "" {
+		return Identity{}, errors.New("identity lacks agent_id, company_code or os")
+	}
+	return id, nil
+}
+
+// abortHandshake closes the TCP connection without an HTTP response, as
+// netty's ctx.close() in ChannelAuthHandler does.
+func abortHandshake(w http.ResponseWriter) {
+	if hj, ok := w.(http.Hijacker); ok {
+		if nc, _, err := hj.Hijack(); err == nil {
+			_ = nc.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // net/http drops the connection
+}
+
+func (s *Server) readIdle() time.Duration {
+	if s.cfg.Timings.ReadIdleMS < 0 {
+		return 0
+	}
+	return orDefault(s.cfg.Timings.ReadIdleMS, realReadIdle)
+}
+
+func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
+	id, err := decodeIdentity(r.RequestURI)
+	if err != nil {
+		s.logLine(fmt.Sprintf("handshake %s refused: %v", r.URL.Path, err))
+		abortHandshake(w)
+		return
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return
+	}
+	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	key := linkKey(id.CompanyCode, id.AgentID, id.OS)
+	c := &conn{ws: ws, rtc: sipURL(r), ident: key, remote: host}
+	c.who.Store(&key)
+	ws.SetReadLimit(maxFrame)
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = ws.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.plat.routes[key] = c // the newest handshake takes the pushes
+	s.notifyLocked()
+	s.wg.Add(1)
+	// CS WebSocketHandler.channelActive: {"code","msg","msg_type":"connect"}
+	// 200 ms after the connection opens.
+	connect := obj{"code": "0", "msg": "连接成功", "msg_type": "connect"}
+	s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.ConnectMS), func() {
+		if _, live := s.conns[c]; live {
+			s.send(c, connect)
+		}
+	})
+	s.mu.Unlock()
+	defer s.wg.Done()
+
+	idle := s.readIdle()
+	extend := func() {
+		if idle > 0 {
+			_ = ws.SetReadDeadline(time.Now().Add(idle))
+		}
+	}
+	extend()
+	// Any inbound frame resets netty's reader-idle timer, control frames too.
+	ws.SetPingHandler(func(data string) error {
+		extend()
+		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				return nil
+			}
+			return err
+		}
+		return nil
+	})
+	ws.SetPongHandler(func(string) error { extend(); return nil })
+	idled := false
+	for {
+		_, b, err := ws.ReadMessage()
+		if err != nil {
+			var ne net.Error
+			idled = errors.As(err, &ne) && ne.Timeout()
+			break
+		}
+		extend()
+		s.logFrame("in", c, b)
+		s.platformFrame(c, b)
+	}
+	s.mu.Lock()
+	if idled {
+		// userEventTriggered(READER_IDLE): offlineMethod(ctx, 2), then close.
+		s.linkGone(c, orDefault(s.cfg.Timings.IdleCheckMS, realIdleCheck))
+		s.mu.Unlock()
+		closeLink(c)
+		return
+	}
+	s.linkGone(c, orDefault(s.cfg.Timings.ReconnectMS, realReconnect))
+	s.mu.Unlock()
+	_ = ws.Close()
+}
+
+// closeLink closes a link as netty's ctx.close() does behind
+// WebSocketServerProtocolHandler: a close frame (1000), then the TCP close.
+func closeLink(c *conn) {
+	c.wmu.Lock()
+	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
+		time.Now().Add(time.Second))
+	c.wmu.Unlock()
+	_ = c.ws.Close()
+}
+
+// refuseAndClose writes a bare refusal and closes the link (the token and
+// check-in refusals of CS WebSocketHandler). s.mu held.
+func (s *Server) refuseAndClose(c *conn, code, msg string) {
+	s.send(c, obj{"code": code, "msg": msg})
+	c.closing = true
+	go closeLink(c)
+}
+
+// linkGone is the real server's offlineMethod: the route is dropped if it
+// still points to this link, and if the link had checked in, the auto
+// check-out check runs after first and then every ReconnectMS. s.mu held.
+func (s *Server) linkGone(c *conn, first time.Duration) {
+	if _, live := s.conns[c]; !live || s.closed {
+		return
+	}
+	delete(s.conns, c)
+	s.notifyLocked()
+	if c.bound == "" {
+		if s.plat.routes[c.ident] == c {
+			delete(s.plat.routes, c.ident)
+		}
+		return
+	}
+	// offlineMethod splits clientMap's value on "_" and takes [0] as the
+	// company, [1]_[2] as the agent and [3] as the os: an identity of other
+	// shapes throws before anything else happens (no route cleanup, no
+	// auto check-out).
+	company, agentID, os, ok := javaSplitBound(c.bound)
+	if !ok {
+		return
+	}
+	if s.plat.routes[c.ident] == c {
+		delete(s.plat.routes, c.ident)
+	}
+	s.scheduleAutoCheckout(company, agentID, os, c.boundExt, first)
+}
+
+func javaSplitBound(bound string) (company, agentID, os string, ok bool) {
+	p := strings.Split(bound, "_")
+	if len(p) < 4 {
+		return "", "", "", false
+	}
+	return p[0], p[1] + "_" + p[2], p[3], true
+}
+
+// scheduleAutoCheckout is WebsocketRunnable: stop if a new handshake
+// re-created the route; else check the agent out unless its extension is in
+// a call, in which case look again ReconnectMS later. s.mu held.
+func (s *Server) scheduleAutoCheckout(company, agentID, os, ext string, after time.Duration) {
+	var run func()
+	run = func() {
+		if s.closed {
+			return
+		}
+		a := s.agents[agentID]
+		if a != nil {
+			a.p.autoChecks++
+			s.notifyLocked()
+		}
+		if s.plat.routes[linkKey(company, agentID, os)] != nil {
+			return // reconnected in time
+		}
+		if a != nil && a.company.Code == company && s.extInCall(a) {
+			s.afterLocked(orDefault(s.cfg.Timings.ReconnectMS, realReconnect), run)
+			return
+		}
+		if ext == "" {
+			ext = agentID
+		}
+		q := preq{"msg_type": "checkout", "req_id": "netty-auto-checkout", "company_code": company,
+			"agent_id": agentID, "os": os, "ext_id": ext}
+		s.siCheckout(nil, q)
+	}
+	s.afterLocked(max(after, time.Millisecond), run)
+}
+
+// pushTo writes a server push to the link routed for the agent's
+// company_agent_os (nowhere when there is none). s.mu held.
+func (s *Server) pushTo(a *agent, o obj) {
+	c := s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)]
+	if c == nil || c.closing {
+		return
+	}
+	s.send(c, o)
+}
+
+// tokenValid: t is the current token of some company+os+agent (the real
+// checkToken does not compare the owner with the frame's agent).
+func (s *Server) tokenValid(t string) bool {
+	if t == "" {
+		return false
+	}
+	owner, ok := s.plat.tokens[t]
+	return ok && s.plat.tokenOf[owner] == t
+}
+
+// newToken makes the 32-hex token of company+os+agent, replacing the last.
+func (s *Server) newToken(company, os, agentID string) string {
+	owner := company + ":" + os + ":" + agentID
+	if old, ok := s.plat.tokenOf[owner]; ok {
+		delete(s.plat.tokens, old)
+	}
+	t := newID("")
+	s.plat.tokens[t] = owner
+	s.plat.tokenOf[owner] = t
+	return t
+}
+
+// The msg_types the real server routes to its two back ends (a deployment
+// whose lists hold every handler; msg_types in neither get no reply).
+var (
+	siTypes = map[string]bool{"checkout": true, "change_status": true, "get_status": true, "get_token": true,
+		"toggle_service_mode": true}
+	ccTypes = map[string]bool{"call": true, "hold": true, "mute": true, "hangup": true, "consult": true, "dtmf": true,
+		"eavesdrop": true, "whisper": true, "substitute": true, "interrupt_call": true, "force_call": true,
+		"callin": true, "pickup": true, "trans": true, "three_way": true, "change_media": true,
+		"consult_to_trans": true, "answer": true, "play_record": true, "play_record_control": true,
+		"preview_out_call": true}
+)
+
+// platformFrame is CS WebSocketHandler.channelRead0 for one frame.
+func (s *Server) platformFrame(c *conn, b []byte) {
+	q, err := parseExact(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || c.closing {
+		return
+	}
+	if err != nil {
+		return // logged and skipped by the real server: no reply
+	}
+	mt := q.s("msg_type")
+	if a := s.agents[q.s("agent_id")]; a != nil && s.faulted(c, a, mt) {
+		return
+	}
+	if mt != "get_token" && mt != "checkin" && !s.tokenValid(q.s("token")) {
+		s.refuseAndClose(c, "4003", "token鉴权不通过!")
+		return
+	}
+	if mt == "ping" {
+		o := obj{"msg_type": "pong", "code": "0", "msg": "心跳成功"}
+		q.copyTo(o, "req_id")
+		s.replyFrame(c, q, o)
+		return
+	}
+	if mt == "checkin" {
+		s.siCheckin(c, q)
+		return
+	}
+	if linkKey(q.s("company_code"), q.s("agent_id"), q.s("os")) != c.bound && mt != "get_status" {
+		s.refuseAndClose(c, "4003", "鉴权失败, 未签入的坐席!")
+		return
+	}
+	switch {
+	case siTypes[mt]:
+		// SdkInterfaceRemoteServiceImpl.request validates the base fields
+		// first; its exception reaches CS, which answers "请求失败".
+		if _, _, bad := q.validate("s:msg_type", "s:req_id", "s:company_code"); bad {
+			o := obj{"code": "1", "msg": "请求失败", "reply": false}
+			q.copyTo(o, "req_id", "company_code", "msg_type")
+			s.replyFrame(c, q, o)
+			return
+		}
+		s.siRequest(c, q)
+	case ccTypes[mt]:
+		// CallControlRemoteServiceImpl's base validation throws: CS logs it
+		// and sends nothing.
+		if _, _, bad := q.validate("s:msg_type", "s:req_id", "s:company_code"); bad {
+			return
+		}
+		s.ccRequest(c, q)
+	}
+}
+
+// faulted applies the faults a test injected (shared with the spec
+// dialect): true when the frame gets no further handling. s.mu held.
+func (s *Server) faulted(c *conn, a *agent, mt string) bool {
+	a.lastReq = mt
+	f := &a.fault
+	switch {
+	case f.dropAfter != "" && (f.dropAfter == mt || f.dropAfter == "*"):
+		f.dropAfter = ""
+		go c.ws.Close()
+		return true
+	case mt == "ping" && f.noPong:
+		return true
+	case f.withhold != "" && (f.withhold == mt || f.withhold == "*"):
+		return true
+	}
+	return false
+}
+
+// replyFrame writes a reply to the requesting link; the delay fault of the
+// request's agent postpones it. s.mu held.
+func (s *Server) replyFrame(c *conn, q preq, o obj) {
+	if c == nil {
+		return // an internal request (the auto check-out): nobody to answer
+	}
+	if a := s.agents[q.s("agent_id")]; a != nil && a.fault.delay > 0 && (a.fault.delayType == "" || a.fault.delayType == q.s("msg_type")) {
+		b := mustJSON(o)
+		s.wg.Add(1)
+		time.AfterFunc(a.fault.delay, func() { defer s.wg.Done(); s.sendRaw(c, b) })
+		return
+	}
+	s.send(c, o)
+}
+
+func (s *Server) logLine(line string) {
+	if s.frameLog == nil {
+		return
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	fmt.Fprintf(s.frameLog, "%s %s\n", time.Now().Format("15:04:05.000"), line)
+}
