@@ -378,23 +378,6 @@ func (c *client) out(b []byte, keep map[string]bool) []byte {
 	return protocol.ValidUTF8(c.secrets.JSON(b, keep))
 }
 
-// learn records the secrets a request or reply carries.
-func (c *client) learn(m any) {
-	switch v := m.(type) {
-	case *protocol.CheckinRequest:
-		c.secrets.Learn(v.AgentPwd.Reveal())
-	case *protocol.CheckinReply:
-		if v != nil {
-			c.secrets.Learn(v.ExtPwd.Reveal())
-			c.secrets.Learn(v.Token.Reveal())
-		}
-	case *protocol.TokenReply:
-		if v != nil {
-			c.secrets.Learn(v.Token.Reveal())
-		}
-	}
-}
-
 // The documented fields that hand a secret to the application: check-in's
 // extension password (for the app's own softphone) and token, get-token's
 // token. Everywhere else secrets are redacted.

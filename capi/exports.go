@@ -146,7 +146,6 @@ func (c *client) request(reqJSON string, timeoutMS int, blocking bool) (int, []b
 	if err != nil {
 		return ccInvalidArgument, c.out(errorJSON(ccInvalidArgument, c.lang, err, nil), nil)
 	}
-	c.learn(req)
 	ctx := context.Background()
 	if blocking {
 		ctx = session.WithSpinWait(ctx)
@@ -158,7 +157,6 @@ func (c *client) request(reqJSON string, timeoutMS int, blocking bool) (int, []b
 	}
 	rep, err := c.ag.Do(ctx, req)
 	if rep != nil { // the server answered, whatever its code
-		c.learn(rep)
 		b, merr := protocol.MarshalMessage(rep)
 		if merr != nil {
 			return ccInternal, c.out(errorJSON(ccInternal, c.lang, merr, nil), nil)
@@ -274,7 +272,6 @@ func cc_client_http(h *C.cc_client_t, name *C.char, paramsJSON *C.char, timeoutM
 		if pwd == "" {
 			pwd = str("aagent_pwd")
 		}
-		c.secrets.Learn(pwd)
 		var r *protocol.TokenReply
 		r, err = c.ag.GetToken(ctx, &protocol.GetTokenRequest{ReqID: str("req_id"), CompanyCode: str("company_code"),
 			AgentID: str("agent_id"), AgentPwd: protocol.Secret(pwd), OS: str("os")})
@@ -298,7 +295,6 @@ func cc_client_http(h *C.cc_client_t, name *C.char, paramsJSON *C.char, timeoutM
 		return ccInvalidArgument
 	}
 	if rep != nil {
-		c.learn(rep)
 		b, merr := protocol.MarshalMessage(rep)
 		if merr != nil {
 			setOut(c, replyJSON, errorJSON(ccInternal, c.lang, merr, nil), nil)
