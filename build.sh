@@ -299,7 +299,7 @@ bench_abi() {
   [ -x "$BUILD/venv/bin/python" ] || python3 -m venv "$BUILD/venv"
   "$BUILD/venv/bin/python" -m pip install -q --disable-pip-version-check websockets
   trap stop_ccsim EXIT
-  start_ccsim -fast
+  start_ccsim -fast -dialect spec # the bench clients dial /ws
   for round in 1 2 3; do
     "$BUILD/bin/ccbench" -addr "$CCSIM_ADDR" -n "$n" >>"$out"
     "$BUILD/bin/ccbench-c" "$CCSIM_ADDR" "$n" >>"$out"
@@ -359,7 +359,7 @@ bench() {
   go test -run '^$' -bench . -benchmem ./core/... | grep -E '^(Benchmark|ok|PASS)'
   log "10,000 checked-in sessions against ccsim"
   trap stop_ccsim EXIT
-  start_ccsim -load-agents 10000 -load-password load
+  start_ccsim -dialect spec -load-agents 10000 -load-password load # ccload dials /ws
   CCLOAD_PASSWORD=load "$BUILD/bin/ccload" -ws "ws://$CCSIM_ADDR/ws" -company load -prefix load_ -n 10000 \
     -heartbeat 20s -measure 30s
   stop_ccsim

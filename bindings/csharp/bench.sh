@@ -14,7 +14,7 @@ if [ $# -ge 2 ] && [[ "$1" == *:* ]]; then
 fi
 
 log="$(mktemp)"
-"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast >"$log" 2>&1 &
+"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast -dialect spec >"$log" 2>&1 &
 sim=$!
 trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -f "$log"' EXIT
 addr=""

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# run_tests.sh - builds the C# binding (see build.sh), starts ccsim on a free port, runs the test runner against it
-# on Mono or on CoreCLR, stops ccsim. Prints "N passed, N failed" last; exits non-zero on failure.
+# run_tests.sh - builds the C# binding (see build.sh), then for each ccsim dialect (spec, platform) starts ccsim on a
+# free port, runs the test runner against it on Mono or on CoreCLR, stops ccsim. Each run prints "N passed, N failed"
+# last; exits non-zero on any failure.
 # Usage: bindings/csharp/run_tests.sh [--runtime mono|coreclr] [--binding DIR] [--native DIR] [TEST-NAME-FILTER]
+#   CCSIM_BIN=PATH      run another ccsim binary
 #   --runtime coreclr  .NET Core 2.0.0 (CoreCLR) from coreclr.sh, with a runtimeconfig.json next to the tests
 #   --binding DIR      test the CloudCC.dll in DIR (e.g. an installed NuGet package's lib/netstandard2.0)
 #   --native DIR       load libcloudcc.so from DIR (default build/lib; e.g. the package's runtimes/linux-x64/native)
@@ -30,22 +32,37 @@ if [ -n "$binding" ]; then
     mcs -nologo -optimize+ -target:exe -out:"$app/CloudCC.Tests.exe" -r:"$app/CloudCC.dll" "$here"/Tests/*.cs
 fi
 
-log="$tmp/ccsim.log"
-"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast >"$log" 2>&1 &
-sim=$!
-trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -rf "$tmp"' EXIT
-addr=""
-for _ in $(seq 1 100); do
-    addr="$(sed -n 's|^ccsim listening on http://||p' "$log")"
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
-if [ -z "$addr" ]; then echo "run_tests.sh: ccsim did not start" >&2; cat "$log" >&2; exit 1; fi
+# The dialects the tests run against, one ccsim each (Tests.cs says which tests belong to which); the runner reads
+# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form).
+ccsim="${CCSIM_BIN:-$root/build/bin/ccsim}"
+dialects="spec platform"
+sim=""
+trap '[ -n "$sim" ] && { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }; rm -rf "$tmp"' EXIT
+# start_ccsim DIALECT: starts ccsim on a free port; sets sim (its pid) and addr.
+start_ccsim() {
+    local log="$tmp/ccsim-$1.log"
+    "$ccsim" -addr 127.0.0.1:0 -fast -dialect "$1" >"$log" 2>&1 &
+    sim=$!
+    addr=""
+    for _ in $(seq 1 100); do
+        addr="$(sed -n 's|^ccsim listening on http://||p' "$log")"
+        [ -n "$addr" ] && return 0
+        sleep 0.1
+    done
+    echo "run_tests.sh: ccsim -dialect $1 did not start" >&2; cat "$log" >&2; exit 1
+}
+stop_ccsim() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null || true; sim=""; }
 
 export LD_LIBRARY_PATH="$native${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ "$runtime" = mono ]; then
-    mono --debug "$app/CloudCC.Tests.exe" "$addr" "$@"
-    exit
+    rc=0
+    for d in $dialects; do
+        start_ccsim "$d"
+        echo "== ccsim dialect $d"
+        CCSIM_DIALECT="$d" mono --debug "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
+        stop_ccsim
+    done
+    exit $rc
 fi
 
 dotnet="$(bash "$here/coreclr.sh")"
@@ -63,4 +80,11 @@ JSON
 # Suspending at safe points only (this setting) made 20 of 20 runs pass. See README.md, "Runtimes".
 export COMPlus_INTERNAL_ThreadSuspendInjection=0
 # CoreCLR ends the process when Main returns (HardExit's _exit is Mono's only); a bound all the same.
-timeout 1200 "$dotnet" "$app/CloudCC.Tests.exe" "$addr" "$@"
+rc=0
+for d in $dialects; do
+    start_ccsim "$d"
+    echo "== ccsim dialect $d"
+    CCSIM_DIALECT="$d" timeout 1200 "$dotnet" "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
+    stop_ccsim
+done
+exit $rc

@@ -33,7 +33,7 @@ def summary(name: str, xs: list) -> dict:
 def bench_binding(addr: str, n: int) -> dict:
     cond = threading.Condition()
     last = [""]
-    with Client(f"ws://{addr}/ws", company_code="090008", agent_id="090008_6000", heartbeat_interval=-1,
+    with Client(f"ws://{addr}/ws", company_code="090008", agent_id="090008_6000", ext_id="090008_5000", heartbeat_interval=-1,
                 event_buffer=0) as c:
 
         @c.on(AgentChangeEvent)

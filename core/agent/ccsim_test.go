@@ -14,8 +14,9 @@ import (
 )
 
 // These tests drive the whole core (agent → session → protocol, httpapi)
-// against ccsim, request type by request type, asserting the reply and the
-// full event sequence the simulator's platform model sends (docs/ccsim.md).
+// against ccsim's spec dialect, request type by request type, asserting the
+// reply and the full event sequence the spec describes (docs/ccsim.md). The
+// platform dialect, the server as built, is platform_test.go's.
 
 type env struct {
 	srv    *sim.Server
@@ -25,17 +26,31 @@ type env struct {
 	cfgMod func(*Config)
 }
 
+// newEnv starts ccsim in the spec dialect.
 func newEnv(t *testing.T, mod func(*sim.Config)) *env {
 	t.Helper()
+	return newDialectEnv(t, sim.DialectSpec, mod)
+}
+
+// newDialectEnv starts ccsim in dialect with every call step immediate; ws
+// is the URL an agent configures: the platform's ends in "/msg/" (the SDK
+// appends the identity), the spec's is "/ws".
+func newDialectEnv(t *testing.T, dialect string, mod func(*sim.Config), opts ...sim.Option) *env {
+	t.Helper()
 	cfg := sim.DefaultConfig()
+	cfg.Dialect = dialect
 	cfg.Timings = sim.Timings{} // every step immediate
 	if mod != nil {
 		mod(&cfg)
 	}
-	srv := sim.New(cfg)
+	srv := sim.New(cfg, opts...)
 	hs := httptest.NewServer(srv)
 	t.Cleanup(func() { hs.Close(); srv.Close() })
-	return &env{srv: srv, hs: hs, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", http: hs.URL}
+	ws := "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws"
+	if dialect == sim.DialectPlatform {
+		ws = "ws" + strings.TrimPrefix(hs.URL, "http") + "/msg/"
+	}
+	return &env{srv: srv, hs: hs, ws: ws, http: hs.URL}
 }
 
 // boundExt is the extension ccsim's demo world binds to agent id (check-in

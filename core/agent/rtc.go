@@ -578,6 +578,7 @@ func (a *Agent) answer(ctx context.Context, in *phoneInst, r *protocol.AnswerReq
 		wait = min(wait, time.Until(dl)/2)
 	}
 	c := a.waitCall(ctx, in, r.UUID, wait)
+	answered := false
 	if c == nil {
 		a.log.Warn("rtc: answer: no SIP call for the uuid; answering over CTI only", "uuid", r.UUID)
 	} else if c.State() == rtc.CallRinging {
@@ -592,9 +593,21 @@ func (a *Agent) answer(ctx context.Context, in *phoneInst, r *protocol.AnswerReq
 				opts.Video = rtc.Direction(*r.Video)
 			}
 		}
-		if err := c.Answer(ctx, opts); err != nil && !errors.Is(err, rtc.ErrBusy) {
+		err := c.Answer(ctx, opts)
+		switch {
+		case err == nil:
+			answered = true
+		case !errors.Is(err, rtc.ErrBusy):
 			a.log.Warn("rtc: answer: SIP answer failed", "uuid", r.UUID, "err", err)
 		}
+	}
+	if answered {
+		// The phone's 200 OK is the answer: the platform sees the agent's
+		// leg answered (its status push follows), as with its own web
+		// toolbar. A CTI answer now would find the leg answered and fail
+		// ("接听失败!"), so it is not sent.
+		reqID := fillReqID(&r.Header)
+		return &protocol.BasicReply{ReplyHeader: protocol.ReplyHeader{ReqID: reqID, MsgType: protocol.MsgAnswer, Code: "0", Msg: "success"}}, nil
 	}
 	return a.sess.Do(ctx, r)
 }

@@ -7,6 +7,8 @@
  *
  * Against ccsim the program asks the simulator's admin API to have a
  * customer call the agent; against a real platform, call the agent instead.
+ * The ws_url ends in "/" as the platform's does ("ws://host:25001/msg/"): the
+ * library appends the agent's identity, the handshake the platform requires.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -94,7 +96,7 @@ int main(int argc, char **argv) {
 
     char config[512];
     snprintf(config, sizeof config,
-             "{\"ws_url\":\"ws://%s/ws\",\"http_url\":\"http://%s\",\"company_code\":\"090008\","
+             "{\"ws_url\":\"ws://%s/msg/\",\"http_url\":\"http://%s\",\"company_code\":\"090008\","
              "\"agent_id\":\"090008_6000\",\"ext_id\":\"090008_5000\",\"language\":\"en-US\"}",
              addr, addr);
     cc_client_t *c = NULL;

@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
     if (argc <= 2 && write_greeting(greeting) != 0) { perror(greeting); return 1; }
 
     char cfg[512];
-    snprintf(cfg, sizeof cfg, "{\"ws_url\":\"ws://%s/ws\",\"company_code\":\"090008\",\"agent_id\":\"090008_6010\",\"ext_id\":\"090008_6010\","
+    snprintf(cfg, sizeof cfg, "{\"ws_url\":\"ws://%s/msg/\",\"company_code\":\"090008\",\"agent_id\":\"090008_6010\",\"ext_id\":\"090008_6010\","
              "\"language\":\"en-US\"}", addr);
     cc_client_t *c = NULL;
     char *err = NULL;

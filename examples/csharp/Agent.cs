@@ -4,7 +4,8 @@
 //   examples/csharp/build.sh                      # builds Agent.exe next to CloudCC.dll
 //   LD_LIBRARY_PATH=build/lib mono examples/csharp/out/Agent.exe 127.0.0.1:8090
 //
-// Against ccsim the program asks the simulator's admin API to have a customer call the agent;
+// The ws_url is the platform's form, ws://HOST:PORT/msg/ (the SDK appends the agent's identity); CLOUDCC_WS_URL
+// overrides it (ccsim -dialect spec: ws://HOST:PORT/ws). Against ccsim the program asks the simulator's admin API to have a customer call the agent;
 // against a real platform, call the agent instead.
 using System;
 using System.Net;
@@ -37,11 +38,11 @@ internal static class AgentExample
 
         var options = new ClientOptions
         {
-            WsUrl = "ws://" + addr + "/ws",
+            WsUrl = Environment.GetEnvironmentVariable("CLOUDCC_WS_URL") ?? "ws://" + addr + "/msg/",
             HttpUrl = "http://" + addr,
             CompanyCode = "090008",
             AgentId = "090008_6000",
-            ExtId = "090008_5000",
+            ExtId = "090008_5000", // the agent's bound extension: check-in needs it
             Language = "en-US",
         };
         Console.WriteLine("libcloudcc " + CloudCCClient.Version);
@@ -54,6 +55,8 @@ internal static class AgentExample
             client.AgentChange += (s, e) => Console.WriteLine("event  agent_change " + e.LastStatus + " -> " + e.Status + (e.SubStatus != SubStatus.None ? "/" + e.SubStatus : ""));
             client.Callback += (s, e) => Console.WriteLine("event  callback " + e.Action + " " + e.Phase + " success=" + e.Success);
             client.ConnectionStateChanged += (s, e) => Console.WriteLine("event  connection " + e.State);
+            client.KickOff += (s, e) => Console.WriteLine("event  kick_off: another device checked in as this agent (" + e.AgentIp + ")");
+            client.SessionRestored += (s, e) => Console.WriteLine("event  session_restored " + (e.Succeeded ? e.Status.ToString() : "lost: " + e.Code + " " + e.Error));
             // RTC mode only (an agent whose check-in answers login_type "1"; not this demo agent): the SDK is the phone.
             client.RtcRegistrationChanged += (s, e) => Console.WriteLine("event  rtc_registration " + e.State + " " + e.Code);
             client.RtcCallChanged += (s, e) => Console.WriteLine("event  rtc_call " + e.Uuid + " " + e.State);
@@ -63,6 +66,14 @@ internal static class AgentExample
             {
                 await client.CheckinAsync(pwd, AgentStatus.Free);
                 Console.WriteLine("reply  checkin ok");
+                try
+                {
+                    Console.WriteLine("reply  get_status " + (await client.GetStatusAsync()).Status);
+                }
+                catch (ServerException e) // a server built to the spec has no get_status
+                {
+                    Console.WriteLine("reply  get_status refused: " + e.Code + " " + e.Msg);
+                }
 
                 if (!PlaceInboundCall(addr)) Console.Error.WriteLine("could not ask ccsim for a call; waiting for one");
                 using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
@@ -82,6 +93,14 @@ internal static class AgentExample
                 await client.CheckoutAsync();
                 Console.WriteLine("reply  checkout ok");
                 return 0;
+            }
+            catch (BadPasswordException e) // refusals typed by their code ("4004")
+            {
+                Console.Error.WriteLine("check-in refused, wrong password: " + e.Msg);
+            }
+            catch (WrongExtensionException e) // "4012": ExtId is not the agent's bound extension
+            {
+                Console.Error.WriteLine("check-in refused, wrong extension: " + e.Msg);
             }
             catch (ServerException e)
             {

@@ -2,10 +2,13 @@
 """An agent session through the Python binding: check in, take an inbound
 call, hold and resume it, hang up, check out.
 
-    python3 examples/python/agent.py 127.0.0.1:8090     # against ccsim
+    python3 examples/python/agent.py 127.0.0.1:8090     # against ccsim (platform dialect)
 
-Against ccsim the script asks the simulator's admin API to have a customer
-call the agent; against a real platform, call the agent instead.
+The ws_url is the platform's form, ws://HOST:PORT/msg/ (the SDK appends the
+agent's identity); CLOUDCC_WS_URL overrides it (ccsim -dialect spec:
+ws://HOST:PORT/ws). Against ccsim the script asks the simulator's admin API
+to have a customer call the agent; against a real platform, call the agent
+instead.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bindings" / "python"))  # run from a checkout
 
-from cloudcc import CallinEvent, Client, CloudCCError, Event, native_version  # noqa: E402
+from cloudcc import (BadPassword, CallinEvent, Client, CloudCCError, Event, KickOffEvent,  # noqa: E402
+                     ServerError, SessionRestoredEvent, WrongExtension, native_version)
 
 
 def place_inbound_call(addr: str) -> None:
@@ -37,7 +41,9 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
     print("libcloudcc", native_version())
 
-    with Client(f"ws://{addr}/ws", http_url=f"http://{addr}", company_code="090008",
+    ws_url = os.environ.get("CLOUDCC_WS_URL", f"ws://{addr}/msg/")
+    # ext_id: the agent's bound extension (check-in needs it; the SDK never invents one).
+    with Client(ws_url, http_url=f"http://{addr}", company_code="090008",
                 agent_id="090008_6000", ext_id="090008_5000", language="en-US") as c:
 
         out = threading.Lock()  # events print from the SDK's thread, replies from this one
@@ -51,9 +57,21 @@ def main() -> int:
             if ev.msg_type != "log":
                 say("event ", ev)
 
+        @c.on(KickOffEvent)
+        def kicked(ev: KickOffEvent) -> None:
+            say("another device checked in as this agent:", ev.agent_ip)
+
+        @c.on(SessionRestoredEvent)
+        def restored(ev: SessionRestoredEvent) -> None:
+            say("session restored, status", ev.status) if ev.ok else say("session lost:", ev.code, ev.error)
+
         try:
             c.checkin(pwd, start_status="FREE")
             say("reply  checkin ok")
+            try:
+                say("reply  get_status", c.get_status().status)
+            except ServerError as e:  # a server built to the spec has no get_status
+                say("reply  get_status refused:", e.code, e.msg)
             place_inbound_call(addr)
             call = c.wait_event(CallinEvent, timeout=60)
             for what, send in (
@@ -65,6 +83,9 @@ def main() -> int:
             ):
                 send()
                 say("reply ", what, "ok")
+        except (BadPassword, WrongExtension) as e:  # refusals typed by their code
+            print(f"check-in refused: {e.code} {e.msg}", file=sys.stderr)
+            return 1
         except CloudCCError as e:
             print(f"failed: {e.code} {e.msg}", file=sys.stderr)
             return 1

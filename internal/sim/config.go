@@ -27,7 +27,7 @@ const (
 
 // DefaultDialect is the dialect of a Config that names none, and of ccsim
 // without -dialect. The one place it is set.
-const DefaultDialect = DialectSpec
+const DefaultDialect = DialectPlatform
 
 // Config is the simulator's world: companies, agents, services, timings.
 type Config struct {

@@ -21,17 +21,28 @@ gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
 
-LOG="$(mktemp)"
-HLOG="$(mktemp)"
-"$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast >"$LOG" 2>"$LOG.err" &
-PID=$!
+# start_sim VAR [ARGS...]: starts a ccsim on a free port; VAR gets host:port.
+PIDS=()
+LOGS=()
+trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -f "${LOGS[@]}"' EXIT
+start_sim() {
+  local var="$1" log
+  shift
+  log="$(mktemp)"
+  LOGS+=("$log" "$log.err")
+  "$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast "$@" >"$log" 2>"$log.err" &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
+  local a
+  a="$(sed -n 's#.*listening on http://##p' "$log")"
+  [ -n "$a" ] || { cat "$log.err" >&2; exit 1; }
+  printf -v "$var" '%s' "$a"
+}
 # cchostile: the misbehaving server of the reliability tests (plain and TLS).
+HLOG="$(mktemp)"
+LOGS+=("$HLOG" "$HLOG.err")
 "$BUILD/bin/cchostile" -addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 >"$HLOG" 2>"$HLOG.err" &
-HPID=$!
-trap 'kill $PID $HPID 2>/dev/null; wait $PID $HPID 2>/dev/null; rm -f "$LOG" "$LOG.err" "$HLOG" "$HLOG.err"' EXIT
-for _ in $(seq 1 100); do grep -q "listening on" "$LOG" && break; sleep 0.1; done
-export CCSIM_ADDR="$(sed -n 's#.*listening on http://##p' "$LOG")"
-[ -n "$CCSIM_ADDR" ] || { cat "$LOG.err" >&2; exit 1; }
+PIDS+=($!)
 for _ in $(seq 1 100); do grep -q "tls on" "$HLOG" && break; sleep 0.1; done
 export HOSTILE_ADDR="$(sed -n 's#.*listening on http://##p' "$HLOG")"
 export HOSTILE_TLS_ADDR="$(sed -n 's#.*tls on https://##p' "$HLOG")"
@@ -41,11 +52,18 @@ export HOSTILE_TLS_ADDR="$(sed -n 's#.*tls on https://##p' "$HLOG")"
 # detection is off because the Go runtime's allocations are not the test's.
 export ASAN_OPTIONS="handle_segv=0:detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
-"$OUT/abi_test"
+# The ABI test's flows are the spec's (ws://host/ws, agent_change after each
+# status change): it runs against the spec dialect.
+start_sim SPEC_ADDR -dialect spec
+CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"
-# The example agent runs the demo flow against the same simulator.
+# The examples are what users run: against the platform's behaviour, the
+# default.
+start_sim CCSIM_ADDR
+export CCSIM_ADDR
+# The example agent runs the demo flow against the simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null
 echo "C example agent: ok"
 (cd "$OUT" && "$OUT/rtc_agent" "$CCSIM_ADDR" >/dev/null)

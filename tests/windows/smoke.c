@@ -49,7 +49,7 @@ int main(int argc, char **argv) {
     cc_string_free(err);
     CHECK(cc_client_request(NULL, "{\"msg_type\":\"ping\"}", 100, NULL) == CC_ERR_INVALID_HANDLE, "NULL handle");
 
-    snprintf(cfg, sizeof cfg, "{\"ws_url\":\"ws://%s/ws\",\"http_url\":\"http://%s\",\"company_code\":\"90001\","
+    snprintf(cfg, sizeof cfg, "{\"ws_url\":\"ws://%s/msg/\",\"http_url\":\"http://%s\",\"company_code\":\"90001\","
              "\"agent_id\":\"90001_20000\",\"ext_id\":\"90001_20000\",\"language\":\"en-US\",\"heartbeat_interval_ms\":-1}", addr, addr);
     CHECK(cc_client_new(cfg, &c, NULL) == CC_OK && c, "client");
     CHECK(cc_client_set_event_callback(c, on_event, (void *)(ULONG_PTR)42) == CC_OK, "callback");
@@ -59,10 +59,14 @@ int main(int argc, char **argv) {
     char *reply = NULL;
     CHECK(cc_client_http(c, "get-skill-service-list", NULL, 5000, &reply) == CC_OK && strstr(reply, "skill_name"), "http");
     cc_string_free(reply);
-    for (int i = 0; i < 500 && (agent_changes < 2 || callbacks_ok < 100); i++) Sleep(10);
-    CHECK(agent_changes >= 2, "agent_change events on a library thread");
+    for (int i = 0; i < 500 && callbacks_ok < 100; i++) Sleep(10);
     CHECK(callbacks_ok == 100, "100 async replies, exactly once each");
+    /* The platform pushes the check-in's and the checkout's status before
+     * their replies (MAKE_BUSY pushes nothing): both were delivered, on a
+     * library thread, by the time the requests returned. */
+    CHECK(agent_changes >= 1, "agent_change of the check-in");
     CHECK(ok(c, "{\"msg_type\":\"checkout\"}"), "checkout");
+    CHECK(agent_changes >= 2, "agent_change of the checkout, before its reply");
     cc_client_free(c);
     cc_client_free(c); /* freed: ignored */
     printf("%d passed, %d failed\n", passed, failed);

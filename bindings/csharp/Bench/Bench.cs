@@ -86,7 +86,7 @@ namespace CloudCC.Bench
         {
             var opts = new ClientOptions
             {
-                WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000",
+                WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000", ExtId = "090008_5000",
                 HeartbeatInterval = Timeout.InfiniteTimeSpan, LogLevel = LogLevel.Off,
             };
             using (var c = new CloudCCClient(opts))

@@ -8,7 +8,7 @@ namespace CloudCC
     /// <summary>How to build a <see cref="CloudCCClient"/>: each property maps to a key of cloudcc.h's config JSON; null leaves the library's default.</summary>
     public sealed class ClientOptions
     {
-        /// <summary>ws_url (required): the CTI WebSocket, "ws://host:port/ws" or "wss://...".</summary>
+        /// <summary>ws_url (required): the CTI WebSocket. The platform's form ends in "/" ("ws://host:25001/msg/"): the SDK appends the agent's identity, so <see cref="CompanyCode"/> and <see cref="AgentId"/> are then required; the spec's is "ws://host:port/ws". wss:// for TLS.</summary>
         public string WsUrl { get; set; }
 
         /// <summary>http_url: the SDK HTTP interface base, "http://host:port" (needed for the HTTP calls).</summary>
@@ -20,7 +20,7 @@ namespace CloudCC
         /// <summary>agent_id: fills the requests that leave it empty.</summary>
         public string AgentId { get; set; }
 
-        /// <summary>ext_id: the extension (the library's default is the agent id).</summary>
+        /// <summary>ext_id: the agent's bound extension; check-in needs it (here or in the request), the SDK never invents one.</summary>
         public string ExtId { get; set; }
 
         /// <summary>os: the os field of requests (the library's default is the host's).</summary>
@@ -129,13 +129,13 @@ namespace CloudCC
         }
     }
 
-    /// <summary>Optional call-setup fields shared by call, trans, consult, three_way, preview_out_call, answer, change_media and play_record; null leaves the platform's default. A request uses the fields that belong to it.</summary>
+    /// <summary>Optional call-setup fields shared by call, trans, consult, three_way, preview_out_call, answer, change_media and play_record; null leaves the default (the SDK fills the fields the platform requires, the platform the others). A request uses the fields that belong to it.</summary>
     public sealed class CallOptions
     {
-        /// <summary>audio: the audio direction (platform default send and receive).</summary>
+        /// <summary>audio: the audio direction (null: the SDK sends 3, send and receive; answer: the ringing call's own).</summary>
         public MediaDirection? Audio { get; set; }
 
-        /// <summary>video: the video direction (platform default none).</summary>
+        /// <summary>video: the video direction (null: the SDK sends 0, none; answer: the ringing call's own).</summary>
         public MediaDirection? Video { get; set; }
 
         /// <summary>pixels: video height, "480", "720" or "1280".</summary>
@@ -159,7 +159,7 @@ namespace CloudCC
         /// <summary>record_suffix: mp3, wav or mp4.</summary>
         public string RecordSuffix { get; set; }
 
-        /// <summary>out_line (call only).</summary>
+        /// <summary>out_line (call only): null sends <see cref="CloudCC.OutLine.External"/>; <see cref="CloudCC.OutLine.Internal"/> calls another agent by its agent id.</summary>
         public OutLine? OutLine { get; set; }
 
         /// <summary>work_order_id (call only).</summary>

@@ -6,10 +6,12 @@ using System.Threading.Tasks;
 
 namespace CloudCC
 {
-    // The spec's 24 requests and the 3 SDK HTTP calls as typed methods. Each returns the server's reply, or throws:
-    // ServerException when the server refuses (code != "0"), a CloudCCException subclass for an SDK-side failure,
-    // ObjectDisposedException after Dispose, and OperationCanceledException when the token cancels the wait.
-    // Empty header fields (req_id, company_code, agent_id, ext_id, os) are filled from ClientOptions.
+    // The spec's 24 requests, get_status and the 3 SDK HTTP calls as typed methods. Each returns the server's reply, or
+    // throws: ServerException when the server refuses (code != "0"; a subclass such as BadPasswordException for the
+    // codes that have one), a CloudCCException subclass for an SDK-side failure (NotCheckedInException: no token yet,
+    // nothing sent), ObjectDisposedException after Dispose, and OperationCanceledException when the token cancels the
+    // wait. Empty header fields (req_id, company_code, agent_id, ext_id, os) are filled from ClientOptions; the fields
+    // the platform requires (audio, video, out_line) are filled by the SDK when left null, and given values win.
     public sealed partial class CloudCCClient
     {
         private static Dictionary<string, object> Req(string msgType) => new Dictionary<string, object> { { "msg_type", msgType } };
@@ -57,11 +59,15 @@ namespace CloudCC
         public Task<Reply> CheckoutAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
             Send<Reply>(Req("checkout"), cancellationToken);
 
+        /// <summary>get_status (the platform's request, not in the 7.0.0 spec): the agent's status, sub-status, call and the numbers in it; allowed before check-in once a token is known (<see cref="GetTokenAsync"/>). A server without it refuses it.</summary>
+        public Task<StatusReply> GetStatusAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
+            Send<StatusReply>(Req("get_status"), cancellationToken);
+
         /// <summary>ping: a heartbeat round trip (the reply's msg_type is "pong"); brings the link up if it is down.</summary>
         public Task<Reply> PingAsync(CancellationToken cancellationToken = default(CancellationToken)) =>
             Send<Reply>(Req("ping"), cancellationToken);
 
-        /// <summary>call: places an outbound call; the reply's <see cref="Reply.Uuid"/> is the new call, and callback events (CALL INITIATE, START_CALL, END_CALL) follow.</summary>
+        /// <summary>call: places a call to an outside number, or with <see cref="CallOptions.OutLine"/> = <see cref="OutLine.Internal"/> to the agent <paramref name="calleeNumber"/>; left null, out_line is 1 (outside), audio 3 and video 0 (the SDK's defaults). The reply's <see cref="Reply.Uuid"/> is the new call; callback events follow.</summary>
         public Task<Reply> CallAsync(string calleeNumber, CallOptions options = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             var d = Req("call");
@@ -77,14 +83,14 @@ namespace CloudCC
             return Send<Reply>(d, cancellationToken);
         }
 
-        /// <summary>change_media: switches a call between audio and video (directions and pixels from <paramref name="media"/>).</summary>
-        public Task<Reply> ChangeMediaAsync(string uuid, CallOptions media, bool? renegotiateOther = null, CancellationToken cancellationToken = default(CancellationToken))
+        /// <summary>change_media: switches a call between audio and video (directions and pixels from <paramref name="media"/>); the reply has the call's media now.</summary>
+        public Task<ChangeMediaReply> ChangeMediaAsync(string uuid, CallOptions media, bool? renegotiateOther = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             var d = Req("change_media");
             d["uuid"] = Need(uuid, nameof(uuid));
             if (media != null) { media.ApplyMedia(d); media.ApplyExtra(d); }
             if (renegotiateOther != null) d["reneg_other"] = renegotiateOther.Value;
-            return Send<Reply>(d, cancellationToken);
+            return Send<ChangeMediaReply>(d, cancellationToken);
         }
 
         /// <summary>change_status: changes the agent's status, or with <paramref name="operatedAgentId"/> (supervisors, FORCE_* actions) another agent's; <paramref name="restMinutes"/> goes with MAKE_REST.</summary>
@@ -172,31 +178,31 @@ namespace CloudCC
             return Send<ThreeWayReply>(d, cancellationToken);
         }
 
-        /// <summary>eavesdrop (supervisors): listens to another agent's call.</summary>
-        public Task<Reply> EavesdropAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
-            Supervise("eavesdrop", operatedAgentId, operatedExtId, cancellationToken);
+        /// <summary>eavesdrop (supervisors): listens to another agent's call; the reply's Uuid is the supervisor's leg.</summary>
+        public Task<SupervisorReply> EavesdropAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            Supervise<SupervisorReply>("eavesdrop", operatedAgentId, operatedExtId, cancellationToken);
 
-        /// <summary>whisper (supervisors): speaks to an agent unheard by the customer.</summary>
-        public Task<Reply> WhisperAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
-            Supervise("whisper", operatedAgentId, operatedExtId, cancellationToken);
+        /// <summary>whisper (supervisors): speaks to an agent unheard by the customer; the reply's Uuid is the supervisor's leg.</summary>
+        public Task<SupervisorReply> WhisperAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            Supervise<SupervisorReply>("whisper", operatedAgentId, operatedExtId, cancellationToken);
 
-        /// <summary>substitute (supervisors): picks up another agent's ringing inbound call.</summary>
-        public Task<Reply> SubstituteAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
-            Supervise("substitute", operatedAgentId, operatedExtId, cancellationToken);
+        /// <summary>substitute (supervisors): picks up another agent's ringing inbound call; the reply's Uuid is the picked-up leg.</summary>
+        public Task<SupervisorReply> SubstituteAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            Supervise<SupervisorReply>("substitute", operatedAgentId, operatedExtId, cancellationToken);
 
-        /// <summary>force_call (supervisors): barges into another agent's call.</summary>
-        public Task<Reply> ForceCallAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
-            Supervise("force_call", operatedAgentId, operatedExtId, cancellationToken);
+        /// <summary>force_call (supervisors): barges into another agent's call; the reply's Uuid is the supervisor's leg.</summary>
+        public Task<SupervisorReply> ForceCallAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
+            Supervise<SupervisorReply>("force_call", operatedAgentId, operatedExtId, cancellationToken);
 
         /// <summary>interrupt_call (supervisors): ends another agent's call for everyone in it.</summary>
         public Task<Reply> InterruptCallAsync(string operatedAgentId, string operatedExtId = null, CancellationToken cancellationToken = default(CancellationToken)) =>
-            Supervise("interrupt_call", operatedAgentId, operatedExtId, cancellationToken);
+            Supervise<Reply>("interrupt_call", operatedAgentId, operatedExtId, cancellationToken);
 
-        private Task<Reply> Supervise(string msgType, string agentId, string extId, CancellationToken ct)
+        private Task<T> Supervise<T>(string msgType, string agentId, string extId, CancellationToken ct) where T : Reply
         {
             var d = Req(msgType);
             Operated(d, agentId, extId);
-            return Send<Reply>(d, ct);
+            return Send<T>(d, ct);
         }
 
         /// <summary>dtmf: sends digits (0-9 * # A-D) into a call.</summary>
@@ -209,7 +215,7 @@ namespace CloudCC
             return Send<Reply>(d, cancellationToken);
         }
 
-        /// <summary>answer: answers a ringing inbound call (the <see cref="CallinEventArgs.Uuid"/> of its callin event).</summary>
+        /// <summary>answer: answers a ringing call (the <see cref="CallinEventArgs.Uuid"/> of its callin event); media left null is the call's own (from its callin), else audio 3 / video 0.</summary>
         public Task<Reply> AnswerAsync(string uuid, CallOptions media = null, CallinChannel? channel = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             var d = Req("answer");
@@ -219,7 +225,7 @@ namespace CloudCC
             return Send<Reply>(d, cancellationToken);
         }
 
-        /// <summary>play_record: plays a recording into the agent's call (<paramref name="uuid"/> optional); the reply's <see cref="Reply.Uuid"/> is the playback.</summary>
+        /// <summary>play_record: plays a recording into the agent's call (<paramref name="uuid"/> optional; media left null: audio 3 / video 0); the reply's <see cref="Reply.Uuid"/> is the playback.</summary>
         public Task<Reply> PlayRecordAsync(string filePath, string uuid = null, CallOptions media = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             var d = Req("play_record");
@@ -244,7 +250,7 @@ namespace CloudCC
             return Send<Reply>(d, cancellationToken);
         }
 
-        /// <summary>preview_out_call: dials a customer of a preview-outbound task.</summary>
+        /// <summary>preview_out_call: dials a customer of a preview-outbound task (media left null: audio 3 / video 0).</summary>
         public Task<Reply> PreviewOutCallAsync(string taskId, string numberId, string clientNumber, int currentTimes = 0, CallOptions options = null,
             CancellationToken cancellationToken = default(CancellationToken))
         {

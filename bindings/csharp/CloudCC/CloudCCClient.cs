@@ -67,8 +67,17 @@ namespace CloudCC
         /// <summary>An inbound call ringing at the agent (callin).</summary>
         public event EventHandler<CallinEventArgs> Callin;
 
-        /// <summary>An agent status change (agent_change).</summary>
+        /// <summary>An agent status change: the spec's agent_change push and the platform's change_status push alike (agent_change).</summary>
         public event EventHandler<AgentChangeEventArgs> AgentChange;
+
+        /// <summary>Another device checked in as this agent (kick_off): this session is no longer the agent's.</summary>
+        public event EventHandler<KickOffEventArgs> KickOff;
+
+        /// <summary>The platform server greeted a new link (connect); informational.</summary>
+        public event EventHandler<ConnectedEventArgs> Connected;
+
+        /// <summary>A server refusal that named no request and that no request in flight could take (server_refusal).</summary>
+        public event EventHandler<ServerRefusalEventArgs> ServerRefusal;
 
         /// <summary>The link to the CTI server changed state (connection_state).</summary>
         public event EventHandler<ConnectionStateChangedEventArgs> ConnectionStateChanged;
@@ -306,6 +315,12 @@ namespace CloudCC
             if (ci != null) { Invoke(Callin, ci); return; }
             var ac = args as AgentChangeEventArgs;
             if (ac != null) { Invoke(AgentChange, ac); return; }
+            var ko = args as KickOffEventArgs;
+            if (ko != null) { Invoke(KickOff, ko); return; }
+            var cg = args as ConnectedEventArgs;
+            if (cg != null) { Invoke(Connected, cg); return; }
+            var sf = args as ServerRefusalEventArgs;
+            if (sf != null) { Invoke(ServerRefusal, sf); return; }
             var cs = args as ConnectionStateChangedEventArgs;
             if (cs != null) { Invoke(ConnectionStateChanged, cs); return; }
             var sr = args as SessionRestoredEventArgs;

@@ -164,7 +164,7 @@ namespace CloudCC
         EndCall,
     }
 
-    /// <summary>How an inbound call reached the agent.</summary>
+    /// <summary>How a call reached the agent (callin_channel); the platform never sends it empty.</summary>
     public enum CallinChannel
     {
         /// <summary>A value outside the spec's table (see <see cref="CallinEventArgs.ChannelName"/>).</summary>
@@ -179,6 +179,20 @@ namespace CloudCC
         ThreeWay,
         /// <summary>PREDICT_OUT_CALL: a predictive outbound call.</summary>
         PredictOutCall,
+        /// <summary>CALL_IN: an ordinary inbound call, as the platform says it.</summary>
+        CallIn,
+        /// <summary>CALL: the agent's own leg of a call it placed, or a call from another agent (platform).</summary>
+        Call,
+        /// <summary>PREVIEW_OUT_CALL: the agent's leg of a preview outbound call (platform).</summary>
+        PreviewOutCall,
+        /// <summary>EAVESDROP: a supervisor's listening leg (platform).</summary>
+        Eavesdrop,
+        /// <summary>WHISPER: a supervisor's whisper leg (platform).</summary>
+        Whisper,
+        /// <summary>CONSULT_TO_TRANS: a consultation turned into a transfer (platform).</summary>
+        ConsultToTrans,
+        /// <summary>SUBSTITUTE: a call picked up for another agent (platform).</summary>
+        Substitute,
     }
 
     /// <summary>The state of the client's link to the CTI server (connection_state event).</summary>
@@ -276,12 +290,12 @@ namespace CloudCC
         External = 1,
     }
 
-    /// <summary>call's <c>out_line</c>.</summary>
+    /// <summary>call's <c>out_line</c>; left out, the SDK sends <see cref="External"/>.</summary>
     public enum OutLine
     {
-        /// <summary>0: internal line.</summary>
+        /// <summary>0: internal line: the callee number is another agent's id.</summary>
         Internal = 0,
-        /// <summary>1: external line.</summary>
+        /// <summary>1: external line: an outside number (the SDK's default).</summary>
         External = 1,
         /// <summary>2: conference line.</summary>
         Conference = 2,

@@ -43,6 +43,9 @@ namespace CloudCC
                 case "callback": return new CallbackEventArgs(f, json);
                 case "callin": return new CallinEventArgs(f, json);
                 case "agent_change": return new AgentChangeEventArgs(f, json);
+                case "kick_off": return new KickOffEventArgs(f, json);
+                case "connect": return new ConnectedEventArgs(f, json);
+                case "server_refusal": return new ServerRefusalEventArgs(f, json);
                 case "connection_state": return new ConnectionStateChangedEventArgs(f, json);
                 case "session_restored": return new SessionRestoredEventArgs(f, json);
                 case "log": return new LogEventArgs(f, json);
@@ -62,7 +65,7 @@ namespace CloudCC
         }
     }
 
-    /// <summary>Base of the platform's pushed events (callback, callin, agent_change): the fields every one carries.</summary>
+    /// <summary>Base of the platform's pushed events (callback, callin, agent_change, kick_off): the fields every one carries.</summary>
     public abstract class ServerEventArgs : CloudCCEventArgs
     {
         /// <summary>Reads the common fields.</summary>
@@ -87,7 +90,7 @@ namespace CloudCC
         public string ExtId { get; }
     }
 
-    /// <summary>A phase of an operation the agent started (回调结果): action, phase, success and the call's details.</summary>
+    /// <summary>A phase of an operation the agent started (回调结果): action, phase, success and the call's details. The platform's server sends every callback with a req_id of its own (not the request's) and without uuid or curren_time.</summary>
     public sealed class CallbackEventArgs : ServerEventArgs
     {
         internal CallbackEventArgs(IDictionary<string, object> f, string json) : base(f, json)
@@ -110,6 +113,7 @@ namespace CloudCC
             LastVideo = Media(f, "last_video");
             long? flag = JsonFields.Long(f, "change_media_flag");
             ChangeMediaFlag = flag == null ? (int?)null : (int)flag.Value;
+            InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
         }
 
         /// <summary>The operation (<see cref="CallbackAction.Unknown"/> for a value outside the spec; see <see cref="ActionName"/>).</summary>
@@ -162,9 +166,12 @@ namespace CloudCC
 
         /// <summary>change_media's flag (0 started, 1 done), when sent.</summary>
         public int? ChangeMediaFlag { get; }
+
+        /// <summary>The numbers in the call (three-way, force_call); empty when not sent.</summary>
+        public IReadOnlyList<string> InCallNumbers { get; }
     }
 
-    /// <summary>An inbound call ringing at the agent (呼入); answer it with <see cref="CloudCCClient.AnswerAsync"/> and <see cref="Uuid"/>.</summary>
+    /// <summary>A call ringing at the agent (呼入); answer it with <see cref="CloudCCClient.AnswerAsync"/> and <see cref="Uuid"/> (the SDK answers with the call's own <see cref="Audio"/>/<see cref="Video"/>).</summary>
     public sealed class CallinEventArgs : ServerEventArgs
     {
         internal CallinEventArgs(IDictionary<string, object> f, string json) : base(f, json)
@@ -181,6 +188,9 @@ namespace CloudCC
             Video = Media(f, "video");
             Pixels = JsonFields.Str(f, "pixels");
             WorkOrderId = JsonFields.Str(f, "work_order_id");
+            ClientUuid = JsonFields.Str(f, "client_uuid");
+            Os = JsonFields.Str(f, "os");
+            TaskId = JsonFields.Str(f, "task_id");
         }
 
         /// <summary>The call's uuid (to answer, hold, hang up ...).</summary>
@@ -195,7 +205,7 @@ namespace CloudCC
         /// <summary>Call-attached data, as sent.</summary>
         public string FlowData { get; }
 
-        /// <summary>How the call arrived (<see cref="CallinChannel.Normal"/> for an ordinary call).</summary>
+        /// <summary>How the call arrived (<see cref="CallinChannel.Normal"/> for the spec's empty value; the platform says <see cref="CallinChannel.CallIn"/>).</summary>
         public CallinChannel Channel { get; }
 
         /// <summary>The channel as sent ("" for an ordinary call).</summary>
@@ -215,9 +225,18 @@ namespace CloudCC
 
         /// <summary>The work order id.</summary>
         public string WorkOrderId { get; }
+
+        /// <summary>The customer's leg of the call (platform), or null.</summary>
+        public string ClientUuid { get; }
+
+        /// <summary>The os of the agent's session, or null.</summary>
+        public string Os { get; }
+
+        /// <summary>The outbound task of a predictive call (platform), or null.</summary>
+        public string TaskId { get; }
     }
 
-    /// <summary>An agent status change (状态变化).</summary>
+    /// <summary>An agent status change (状态变化): one event for the spec's agent_change push and the platform's change_status push (<see cref="CloudCCEventArgs.MsgType"/> is "agent_change" for both; <see cref="CloudCCEventArgs.Raw"/> keeps the frame as sent, msg_type "change_status" from the platform).</summary>
     public sealed class AgentChangeEventArgs : ServerEventArgs
     {
         internal AgentChangeEventArgs(IDictionary<string, object> f, string json) : base(f, json)
@@ -230,6 +249,9 @@ namespace CloudCC
             LastStatus = Wire.Parse<AgentStatus>(LastStatusName);
             InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
             Reason = JsonFields.Str(f, "reason");
+            string uuid = JsonFields.Str(f, "uuid");
+            Uuid = string.IsNullOrEmpty(uuid) ? null : uuid;
+            Os = JsonFields.Str(f, "os");
         }
 
         /// <summary>The status now.</summary>
@@ -255,6 +277,75 @@ namespace CloudCC
 
         /// <summary>Why the status changed, when the server says.</summary>
         public string Reason { get; }
+
+        /// <summary>The call the change is about (platform), or null.</summary>
+        public string Uuid { get; }
+
+        /// <summary>The os of the agent's session (platform), or null.</summary>
+        public string Os { get; }
+    }
+
+    /// <summary>Another device checked in as this agent (kick_off, 坐席互顶下线通知): this session is no longer the agent's.</summary>
+    public sealed class KickOffEventArgs : ServerEventArgs
+    {
+        internal KickOffEventArgs(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            Code = JsonFields.Str(f, "code");
+            Msg = JsonFields.Str(f, "msg");
+            Os = JsonFields.Str(f, "os");
+            AgentIp = JsonFields.Str(f, "agent_ip");
+        }
+
+        /// <summary>The server's code ("0").</summary>
+        public string Code { get; }
+
+        /// <summary>The server's message, naming the other device's IP.</summary>
+        public string Msg { get; }
+
+        /// <summary>The os of the session, or null.</summary>
+        public string Os { get; }
+
+        /// <summary>The IP of the device that checked in (sent as "agentIp"), or null.</summary>
+        public string AgentIp { get; }
+    }
+
+    /// <summary>The platform server's greeting on a new link (connect, "连接成功"); informational: the link's state is <see cref="CloudCCClient.ConnectionStateChanged"/>.</summary>
+    public sealed class ConnectedEventArgs : CloudCCEventArgs
+    {
+        internal ConnectedEventArgs(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            Code = JsonFields.Str(f, "code");
+            Msg = JsonFields.Str(f, "msg");
+        }
+
+        /// <summary>The server's code ("0").</summary>
+        public string Code { get; }
+
+        /// <summary>The server's message.</summary>
+        public string Msg { get; }
+    }
+
+    /// <summary>A server refusal that names no request (no req_id) and that no request in flight could take (server_refusal, an SDK event): the platform answers a frame it cannot validate with only code and msg. When a request was waiting, it gets the refusal instead.</summary>
+    public sealed class ServerRefusalEventArgs : CloudCCEventArgs
+    {
+        internal ServerRefusalEventArgs(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            Code = JsonFields.Str(f, "code") ?? "";
+            Msg = JsonFields.Str(f, "msg") ?? "";
+        }
+
+        /// <summary>The server's code as received.</summary>
+        public string Code { get; }
+
+        /// <summary>The server's message.</summary>
+        public string Msg { get; }
+
+        /// <summary>The refusal as the exception a request would have thrown (a <see cref="ServerException"/> subclass chosen by <see cref="Code"/>); the caller owns it.</summary>
+        public ServerException ToException()
+        {
+            var d = new Dictionary<string, object> { { "code", Code }, { "msg", Msg } };
+            return Errors.FromRefusal(new Reply(d, RawJson));
+        }
     }
 
     /// <summary>The link to the CTI server changed state (an SDK event); while reconnecting, <see cref="Attempt"/> and <see cref="Delay"/> say when the next try is.</summary>
@@ -285,7 +376,7 @@ namespace CloudCC
         public TimeSpan Delay { get; }
     }
 
-    /// <summary>After a reconnect the session is back, in the state the server reports (an SDK event), or lost (<see cref="Error"/>): then check in again.</summary>
+    /// <summary>After a reconnect the SDK checked the session back in (an SDK event): restored in the state the server reports, or lost (<see cref="Error"/>): then check in again. A restore checks in without reset (a call in progress carries on) and with the status the agent had, then reads the state back with get_status; the event never carries the token or ext_pwd.</summary>
     public sealed class SessionRestoredEventArgs : CloudCCEventArgs
     {
         internal SessionRestoredEventArgs(IDictionary<string, object> f, string json) : base(f, json)
@@ -299,6 +390,7 @@ namespace CloudCC
             Resynced = JsonFields.Bool(f, "resynced") ?? false;
             Error = JsonFields.Str(f, "error");
             Code = JsonFields.Str(f, "code");
+            Msg = JsonFields.Str(f, "msg");
         }
 
         /// <summary>The agent's status once restored.</summary>
@@ -327,6 +419,9 @@ namespace CloudCC
 
         /// <summary>The server's code when it refused the session (e.g. "4004", "4003"), or null.</summary>
         public string Code { get; }
+
+        /// <summary>The server's message when it refused the session, or null.</summary>
+        public string Msg { get; }
 
         /// <summary>True when the session was restored.</summary>
         public bool Succeeded => Error == null;

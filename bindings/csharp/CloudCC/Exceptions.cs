@@ -29,7 +29,7 @@ namespace CloudCC
         public string RawJson { get; }
     }
 
-    /// <summary>The server answered with a code other than "0" (a refusal such as a wrong password); <see cref="Reply"/> has the answer.</summary>
+    /// <summary>The server answered with a code other than "0" (a refusal such as a wrong password); <see cref="Reply"/> has the answer. The codes with a meaning of their own throw the subclasses below; <see cref="CloudCCException.Code"/> is the code as received.</summary>
     public class ServerException : CloudCCException
     {
         /// <summary>Wraps the refusing reply.</summary>
@@ -46,14 +46,42 @@ namespace CloudCC
         public string MsgType => Reply?.MsgType;
 
         /// <summary>Says which request was refused, with the server's code and msg.</summary>
-        public override string Message => "server refused " + MsgType + " (code " + Code + "): " + Msg;
+        public override string Message => "server refused " + (string.IsNullOrEmpty(MsgType) ? "a request" : MsgType) + " (code " + Code + "): " + Msg;
     }
 
-    /// <summary>The platform refused the call's authentication (code "403", e.g. HTTP 200 {"code":403,"message":"鉴权不通过!"}): the token is missing, void or replaced.</summary>
-    public class ForbiddenException : ServerException
+    /// <summary>The server refused the session: token invalid or replaced ("4003"; the platform then closes the link), agent not checked in ("4009"), or HTTP "403". Check in again.</summary>
+    public class NotAuthorizedException : ServerException
     {
         /// <summary>Wraps the refusing reply.</summary>
-        public ForbiddenException(Reply reply) : base(reply) { }
+        public NotAuthorizedException(Reply reply) : base(reply) { }
+    }
+
+    /// <summary>Check-in or get-token refused: wrong agent password ("4004").</summary>
+    public class BadPasswordException : ServerException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public BadPasswordException(Reply reply) : base(reply) { }
+    }
+
+    /// <summary>Check-in refused: the agent is checked in on another device and the company forbids taking over ("4010").</summary>
+    public class CheckedInElsewhereException : ServerException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public CheckedInElsewhereException(Reply reply) : base(reply) { }
+    }
+
+    /// <summary>Check-in refused: the ext_id is not the agent's bound extension ("4012"), or the agent has none ("4005").</summary>
+    public class WrongExtensionException : ServerException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public WrongExtensionException(Reply reply) : base(reply) { }
+    }
+
+    /// <summary>The server has no handler for the request's msg_type ("4014"; the platform answers mute with it).</summary>
+    public class UnsupportedMsgTypeException : ServerException
+    {
+        /// <summary>Wraps the refusing reply.</summary>
+        public UnsupportedMsgTypeException(Reply reply) : base(reply) { }
     }
 
     /// <summary>No reply arrived within the request's timeout (CC_ERR_TIMEOUT).</summary>
@@ -121,7 +149,7 @@ namespace CloudCC
         public UnsupportedException(string code, string msg, string rawJson) : base(Status.Unsupported, code, msg, rawJson) { }
     }
 
-    /// <summary>The request needs the session token and there is none: check in (or get a token) first (CC_ERR_NOT_CHECKED_IN). It was not sent.</summary>
+    /// <summary>The request needs the session token and there is none: check in (or get a token) first (CC_ERR_NOT_CHECKED_IN). It was not sent; the server's own "not checked in" refusal is <see cref="NotAuthorizedException"/>.</summary>
     public class NotCheckedInException : CloudCCException
     {
         /// <summary>Makes the exception from the library's reply.</summary>
@@ -155,12 +183,19 @@ namespace CloudCC
     /// <summary>Maps a native status and reply JSON to the exception it stands for, in one place (like libgit2sharp's Ensure).</summary>
     internal static class Errors
     {
-        /// <summary>The exception of a server refusal: a typed one for the codes that have one, else <see cref="ServerException"/>.</summary>
+        /// <summary>The exception of a server refusal: the <see cref="ServerException"/> subclass of its code (codes stay strings as received), else <see cref="ServerException"/> itself.</summary>
         public static ServerException FromRefusal(Reply reply)
         {
             switch (reply?.Code)
             {
-                case "403": return new ForbiddenException(reply);
+                case "4003":
+                case "4009":
+                case "403": return new NotAuthorizedException(reply);
+                case "4004": return new BadPasswordException(reply);
+                case "4010": return new CheckedInElsewhereException(reply);
+                case "4005":
+                case "4012": return new WrongExtensionException(reply);
+                case "4014": return new UnsupportedMsgTypeException(reply);
             }
             return new ServerException(reply);
         }

@@ -38,7 +38,7 @@ namespace CloudCC
         /// <summary>The request's req_id, echoed by the server.</summary>
         public string ReqId { get; }
 
-        /// <summary>The reply's uuid (the new call for call, the playback for play_record), or null.</summary>
+        /// <summary>The reply's uuid (the new call for call, the playback for play_record, the supervisor's leg, the agent's call for get_status), or null.</summary>
         public string Uuid { get; }
 
         /// <summary>True when the server accepted the request (code "0"). Replies that the typed methods return always are.</summary>
@@ -71,6 +71,12 @@ namespace CloudCC
                 case "mute": return new MuteReply(f, json);
                 case "consult": return new ConsultReply(f, json);
                 case "three_way": return new ThreeWayReply(f, json);
+                case "get_status": return new StatusReply(f, json);
+                case "eavesdrop":
+                case "whisper":
+                case "substitute":
+                case "force_call": return new SupervisorReply(f, json);
+                case "change_media": return new ChangeMediaReply(f, json);
                 case "get-token": return new TokenReply(f, json);
                 case "get-skill-service-list": return new SkillServiceListReply(f, json);
                 case "get-ivr-service-list": return new IvrServiceListReply(f, json);
@@ -90,6 +96,12 @@ namespace CloudCC
             RtcAddress = JsonFields.Str(f, "rtc_address");
             LoginType = JsonFields.Str(f, "login_type");
             Token = JsonFields.Str(f, "token");
+            CompanyCode = JsonFields.Str(f, "company_code");
+            Os = JsonFields.Str(f, "os");
+            long? v = JsonFields.Long(f, "ext_call_mode");
+            ExtCallMode = v == null ? (int?)null : (int)v.Value;
+            v = JsonFields.Long(f, "service_mode");
+            ServiceMode = v == null ? (ServiceMode?)null : (ServiceMode)v.Value;
         }
 
         /// <summary>The extension the agent checked in at.</summary>
@@ -109,6 +121,79 @@ namespace CloudCC
 
         /// <summary>The session token (a secret: do not log it); the client uses it by itself.</summary>
         public string Token { get; }
+
+        /// <summary>The company (platform), or null.</summary>
+        public string CompanyCode { get; }
+
+        /// <summary>The os the server keys this session by (platform), or null.</summary>
+        public string Os { get; }
+
+        /// <summary>The extension's call mode (platform: 1 normal, 2 long call), or null.</summary>
+        public int? ExtCallMode { get; }
+
+        /// <summary>The agent's service mode (platform), or null.</summary>
+        public ServiceMode? ServiceMode { get; }
+    }
+
+    /// <summary>get_status's reply (the platform's request, not in the 7.0.0 spec): the agent's status as the server holds it, its call (<see cref="Reply.Uuid"/>) and the numbers in it.</summary>
+    public sealed class StatusReply : Reply
+    {
+        internal StatusReply(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            StatusName = JsonFields.Str(f, "status") ?? "";
+            Status = Wire.Parse<AgentStatus>(StatusName);
+            SubStatusName = JsonFields.Str(f, "sub_status") ?? "";
+            SubStatus = SubStatusName.Trim().Length == 0 ? SubStatus.None : Wire.Parse<SubStatus>(SubStatusName);
+            InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
+            CompanyCode = JsonFields.Str(f, "company_code");
+        }
+
+        /// <summary>The agent's status (<see cref="AgentStatus.Unknown"/> for a value outside the spec; see <see cref="StatusName"/>).</summary>
+        public AgentStatus Status { get; }
+
+        /// <summary>The status as sent.</summary>
+        public string StatusName { get; }
+
+        /// <summary>The in-call sub-status (<see cref="SubStatus.None"/> when there is none).</summary>
+        public SubStatus SubStatus { get; }
+
+        /// <summary>The sub-status as sent ("" when none).</summary>
+        public string SubStatusName { get; }
+
+        /// <summary>The numbers in the agent's call.</summary>
+        public IReadOnlyList<string> InCallNumbers { get; }
+
+        /// <summary>The company, as the server sent it.</summary>
+        public string CompanyCode { get; }
+    }
+
+    /// <summary>The reply of eavesdrop, whisper, substitute and force_call: <see cref="Reply.Uuid"/> is the supervisor's new call leg.</summary>
+    public sealed class SupervisorReply : Reply
+    {
+        internal SupervisorReply(IDictionary<string, object> f, string json) : base(f, json) { InCallNumbers = JsonFields.StrList(f, "in_call_numbers"); }
+
+        /// <summary>The numbers in the call (force_call), when the server sends them.</summary>
+        public IReadOnlyList<string> InCallNumbers { get; }
+    }
+
+    /// <summary>change_media's reply: the call (<see cref="Reply.Uuid"/>) and its media now, when the server says.</summary>
+    public sealed class ChangeMediaReply : Reply
+    {
+        internal ChangeMediaReply(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            Audio = CloudCCEventArgs.Media(f, "audio");
+            Video = CloudCCEventArgs.Media(f, "video");
+            Pixels = JsonFields.Str(f, "pixels");
+        }
+
+        /// <summary>The audio direction now, when sent.</summary>
+        public MediaDirection? Audio { get; }
+
+        /// <summary>The video direction now, when sent.</summary>
+        public MediaDirection? Video { get; }
+
+        /// <summary>The video height, when sent.</summary>
+        public string Pixels { get; }
     }
 
     /// <summary>change_status's reply: the action and the statuses before and after.</summary>

@@ -68,10 +68,35 @@ namespace CloudCC.Tests
         }
     }
 
-    /// <summary>ccsim's admin API.</summary>
+    /// <summary>The ccsim under test: its address, dialect, the ws_url agents use, and its admin API.</summary>
     internal static class Sim
     {
         public static string Addr;
+
+        /// <summary>The dialect of the ccsim under test, "spec" or "platform": run_tests.sh starts ccsim with it and passes it as CCSIM_DIALECT (the one place it is set).</summary>
+        public static string Dialect = "spec";
+
+        /// <summary>The ws_url of the dialect (the one place its form is set): the spec's endpoint, or the platform front end's own form ending in "/" (the SDK appends the agent's identity).</summary>
+        public static string WsUrl => "ws://" + Addr + (Dialect == "platform" ? "/msg/" : "/ws");
+
+        /// <summary>Sends <paramref name="frameJson"/> to the agent's link as if the server had sent it.</summary>
+        public static void Inject(string agent, string frameJson) => Fault(agent, "malformed", null, frameJson);
+
+        /// <summary>Polls the agent's snapshot until <paramref name="pred"/> holds (bounded); null when it never does.</summary>
+        public static Dictionary<string, object> WaitAgent(string id, Func<Dictionary<string, object>, bool> pred, int timeoutMs = 5000)
+        {
+            var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+            while (true)
+            {
+                var snap = AgentInfo(id);
+                if (pred(snap)) return snap;
+                if (DateTime.UtcNow > deadline) return null;
+                Thread.Sleep(10);
+            }
+        }
+
+        /// <summary>The agent's last request as ccsim saw it, or null when none reached it.</summary>
+        public static string LastRequest(string id) => AgentInfo(id).TryGetValue("last_request", out object v) ? v as string : null;
 
         public static string Post(string path, string body, int expect = 200)
         {
@@ -200,7 +225,7 @@ namespace CloudCC.Tests
             Password = pwd;
             var o = new ClientOptions
             {
-                WsUrl = "ws://" + Sim.Addr + "/ws", HttpUrl = "http://" + Sim.Addr, CompanyCode = company, AgentId = id, ExtId = ext ?? id, // ccsim binds these agents to an extension of their own id
+                WsUrl = Sim.WsUrl, HttpUrl = "http://" + Sim.Addr, CompanyCode = company, AgentId = id, ExtId = ext ?? id, // ccsim binds these agents to an extension of their own id
                 Language = "en-US", RequestTimeout = TimeSpan.FromSeconds(3), HeartbeatInterval = Timeout.InfiniteTimeSpan,
                 LogLevel = CloudCC.LogLevel.Off, ReconnectMin = TimeSpan.FromMilliseconds(5), ReconnectMax = TimeSpan.FromMilliseconds(20),
             };
@@ -246,6 +271,25 @@ namespace CloudCC.Tests
         {
             var all = R.Snapshot();
             return string.Join(" | ", all.Skip(Math.Max(0, all.Count - 6)).Select(e => e.RawJson.Length > 160 ? e.RawJson.Substring(0, 160) : e.RawJson));
+        }
+
+        /// <summary>Runs <paramref name="call"/> while ccsim withholds its replies to <paramref name="msgType"/>, then sends <paramref name="frameJson"/> (no req_id: the SDK gives such a reply to the one request in flight) as its reply: how the binding presents what ccsim cannot send.</summary>
+        public async Task<TR> ReplyWith<TR>(string msgType, Func<Task<TR>> call, string frameJson)
+        {
+            await C.PingAsync(); // ccsim's last_request moves off msgType, and nothing else is in flight
+            Sim.Fault(Id, "withhold", msgType);
+            try
+            {
+                Task<TR> t = call();
+                T.Check(Sim.WaitAgent(Id, s => s.TryGetValue("last_request", out object v) && (v as string) == msgType) != null, msgType + " reached ccsim");
+                Sim.Inject(Id, frameJson);
+                T.Check(await Task.WhenAny(t, Task.Delay(10000)) == t, msgType + " completed after its reply was sent");
+                return await t;
+            }
+            finally
+            {
+                Sim.Fault(Id, "clear");
+            }
         }
 
         public void Dispose() => C.Dispose();

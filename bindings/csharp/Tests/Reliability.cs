@@ -77,7 +77,7 @@ namespace CloudCC.Tests
             // although ws_url is ws:// (the TLS settings apply to the HTTP interface too).
             using (var c = Hostile.Client("ws://127.0.0.1:1/ws", o => { o.HttpUrl = "https://" + Hostile.TlsAddr + "/http/forbidden"; o.TlsInsecure = true; }))
             {
-                var e = T.Throws<ForbiddenException>(() => c.GetTokenAsync("pw-123456"), "403 refusal");
+                var e = T.Throws<NotAuthorizedException>(() => c.GetTokenAsync("pw-123456"), "403 refusal");
                 T.Check(e != null && e.Code == "403" && e.Msg == "鉴权不通过!" && e is ServerException, "403 code and message: " + e?.RawJson);
             }
             using (var c = Hostile.Client("ws://127.0.0.1:1/ws", o => o.HttpUrl = "https://" + Hostile.TlsAddr + "/http/forbidden"))

@@ -2,10 +2,15 @@
 
     from cloudcc import Client, CallinEvent
 
-    with Client("ws://127.0.0.1:8090/ws", company_code="090008", agent_id="090008_6000") as c:
+    with Client("ws://cti.example:25001/msg/", company_code="090008", agent_id="090008_6000",
+                ext_id="090008_5000") as c:
         @c.on(CallinEvent)
         def ring(ev): c.answer(ev.uuid)
         c.checkin("secret", start_status="FREE")
+
+A ws_url ending in "/" is the platform's own form: the SDK appends the
+agent's identity to it. ext_id is the agent's bound extension (check-in
+needs it).
 
 The work is done by the native libcloudcc (Go); this package is a thin,
 typed wrapper over its C ABI. See Client and AsyncClient.
@@ -19,20 +24,25 @@ from .aio import AsyncClient
 from .client import Client
 from .errors import (
     Busy,
+    BadPassword,
+    CheckedInElsewhere,
     ClientClosed,
     CloudCCError,
     ConnectionLost,
-    Forbidden,
     HTTPError,
     InternalError,
     InvalidArgument,
     InvalidHandle,
+    NotAuthorized,
+    NotCheckedIn,
     NotConnected,
     RequestTimeout,
     ServerError,
     TLSError,
     Unsupported,
-    NotCheckedIn,
+    UnsupportedMsgType,
+    WrongExtension,
+    server_error,
 )
 from .events import (
     AgentChangeEvent,
@@ -41,11 +51,14 @@ from .events import (
     CallbackEvent,
     CallinChannel,
     CallinEvent,
+    ChangeMediaReply,
+    ConnectEvent,
     ConnectionStateEvent,
     ConnectivityEvent,
     ConsultMode,
     DTMFType,
     Event,
+    KickOffEvent,
     LogEvent,
     Media,
     OutLine,
@@ -58,10 +71,13 @@ from .events import (
     RTCDTMFEvent,
     RTCRegistrationEvent,
     RTCStatsEvent,
+    ServerRefusalEvent,
     ServiceMode,
     SessionRestoredEvent,
     StatusAction,
+    StatusReply,
     SubStatus,
+    SupervisorReply,
     TransMode,
     TransTarget,
     UnknownEvent,
@@ -77,10 +93,16 @@ __all__ = [
     "Client",
     "AsyncClient",
     "Reply",
+    "StatusReply",
+    "SupervisorReply",
+    "ChangeMediaReply",
     "Event",
     "CallbackEvent",
     "CallinEvent",
     "AgentChangeEvent",
+    "KickOffEvent",
+    "ConnectEvent",
+    "ServerRefusalEvent",
     "ConnectionStateEvent",
     "SessionRestoredEvent",
     "LogEvent",
@@ -108,6 +130,12 @@ __all__ = [
     "PlayAction",
     "CloudCCError",
     "ServerError",
+    "NotAuthorized",
+    "BadPassword",
+    "CheckedInElsewhere",
+    "WrongExtension",
+    "UnsupportedMsgType",
+    "server_error",
     "InvalidArgument",
     "InvalidHandle",
     "RequestTimeout",
@@ -117,7 +145,6 @@ __all__ = [
     "HTTPError",
     "TLSError",
     "Busy",
-    "Forbidden",
     "Unsupported",
     "NotCheckedIn",
     "InternalError",

@@ -1,19 +1,22 @@
-"""The spec's 24 requests and 3 HTTP calls as keyword-argument methods.
+"""The spec's 24 requests, get_status and the 3 HTTP calls as keyword-argument methods.
 
 Shared by Client (methods return a Reply) and AsyncClient (they return an
 awaitable Reply): each method only builds the spec's JSON object and hands it
-to `_send` / `_send_http`. Arguments left as None are not sent; extra keyword
+to `_send` / `_send_http`. Arguments left as None are not sent: where the
+server requires a field (audio, video, out_line), the native SDK fills its
+documented default, and a value given here always wins. Extra keyword
 arguments are sent as they are (fields newer than this SDK).
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Any, Dict, Generic, Optional, TypeVar, Union
+from typing import Any, Awaitable, Dict, Generic, Optional, TypeVar, Union, overload
 
 from .events import (
     AgentStatus,
     CallinChannel,
+    ChangeMediaReply,
     ConsultMode,
     DTMFType,
     Media,
@@ -21,13 +24,17 @@ from .events import (
     PartyType,
     PlayAction,
     RecordStart,
+    Reply,
     ServiceMode,
     StatusAction,
+    StatusReply,
+    SupervisorReply,
     TransMode,
     TransTarget,
 )
 
-R = TypeVar("R")
+# What a request method returns: Reply (Client) or Awaitable[Reply] (AsyncClient).
+R = TypeVar("R", covariant=True)
 
 _MediaArg = Union[Media, int, None]
 
@@ -106,6 +113,20 @@ class Requests(Generic[R]):
         """Checks the agent out (签出); the token becomes void."""
         return self._send(build("checkout", **extra), timeout)
 
+    @overload
+    def get_status(self: "Requests[Reply]", *, timeout: Optional[float] = None, **extra: Any) -> StatusReply: ...
+    @overload
+    def get_status(
+        self: "Requests[Awaitable[Reply]]", *, timeout: Optional[float] = None, **extra: Any
+    ) -> Awaitable[StatusReply]: ...
+    def get_status(self, *, timeout: Optional[float] = None, **extra: Any) -> Any:
+        """Reads the agent's status, sub-status, call uuid and the numbers in it (a StatusReply).
+
+        The platform's request (not in the 7.0.0 spec): allowed before check-in
+        once a token is known (get_token). A server without it refuses it.
+        """
+        return self._send(build("get_status", **extra), timeout)
+
     def ping(self, *, timeout: Optional[float] = None, **extra: Any) -> R:
         """Sends one heartbeat; the reply's msg_type is "pong". The SDK also pings by itself."""
         return self._send(build("ping", **extra), timeout)
@@ -159,7 +180,12 @@ class Requests(Generic[R]):
         timeout: Optional[float] = None,
         **extra: Any,
     ) -> R:
-        """Places an outbound call (外呼); the reply carries the call's uuid, callbacks follow."""
+        """Places a call (外呼) to an outside number, or with out_line=OutLine.INTERNAL to the agent `callee_number`.
+
+        Left out, out_line is 1 (outside line), audio 3 (send+receive) and
+        video 0: the SDK fills what the platform requires. The reply carries
+        the call's uuid; callbacks follow.
+        """
         return self._send(
             build(
                 "call",
@@ -192,7 +218,7 @@ class Requests(Generic[R]):
         timeout: Optional[float] = None,
         **extra: Any,
     ) -> R:
-        """Places a preview outbound call of a task's number (预览外呼)."""
+        """Places a preview outbound call of a task's number (预览外呼); audio/video default to 3/0."""
         return self._send(
             build(
                 "preview_out_call",
@@ -218,7 +244,7 @@ class Requests(Generic[R]):
         timeout: Optional[float] = None,
         **extra: Any,
     ) -> R:
-        """Answers the ringing call `uuid` from a callin event (接听)."""
+        """Answers the ringing call `uuid` from a callin event (接听); audio/video default to the callin's own."""
         return self._send(
             build("answer", uuid=uuid, callin_channel=callin_channel or None, **_media(audio, video, pixels), **extra),
             timeout,
@@ -248,6 +274,18 @@ class Requests(Generic[R]):
         """Sends DTMF digits (0-9 * # A-D) into the call `uuid` (二次拨号)."""
         return self._send(build("dtmf", uuid=uuid, content=content, dtmf_type=dtmf_type, **extra), timeout)
 
+    @overload
+    def change_media(
+        self: "Requests[Reply]", uuid: str, *, audio: _MediaArg = None, video: _MediaArg = None,
+        pixels: Union[str, int, None] = None, reneg_other: Optional[bool] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> ChangeMediaReply: ...
+    @overload
+    def change_media(
+        self: "Requests[Awaitable[Reply]]", uuid: str, *, audio: _MediaArg = None, video: _MediaArg = None,
+        pixels: Union[str, int, None] = None, reneg_other: Optional[bool] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> Awaitable[ChangeMediaReply]: ...
     def change_media(
         self,
         uuid: str,
@@ -258,8 +296,8 @@ class Requests(Generic[R]):
         reneg_other: Optional[bool] = None,
         timeout: Optional[float] = None,
         **extra: Any,
-    ) -> R:
-        """Switches the call's audio/video directions, e.g. audio to video (音视频切换)."""
+    ) -> Any:
+        """Switches the call's audio/video directions, e.g. audio to video (音视频切换); a ChangeMediaReply."""
         return self._send(
             build("change_media", uuid=uuid, reneg_other=reneg_other, **_media(audio, video, pixels), **extra),
             timeout,
@@ -380,7 +418,10 @@ class Requests(Generic[R]):
         timeout: Optional[float] = None,
         **extra: Any,
     ) -> R:
-        """Plays a recording into the call (or to the agent); the reply carries the playback's uuid (放音)."""
+        """Plays a recording into the call (or to the agent); the reply carries the playback's uuid (放音).
+
+        audio/video default to 3/0.
+        """
         return self._send(
             build("play_record", file_path=file_path, uuid=uuid, **_media(audio, video, pixels), **extra), timeout
         )
@@ -412,40 +453,80 @@ class Requests(Generic[R]):
 
     # --- supervisors ---------------------------------------------------
 
+    @overload
+    def eavesdrop(
+        self: "Requests[Reply]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> SupervisorReply: ...
+    @overload
+    def eavesdrop(
+        self: "Requests[Awaitable[Reply]]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> Awaitable[SupervisorReply]: ...
     def eavesdrop(
         self, operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
         timeout: Optional[float] = None, **extra: Any,
-    ) -> R:
-        """Listens in on another agent's call (监听; supervisors)."""
-        return self._send(
-            build("eavesdrop", operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra), timeout
-        )
+    ) -> Any:
+        """Listens in on another agent's call (监听; supervisors); the reply's uuid is the supervisor's leg."""
+        return self._supervise("eavesdrop", operated_agent_id, operated_ext_id, timeout, extra)
 
+    @overload
+    def whisper(
+        self: "Requests[Reply]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> SupervisorReply: ...
+    @overload
+    def whisper(
+        self: "Requests[Awaitable[Reply]]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> Awaitable[SupervisorReply]: ...
     def whisper(
         self, operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
         timeout: Optional[float] = None, **extra: Any,
-    ) -> R:
+    ) -> Any:
         """Speaks to another agent during its call, unheard by the customer (耳语; supervisors)."""
-        return self._send(
-            build("whisper", operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra), timeout
-        )
+        return self._supervise("whisper", operated_agent_id, operated_ext_id, timeout, extra)
 
+    @overload
+    def substitute(
+        self: "Requests[Reply]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> SupervisorReply: ...
+    @overload
+    def substitute(
+        self: "Requests[Awaitable[Reply]]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> Awaitable[SupervisorReply]: ...
     def substitute(
         self, operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
         timeout: Optional[float] = None, **extra: Any,
-    ) -> R:
-        """Picks up the call ringing at another agent (代接; supervisors)."""
-        return self._send(
-            build("substitute", operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra), timeout
-        )
+    ) -> Any:
+        """Picks up the call ringing at another agent (代接; supervisors); the reply's uuid is the picked-up leg."""
+        return self._supervise("substitute", operated_agent_id, operated_ext_id, timeout, extra)
 
+    @overload
+    def force_call(
+        self: "Requests[Reply]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> SupervisorReply: ...
+    @overload
+    def force_call(
+        self: "Requests[Awaitable[Reply]]", operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
+        timeout: Optional[float] = None, **extra: Any,
+    ) -> Awaitable[SupervisorReply]: ...
     def force_call(
         self, operated_agent_id: str, *, operated_ext_id: Optional[str] = None,
         timeout: Optional[float] = None, **extra: Any,
-    ) -> R:
-        """Barges into another agent's call (强插; supervisors)."""
+    ) -> Any:
+        """Barges into another agent's call (强插; supervisors); the reply's uuid is the supervisor's leg."""
+        return self._supervise("force_call", operated_agent_id, operated_ext_id, timeout, extra)
+
+    def _supervise(
+        self, msg_type: str, operated_agent_id: str, operated_ext_id: Optional[str], timeout: Optional[float],
+        extra: Dict[str, Any],
+    ) -> Any:
         return self._send(
-            build("force_call", operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra), timeout
+            build(msg_type, operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra), timeout
         )
 
     def interrupt_call(
@@ -453,10 +534,7 @@ class Requests(Generic[R]):
         timeout: Optional[float] = None, **extra: Any,
     ) -> R:
         """Ends another agent's call by force (强拆; supervisors)."""
-        return self._send(
-            build("interrupt_call", operated_agent_id=operated_agent_id, operated_ext_id=operated_ext_id, **extra),
-            timeout,
-        )
+        return self._supervise("interrupt_call", operated_agent_id, operated_ext_id, timeout, extra)
 
     # --- HTTP interface -------------------------------------------------
 

@@ -11,11 +11,11 @@ import asyncio
 import itertools
 import json
 import threading
-from typing import Any, AsyncIterator, Callable, Dict, List, Mapping, Optional, Set, Type, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Type, Union
 
 from . import _ffi
 from ._requests import Requests
-from .client import Client, _kind_key, log, ms
+from .client import Client, _kind_key, _request_type, log, ms
 from .errors import ClientClosed, InvalidArgument, from_status
 from .events import Event, Reply
 
@@ -49,7 +49,7 @@ def _on_native_reply(user_data: Optional[int], status: int, reply_json: Optional
         pass
 
 
-class AsyncClient(Requests["asyncio.Future[Reply]"]):
+class AsyncClient(Requests["Awaitable[Reply]"]):
     """One agent's CTI session for asyncio: every request method is awaited and returns its Reply.
 
     Make it inside a running loop (`async with AsyncClient(...) as c:`); the
@@ -114,7 +114,7 @@ class AsyncClient(Requests["asyncio.Future[Reply]"]):
         finally:
             with _pending_lock:
                 _pending.pop(rid, None)
-        return self._client._finish(st, text, check=check)
+        return self._client._finish(st, text, check=check, request_type=_request_type(payload))
 
     def _send(self, payload: Dict[str, Any], timeout: Optional[float]):  # type: ignore[override]
         return self.request(payload, timeout)

@@ -15,7 +15,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Type, Ty
 from . import _ffi
 from ._requests import Requests
 from .errors import ClientClosed, InvalidArgument, from_status, server_error
-from .events import Event, LogEvent, Reply, parse_event
+from .events import Event, LogEvent, Reply, event_kind, parse_event, parse_reply
 
 __all__ = ["Client", "Handler", "ms"]
 
@@ -120,8 +120,10 @@ def _config(ws_url: str, options: Mapping[str, Any]) -> str:
 class Client(Requests[Reply]):
     """One agent's CTI session; every request method sends one spec request and returns its Reply.
 
-    Requests raise ServerError when the server refuses (code != "0"), and the
-    other CloudCCError subclasses for SDK-side failures. Events go to the
+    Requests raise ServerError when the server refuses (code != "0"; a
+    subclass such as BadPassword or NotAuthorized for the codes that have
+    one), and the other CloudCCError subclasses for SDK-side failures
+    (NotCheckedIn: no token yet, nothing was sent). Events go to the
     handlers registered with `on` / `add_handler`, called in order on the
     SDK's event thread; they are also kept for `wait_event`. The client is
     safe to use from many threads, and from inside its handlers. Close it
@@ -157,7 +159,13 @@ class Client(Requests[Reply]):
         log_level: Optional[str] = None,
         event_buffer: int = 1000,
     ) -> None:
-        """Makes a client for one agent; no network until the first request. Durations are in seconds."""
+        """Makes a client for one agent; no network until the first request. Durations are in seconds.
+
+        ws_url is "ws://host:25001/msg/" for the platform (ending in "/": the
+        SDK appends the agent's identity; company_code and agent_id are then
+        required) or the spec's "ws://host/ws". ext_id is the agent's bound
+        extension: check-in needs it (here or as a checkin argument).
+        """
         options = dict(locals())
         for k in ("self", "ws_url", "event_buffer", "__class__"):
             options.pop(k, None)
@@ -234,7 +242,8 @@ class Client(Requests[Reply]):
 
         check=False returns a refusal as a Reply instead of raising ServerError.
         """
-        return self._finish(*self._raw_request(payload, timeout), check=check)
+        st, text = self._raw_request(payload, timeout)
+        return self._finish(st, text, check=check, request_type=_request_type(payload))
 
     def _raw_request(self, payload: Mapping[str, Any], timeout: Optional[float]):
         try:
@@ -244,10 +253,10 @@ class Client(Requests[Reply]):
         st, text = _ffi.request(self._h(), data, ms(timeout))
         return st, text
 
-    def _finish(self, st: int, text: Optional[str], check: bool = True) -> Reply:
+    def _finish(self, st: int, text: Optional[str], check: bool = True, request_type: Optional[str] = None) -> Reply:
         if st != _ffi.OK:
             raise from_status(self._status(st), text)
-        reply = Reply.from_json(text or "{}")
+        reply = parse_reply(text or "{}", request_type)
         if check and not reply.ok:
             raise server_error(reply.code, reply.msg, reply.data)
         return reply
@@ -264,7 +273,7 @@ class Client(Requests[Reply]):
         """Calls the SDK HTTP interface by name ("get-token", "get-skill-service-list", ...)."""
         body = json.dumps(dict(params or {}), ensure_ascii=False).encode()
         st, text = _ffi.http(self._h(), name, body, ms(timeout))
-        return self._finish(st, text, check=check)
+        return self._finish(st, text, check=check, request_type=name)
 
     def _send_http(self, name: str, params: Dict[str, Any], timeout: Optional[float]) -> Reply:
         return self.http(name, params, timeout)
@@ -445,25 +454,17 @@ class Client(Requests[Reply]):
                         log.exception("cloudcc: on_handler_error raised")
 
 
+def _request_type(payload: Mapping[str, Any]) -> Optional[str]:
+    mt = payload.get("msg_type") if isinstance(payload, Mapping) else None
+    return mt.strip() if isinstance(mt, str) else None
+
+
 def _kind_key(kind: Union[str, Type[Event], None]) -> Optional[str]:
     if kind is None or kind == "*":
         return None
     if isinstance(kind, str):
         return kind.strip()
-    names = {
-        "CallbackEvent": "callback",
-        "CallinEvent": "callin",
-        "AgentChangeEvent": "agent_change",
-        "ConnectionStateEvent": "connection_state",
-        "SessionRestoredEvent": "session_restored",
-        "LogEvent": "log",
-        "RTCRegistrationEvent": "rtc_registration",
-        "RTCCallEvent": "rtc_call",
-        "ConnectivityEvent": "connectivity",
-        "RTCDTMFEvent": "rtc_dtmf",
-        "RTCStatsEvent": "rtc_stats",
-    }
-    name = names.get(getattr(kind, "__name__", ""))
+    name = event_kind(kind) if isinstance(kind, type) else None
     if name is None:
         raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"not an event kind: {kind!r}")
     return name

@@ -16,7 +16,12 @@ from . import _ffi
 __all__ = [
     "CloudCCError",
     "ServerError",
-    "Forbidden",
+    "NotAuthorized",
+    "BadPassword",
+    "CheckedInElsewhere",
+    "WrongExtension",
+    "UnsupportedMsgType",
+    "server_error",
     "InvalidArgument",
     "InvalidHandle",
     "RequestTimeout",
@@ -44,25 +49,56 @@ class CloudCCError(Exception):
 
 
 class ServerError(CloudCCError):
-    """The server answered with a code other than "0" (a refusal, e.g. wrong state or rights)."""
+    """The server answered with a code other than "0" (a refusal, e.g. wrong state or rights).
+
+    `code` is the server's code as received (a string: "1", "4002", ...).
+    The codes with a meaning of their own raise the subclasses below; the
+    rest raise ServerError itself.
+    """
 
     def __init__(self, code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> None:
         super().__init__(0, code, msg, reply)
 
 
-class Forbidden(ServerError):
-    """The platform refused the call's authentication (code "403", e.g. HTTP 200
-    {"code":403,"message":"鉴权不通过!"}): the token is missing, void or replaced."""
+class NotAuthorized(ServerError):
+    """The server refused the session: token invalid or replaced ("4003"), agent not checked in ("4009"), HTTP "403".
+
+    Check in again. After a "4003" the platform closes the link.
+    """
 
 
+class BadPassword(ServerError):
+    """Check-in or get-token refused: wrong agent password ("4004")."""
+
+
+class CheckedInElsewhere(ServerError):
+    """Check-in refused: the agent is checked in on another device and the company forbids taking over ("4010")."""
+
+
+class WrongExtension(ServerError):
+    """Check-in refused: ext_id is not the agent's bound extension ("4012"), or the agent has none ("4005")."""
+
+
+class UnsupportedMsgType(ServerError):
+    """The server has no handler for the request's msg_type ("4014"; the platform answers mute with it)."""
+
+
+# The one place a server code picks its exception; codes stay strings as received.
 _SERVER_BY_CODE: Dict[str, Type[ServerError]] = {
-    "403": Forbidden,
+    "4003": NotAuthorized,
+    "4009": NotAuthorized,
+    "403": NotAuthorized,
+    "4004": BadPassword,
+    "4010": CheckedInElsewhere,
+    "4012": WrongExtension,
+    "4005": WrongExtension,
+    "4014": UnsupportedMsgType,
 }
 
 
 def server_error(code: str, msg: str, reply: Optional[Mapping[str, Any]] = None) -> ServerError:
-    """Builds the ServerError subclass of a refusal's code (ServerError itself for the others)."""
-    return _SERVER_BY_CODE.get(code, ServerError)(code, msg, reply)
+    """The exception for a server refusal: the ServerError subclass of `code`, or ServerError itself."""
+    return _SERVER_BY_CODE.get(str(code), ServerError)(str(code), msg, reply)
 
 
 class InvalidArgument(CloudCCError, ValueError):
@@ -115,7 +151,11 @@ class Unsupported(CloudCCError):
 
 
 class NotCheckedIn(CloudCCError):
-    """The request needs the session token and there is none: check in (or get_token) first."""
+    """The request needs the session token and there is none: check in (or get_token) first; it was not sent.
+
+    Raised by the SDK itself (status -10), before anything reaches the
+    server; the server's own "not checked in" refusal is NotAuthorized.
+    """
 
 
 class InternalError(CloudCCError):

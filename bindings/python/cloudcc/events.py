@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar, Union
 
+from .errors import ServerError, server_error
+
 __all__ = [
     "AgentStatus",
     "SubStatus",
@@ -31,10 +33,16 @@ __all__ = [
     "RecordStart",
     "PlayAction",
     "Reply",
+    "StatusReply",
+    "SupervisorReply",
+    "ChangeMediaReply",
     "Event",
     "CallbackEvent",
     "CallinEvent",
     "AgentChangeEvent",
+    "KickOffEvent",
+    "ConnectEvent",
+    "ServerRefusalEvent",
     "ConnectionStateEvent",
     "SessionRestoredEvent",
     "LogEvent",
@@ -45,6 +53,8 @@ __all__ = [
     "RTCDTMFEvent",
     "RTCStatsEvent",
     "parse_event",
+    "parse_reply",
+    "event_kind",
 ]
 
 
@@ -119,13 +129,25 @@ class Phase(str, enum.Enum):
 
 
 class CallinChannel(str, enum.Enum):
-    """How an inbound call reached the agent (callin_channel); NORMAL is the empty string."""
+    """How a call reached the agent (callin_channel); NORMAL is the spec's empty string.
+
+    The platform's server never sends it empty: an ordinary inbound call is
+    CALL_IN, and an agent's own legs are CALL, PREVIEW_OUT_CALL, EAVESDROP,
+    WHISPER, SUBSTITUTE, ...
+    """
 
     NORMAL = ""
     TRANS = "TRANS"
     CONSULT = "CONSULT"
     THREE_WAY = "THREE_WAY"
     PREDICT_OUT_CALL = "PREDICT_OUT_CALL"
+    CALL_IN = "CALL_IN"
+    CALL = "CALL"
+    PREVIEW_OUT_CALL = "PREVIEW_OUT_CALL"
+    EAVESDROP = "EAVESDROP"
+    WHISPER = "WHISPER"
+    CONSULT_TO_TRANS = "CONSULT_TO_TRANS"
+    SUBSTITUTE = "SUBSTITUTE"
 
 
 class Media(enum.IntEnum):
@@ -170,7 +192,7 @@ class PartyType(str, enum.Enum):
 
 
 class OutLine(enum.IntEnum):
-    """call `out_line`."""
+    """call `out_line`: EXTERNAL (the SDK's default) dials an outside number, INTERNAL another agent by agent id."""
 
     INTERNAL = 0
     EXTERNAL = 1
@@ -225,6 +247,15 @@ def _enum(cls: Type[E], value: Any) -> Union[E, Any, None]:
         return value
 
 
+def _int(v: Any) -> Optional[int]:
+    if v is None or v == "":
+        return None
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
 def _raw_text(obj: Mapping[str, Any]) -> str:
     raw = obj.get("raw")
     if raw is None:
@@ -268,7 +299,7 @@ class Reply:
 
     @classmethod
     def from_json(cls, text: str) -> "Reply":
-        """Builds a Reply from the library's reply JSON."""
+        """Builds a reply of this class from the library's reply JSON."""
         obj = json.loads(text)
         if not isinstance(obj, dict):
             obj = {"data": obj}
@@ -279,7 +310,94 @@ class Reply:
             req_id=str(obj.get("req_id", "")),
             data=_data(obj),
             raw=_raw_text(obj) or text,
+            **cls._typed_fields(obj),
         )
+
+    @classmethod
+    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class StatusReply(Reply):
+    """get_status's reply: the agent's status as the server holds it, its call (`uuid`) and the numbers in it.
+
+    A request of the platform's server (not in the 7.0.0 spec); it is allowed
+    before check-in once a token is known (get_token).
+    """
+
+    status: Union[AgentStatus, str, None] = None
+    """The agent's status (an AgentStatus, or the text of a value this SDK does not know)."""
+    sub_status: Union[SubStatus, str, None] = None
+    """The in-call sub-status, or None."""
+    in_call_numbers: List[str] = field(default_factory=list)
+    """The numbers in the agent's call."""
+    company_code: Optional[str] = None
+    """The company, as the server sent it."""
+
+    @classmethod
+    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
+        return {
+            "status": _enum(AgentStatus, obj.get("status") or None),
+            "sub_status": _enum(SubStatus, obj.get("sub_status") or None),
+            "in_call_numbers": list(obj.get("in_call_numbers") or []),
+            "company_code": obj.get("company_code"),
+        }
+
+
+@dataclass(frozen=True)
+class SupervisorReply(Reply):
+    """The reply of eavesdrop, whisper, substitute and force_call: `uuid` is the supervisor's new call leg."""
+
+    in_call_numbers: List[str] = field(default_factory=list)
+    """The numbers in the call (force_call), when the server sends them."""
+
+    @classmethod
+    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
+        return {"in_call_numbers": list(obj.get("in_call_numbers") or [])}
+
+
+@dataclass(frozen=True)
+class ChangeMediaReply(Reply):
+    """change_media's reply: the call (`uuid`) and its media now, when the server says."""
+
+    audio: Union[Media, int, None] = None
+    """The audio direction now (Media), or None."""
+    video: Union[Media, int, None] = None
+    """The video direction now (Media), or None."""
+    pixels: Optional[str] = None
+    """The video height, or None."""
+
+    @classmethod
+    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
+        pixels = obj.get("pixels")
+        return {
+            "audio": _enum(Media, _int(obj.get("audio"))),
+            "video": _enum(Media, _int(obj.get("video"))),
+            "pixels": None if pixels in (None, "") else str(pixels),
+        }
+
+
+# The typed reply of each request type; the others are a plain Reply.
+_REPLY_TYPES: Dict[str, Type[Reply]] = {
+    "get_status": StatusReply,
+    "eavesdrop": SupervisorReply,
+    "whisper": SupervisorReply,
+    "substitute": SupervisorReply,
+    "force_call": SupervisorReply,
+    "change_media": ChangeMediaReply,
+}
+
+
+def parse_reply(text: str, request_type: Optional[str] = None) -> Reply:
+    """Builds the typed reply of a request of `request_type` (default: the reply's own msg_type) from its JSON."""
+    if request_type is None:
+        try:
+            obj = json.loads(text)
+            request_type = str(obj.get("msg_type", "")) if isinstance(obj, dict) else ""
+        except ValueError:
+            request_type = ""
+    return _REPLY_TYPES.get(request_type.strip(), Reply).from_json(text)
 
 
 @dataclass(frozen=True)
@@ -293,50 +411,148 @@ class Event:
 
 @dataclass(frozen=True)
 class CallbackEvent(Event):
-    """A call's progress (callback): action and phase, success and msg, and the call's uuid."""
+    """A call's progress (callback): action and phase, success and msg, and the call's uuid when sent.
+
+    The platform's server sends every callback with a req_id of its own (not
+    the request's) and without uuid or curren_time.
+    """
 
     action: Union[CallbackAction, str, None] = None
+    """The operation (a CallbackAction, or the text of a value this SDK does not know)."""
     phase: Union[Phase, str, None] = None
+    """The stage: INITIATE, START_CALL, END_CALL (the platform leaves it out for CHANGE_MEDIA)."""
     success: bool = False
+    """Whether the stage succeeded."""
     msg: str = ""
+    """The server's message."""
     uuid: Optional[str] = None
+    """The call's uuid, when the server sends it (the spec's servers; not the platform's)."""
     req_id: Optional[str] = None
+    """The callback's req_id: the request's on the spec's servers, one of its own on the platform's."""
     audio: Optional[int] = None
+    """The audio direction now (0-3), when sent."""
     video: Optional[int] = None
+    """The video direction now (0-3), when sent."""
     last_audio: Optional[int] = None
+    """The audio direction before a media change, when sent."""
     last_video: Optional[int] = None
+    """The video direction before a media change, when sent."""
     change_media_flag: Optional[int] = None
+    """change_media's flag (0 started, 1 done), when sent."""
     work_order_id: Optional[str] = None
+    """The work order id, when sent."""
     peer_uuid: Optional[str] = None
+    """The other leg's uuid, when sent."""
     display_number: Optional[str] = None
+    """The number shown to the other party, when sent."""
     current_time: Optional[str] = None
+    """The server's time of the event (the spec's "curren_time"), when sent."""
+    in_call_numbers: List[str] = field(default_factory=list)
+    """The numbers in the call (three-way, force_call), when sent."""
+    os: Optional[str] = None
+    """The os of the agent's session, when sent."""
 
 
 @dataclass(frozen=True)
 class CallinEvent(Event):
-    """An inbound call ringing at the agent (callin); answer it with `answer(uuid)`."""
+    """A call ringing at the agent (callin); answer it with `answer(uuid)` (the SDK answers with its audio/video)."""
 
     uuid: str = ""
+    """The call's uuid (to answer, hold, hang up ...)."""
     caller_number: str = ""
+    """The caller's number (an agent's extension for a call from another agent)."""
     callee_number: Optional[str] = None
+    """The number called (the task id for a predictive call on the platform)."""
     flow_data: Optional[str] = None
+    """Call-attached data, as sent (the spec's; the platform sends none)."""
     callin_channel: Union[CallinChannel, str, None] = None
+    """How the call reached the agent (a CallinChannel, or the text of an unknown value)."""
     is_video: Optional[int] = None
+    """1 for a video call, when sent (the platform never sends it: see video)."""
     audio: Optional[int] = None
+    """The offered audio direction (0-3), when sent."""
     video: Optional[int] = None
+    """The offered video direction (0-3), when sent."""
     pixels: Optional[str] = None
+    """The video height, when sent."""
     work_order_id: Optional[str] = None
+    """The work order id, when sent."""
+    client_uuid: Optional[str] = None
+    """The customer's leg of the call (platform), when sent."""
+    os: Optional[str] = None
+    """The os of the agent's session, when sent."""
+    task_id: Optional[str] = None
+    """The outbound task of a predictive call (platform), when sent."""
 
 
 @dataclass(frozen=True)
 class AgentChangeEvent(Event):
-    """The agent's status changed (agent_change)."""
+    """The agent's status changed: the spec's agent_change push and the platform's change_status push alike.
+
+    Both shapes arrive as this one event with msg_type "agent_change"; `raw`
+    keeps the frame as sent (msg_type "change_status" from the platform's
+    server, with a req_id of its own that answers no request).
+    """
 
     agent_status: Union[AgentStatus, str, None] = None
+    """The status now."""
     sub_agent_status: Union[SubStatus, str, None] = None
+    """The in-call sub-status, or None."""
     last_agent_status: Union[AgentStatus, str, None] = None
+    """The status before, or None (the platform sends none on an agent's first check-in)."""
     in_call_numbers: List[str] = field(default_factory=list)
+    """The numbers in the agent's call, when sent."""
     reason: Optional[str] = None
+    """Why the status changed, when the server says."""
+    uuid: Optional[str] = None
+    """The call the change is about (platform), when sent."""
+    os: Optional[str] = None
+    """The os of the agent's session (platform), when sent."""
+
+
+@dataclass(frozen=True)
+class KickOffEvent(Event):
+    """Another device checked in as this agent (kick_off, 坐席互顶下线通知): this session is no longer the agent's."""
+
+    code: str = ""
+    """The server's code ("0")."""
+    msg: str = ""
+    """The server's message, naming the other device's IP."""
+    os: Optional[str] = None
+    """The os of the session, when sent."""
+    agent_ip: Optional[str] = None
+    """The IP of the device that checked in (sent as "agentIp")."""
+    req_id: Optional[str] = None
+    """The push's own id."""
+
+
+@dataclass(frozen=True)
+class ConnectEvent(Event):
+    """The platform server's greeting on a new link (connect, "连接成功"); informational."""
+
+    code: str = ""
+    """The server's code ("0")."""
+    msg: str = ""
+    """The server's message."""
+
+
+@dataclass(frozen=True)
+class ServerRefusalEvent(Event):
+    """A server refusal that names no request (no req_id) and that no request in flight could take (server_refusal).
+
+    The platform answers a frame it cannot validate with only code and msg
+    ({"code":"4002","msg":"[uuid]不能为空!"}); when a request was waiting, it
+    gets the refusal instead and this event is not raised.
+    """
+
+    code: str = ""
+    """The server's code as received (a string)."""
+    msg: str = ""
+    """The server's message."""
+
+    def error(self) -> ServerError:
+        """The refusal as the exception a request would have raised (a ServerError subclass chosen by code)."""
+        return server_error(self.code, self.msg, self.data)
 
 
 @dataclass(frozen=True)
@@ -351,15 +567,29 @@ class ConnectionStateEvent(Event):
 
 @dataclass(frozen=True)
 class SessionRestoredEvent(Event):
-    """After a reconnect the session is back (status as the server reports it), or lost (error, code)."""
+    """After a reconnect the SDK checked the session back in (ok), or the server refused it (lost: check in again).
+
+    A restore checks in on the new link without `reset` (a call in progress
+    carries on) and with the status the agent had, then reads the state back
+    with get_status. It never carries the token or ext_pwd.
+    """
 
     status: Union[AgentStatus, str, None] = None
+    """The agent's status once restored (from get_status when `resynced`, else the last one seen)."""
     sub_status: Union[SubStatus, str, None] = None
+    """The in-call sub-status, or None."""
     uuid: Optional[str] = None
+    """The call the agent is in, or None."""
     in_call_numbers: List[str] = field(default_factory=list)
+    """The numbers in the agent's call."""
     resynced: bool = False
+    """True when the state was read back from the server (get_status); False: the last status the SDK saw."""
     error: Optional[str] = None
+    """Why the session is lost, or None when it was restored."""
     code: Optional[str] = None
+    """The server's code when it refused the session (e.g. "4004", "4003"), or None."""
+    msg: Optional[str] = None
+    """The server's message when it refused the session, or None."""
 
     @property
     def ok(self) -> bool:
@@ -426,15 +656,6 @@ class RTCStatsEvent(Event):
     mos: Optional[float] = None
 
 
-def _int(v: Any) -> Optional[int]:
-    if v is None or v == "":
-        return None
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
 def parse_event(text: str) -> Event:
     """Builds the typed event for one event JSON of the library."""
     obj = json.loads(text)
@@ -462,6 +683,8 @@ def parse_event(text: str) -> Event:
             peer_uuid=g("peer_uuid"),
             display_number=g("display_number"),
             current_time=g("curren_time"),
+            in_call_numbers=list(g("in_call_numbers") or []),
+            os=g("os"),
         )
     if mt == "callin":
         return CallinEvent(
@@ -476,16 +699,30 @@ def parse_event(text: str) -> Event:
             video=_int(g("video")),
             pixels=g("pixels"),
             work_order_id=g("work_order_id"),
+            client_uuid=g("client_uuid"),
+            os=g("os"),
+            task_id=g("task_id"),
         )
     if mt == "agent_change":
         return AgentChangeEvent(
             mt, data, raw,
-            agent_status=_enum(AgentStatus, g("agent_status")),
+            agent_status=_enum(AgentStatus, g("agent_status") or None),
             sub_agent_status=_enum(SubStatus, g("sub_agent_status") or None),
-            last_agent_status=_enum(AgentStatus, g("last_agent_status")),
+            last_agent_status=_enum(AgentStatus, g("last_agent_status") or None),  # none on a first check-in
             in_call_numbers=list(g("in_call_numbers") or []),
             reason=g("reason"),
+            uuid=g("uuid") or None,
+            os=g("os"),
         )
+    if mt == "kick_off":
+        return KickOffEvent(
+            mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")), os=g("os"),
+            agent_ip=g("agent_ip"), req_id=g("req_id"),
+        )
+    if mt == "connect":
+        return ConnectEvent(mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")))
+    if mt == "server_refusal":
+        return ServerRefusalEvent(mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")))
     if mt == "connection_state":
         return ConnectionStateEvent(
             mt, data, raw, state=str(g("state", "")), reason=g("reason"),
@@ -495,7 +732,7 @@ def parse_event(text: str) -> Event:
         return SessionRestoredEvent(
             mt, data, raw, status=_enum(AgentStatus, g("status") or None), sub_status=_enum(SubStatus, g("sub_status") or None),
             uuid=g("uuid"), in_call_numbers=list(g("in_call_numbers") or []), resynced=bool(g("resynced", False)),
-            error=g("error"), code=g("code"),
+            error=g("error"), code=g("code"), msg=g("msg"),
         )
     if mt == "log":
         return LogEvent(
@@ -515,3 +752,27 @@ def parse_event(text: str) -> Event:
         mos = g("mos")
         return RTCStatsEvent(mt, data, raw, uuid=str(g("uuid", "")), mos=float(mos) if mos is not None else None)
     return UnknownEvent(mt, data, raw)
+
+
+# The msg_type of each event class (for handlers and wait_event by class).
+_EVENT_KINDS: Dict[type, str] = {
+    CallbackEvent: "callback",
+    CallinEvent: "callin",
+    AgentChangeEvent: "agent_change",
+    KickOffEvent: "kick_off",
+    ConnectEvent: "connect",
+    ServerRefusalEvent: "server_refusal",
+    ConnectionStateEvent: "connection_state",
+    SessionRestoredEvent: "session_restored",
+    LogEvent: "log",
+    RTCRegistrationEvent: "rtc_registration",
+    RTCCallEvent: "rtc_call",
+    ConnectivityEvent: "connectivity",
+    RTCDTMFEvent: "rtc_dtmf",
+    RTCStatsEvent: "rtc_stats",
+}
+
+
+def event_kind(cls: type) -> Optional[str]:
+    """The msg_type of the events of class `cls`, or None when it is not an event class of this SDK."""
+    return _EVENT_KINDS.get(cls)

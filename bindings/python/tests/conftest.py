@@ -1,4 +1,11 @@
-"""Fixtures: one ccsim for the run (build/bin/ccsim, or $CCSIM_ADDR), reset before each test."""
+"""Fixtures: one ccsim per dialect for the run (build/bin/ccsim, or $CCSIM_ADDR), reset before each test.
+
+A test runs against the `spec` dialect (the toolbar spec's server) unless
+it is marked `@pytest.mark.dialect("platform")` (the platform's real
+server); $CCSIM_DIALECT changes the default. DEFAULT_DIALECT and WS_PATH
+below are the one place each of the dialect and the ws_url form is set.
+$CCSIM_BIN runs another ccsim binary.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,12 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -26,12 +35,19 @@ def ext_of(agent_id: str) -> str:
     return EXT.get(agent_id, agent_id)
 
 
-class Sim:
-    """ccsim's address and its admin API."""
+DEFAULT_DIALECT = os.environ.get("CCSIM_DIALECT", "spec")
+# The ws_url of each dialect: the spec's endpoint, and the platform front end's
+# own form ending in "/" (the SDK appends the agent's identity segment).
+WS_PATH = {"spec": "/ws", "platform": "/msg/"}
 
-    def __init__(self, addr: str) -> None:
+
+class Sim:
+    """A ccsim of one dialect: its address, the ws_url an agent uses, and its admin API."""
+
+    def __init__(self, addr: str, dialect: str) -> None:
         self.addr = addr
-        self.ws = f"ws://{addr}/ws"
+        self.dialect = dialect
+        self.ws = f"ws://{addr}{WS_PATH[dialect]}"
         self.http = f"http://{addr}"
 
     def admin(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
@@ -53,29 +69,82 @@ class Sim:
     def agent(self, agent_id: str) -> Dict[str, Any]:
         return self.admin("GET", "agents/" + agent_id)
 
+    def inject(self, agent_id: str, frame: Any) -> None:
+        """Sends `frame` (a dict, or text as is) to the agent's link as if the server had sent it."""
+        payload = frame if isinstance(frame, str) else json.dumps(frame, ensure_ascii=False)
+        self.fault(agent_id, "malformed", payload=payload)
+
+    def wait_agent(self, agent_id: str, pred: Callable[[Dict[str, Any]], bool], timeout: float = 5) -> Dict[str, Any]:
+        """Polls the agent's snapshot until pred holds (bounded); fails the test otherwise."""
+        end = time.monotonic() + timeout
+        while True:
+            snap = self.agent(agent_id)
+            if pred(snap):
+                return snap
+            if time.monotonic() > end:
+                pytest.fail(f"ccsim: agent {agent_id} never got there: {snap}")
+            time.sleep(0.01)
+
+
+class _Sims:
+    """The ccsim of each dialect, started on first use and stopped at the end of the run."""
+
+    def __init__(self) -> None:
+        self.sims: Dict[str, Sim] = {}
+        self.procs: List[subprocess.Popen] = []
+
+    def get(self, dialect: str) -> Sim:
+        if dialect not in WS_PATH:
+            pytest.fail(f"unknown ccsim dialect {dialect!r}")
+        if dialect in self.sims:
+            return self.sims[dialect]
+        addr = os.environ.get("CCSIM_ADDR")
+        if addr:
+            if dialect != DEFAULT_DIALECT:
+                pytest.fail(f"CCSIM_ADDR serves the {DEFAULT_DIALECT} dialect (CCSIM_DIALECT); this test needs {dialect}")
+            self.sims[dialect] = Sim(addr, dialect)
+            return self.sims[dialect]
+        exe = Path(os.environ.get("CCSIM_BIN") or ROOT / "build" / "bin" / "ccsim")
+        if not exe.exists():
+            pytest.fail(f"{exe} is missing: run ./build.sh lib first")
+        proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", dialect], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(proc)
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if "listening on" not in line:
+            pytest.fail(f"ccsim -dialect {dialect} did not start: {line!r}")
+        self.sims[dialect] = Sim(line.strip().split("://", 1)[1], dialect)
+        return self.sims[dialect]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
 
 @pytest.fixture(scope="session")
-def sim() -> Iterator[Sim]:
-    addr = os.environ.get("CCSIM_ADDR")
-    if addr:
-        yield Sim(addr)
-        return
-    exe = ROOT / "build" / "bin" / "ccsim"
-    if not exe.exists():
-        pytest.fail(f"{exe} is missing: run ./build.sh lib first")
-    proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast"], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    if "listening on" not in line:
-        proc.kill()
-        pytest.fail(f"ccsim did not start: {line!r}")
-    addr = line.strip().split("://", 1)[1]
+def _sims() -> Iterator[_Sims]:
+    sims = _Sims()
     try:
-        yield Sim(addr)
+        yield sims
     finally:
-        proc.terminate()
-        proc.wait(10)
+        sims.stop()
+
+
+@pytest.fixture
+def sim(request: Any, _sims: _Sims) -> Sim:
+    """The ccsim of the test's dialect (marker `dialect`, else DEFAULT_DIALECT)."""
+    mark = request.node.get_closest_marker("dialect")
+    return _sims.get(mark.args[0] if mark else DEFAULT_DIALECT)
+
+
+def pytest_configure(config: Any) -> None:
+    config.addinivalue_line("markers", "dialect(name): run against ccsim's `spec` or `platform` dialect")
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +209,37 @@ def trio(make_agent: Any):
     for x in (a, b, sup):
         x.checkin()
     return a, b, sup
+
+
+def reply_with(sim: Sim, a: Agent, msg_type: str, frame: Dict[str, Any], call: Callable[[str], Any]) -> Any:
+    """Runs call(req_id) while ccsim withholds its replies to msg_type, then sends `frame` (with that req_id) as the reply.
+
+    Returns what call returned, or raises what it raised: how the binding
+    presents a reply ccsim cannot make (a platform-only field or code).
+    """
+    req_id = f"test-{msg_type}-{time.monotonic_ns()}"
+    a.c.ping()  # ccsim's last_request moves off msg_type, so the wait below sees this request
+    sim.fault(a.id, "withhold", msg_type=msg_type)
+    out: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["value"] = call(req_id)
+        except BaseException as e:  # noqa: BLE001 - re-raised on the test's thread
+            out["error"] = e
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    try:
+        sim.wait_agent(a.id, lambda s: s.get("last_request") == msg_type)
+        sim.inject(a.id, {**frame, "req_id": req_id, "msg_type": frame.get("msg_type", msg_type)})
+        t.join(10)
+        assert not t.is_alive(), f"{msg_type} did not complete after its reply was sent"
+    finally:
+        sim.fault(a.id, "clear")
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 def inbound_to(sim: Sim, a: Agent) -> str:

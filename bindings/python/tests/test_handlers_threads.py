@@ -10,7 +10,7 @@ import weakref
 import pytest
 
 import cloudcc
-from cloudcc import AgentChangeEvent, CallinEvent, Client, ConnectionStateEvent, SessionRestoredEvent
+from cloudcc import AgentChangeEvent, AgentStatus, CallinEvent, Client, ConnectionStateEvent, SessionRestoredEvent
 from conftest import PWD
 
 
@@ -197,6 +197,9 @@ def test_dropped_link_reconnects_and_restores(sim, make_agent):
     assert down.reason or down.state == "reconnecting"
     restored = a.c.wait_event(SessionRestoredEvent, 10)
     assert restored.ok, restored
+    # The spec's server has no get_status: the status is the last one seen, not read back.
+    assert (restored.status, restored.resynced, restored.code, restored.error) == (AgentStatus.FREE, False, None, None)
+    assert not {"token", "ext_pwd"} & set(restored.data)
     assert sim.agent(a.id)["checked_in"] is True
     assert a.c.ping().ok
     a.c.change_status("MAKE_BUSY")

@@ -47,10 +47,10 @@ def client(ws_url: str, **options) -> Client:
                   heartbeat_interval=-1, log_level="off", token="cfg-token-0042", **options)
 
 
-def test_forbidden_is_a_typed_refusal_over_https_with_plain_ws(hostile: Tuple[str, str]) -> None:
+def test_http_403_is_not_authorized_over_https_with_plain_ws(hostile: Tuple[str, str]) -> None:
     # HTTP 200 {"code":403,"message":...}; tls_insecure applies to https although ws_url is ws://.
     with client("ws://127.0.0.1:1/ws", http_url=f"https://{hostile[1]}/http/forbidden", tls_insecure=True) as c:
-        with pytest.raises(cloudcc.Forbidden) as e:
+        with pytest.raises(cloudcc.NotAuthorized) as e:
             c.get_token(agent_pwd="pw-123456")
         assert isinstance(e.value, cloudcc.ServerError)
         assert e.value.code == "403" and e.value.msg == "鉴权不通过!"
