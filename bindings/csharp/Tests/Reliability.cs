@@ -27,8 +27,12 @@ namespace CloudCC.Tests
             lock (s_lock)
             {
                 if (s_proc != null) return;
-                string root = Path.GetFullPath(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "..", "..", ".."));
-                var psi = new ProcessStartInfo(Path.Combine(root, "build", "bin", "cchostile"), "-addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 -exit-on-eof")
+                // run_tests.sh names it; else the checkout's build, from bindings/csharp/out.
+                string exe = Environment.GetEnvironmentVariable("CCHOSTILE_BIN");
+                if (string.IsNullOrEmpty(exe))
+                    exe = Path.GetFullPath(Path.Combine(AppDomain.CurrentDomain.BaseDirectory, "..", "..", "..", "build", "bin", "cchostile"));
+                if (!File.Exists(exe)) throw new FileNotFoundException("cchostile not found (set CCHOSTILE_BIN; ./build.sh lib builds it)", exe);
+                var psi = new ProcessStartInfo(exe, "-addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 -exit-on-eof")
                 {
                     // stdin is a pipe this process holds: cchostile exits when it closes with us.
                     UseShellExecute = false, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
