@@ -33,22 +33,23 @@ func main() {
 	n := flag.Int("n", 5000, "iterations per measurement")
 	company := flag.String("company", "090008", "company_code")
 	agentID := flag.String("agent", "090008_6000", "agent_id")
+	extID := flag.String("ext", "090008_5000", "ext_id: the extension bound to the agent")
 	pwd := flag.String("pwd", "919191Aa.", "agent password")
 	locked := flag.Bool("locked", false, "wait on an OS-thread-locked goroutine, as a C caller's thread does")
 	flag.Parse()
 	if *locked {
 		runtime.LockOSThread()
 	}
-	if err := run(*addr, *company, *agentID, *pwd, *n); err != nil {
+	if err := run(*addr, *company, *agentID, *extID, *pwd, *n); err != nil {
 		fmt.Fprintln(os.Stderr, "ccbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(addr, company, agentID, pwd string, n int) error {
+func run(addr, company, agentID, extID, pwd string, n int) error {
 	changes := make(chan protocol.AgentStatus, 16)
 	a, err := agent.New(agent.Config{
-		WSURL: "ws://" + addr + "/ws", CompanyCode: company, AgentID: agentID,
+		WSURL: "ws://" + addr + "/ws", CompanyCode: company, AgentID: agentID, ExtID: extID,
 		HeartbeatIntervalMS: -1,
 	}, func(ev session.Event) {
 		if e, ok := ev.(*protocol.AgentChangeEvent); ok {

@@ -273,7 +273,7 @@ type AgentChangeEvent struct {
 	EventHeader
 	AgentStatus     AgentStatus `json:"agent_status"`
 	SubAgentStatus  SubStatus   `json:"sub_agent_status,omitempty"`
-	LastAgentStatus AgentStatus `json:"last_agent_status"`
+	LastAgentStatus AgentStatus `json:"last_agent_status,omitempty"` // the platform omits it on a first check-in
 	InCallNumbers   []string    `json:"in_call_numbers,omitempty"`
 	Reason          string      `json:"reason,omitempty"`
 	// Sent by the platform's server beyond the spec's table.

@@ -67,7 +67,7 @@ int main(int argc, char **argv) {
     int n = argc > 2 ? atoi(argv[2]) : 5000;
     char cfg[256];
     snprintf(cfg, sizeof cfg,
-             "{\"ws_url\":\"ws://%s/ws\",\"company_code\":\"090008\",\"agent_id\":\"090008_6000\","
+             "{\"ws_url\":\"ws://%s/ws\",\"company_code\":\"090008\",\"agent_id\":\"090008_6000\",\"ext_id\":\"090008_5000\","
              "\"heartbeat_interval_ms\":-1}", addr);
     cc_client_t *c = NULL;
     if (cc_client_new(cfg, &c, NULL) != CC_OK) return 1;
