@@ -449,14 +449,18 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 		return
 	}
 	r, err := protocol.DecodeReply(frame, pc.typ)
-	if err == nil {
-		s.learnReply(r) // before any later frame is dispatched
-	}
 	if err == nil && env.ReqID == "" {
 		// A bare refusal: give it the request's identity.
 		h := r.Header()
 		h.ReqID = pc.reqID
 		h.MsgType = protocol.ReplyType(pc.typ)
+	}
+	if err == nil {
+		// Before any later frame is dispatched: a check-in's token and the
+		// session to restore are known even if the server closes the link
+		// right after its reply.
+		s.learnReply(r)
+		s.afterReply(pc.req, r)
 	}
 	pc.ch <- result{reply: r, err: err, mark: mark}
 }

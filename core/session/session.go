@@ -68,6 +68,7 @@ type Session struct {
 
 type pendingCall struct {
 	reqID string
+	req   protocol.Request // what the reader learns from its reply
 	typ   protocol.MsgType
 	gen   uint64
 	seq   uint64 // framesRead when it was registered: older frames cannot answer it
@@ -432,7 +433,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			s.sent = append(s.sent, &sentFrame{reqID: ping.ReqID})
 		}
 	}
-	pc := &pendingCall{reqID: h.ReqID, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
+	pc := &pendingCall{reqID: h.ReqID, req: req, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
 	s.pending[h.ReqID] = pc
 	s.sent = append(s.sent, &sentFrame{reqID: h.ReqID, pc: pc})
 	if isCheckin {
@@ -463,7 +464,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
 		}
 		// Close (or the reader) settled this call first: its outcome stands.
-		return s.settled(ctx, req, <-pc.ch)
+		return s.settled(ctx, <-pc.ch)
 	}
 	sent := time.Now()
 	if budget := s.spinBudget(ctx); budget > 0 {
@@ -475,7 +476,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			select {
 			case r := <-pc.ch:
 				s.noteRTT(time.Since(sent))
-				return s.settled(ctx, req, r)
+				return s.settled(ctx, r)
 			default:
 			}
 		}
@@ -483,24 +484,23 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 	select {
 	case r := <-pc.ch:
 		s.noteRTT(time.Since(sent))
-		return s.settled(ctx, req, r)
+		return s.settled(ctx, r)
 	case <-ctx.Done():
 		if !s.abandon(pc) {
 			// The reply won the race; deliver it rather than lose it.
-			return s.settled(ctx, req, <-pc.ch)
+			return s.settled(ctx, <-pc.ch)
 		}
 		return nil, ctxErr(ctx)
 	}
 }
 
-// settled finishes a round trip: the session learns from the reply (token,
-// check-in, status) before anyone else sends, and the caller gets it once
-// the events that came before it have been handled.
-func (s *Session) settled(ctx context.Context, req protocol.Request, r result) (protocol.Reply, error) {
+// settled finishes a round trip (the reader has already learned from the
+// reply: token, check-in, status): the caller gets the reply once the events
+// that came before it have been handled.
+func (s *Session) settled(ctx context.Context, r result) (protocol.Reply, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	s.afterReply(req, r.reply)
 	s.events.waitDelivered(ctx, r.mark)
 	return r.reply, nil
 }

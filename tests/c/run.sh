@@ -15,6 +15,7 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fsanitize=address,u
 LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib")
 gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
 # The header must also compile as C++ and under strict C89-style warnings.
@@ -59,10 +60,12 @@ CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"
-# The examples are what users run: against the platform's behaviour, the
-# default.
+# The platform's server as built (the default dialect): events, codes,
+# get_status, refusals without req_id, a link dropped during a call.
 start_sim CCSIM_ADDR
 export CCSIM_ADDR
+"$OUT/platform_test"
+# The examples are what users run: against the platform's behaviour.
 # The example agent runs the demo flow against the simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null
 echo "C example agent: ok"
