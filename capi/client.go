@@ -17,6 +17,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/agent"
+	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
@@ -25,19 +26,39 @@ type client struct {
 	id   uintptr
 	ag   *agent.Agent
 	lang string
+	// secrets is the session's redactor: it knows the passwords and tokens
+	// this client was given or received (learned where they arrive, before
+	// any later frame is dispatched); every string handed to the host is
+	// redacted with it.
+	secrets *protocol.Redactor
 
-	mu      sync.Mutex
-	fn      C.cc_event_fn // nil: events queue for polling
-	ud      C.uintptr_t   // the host's user_data, never dereferenced by Go
-	queue   [][]byte
-	max     int
-	dropped int
-	notify  chan struct{} // a token when the queue gains an event
-	closed  chan struct{}
-	// Async reply callbacks in flight, and which goroutines run them, so
-	// cc_client_free can wait for them except when called from one.
+	mu sync.Mutex
+	fn C.cc_event_fn // nil: events queue for polling
+	ud C.uintptr_t   // the host's user_data, never dereferenced by Go
+	// The event callback in progress, if any, and the generation of the
+	// (fn, ud) pair it was called with: cc_client_set_event_callback waits
+	// until no call of an older pair is in progress.
+	cbGen, callingGen uint64
+	calling           bool
+
+	// The poll queue, bounded like the session's (count and bytes): the
+	// oldest events go first, and an "events_dropped" note, which takes no
+	// room, is handed out before the next event.
+	queue      [][]byte
+	qBytes     int
+	max        int
+	maxBytes   int
+	dropped    int           // since the last note was polled
+	droppedAll uint64        // since the client was made
+	notify     chan struct{} // a token when the queue gains an event
+	closed     chan struct{}
+
+	// Callbacks cc_client_free must wait for: async requests (from
+	// submission to the end of their reply callback) and PCM callbacks
+	// running. asyncN counts the async requests alone, for async_max.
 	inflight int
-	running  map[uint64]int
+	asyncN   int
+	asyncMax int
 	idle     *sync.Cond
 }
 
@@ -94,38 +115,74 @@ func handles() int {
 	return len(table)
 }
 
+// defaultAsyncMax is the default of config "async_max".
+const defaultAsyncMax = 1000
+
+// positiveInt reads an optional config key that must be an integer >= 1.
+func positiveInt(raw map[string]json.RawMessage, key string, def int) (int, error) {
+	v, ok := raw[key]
+	if !ok {
+		return def, nil
+	}
+	n := 0
+	if err := json.Unmarshal(v, &n); err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: %s must be a positive integer", session.ErrInvalidArgument, key)
+	}
+	return n, nil
+}
+
 func newClient(configJSON []byte) (*client, error) {
-	// event_queue_max belongs to this layer; the agent rejects unknown keys.
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(configJSON, &raw); err != nil || raw == nil {
 		return nil, fmt.Errorf("%w: config is not a JSON object", session.ErrInvalidArgument)
 	}
-	max := 100000
-	if v, ok := raw["event_queue_max"]; ok {
-		if err := json.Unmarshal(v, &max); err != nil || max < 1 {
-			return nil, fmt.Errorf("%w: event_queue_max must be a positive integer", session.ErrInvalidArgument)
-		}
-		delete(raw, "event_queue_max")
+	max, err := positiveInt(raw, "event_queue_max", session.DefaultEventQueueMax)
+	if err != nil {
+		return nil, err
 	}
+	maxBytes, err := positiveInt(raw, "event_queue_max_bytes", session.DefaultEventQueueMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	// async_max belongs to this layer; the agent rejects unknown keys.
+	asyncMax, err := positiveInt(raw, "async_max", defaultAsyncMax)
+	if err != nil {
+		return nil, err
+	}
+	delete(raw, "async_max")
 	rest, _ := json.Marshal(raw)
 	cfg, err := agent.ParseConfig(rest)
 	if err != nil {
 		return nil, err
 	}
-	c := &client{lang: cfg.Language, max: max, notify: make(chan struct{}, 1),
-		closed: make(chan struct{}), running: map[uint64]int{}}
+	c := &client{lang: cfg.Language, max: max, maxBytes: maxBytes, asyncMax: asyncMax,
+		notify: make(chan struct{}, 1), closed: make(chan struct{})}
 	c.idle = sync.NewCond(&c.mu)
 	a, err := agent.New(cfg, c.onEvent)
 	if err != nil {
 		return nil, err
 	}
 	c.ag = a
+	c.secrets = a.Session().Secrets() // before any event: nothing is sent before the first request
 	return c, nil
 }
 
 // onEvent runs on the session's event goroutine, one event at a time.
 func (c *client) onEvent(ev session.Event) {
-	b, err := eventJSON(ev)
+	if d, ok := ev.(*session.DroppedEvent); ok {
+		c.mu.Lock()
+		if c.fn == nil {
+			// Polling: the session's drops join the poll queue's count, so
+			// that a note is never itself dropped (it would hide its count).
+			c.dropped += d.Dropped
+			c.droppedAll += uint64(d.Dropped)
+			c.wakePoller()
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+	}
+	b, err := c.eventJSON(ev)
 	if err != nil {
 		return
 	}
@@ -136,28 +193,70 @@ func (c *client) onEvent(ev session.Event) {
 		c.mu.Unlock()
 		return
 	}
+	c.calling, c.callingGen = true, c.cbGen
 	c.mu.Unlock()
 	cs := C.CString(string(b))
-	defer C.free(unsafe.Pointer(cs))
-	C.cc_call_event(fn, ud, cs)
+	C.cc_bridge_call_event(fn, ud, cs, C.uintptr_t(c.id))
+	C.free(unsafe.Pointer(cs))
+	c.mu.Lock()
+	c.calling = false
+	c.idle.Broadcast()
+	c.mu.Unlock()
+}
+
+// setCallback replaces the event callback. Once it returns, no call of an
+// earlier (fn, ud) pair is running or will start, except the one the caller
+// is inside (a callback replacing itself).
+func (c *client) setCallback(fn C.cc_event_fn, ud C.uintptr_t) {
+	inside := C.cc_bridge_callback_kind(C.uintptr_t(c.id)) == C.CC_CB_EVENT
+	c.mu.Lock()
+	c.fn, c.ud = fn, ud
+	c.cbGen++
+	gen := c.cbGen
+	for !inside && c.calling && c.callingGen < gen {
+		c.idle.Wait()
+	}
+	c.mu.Unlock()
 }
 
 func (c *client) enqueueLocked(b []byte) {
-	if len(c.queue) >= c.max {
-		// Drop the oldest and say so: the host stopped polling.
+	size := len(b) + 64
+	if size > c.maxBytes {
+		c.dropLocked()
+		return
+	}
+	for len(c.queue) > 0 && (len(c.queue) >= c.max || c.qBytes+size > c.maxBytes) {
+		// Drop the oldest: the host stopped polling.
+		c.qBytes -= len(c.queue[0]) + 64
+		c.queue[0] = nil
 		c.queue = c.queue[1:]
-		c.dropped++
-		if c.dropped == 1 || c.dropped%1000 == 0 {
-			note, _ := json.Marshal(map[string]any{"msg_type": "events_dropped", "dropped": c.dropped,
-				"reason": "event_queue_max reached: cc_client_poll_event is not keeping up"})
-			c.queue = append(c.queue[1:], note)
-		}
+		c.dropLocked()
 	}
 	c.queue = append(c.queue, b)
+	c.qBytes += size
+	c.wakePoller()
+}
+
+func (c *client) dropLocked() {
+	c.dropped++
+	c.droppedAll++
+	c.wakePoller()
+}
+
+func (c *client) wakePoller() {
 	select {
 	case c.notify <- struct{}{}:
 	default:
 	}
+}
+
+// dropNote is the "events_dropped" event of the poll queue.
+func (c *client) dropNoteLocked() []byte {
+	b, _ := json.Marshal(map[string]any{"msg_type": string(session.MsgEventsDropped), "dropped": c.dropped,
+		"dropped_total": c.droppedAll, "queue": "poll",
+		"reason": "event_queue_max or event_queue_max_bytes reached: cc_client_poll_event is not keeping up; the oldest events were dropped"})
+	c.dropped = 0
+	return b
 }
 
 // poll takes the next queued event, waiting up to timeout (<0 forever).
@@ -170,17 +269,20 @@ func (c *client) poll(timeout time.Duration) ([]byte, error) {
 	}
 	for {
 		c.mu.Lock()
-		if len(c.queue) > 0 {
-			b := c.queue[0]
-			c.queue[0] = nil
-			c.queue = c.queue[1:]
+		if c.dropped > 0 || len(c.queue) > 0 {
+			var b []byte
+			if c.dropped > 0 {
+				b = c.dropNoteLocked()
+			} else {
+				b = c.queue[0]
+				c.qBytes -= len(b) + 64
+				c.queue[0] = nil
+				c.queue = c.queue[1:]
+			}
 			more := len(c.queue) > 0
 			c.mu.Unlock()
 			if more { // pass the wake-up on to another poller
-				select {
-				case c.notify <- struct{}{}:
-				default:
-				}
+				c.wakePoller()
 			}
 			return b, nil
 		}
@@ -198,17 +300,39 @@ func (c *client) poll(timeout time.Duration) ([]byte, error) {
 	}
 }
 
-// beginAsync / endAsync bracket an async reply callback.
-func (c *client) beginAsync(gid uint64) {
+// errBusy: async_max async requests are already in flight.
+var errBusy = fmt.Errorf("too many async requests in flight (async_max)")
+
+// startAsync counts an async request in flight before its goroutine starts,
+// so that cc_client_free, from then on, waits for its callback. It refuses
+// once the client is closing, or past async_max.
+func (c *client) startAsync() error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	select {
+	case <-c.closed:
+		return session.ErrClosed
+	default:
+	}
+	if c.asyncN >= c.asyncMax {
+		return errBusy
+	}
+	c.asyncN++
 	c.inflight++
-	c.running[gid]++
+	return nil
+}
+
+func (c *client) endAsync() {
+	c.mu.Lock()
+	c.asyncN--
+	c.inflight--
+	c.idle.Broadcast()
 	c.mu.Unlock()
 }
 
-// enterCallback is beginAsync for callbacks that must not start once the
-// client is closing (PCM frames): false means do not call the host.
-func (c *client) enterCallback(gid uint64) bool {
+// enterCallback counts a PCM callback about to run; false (the client is
+// closing) means do not call the host.
+func (c *client) enterCallback() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	select {
@@ -217,30 +341,57 @@ func (c *client) enterCallback(gid uint64) bool {
 	default:
 	}
 	c.inflight++
-	c.running[gid]++
 	return true
 }
 
-func (c *client) endAsync(gid uint64) {
+func (c *client) exitCallback() {
 	c.mu.Lock()
 	c.inflight--
-	if c.running[gid]--; c.running[gid] == 0 {
-		delete(c.running, gid)
-	}
 	c.idle.Broadcast()
 	c.mu.Unlock()
 }
 
-// close ends the client. From inside one of its callbacks it does not wait
-// for that callback (it is the caller) but waits for every other.
+// close ends the client: pending requests fail (their callbacks run with
+// CC_ERR_CLOSED), and it returns once no callback of this client runs. From
+// inside one of its callbacks it does not wait for that one (its caller).
 func (c *client) close() {
 	close(c.closed)
 	_ = c.ag.Close() // waits for the event callback unless called from it
-	self := goid()
+	self := 0
+	if C.cc_bridge_callback_kind(C.uintptr_t(c.id)) == C.CC_CB_COUNTED {
+		self = 1
+	}
 	c.mu.Lock()
-	for c.inflight > c.running[self] {
+	for c.inflight > self {
 		c.idle.Wait()
 	}
 	c.queue = nil
 	c.mu.Unlock()
+}
+
+// out prepares a JSON string for the host: secrets redacted (keep names the
+// top-level fields that carry one on purpose) and valid UTF-8.
+func (c *client) out(b []byte, keep map[string]bool) []byte {
+	if c == nil {
+		return protocol.ValidUTF8(protocol.Redact(b))
+	}
+	return protocol.ValidUTF8(c.secrets.JSON(b, keep))
+}
+
+// The documented fields that hand a secret to the application: check-in's
+// extension password (for the app's own softphone) and token, get-token's
+// token. Everywhere else secrets are redacted.
+var (
+	keepCheckin = map[string]bool{"ext_pwd": true, "token": true}
+	keepToken   = map[string]bool{"token": true}
+)
+
+func keepFor(m protocol.Message) map[string]bool {
+	switch m.(type) {
+	case *protocol.CheckinReply:
+		return keepCheckin
+	case *protocol.TokenReply:
+		return keepToken
+	}
+	return nil
 }

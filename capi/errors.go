@@ -25,7 +25,9 @@ const (
 	ccClosed          = -6
 	ccHTTP            = -7
 	ccUnsupported     = -8
+	ccTLS             = -9
 	ccNotCheckedIn    = -10
+	ccBusy            = -11
 	ccInternal        = -99
 )
 
@@ -39,7 +41,11 @@ func statusOf(err error) int {
 		return ccHTTP
 	case errors.Is(err, session.ErrClosed):
 		return ccClosed
-	case errors.Is(err, session.ErrNotConnected):
+	case errors.Is(err, errBusy):
+		return ccBusy
+	case httpapi.IsTLSFailure(err): // before NOT_CONNECTED: a dial that failed on TLS is both
+		return ccTLS
+	case errors.Is(err, session.ErrNotConnected), errors.Is(err, httpapi.ErrNotConnected):
 		return ccNotConnected
 	case errors.Is(err, session.ErrNotCheckedIn):
 		return ccNotCheckedIn
@@ -69,13 +75,16 @@ var statusText = map[int][2]string{
 	ccClosed:          {"客户端已关闭", "client closed"},
 	ccHTTP:            {"HTTP请求失败", "HTTP call failed"},
 	ccUnsupported:     {"当前模式不支持该操作", "not supported in this mode"},
+	ccTLS:             {"TLS握手失败（证书无法验证）", "TLS handshake failed (certificate not verified)"},
 	ccNotCheckedIn:    {"未签入：没有会话token", "not checked in: no session token"},
+	ccBusy:            {"进行中的异步请求过多", "too many async requests in flight"},
 	ccInternal:        {"SDK内部错误", "internal SDK error"},
 }
 
 // errorJSON is the reply of an SDK-side failure: {"code","msg"} with code
 // the status as a string (never "0" or a server code: they are negative).
-// The detail comes from the error chain, which never holds a secret.
+// The detail comes from the error chain; the caller passes the result
+// through client.out, which redacts any secret a server put in it.
 func errorJSON(status int, lang string, err error, extra map[string]any) []byte {
 	t := statusText[status]
 	msg := t[0]

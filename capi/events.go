@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"runtime"
-	"strconv"
-	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -15,8 +12,17 @@ import (
 )
 
 // eventJSON writes an event as the ABI promises: "msg_type" plus the
-// normalized fields; server events also carry "raw".
-func eventJSON(ev session.Event) ([]byte, error) {
+// normalized fields; server events also carry "raw". Secrets are redacted
+// (an event never carries one on purpose) and the text is valid UTF-8.
+func (c *client) eventJSON(ev session.Event) ([]byte, error) {
+	b, err := marshalEvent(ev)
+	if err != nil {
+		return nil, err
+	}
+	return c.out(b, nil), nil
+}
+
+func marshalEvent(ev session.Event) ([]byte, error) {
 	switch e := ev.(type) {
 	case protocol.Message:
 		return protocol.MarshalMessage(e)
@@ -52,6 +58,9 @@ func eventJSON(ev session.Event) ([]byte, error) {
 			m["in_call_numbers"] = e.InCallNumbers
 		}
 		return json.Marshal(m)
+	case *session.DroppedEvent:
+		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "dropped": e.Dropped,
+			"dropped_total": e.Total, "queue": "callback", "reason": e.Reason})
 	case *session.RefusalEvent:
 		return json.Marshal(e)
 	case *agent.LogEvent:
@@ -62,17 +71,4 @@ func eventJSON(ev session.Event) ([]byte, error) {
 		return json.Marshal(e)
 	}
 	return nil, fmt.Errorf("unknown event %T", ev)
-}
-
-// goid returns the current goroutine's id (only for the close-from-callback
-// rule; not on a hot path).
-func goid() uint64 {
-	var buf [64]byte
-	n := runtime.Stack(buf[:], false)
-	s := strings.TrimPrefix(string(buf[:n]), "goroutine ")
-	if i := strings.IndexByte(s, ' '); i > 0 {
-		id, _ := strconv.ParseUint(s[:i], 10, 64)
-		return id
-	}
-	return 0
 }

@@ -36,14 +36,17 @@ func guard(status *C.int, out **C.char) {
 			"panic", fmt.Sprint(r), "stack", string(debug.Stack()))
 		*status = ccInternal
 		if out != nil {
-			*out = C.CString(string(errorJSON(ccInternal, "", fmt.Errorf("%v", r), nil)))
+			var none *client
+			*out = C.CString(string(none.out(errorJSON(ccInternal, "", fmt.Errorf("%v", r), nil), nil)))
 		}
 	}
 }
 
-func setOut(out **C.char, b []byte) {
+// setOut hands b to the host through out (when not NULL), prepared by
+// c.out (c may be nil before the handle is resolved).
+func setOut(c *client, out **C.char, b []byte, keep map[string]bool) {
 	if out != nil {
-		*out = C.CString(string(b))
+		*out = C.CString(string(c.out(b, keep)))
 	}
 }
 
@@ -73,19 +76,19 @@ func cc_client_new(config *C.char, out **C.cc_client_t, errJSON **C.char) (statu
 	defer guard(&status, errJSON)
 	clearOut(errJSON)
 	if out == nil {
-		setOut(errJSON, errorJSON(ccInvalidArgument, "", errors.New("out is NULL"), nil))
+		setOut(nil, errJSON, errorJSON(ccInvalidArgument, "", errors.New("out is NULL"), nil), nil)
 		return ccInvalidArgument
 	}
 	*out = nil
 	cfg, ok := goString(config)
 	if !ok {
-		setOut(errJSON, errorJSON(ccInvalidArgument, "", errors.New("config_json is NULL"), nil))
+		setOut(nil, errJSON, errorJSON(ccInvalidArgument, "", errors.New("config_json is NULL"), nil), nil)
 		return ccInvalidArgument
 	}
 	c, err := newClient([]byte(cfg))
 	if err != nil {
 		st := statusOf(err)
-		setOut(errJSON, errorJSON(st, "", err, nil))
+		setOut(nil, errJSON, errorJSON(st, "", err, nil), nil)
 		return C.int(st)
 	}
 	*out = C.cc_handle_of(C.uintptr_t(register(c)))
@@ -108,9 +111,7 @@ func cc_client_set_event_callback(h *C.cc_client_t, fn C.cc_event_fn, ud C.uintp
 	if c == nil {
 		return ccInvalidHandle
 	}
-	c.mu.Lock()
-	c.fn, c.ud = fn, ud
-	c.mu.Unlock()
+	c.setCallback(fn, ud)
 	return ccOK
 }
 
@@ -133,18 +134,17 @@ func cc_client_poll_event(h *C.cc_client_t, timeoutMS C.int, eventJSON **C.char)
 	if err != nil {
 		return C.int(statusOf(err))
 	}
-	*eventJSON = C.CString(string(b))
+	*eventJSON = C.CString(string(b)) // prepared by client.out when queued
 	return ccOK
 }
 
-// request decodes and sends one request; it returns the status and the
-// reply (or error) JSON.
-// request runs one request; blocking is set for cc_client_request, whose
-// caller is a host thread parked inside cgo (see session.WithSpinWait).
+// request runs one request and returns the status and the reply (or
+// error) JSON, ready for the host; blocking is set for cc_client_request,
+// whose caller is a host thread parked inside cgo (see session.WithSpinWait).
 func (c *client) request(reqJSON string, timeoutMS int, blocking bool) (int, []byte) {
 	req, err := protocol.DecodeRequest([]byte(reqJSON))
 	if err != nil {
-		return ccInvalidArgument, errorJSON(ccInvalidArgument, c.lang, err, nil)
+		return ccInvalidArgument, c.out(errorJSON(ccInvalidArgument, c.lang, err, nil), nil)
 	}
 	ctx := context.Background()
 	if blocking {
@@ -159,13 +159,13 @@ func (c *client) request(reqJSON string, timeoutMS int, blocking bool) (int, []b
 	if rep != nil { // the server answered, whatever its code
 		b, merr := protocol.MarshalMessage(rep)
 		if merr != nil {
-			return ccInternal, errorJSON(ccInternal, c.lang, merr, nil)
+			return ccInternal, c.out(errorJSON(ccInternal, c.lang, merr, nil), nil)
 		}
-		return ccOK, b
+		return ccOK, c.out(b, keepFor(rep))
 	}
 	st := statusOf(err)
 	h := req.RequestHeader()
-	return st, errorJSON(st, c.lang, err, map[string]any{"msg_type": string(req.Type()), "req_id": h.ReqID})
+	return st, c.out(errorJSON(st, c.lang, err, map[string]any{"msg_type": string(req.Type()), "req_id": h.ReqID}), nil)
 }
 
 //export cc_client_request
@@ -174,16 +174,18 @@ func cc_client_request(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int, reply
 	clearOut(replyJSON)
 	c := lookup(h)
 	if c == nil {
-		setOut(replyJSON, errorJSON(ccInvalidHandle, "", nil, nil))
+		setOut(nil, replyJSON, errorJSON(ccInvalidHandle, "", nil, nil), nil)
 		return ccInvalidHandle
 	}
 	js, ok := goString(reqJSON)
 	if !ok {
-		setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("request_json is NULL"), nil))
+		setOut(c, replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("request_json is NULL"), nil), nil)
 		return ccInvalidArgument
 	}
 	st, b := c.request(js, int(timeoutMS), true)
-	setOut(replyJSON, b)
+	if replyJSON != nil {
+		*replyJSON = C.CString(string(b))
+	}
 	return C.int(st)
 }
 
@@ -201,23 +203,27 @@ func cc_client_request_async(h *C.cc_client_t, reqJSON *C.char, timeoutMS C.int,
 	if _, err := protocol.DecodeRequest([]byte(js)); err != nil {
 		return ccInvalidArgument
 	}
+	// Counted before the goroutine exists: a cc_client_free from now on
+	// waits for this callback (it used to miss a goroutine not yet started
+	// and return while the callback was still to come).
+	if err := c.startAsync(); err != nil {
+		return C.int(statusOf(err))
+	}
 	go func() {
-		gid := goid()
-		c.beginAsync(gid)
-		defer c.endAsync(gid)
+		defer c.endAsync()
 		var st int
 		var b []byte
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
-					st, b = ccInternal, errorJSON(ccInternal, c.lang, fmt.Errorf("%v", r), nil)
+					st, b = ccInternal, c.out(errorJSON(ccInternal, c.lang, fmt.Errorf("%v", r), nil), nil)
 				}
 			}()
 			st, b = c.request(js, int(timeoutMS), false)
 		}()
 		cs := C.CString(string(b))
 		defer C.free(unsafe.Pointer(cs))
-		C.cc_call_reply(fn, ud, C.int(st), cs)
+		C.cc_bridge_call_reply(fn, ud, C.int(st), cs, C.uintptr_t(c.id))
 	}()
 	return ccOK
 }
@@ -228,18 +234,18 @@ func cc_client_http(h *C.cc_client_t, name *C.char, paramsJSON *C.char, timeoutM
 	clearOut(replyJSON)
 	c := lookup(h)
 	if c == nil {
-		setOut(replyJSON, errorJSON(ccInvalidHandle, "", nil, nil))
+		setOut(nil, replyJSON, errorJSON(ccInvalidHandle, "", nil, nil), nil)
 		return ccInvalidHandle
 	}
 	call, ok := goString(name)
 	if !ok {
-		setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("name is NULL"), nil))
+		setOut(c, replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("name is NULL"), nil), nil)
 		return ccInvalidArgument
 	}
 	params := map[string]any{}
 	if js, ok := goString(paramsJSON); ok && js != "" {
 		if err := json.Unmarshal([]byte(js), &params); err != nil || params == nil {
-			setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("params_json is not a JSON object"), nil))
+			setOut(c, replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("params_json is not a JSON object"), nil), nil)
 			return ccInvalidArgument
 		}
 	}
@@ -285,16 +291,16 @@ func cc_client_http(h *C.cc_client_t, name *C.char, paramsJSON *C.char, timeoutM
 			rep = r
 		}
 	default:
-		setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, fmt.Errorf("unknown HTTP call %q (want get-token, get-skill-service-list or get-ivr-service-list)", call), nil))
+		setOut(c, replyJSON, errorJSON(ccInvalidArgument, c.lang, fmt.Errorf("unknown HTTP call %q (want get-token, get-skill-service-list or get-ivr-service-list)", call), nil), nil)
 		return ccInvalidArgument
 	}
 	if rep != nil {
 		b, merr := protocol.MarshalMessage(rep)
 		if merr != nil {
-			setOut(replyJSON, errorJSON(ccInternal, c.lang, merr, nil))
+			setOut(c, replyJSON, errorJSON(ccInternal, c.lang, merr, nil), nil)
 			return ccInternal
 		}
-		setOut(replyJSON, b)
+		setOut(c, replyJSON, b, keepFor(rep))
 		return ccOK
 	}
 	st := statusOf(err)
@@ -303,7 +309,7 @@ func cc_client_http(h *C.cc_client_t, name *C.char, paramsJSON *C.char, timeoutM
 	if errors.As(err, &he) {
 		extra = map[string]any{"http_status": he.StatusCode}
 	}
-	setOut(replyJSON, errorJSON(st, c.lang, err, extra))
+	setOut(c, replyJSON, errorJSON(st, c.lang, err, extra), nil)
 	return C.int(st)
 }
 

@@ -96,12 +96,12 @@ func cc_client_media(h *C.cc_client_t, name *C.char, paramsJSON *C.char, replyJS
 	clearOut(replyJSON)
 	c := lookup(h)
 	if c == nil {
-		setOut(replyJSON, errorJSON(ccInvalidHandle, "", nil, nil))
+		setOut(nil, replyJSON, errorJSON(ccInvalidHandle, "", nil, nil), nil)
 		return ccInvalidHandle
 	}
 	n, ok := goString(name)
 	if !ok {
-		setOut(replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("name is NULL"), nil))
+		setOut(c, replyJSON, errorJSON(ccInvalidArgument, c.lang, errors.New("name is NULL"), nil), nil)
 		return ccInvalidArgument
 	}
 	var params []byte
@@ -109,7 +109,7 @@ func cc_client_media(h *C.cc_client_t, name *C.char, paramsJSON *C.char, replyJS
 		params = []byte(C.GoString(paramsJSON))
 	}
 	st, b := c.media(n, params)
-	setOut(replyJSON, b)
+	setOut(c, replyJSON, b, nil)
 	return C.int(st)
 }
 
@@ -154,14 +154,13 @@ func cc_client_set_pcm_sink(h *C.cc_client_t, uuid *C.char, rate C.int, fn C.cc_
 		}
 		// Counted like an async reply, so cc_client_free returns only once
 		// no frame callback runs (and works from inside one).
-		gid := goid()
-		if !c.enterCallback(gid) {
+		if !c.enterCallback() {
 			return
 		}
-		defer c.endAsync(gid)
+		defer c.exitCallback()
 		cu := C.CString(u)
 		defer C.free(unsafe.Pointer(cu))
-		C.cc_call_pcm(fn, ud, cu, (*C.int16_t)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), rate)
+		C.cc_bridge_call_pcm(fn, ud, cu, (*C.int16_t)(unsafe.Pointer(&pcm[0])), C.size_t(len(pcm)), rate, C.uintptr_t(c.id))
 	}
 	return C.int(statusOf(c.ag.SetPCMSink(u, int(rate), sink)))
 }

@@ -34,8 +34,21 @@
  *    with CC_ERR_INVALID_HANDLE; it never crashes.
  *  - The library never lets an internal fault reach the caller as a crash:
  *    it returns CC_ERR_INTERNAL instead.
- *  - Secrets (agent_pwd, ext_pwd, token) never appear in log events or error
- *    messages.
+ *  - Secrets (agent_pwd, ext_pwd, token) never appear in log events, error
+ *    messages, events or replies: values under a key that names a secret
+ *    (any spelling: TOKEN, tok\u0065n, SDK-TOKEN, password, ...) and the
+ *    passwords and tokens the client was given or received, wherever they
+ *    appear, are replaced by "***". The exceptions are the fields that
+ *    hand a secret to the application on purpose: the top-level "ext_pwd"
+ *    and "token" of checkin's reply and "token" of get-token's reply (their
+ *    "raw" copies are redacted). So that a short password does not eat
+ *    ordinary text, a known secret of 8 characters or more is replaced
+ *    wherever it appears, one of 6-7 where it stands as a word of its own
+ *    (not inside a phone number), one of 4-5 only as a whole string, and a
+ *    shorter one is redacted by key only.
+ *  - Text: every string the library hands out is valid UTF-8. A frame with
+ *    invalid bytes reaches "raw" with each invalid sequence replaced by
+ *    U+FFFD; the rest of the frame is as received.
  */
 #ifndef CLOUDCC_H
 #define CLOUDCC_H
@@ -79,12 +92,15 @@ typedef enum cc_status {
     CC_ERR_INVALID_HANDLE = -2,   /* NULL, freed or foreign cc_client_t* */
     CC_ERR_TIMEOUT = -3,          /* no reply (or no event, for poll) within the timeout, or the server
                                    * handled the request without replying (a later reply proved it) */
-    CC_ERR_NOT_CONNECTED = -4,    /* the link could not be brought up */
+    CC_ERR_NOT_CONNECTED = -4,    /* the link (or the HTTP server) could not be reached */
     CC_ERR_CONNECTION_LOST = -5,  /* the link dropped after the request was sent: outcome unknown */
     CC_ERR_CLOSED = -6,           /* the client was freed while the call was pending */
     CC_ERR_HTTP = -7,             /* the HTTP interface answered with a non-2xx status */
     CC_ERR_UNSUPPORTED = -8,      /* not possible in this mode (e.g. mute without RTC media) */
+    CC_ERR_TLS = -9,              /* TLS handshake failed: the server's certificate was not verified
+                                   * (see tls_ca_file, tls_ca_pem), or it does not speak TLS */
     CC_ERR_NOT_CHECKED_IN = -10,  /* the request needs the session token: check in (or get-token) first */
+    CC_ERR_BUSY = -11,            /* async_max async requests are already in flight */
     CC_ERR_INTERNAL = -99         /* a fault inside the library; it was contained */
 } cc_status;
 
@@ -130,7 +146,10 @@ CC_EXTERN(const char *) cc_status_str(int status);
 /* Makes a client from a JSON config; it does not touch the network (the first
  * request connects). Config keys (all optional but ws_url):
  *   ws_url                CTI WebSocket, "ws://host:port/ws" or "wss://..."
- *   http_url              SDK HTTP interface base, "http://host:port"
+ *   http_url              SDK HTTP interface, "http://host:port" for the spec's
+ *                         service (/cloudcc-sdk-interface/openapi/...), or with the
+ *                         service root path, e.g. "http://host:5001/cloudcc-client-server"
+ *                         (/openapi/... is appended to it)
  *   company_code, agent_id, ext_id (default agent_id), os (default the host's):
  *                         fill the requests that leave them empty
  *   language              "zh-CN" (default) or "en-US": LANGUAGE header and
@@ -143,10 +162,15 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *   heartbeat_misses      unanswered pings before the link is dead (3)
  *   reconnect             true (default): reconnect with backoff and restore a
  *                         checked-in session; false: stay down until the next request
- *   reconnect_min_ms, reconnect_max_ms   backoff bounds (500, 30000)
+ *   reconnect_min_ms, reconnect_max_ms   backoff bounds (500, 30000): the delay
+ *                         doubles (+-20% jitter) at each attempt up to the max
+ *   reconnect_stable_ms   a link must stay up this long for the backoff to
+ *                         start over from reconnect_min_ms (10000): a server
+ *                         that accepts and drops every link is not hammered
  *   tls_ca_file, tls_ca_pem  extra trusted CA; tls_insecure true skips
- *                         certificate checks (tests only); they also apply
- *                         to a wss:// rtc_address
+ *                         certificate checks (tests only); they apply to
+ *                         wss:// ws_url, https:// http_url (whatever ws_url
+ *                         is) and a wss:// rtc_address
  *   rtc                   true (default): when check-in answers login_type "1"
  *                         with an rtc_address, register the extension there
  *                         (SIP over WebSocket) and carry the calls' media;
@@ -176,24 +200,42 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         rtc_call "media":"failed" with the reason)
  *   log_level             lowest level sent as "log" events: trace, debug,
  *                         info, warn (default), error, off
- *   event_queue_max       events kept for cc_client_poll_event (100000)
+ *   event_queue_max, event_queue_max_bytes   bound the events waiting for
+ *                         the host (100000 events, 16777216 bytes), in each of
+ *                         the two queues: the one feeding a slow event
+ *                         callback and the one cc_client_poll_event reads.
+ *                         When full, the OLDEST events are dropped and an
+ *                         event {"msg_type":"events_dropped","dropped":N,
+ *                         "dropped_total":T,"queue":"callback"|"poll"} comes
+ *                         before the next event; it takes no room itself
+ *   async_max             async requests in flight at once (1000); one more
+ *                         is refused with CC_ERR_BUSY
  * Unknown keys are an error. On success *out is the new client and *err_json
  * is left NULL; on failure *out is NULL and, if err_json is not NULL,
  * *err_json is {"code","msg"} to be freed with cc_string_free. */
 CC_EXTERN(int) cc_client_new(const char *config_json, cc_client_t **out, char **err_json);
 
 /* Closes the client: the link closes (the agent is NOT checked out: send
- * checkout first), pending requests complete with CC_ERR_CLOSED, and once it
- * returns no callback of this client runs any more. Called from inside one of
- * this client's callbacks, it lets that callback finish. NULL is a no-op; a
- * freed or foreign handle is ignored. */
+ * checkout first), pending requests complete with CC_ERR_CLOSED (their async
+ * callbacks run, with that status, before it returns), and once it returns no
+ * callback of this client runs any more: user_data given to this client may
+ * be freed. It returns within a small bound whatever the network does (a
+ * stalled handshake is abandoned, a close frame waits at most 0.25 s; up to
+ * 3 s in RTC mode while the phone says goodbye to an unresponsive PBX),
+ * plus the time the host's own callbacks in progress take. Called from inside one of this client's callbacks, it lets
+ * that callback finish. NULL is a no-op; a freed or foreign handle is
+ * ignored. */
 CC_EXTERN(void) cc_client_free(cc_client_t *c);
 
 /* Sets the function that receives this client's events (fn NULL: events are
  * kept for cc_client_poll_event instead, the default). Events are delivered in
  * order on one library thread; a slow callback delays later events of this
- * client but never the network. user_data is passed back untouched; the caller
- * keeps it alive until the callback is replaced or the client is freed. */
+ * client but never the network (see event_queue_max). user_data is passed
+ * back untouched. When this returns, no call of the previous (fn, user_data)
+ * pair is running or will start, so the previous user_data may be freed: it
+ * waits for a call in progress to return (do not call it while holding a
+ * lock that callback takes). Called from inside this client's event
+ * callback, it does not wait for that call, its caller. */
 CC_EXTERN(int) cc_client_set_event_callback(cc_client_t *c, cc_event_fn fn, void *user_data);
 
 /* Waits up to timeout_ms (0: do not wait, -1: forever) for the next event
@@ -220,8 +262,10 @@ CC_EXTERN(int) cc_client_poll_event(cc_client_t *c, int timeout_ms, char **event
 CC_EXTERN(int) cc_client_request(cc_client_t *c, const char *request_json, int timeout_ms, char **reply_json);
 
 /* Like cc_client_request, without blocking: fn is called exactly once, on a
- * library thread, with the outcome. A negative return means the request was
- * refused at once (bad handle or JSON) and fn will not be called. */
+ * library thread, with the outcome; cc_client_free waits for it (it then
+ * reports CC_ERR_CLOSED). A negative return means the request was refused at
+ * once (bad handle or JSON, CC_ERR_CLOSED while the client is being freed,
+ * CC_ERR_BUSY past async_max) and fn will not be called. */
 CC_EXTERN(int) cc_client_request_async(cc_client_t *c, const char *request_json, int timeout_ms,
                                        cc_reply_fn fn, void *user_data);
 
@@ -230,8 +274,12 @@ CC_EXTERN(int) cc_client_request_async(cc_client_t *c, const char *request_json,
  * os; on success the token is used by the client), "get-skill-service-list"
  * and "get-ivr-service-list" (params: service_name, optionally company_code).
  * params_json may be NULL for no parameters. Status and *reply_json as for
- * cc_client_request; a non-2xx HTTP answer is CC_ERR_HTTP with
- * "http_status" in the reply JSON. */
+ * cc_client_request: a refusal, including the platform's HTTP 200
+ * {"code":403,"message":...}, is CC_OK with that "code" (as a string) and
+ * its message in "msg"; a non-2xx HTTP answer is CC_ERR_HTTP with
+ * "http_status" in the reply JSON (its "msg" never copies the server's
+ * page); an unreachable server CC_ERR_NOT_CONNECTED; a certificate that
+ * cannot be verified CC_ERR_TLS. */
 CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *params_json,
                               int timeout_ms, char **reply_json);
 

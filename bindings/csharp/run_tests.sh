@@ -35,6 +35,8 @@ fi
 # The dialects the tests run against, one ccsim each (Tests.cs says which tests belong to which); the runner reads
 # its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form).
 ccsim="${CCSIM_BIN:-$root/build/bin/ccsim}"
+# The reliability tests start cchostile themselves (Tests/Reliability.cs).
+export CCHOSTILE_BIN="${CCHOSTILE_BIN:-$root/build/bin/cchostile}"
 dialects="spec platform"
 sim=""
 trap '[ -n "$sim" ] && { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }; rm -rf "$tmp"' EXIT

@@ -41,6 +41,15 @@ type Config struct {
 	Reconnect           *bool `json:"reconnect"`             // default true
 	ReconnectMinMS      int   `json:"reconnect_min_ms"`      // default 500
 	ReconnectMaxMS      int   `json:"reconnect_max_ms"`      // default 30000
+	// ReconnectStableMS: a link must stay up this long for the reconnect
+	// backoff to start over from reconnect_min_ms (default 10000).
+	ReconnectStableMS int `json:"reconnect_stable_ms"`
+	// EventQueueMax and EventQueueMaxBytes bound the events waiting for a
+	// slow handler (count and estimated bytes; defaults 100000 and 16 MiB):
+	// past them the oldest are dropped and an "events_dropped" event says
+	// how many. The C ABI applies the same bounds to its poll queue.
+	EventQueueMax      int `json:"event_queue_max"`
+	EventQueueMaxBytes int `json:"event_queue_max_bytes"`
 
 	TLSCAFile   string `json:"tls_ca_file"`  // extra trusted CA (PEM file)
 	TLSCAPEM    string `json:"tls_ca_pem"`   // extra trusted CA (PEM text)
@@ -160,6 +169,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		return nil, err
 	}
 	var emit func(session.Event)
+	redact := func(s string) string { return s } // the session's redactor, once it exists
 	scfg := session.Config{
 		URL:                cfg.WSURL,
 		CompanyCode:        cfg.CompanyCode,
@@ -183,8 +193,15 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	scfg.Reconnect.Disabled = cfg.Reconnect != nil && !*cfg.Reconnect
 	scfg.Reconnect.Min = ms(cfg.ReconnectMinMS)
 	scfg.Reconnect.Max = ms(cfg.ReconnectMaxMS)
+	scfg.Reconnect.Stable = ms(cfg.ReconnectStableMS)
+	if cfg.EventQueueMax < 0 || cfg.EventQueueMaxBytes < 0 || cfg.ReconnectStableMS < 0 {
+		return nil, fmt.Errorf("%w: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative", session.ErrInvalidArgument)
+	}
+	scfg.EventQueueMax = cfg.EventQueueMax
+	scfg.EventQueueMaxBytes = cfg.EventQueueMaxBytes
 	if handler != nil && logOn {
-		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) }})
+		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) },
+			redact: func(s string) string { return redact(s) }})
 	} else {
 		a.log = slog.New(discard{})
 	}
@@ -195,6 +212,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	}
 	a.sess = s
 	emit = s.Emit
+	redact = s.Secrets().Text
 	if cfg.HTTPURL != "" {
 		sc := s.Config()
 		h, err := httpapi.New(httpapi.Config{
@@ -304,6 +322,7 @@ func (a *Agent) GetToken(ctx context.Context, r *protocol.GetTokenRequest) (*pro
 	if r.OS == "" {
 		r.OS = sc.OS
 	}
+	a.sess.Secrets().Learn(r.AgentPwd.Reveal())
 	rep, err := a.http.GetToken(ctx, r)
 	if err == nil && rep.Token != "" {
 		a.sess.SetToken(rep.Token.Reveal())

@@ -25,6 +25,16 @@ type LogEvent struct {
 // Type is "log".
 func (*LogEvent) Type() protocol.MsgType { return MsgLog }
 
+// SizeHint is what the line holds in memory, for the event queue's bound
+// (at trace level a line carries a whole frame).
+func (e *LogEvent) SizeHint() int {
+	n := len(e.Message)
+	for k, v := range e.Attrs {
+		n += len(k) + len(v) + 32
+	}
+	return n
+}
+
 func parseLevel(s string) (slog.Level, bool, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "trace":
@@ -57,23 +67,26 @@ func levelName(l slog.Level) string {
 	return "error"
 }
 
-// eventLogHandler turns log records into LogEvents. Secrets never reach it:
-// the session logs frames only after protocol.Redact.
+// eventLogHandler turns log records into LogEvents. The session logs frames
+// only after protocol.Redact (secrets by key); redact also replaces the
+// secret values the session knows, wherever a message or attribute (an
+// error text from a server, say) repeats one.
 type eventLogHandler struct {
-	level slog.Level
-	attrs []slog.Attr
-	emit  func(session.Event)
+	level  slog.Level
+	attrs  []slog.Attr
+	emit   func(session.Event)
+	redact func(string) string
 }
 
 func (h *eventLogHandler) Enabled(_ context.Context, l slog.Level) bool { return l >= h.level }
 
 func (h *eventLogHandler) Handle(_ context.Context, r slog.Record) error {
-	e := &LogEvent{Time: r.Time, Level: levelName(r.Level), Message: r.Message}
+	e := &LogEvent{Time: r.Time, Level: levelName(r.Level), Message: h.redact(r.Message)}
 	add := func(a slog.Attr) bool {
 		if e.Attrs == nil {
 			e.Attrs = map[string]string{}
 		}
-		e.Attrs[a.Key] = a.Value.String()
+		e.Attrs[a.Key] = h.redact(a.Value.String())
 		return true
 	}
 	for _, a := range h.attrs {

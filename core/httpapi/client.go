@@ -1,18 +1,31 @@
-// Package httpapi is the client of the platform's SDK HTTP interface
-// (cloudcc-sdk-interface): get-token and the skill and IVR service lists.
+// Package httpapi is the client of the platform's SDK HTTP interface: get-token
+// and the skill and IVR service lists.
+//
+// The platform serves them twice: SI, /cloudcc-sdk-interface/openapi/...
+// (the spec's paths), and CS, /cloudcc-client-server/openapi/... (the agent
+// front end's httpUrl). The base URL names the service root: a base with no
+// path ("http://host:5002") means SI; a base with one
+// ("http://host:5001/cloudcc-client-server") is used as that service's root,
+// and "/openapi/<call>" is appended to it.
 package httpapi
 
 import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/google/uuid"
 
@@ -21,7 +34,8 @@ import (
 
 // Config describes the HTTP interface.
 type Config struct {
-	// BaseURL is http(s)://host:port; the spec's paths are appended to it.
+	// BaseURL is http(s)://host:port, optionally with the service root
+	// path (see the package doc); default root /cloudcc-sdk-interface.
 	BaseURL string
 	// Language goes into the LANGUAGE header: "zh-CN" (default) or "en-US".
 	Language string
@@ -43,25 +57,48 @@ type Client struct {
 	timeout time.Duration
 }
 
-// ErrInvalidArgument: the configuration or a parameter is unusable.
-var ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+// Sentinel errors callers branch on.
+var (
+	// ErrInvalidArgument: the configuration or a parameter is unusable.
+	ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+	// ErrNotConnected: the server could not be reached (refused, unknown
+	// host, unreachable).
+	ErrNotConnected = errors.New("cloudcc: HTTP server not reachable")
+	// ErrTLS: the TLS handshake failed, typically because the server's
+	// certificate could not be verified (see tls_ca_file, tls_ca_pem).
+	ErrTLS = errors.New("cloudcc: TLS handshake failed")
+)
 
-// StatusError is an HTTP answer other than 2xx.
+// DefaultServiceRoot is the service root used when the base URL has no path:
+// the spec's SDK interface (SI).
+const DefaultServiceRoot = "/cloudcc-sdk-interface"
+
+// StatusError is an HTTP answer other than 2xx. Its message never copies the
+// server's body (an error page may echo what it was sent, the password
+// included): it gives the status, and the "msg"/"message" of a JSON body
+// with the secrets the call knows redacted.
 type StatusError struct {
 	Call       string
 	StatusCode int
-	Body       string // at most 512 bytes, for diagnosis
+	Msg        string // the JSON body's msg or message, redacted, at most 200 bytes
+	Body       string // at most 512 bytes of the body, redacted, for diagnosis
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("cloudcc: %s: HTTP %d: %s", e.Call, e.StatusCode, e.Body)
+	if e.Msg != "" {
+		return fmt.Sprintf("cloudcc: %s: HTTP %d: %s", e.Call, e.StatusCode, e.Msg)
+	}
+	return fmt.Sprintf("cloudcc: %s: HTTP %d %s", e.Call, e.StatusCode, http.StatusText(e.StatusCode))
 }
 
 // New makes a client; it does not touch the network.
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("%w: HTTP base URL must be http(s)://host[:port], got %q", ErrInvalidArgument, cfg.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("%w: HTTP base URL must be http(s)://host[:port][/service-root], got %q", ErrInvalidArgument, cfg.BaseURL)
+	}
+	if u.Path == "" {
+		u.Path = DefaultServiceRoot
 	}
 	if cfg.Language == "" {
 		cfg.Language = "zh-CN"
@@ -81,8 +118,11 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// GetToken asks for a session token without checking in. The password goes
-// under both aagent_pwd (as the spec documents) and agent_pwd.
+// GetToken asks for a session token without checking in. The body carries
+// req_id and msg_type (the SI service validates both), and the password under
+// agent_pwd (the field the server reads) and aagent_pwd (the spec's name).
+// A refusal (an HTTP 200 whose code is not 0, e.g. {"code":403,"message":...})
+// is returned with a *protocol.ServerError.
 func (c *Client) GetToken(ctx context.Context, r *protocol.GetTokenRequest) (*protocol.TokenReply, error) {
 	if r.ReqID == "" {
 		r.ReqID = uuid.NewString()
@@ -92,7 +132,7 @@ func (c *Client) GetToken(ctx context.Context, r *protocol.GetTokenRequest) (*pr
 	if err != nil {
 		return nil, fmt.Errorf("get-token: %w", err)
 	}
-	b, err := c.do(ctx, "get-token", http.MethodPost, protocol.PathGetToken, nil, body)
+	b, err := c.do(ctx, "get-token", http.MethodPost, openAPI(protocol.PathGetToken), nil, body, r.AgentPwd.Reveal())
 	if err != nil {
 		return nil, err
 	}
@@ -100,14 +140,23 @@ func (c *Client) GetToken(ctx context.Context, r *protocol.GetTokenRequest) (*pr
 	if err != nil {
 		return nil, fmt.Errorf("get-token: %w", err)
 	}
+	if rep.MsgType == "" {
+		rep.MsgType = protocol.MsgGetToken
+	}
+	if rep.ReqID == "" {
+		rep.ReqID = r.ReqID
+	}
+	if rep.Msg == "" {
+		rep.Msg = messageOf(b)
+	}
 	return rep, rep.Err()
 }
 
 // GetSkillServiceList lists the company's skill (人工服务) services whose
 // name contains serviceName ("" for all).
 func (c *Client) GetSkillServiceList(ctx context.Context, companyCode, serviceName string) (*protocol.SkillServiceList, error) {
-	b, err := c.do(ctx, "get-skill-service-list", http.MethodGet, protocol.PathGetSkillServiceList,
-		url.Values{"company_code": {companyCode}, "service_name": {serviceName}}, nil)
+	b, err := c.do(ctx, "get-skill-service-list", http.MethodGet, openAPI(protocol.PathGetSkillServiceList),
+		url.Values{"company_code": {companyCode}, "service_name": {serviceName}}, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -115,14 +164,17 @@ func (c *Client) GetSkillServiceList(ctx context.Context, companyCode, serviceNa
 	if err != nil {
 		return nil, fmt.Errorf("get-skill-service-list: %w", err)
 	}
+	if rep.Msg == "" {
+		rep.Msg = messageOf(b)
+	}
 	return rep, rep.Err("get-skill-service-list")
 }
 
 // GetIVRServiceList lists the company's IVR services whose name contains
 // serviceName ("" for all).
 func (c *Client) GetIVRServiceList(ctx context.Context, companyCode, serviceName string) (*protocol.IVRServiceList, error) {
-	b, err := c.do(ctx, "get-ivr-service-list", http.MethodGet, protocol.PathGetIVRServiceList,
-		url.Values{"company_code": {companyCode}, "service_name": {serviceName}}, nil)
+	b, err := c.do(ctx, "get-ivr-service-list", http.MethodGet, openAPI(protocol.PathGetIVRServiceList),
+		url.Values{"company_code": {companyCode}, "service_name": {serviceName}}, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -130,13 +182,40 @@ func (c *Client) GetIVRServiceList(ctx context.Context, companyCode, serviceName
 	if err != nil {
 		return nil, fmt.Errorf("get-ivr-service-list: %w", err)
 	}
+	if rep.Msg == "" {
+		rep.Msg = messageOf(b)
+	}
 	return rep, rep.Err("get-ivr-service-list")
 }
+
+// messageOf reads the reason of a JSON body that has no "msg": the
+// platform's Spring handlers answer {"code":403,"message":"鉴权不通过!"}.
+func messageOf(b []byte) string {
+	var m struct {
+		Message any `json:"message"`
+		Error   any `json:"error"`
+	}
+	if json.Unmarshal(b, &m) != nil {
+		return ""
+	}
+	for _, v := range []any{m.Message, m.Error} {
+		if s, ok := v.(string); ok && strings.TrimSpace(s) != "" {
+			return strings.TrimSpace(s)
+		}
+	}
+	return ""
+}
+
+// openAPI is a spec path (/cloudcc-sdk-interface/openapi/x) relative to the
+// service root (/openapi/x).
+func openAPI(specPath string) string { return strings.TrimPrefix(specPath, DefaultServiceRoot) }
 
 // CloseIdleConnections releases pooled connections.
 func (c *Client) CloseIdleConnections() { c.http.CloseIdleConnections() }
 
-func (c *Client) do(ctx context.Context, call, method, path string, q url.Values, body []byte) ([]byte, error) {
+// do runs one call; secret is a value the call sends (the password) that an
+// error message must not repeat, whatever the server echoes.
+func (c *Client) do(ctx context.Context, call, method, path string, q url.Values, body []byte, secret string) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.timeout)
@@ -160,17 +239,17 @@ func (c *Client) do(ctx context.Context, call, method, path string, q url.Values
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("LANGUAGE", c.cfg.Language)
+	var red protocol.Redactor
+	red.Learn(secret)
 	if c.cfg.Token != nil {
 		if t := c.cfg.Token(); t != "" {
 			req.Header.Set("SDK-TOKEN", t)
+			red.Learn(t)
 		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%s: %w", call, ctx.Err())
-		}
-		return nil, fmt.Errorf("%s: %w", call, err)
+		return nil, classify(ctx, call, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
@@ -178,11 +257,59 @@ func (c *Client) do(ctx context.Context, call, method, path string, q url.Values
 		return nil, fmt.Errorf("%s: read body: %w", call, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		snippet := string(protocol.Redact(b))
-		if len(snippet) > 512 {
-			snippet = snippet[:512]
-		}
-		return nil, &StatusError{Call: call, StatusCode: resp.StatusCode, Body: snippet}
+		return nil, &StatusError{Call: call, StatusCode: resp.StatusCode,
+			Msg:  truncate(red.Text(messageOf(b)), 200),
+			Body: truncate(red.Text(string(red.JSON(protocol.ValidUTF8(b), nil))), 512)}
 	}
 	return b, nil
+}
+
+// classify wraps a transport failure with the sentinel callers branch on.
+// The net/http error names the URL, never the body or headers.
+func classify(ctx context.Context, call string, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return fmt.Errorf("%s: %w", call, ctx.Err())
+	case IsTLSFailure(err):
+		return fmt.Errorf("%s: %w: %w", call, ErrTLS, err)
+	case isDialFailure(err):
+		return fmt.Errorf("%s: %w: %w", call, ErrNotConnected, err)
+	}
+	return fmt.Errorf("%s: %w", call, err)
+}
+
+// IsTLSFailure reports whether err comes from a failed TLS handshake: an
+// unverifiable certificate (unknown authority, wrong host, expired), an
+// alert from the peer, or a peer that does not speak TLS.
+func IsTLSFailure(err error) bool {
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostname   x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verify     *tls.CertificateVerificationError
+		record     tls.RecordHeaderError
+		alert      tls.AlertError
+		systemRoot x509.SystemRootsError
+	)
+	return errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &systemRoot) || errors.Is(err, ErrTLS)
+}
+
+// isDialFailure reports whether err is a failure to reach the server at all.
+func isDialFailure(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1] // do not cut a character in half
+	}
+	return s
 }

@@ -138,7 +138,8 @@ func Encode(r Request) ([]byte, error) {
 
 // MarshalMessage writes a decoded message as one JSON object: its normalized
 // fields with the spec's names and types, plus "raw", the frame as received
-// (a JSON object, or a JSON string when the frame was not valid JSON).
+// (a JSON object, or a JSON string when the frame was not valid JSON), with
+// invalid UTF-8 replaced by U+FFFD: the result is always valid UTF-8.
 func MarshalMessage(m Message) ([]byte, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
@@ -148,6 +149,9 @@ func MarshalMessage(m Message) ([]byte, error) {
 	if len(raw) == 0 {
 		return b, nil
 	}
+	// Invalid UTF-8 (inside a string: elsewhere it is not JSON) becomes
+	// U+FFFD, so raw stays the frame's JSON object, as text.
+	raw = ValidUTF8(raw)
 	if !json.Valid(raw) {
 		// A frame that needed repair travels as a JSON string, still verbatim.
 		if raw, err = json.Marshal(string(raw)); err != nil {

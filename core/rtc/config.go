@@ -191,12 +191,16 @@ type Keepalive struct {
 
 // Backoff is the reconnect policy: delays grow from Min by Factor up to Max,
 // each randomized by ±Jitter (a fraction). Disabled stops reconnecting.
+//
+// The attempt count starts over only after a link stayed up for Stable, so
+// a server that accepts and drops every link sees the delays grow.
 type Backoff struct {
 	Disabled bool
 	Min      time.Duration // default 500ms
 	Max      time.Duration // default 30s
 	Factor   float64       // default 2
 	Jitter   float64       // default 0.2
+	Stable   time.Duration // default 10s
 }
 
 // delay is the wait before reconnect attempt n (from 1).
@@ -274,6 +278,9 @@ func (c *Config) withDefaults() (Config, error) {
 	}
 	if b.Factor < 1 {
 		b.Factor = 2
+	}
+	if b.Stable <= 0 {
+		b.Stable = 10 * time.Second
 	}
 	if b.Jitter <= 0 || b.Jitter > 1 {
 		b.Jitter = 0.2

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/cloudcc/agent-sdk/core/wsdial"
 )
 
 // link is one SIP-over-WebSocket connection (RFC 7118): one SIP message per
@@ -43,7 +45,7 @@ func dialLink(ctx context.Context, cfg *Config) (*link, *http.Response, error) {
 	for k, v := range cfg.WSHeaders {
 		h[k] = append([]string(nil), v...)
 	}
-	ws, res, err := d.DialContext(ctx, cfg.URL, h)
+	ws, res, err := wsdial.Dial(ctx, &d, cfg.URL, h) // cancellable during the upgrade too
 	if err != nil {
 		if res != nil {
 			return nil, res, fmt.Errorf("websocket handshake: %s: %w", res.Status, err)

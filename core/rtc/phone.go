@@ -241,10 +241,13 @@ func (p *Phone) runLink() {
 		l, _, err := dialLink(ctx, &p.cfg)
 		cancel()
 		if err == nil {
-			attempt = 0
 			everUp = true
+			upAt := time.Now()
 			p.serveLink(l)
 			err = fmt.Errorf("%s", l.downReason())
+			if time.Since(upAt) >= p.cfg.Reconnect.Stable {
+				attempt = 0 // only a link that stayed up resets the backoff
+			}
 		}
 		if p.isClosing() {
 			return

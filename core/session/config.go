@@ -62,6 +62,12 @@ type Config struct {
 	// Handler receives events, in order, on a goroutine the session owns. It
 	// may call the session (even Close). Nil drops events.
 	Handler func(Event)
+	// EventQueueMax and EventQueueMaxBytes bound the events waiting for a
+	// slow Handler (count, and estimated bytes). When either is reached the
+	// oldest events are dropped and the Handler gets a *DroppedEvent before
+	// the next one. Defaults 100000 events and 16 MiB.
+	EventQueueMax      int
+	EventQueueMaxBytes int
 	// Logger receives the session's log lines; frames are logged at Debug
 	// with secrets redacted. Nil discards.
 	Logger *slog.Logger
@@ -70,14 +76,25 @@ type Config struct {
 	identity bool   // the platform's identity handshake
 }
 
+// Defaults of Config.EventQueueMax and Config.EventQueueMaxBytes.
+const (
+	DefaultEventQueueMax      = 100000
+	DefaultEventQueueMaxBytes = 16 << 20
+)
+
 // Backoff is the reconnect policy: delays grow from Min by Factor up to Max,
 // each randomized by ±Jitter (a fraction). Disabled stops reconnecting.
+//
+// The delays keep growing across links that come up and drop again soon (a
+// server that accepts and then closes): the count of attempts starts over
+// only once a link stayed up for Stable.
 type Backoff struct {
 	Disabled bool
 	Min      time.Duration // default 500ms
 	Max      time.Duration // default 30s
 	Factor   float64       // default 2
 	Jitter   float64       // default 0.2
+	Stable   time.Duration // default 10s
 }
 
 func (c *Config) withDefaults() (Config, error) {
@@ -117,6 +134,12 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.HeartbeatInterval == 0 {
 		out.HeartbeatInterval = 20 * time.Second
 	}
+	if out.EventQueueMax <= 0 {
+		out.EventQueueMax = DefaultEventQueueMax
+	}
+	if out.EventQueueMaxBytes <= 0 {
+		out.EventQueueMaxBytes = DefaultEventQueueMaxBytes
+	}
 	if out.HeartbeatMisses <= 0 {
 		out.HeartbeatMisses = 3
 	}
@@ -133,6 +156,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if b.Factor < 1 {
 		b.Factor = 2
 	}
+	if b.Stable <= 0 {
+		b.Stable = 10 * time.Second
+	}
 	if b.Jitter < 0 || b.Jitter > 1 {
 		b.Jitter = 0.2
 	} else if b.Jitter == 0 {
@@ -141,7 +167,10 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.Logger == nil {
 		out.Logger = slog.New(discardHandler{})
 	}
-	if u.Scheme == "wss" && out.TLSConfig == nil {
+	// The TLS settings are built for ws:// too when given: the HTTP interface
+	// (https://) uses them as well.
+	tlsWanted := u.Scheme == "wss" || out.CAFile != "" || len(out.CAPEM) > 0 || out.InsecureSkipVerify
+	if tlsWanted && out.TLSConfig == nil {
 		tc, err := buildTLS(out.CAFile, out.CAPEM, out.InsecureSkipVerify)
 		if err != nil {
 			return out, err

@@ -105,18 +105,63 @@ func (e *RefusalEvent) MarshalJSON() ([]byte, error) {
 	}{MsgServerRefusal, (*plain)(e)})
 }
 
+// MsgEventsDropped is the msg_type of DroppedEvent.
+const MsgEventsDropped protocol.MsgType = "events_dropped"
+
+// DroppedEvent says the handler fell so far behind that the queue dropped
+// its oldest events: Dropped since the previous note, Total since the
+// session started. It comes before the first event after the gap.
+type DroppedEvent struct {
+	Dropped int    `json:"dropped"`
+	Total   uint64 `json:"dropped_total"`
+	Reason  string `json:"reason"`
+}
+
+// Type is "events_dropped".
+func (*DroppedEvent) Type() protocol.MsgType { return MsgEventsDropped }
+
+const dropReason = "event queue full (event_queue_max / event_queue_max_bytes): the event handler is not keeping up; the oldest events were dropped"
+
+// Sizer is implemented by events that know their memory footprint better
+// than the queue's estimate (a log line carrying a frame).
+type Sizer interface {
+	SizeHint() int
+}
+
+// eventOverhead is the estimated fixed cost of one queued event (the
+// structs, their strings' headers, the queue slot).
+const eventOverhead = 256
+
+// eventSize estimates what an event holds in memory: a decoded message holds
+// its frame plus the fields decoded from it (about the frame again).
+func eventSize(e Event) int {
+	switch v := e.(type) {
+	case Sizer:
+		return eventOverhead + v.SizeHint()
+	case interface{ Raw() json.RawMessage }:
+		return eventOverhead + 2*len(v.Raw())
+	}
+	return eventOverhead
+}
+
 // queue delivers events in order on one goroutine at a time, started on
 // demand so an idle session holds no goroutine for it. It never blocks the
-// producer: a stalled handler only grows the queue.
+// producer, and it is bounded (see push for the drop policy).
 type queue struct {
-	mu      sync.Mutex
-	items   []Event
-	running bool
-	closed  bool
-	handler func(Event)
-	log     *slog.Logger
-	idle    *sync.Cond
-	gid     uint64 // goroutine running the handler, for Close-from-handler
+	mu       sync.Mutex
+	items    []Event
+	sizes    []int // estimated bytes of each item
+	bytes    int   // sum of sizes
+	maxN     int
+	maxBytes int
+	dropped  int    // dropped since the last DroppedEvent was delivered
+	total    uint64 // dropped since the session started
+	running  bool
+	closed   bool
+	handler  func(Event)
+	log      *slog.Logger
+	idle     *sync.Cond
+	gid      uint64 // goroutine running the handler, for Close-from-handler
 
 	// pushed counts events queued; done counts events handled (or dropped).
 	// A reply's caller waits until done reaches what pushed was when its
@@ -125,26 +170,47 @@ type queue struct {
 	progress     chan struct{} // closed and replaced when done grows, while someone waits
 }
 
-func newQueue(h func(Event), log *slog.Logger) *queue {
-	q := &queue{handler: h, log: log}
+func newQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *queue {
+	q := &queue{handler: h, log: log, maxN: maxN, maxBytes: maxBytes}
 	q.idle = sync.NewCond(&q.mu)
 	return q
 }
 
+// push queues e. When the queue is full (Config.EventQueueMax events or
+// Config.EventQueueMaxBytes estimated bytes), the oldest events are dropped
+// to make room, and the handler gets a DroppedEvent before the next event it
+// receives. That note takes no room in the queue, so it never evicts an
+// event itself. An event larger than the whole byte budget is dropped. A
+// dropped event counts as done for waitDelivered.
 func (q *queue) push(e Event) {
 	if q.handler == nil {
 		return
 	}
+	size := eventSize(e)
 	q.mu.Lock()
 	if q.closed {
 		q.mu.Unlock()
 		return
 	}
 	q.pushed++
-	q.items = append(q.items, e)
+	if size > q.maxBytes {
+		q.dropLocked(1)
+	} else {
+		for len(q.items) > 0 && (len(q.items) >= q.maxN || q.bytes+size > q.maxBytes) {
+			q.bytes -= q.sizes[0]
+			q.items[0] = nil
+			q.items, q.sizes = q.items[1:], q.sizes[1:]
+			q.dropLocked(1)
+		}
+		q.items = append(q.items, e)
+		q.sizes = append(q.sizes, size)
+		q.bytes += size
+	}
 	n := len(q.items)
-	start := !q.running
-	q.running = true
+	start := !q.running && (n > 0 || q.dropped > 0)
+	if start {
+		q.running = true
+	}
 	q.mu.Unlock()
 	if n == 1024 || n == 65536 {
 		// Logged outside the lock: a log handler may emit events itself.
@@ -155,20 +221,36 @@ func (q *queue) push(e Event) {
 	}
 }
 
+func (q *queue) dropLocked(n int) {
+	q.dropped += n
+	q.total += uint64(n)
+	q.doneLocked(uint64(n))
+}
+
 func (q *queue) run() {
 	q.mu.Lock()
 	q.gid = goid()
-	for len(q.items) > 0 && !q.closed {
+	for (len(q.items) > 0 || q.dropped > 0) && !q.closed {
+		if q.dropped > 0 {
+			// The note is not an item: it is not counted in pushed/done.
+			e := &DroppedEvent{Dropped: q.dropped, Total: q.total, Reason: dropReason}
+			q.dropped = 0
+			q.mu.Unlock()
+			q.call(e)
+			q.mu.Lock()
+			continue
+		}
 		e := q.items[0]
+		q.bytes -= q.sizes[0]
 		q.items[0] = nil
-		q.items = q.items[1:]
+		q.items, q.sizes = q.items[1:], q.sizes[1:]
 		q.mu.Unlock()
 		q.call(e)
 		q.mu.Lock()
 		q.doneLocked(1)
 	}
 	q.doneLocked(uint64(len(q.items))) // dropped by close
-	q.items = nil
+	q.items, q.sizes, q.bytes = nil, nil, 0
 	q.running = false
 	q.gid = 0
 	q.idle.Broadcast()

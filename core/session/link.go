@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/wsdial"
 )
 
 // startLinkLocked starts the goroutine that dials (and, after a failure,
@@ -34,8 +35,9 @@ func (s *Session) startLinkLocked(st State) {
 // at a time, so an idle, connected session holds one goroutine: its reader.
 func (s *Session) dialLoop(st State) {
 	defer s.wg.Done()
-	for attempt := 1; ; attempt++ {
-		if st == StateReconnecting || attempt > 1 {
+	for first := true; ; first = false {
+		if st == StateReconnecting || !first {
+			attempt := s.nextAttempt()
 			d := s.reconnectDelay(attempt)
 			s.events.push(&StateEvent{State: StateReconnecting, Attempt: attempt, Delay: d})
 			t := time.NewTimer(d)
@@ -53,7 +55,7 @@ func (s *Session) dialLoop(st State) {
 			}
 			// Logged before the waiters are released, so the line is
 			// delivered before the failure they report.
-			s.cfg.Logger.Warn("connect failed", "attempt", attempt, "reconnect", !s.cfg.Reconnect.Disabled, "err", err)
+			s.cfg.Logger.Warn("connect failed", "reconnect", !s.cfg.Reconnect.Disabled, "err", err)
 			s.mu.Lock()
 			s.lastErr = err
 			if s.state == StateClosed {
@@ -73,6 +75,17 @@ func (s *Session) dialLoop(st State) {
 	}
 }
 
+// nextAttempt counts one more reconnect attempt and returns the count. The
+// count starts over only when a link stayed up for Backoff.Stable (see
+// linkFailed), so a server that accepts and then drops every link sees the
+// delays grow to Backoff.Max instead of a steady hammering.
+func (s *Session) nextAttempt() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	return s.attempts
+}
+
 // giveUpLocked ends a dial cycle: waiting requests fail now, and the next
 // request starts a new cycle.
 func (s *Session) giveUpLocked(reason string) {
@@ -89,7 +102,8 @@ func (s *Session) dial() (*websocket.Conn, error) {
 	}
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.DialTimeout)
 	defer cancel()
-	conn, resp, err := s.dialer.DialContext(ctx, s.dialURL, h)
+	// wsdial: Close must not wait for a server that never answers the upgrade.
+	conn, resp, err := wsdial.Dial(ctx, s.dialer, s.dialURL, h)
 	if resp != nil && resp.Body != nil {
 		_ = resp.Body.Close()
 	}
@@ -122,6 +136,7 @@ func (s *Session) install(conn *websocket.Conn) {
 	s.gen++
 	gen := s.gen
 	s.conn = conn
+	s.linkSince = time.Now()
 	s.sent = s.sent[:0]
 	s.linkRefusal = nil
 	s.state = StateConnected
@@ -231,6 +246,9 @@ func (s *Session) linkFailed(gen uint64, cause error) {
 		cause = fmt.Errorf("the server closed the link after refusing it: %w", refusal)
 	}
 	s.lastErr = cause
+	if time.Since(s.linkSince) >= s.cfg.Reconnect.Stable {
+		s.attempts = 0 // the link was good: back to the shortest delay
+	}
 	s.stopHeartbeatLocked()
 	for _, f := range s.sent {
 		if f.pc == nil || f.dead {
@@ -436,6 +454,13 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 		h := r.Header()
 		h.ReqID = pc.reqID
 		h.MsgType = protocol.ReplyType(pc.typ)
+	}
+	if err == nil {
+		// Before any later frame is dispatched: a check-in's token and the
+		// session to restore are known even if the server closes the link
+		// right after its reply.
+		s.learnReply(r)
+		s.afterReply(pc.req, r)
 	}
 	pc.ch <- result{reply: r, err: err, mark: mark}
 }

@@ -543,3 +543,36 @@ func waitSent(t *testing.T, s *Session, n int) {
 		time.Sleep(time.Millisecond) // polling the session's state, with a deadline
 	}
 }
+
+// TestCloseRightAfterCheckinReplyRestores: a server that closes the link
+// right after answering the check-in still gets a restore: the reader learns
+// the check-in before it reads the close.
+func TestCloseRightAfterCheckinReplyRestores(t *testing.T) {
+	fs := newFakeServer(t, false)
+	var checkins atomic.Int32
+	fs.handle(func(c *fakeConn, m map[string]any) {
+		c.reply(m, nil)
+		if m["msg_type"] == "checkin" && checkins.Add(1) == 1 {
+			_ = c.ws.Close()
+		}
+	})
+	rec := newRecorder()
+	cfg := testConfig(fs.url())
+	cfg.Token = ""
+	cfg.Handler = rec.handle
+	s := newSession(t, cfg)
+	if _, err := s.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa."}); err != nil {
+		t.Fatal(err)
+	}
+	rec.wait(t, "session_restored", func(evs []Event) bool {
+		for _, e := range evs {
+			if r, ok := e.(*RestoredEvent); ok && r.Err == nil {
+				return true
+			}
+		}
+		return false
+	})
+	if checkins.Load() != 2 {
+		t.Fatalf("%d check-ins, want the restore's second", checkins.Load())
+	}
+}

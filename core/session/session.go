@@ -46,6 +46,8 @@ type Session struct {
 	ringing       []ringingCall            // recent callins' media, newest last
 	checkin       *protocol.CheckinRequest // last successful check-in, for restore
 	lastErr       error                    // why the last dial or link failed
+	attempts      int                      // reconnect attempts since the last stable link
+	linkSince     time.Time                // when the current link came up
 	hbTimer       *time.Timer
 	hbPending     string // req_id of the unanswered heartbeat ping
 	hbMissed      int
@@ -61,10 +63,12 @@ type Session struct {
 	wdeadline  time.Time     // current write deadline, under wmu
 
 	lateReplies atomic.Uint64
+	secrets     protocol.Redactor // see Secrets
 }
 
 type pendingCall struct {
 	reqID string
+	req   protocol.Request // what the reader learns from its reply
 	typ   protocol.MsgType
 	gen   uint64
 	seq   uint64 // framesRead when it was registered: older frames cannot answer it
@@ -100,6 +104,9 @@ const refusalCloseWindow = 5 * time.Second
 // for every request and crypto/rand per call is the costliest part of that.
 var uuidPool sync.Once
 
+// closeFrameTimeout bounds the close frame Close sends.
+const closeFrameTimeout = 250 * time.Millisecond
+
 // drainTimeout is how long the reader may still read after a write failed.
 const drainTimeout = 500 * time.Millisecond
 
@@ -126,8 +133,9 @@ func New(cfg Config) (*Session, error) {
 		gaveUp:  make(chan struct{}),
 		pending: make(map[string]*pendingCall),
 		token:   c.Token,
-		events:  newQueue(c.Handler, c.Logger),
+		events:  newQueue(c.Handler, c.Logger, c.EventQueueMax, c.EventQueueMaxBytes),
 	}
+	s.secrets.Learn(c.Token)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.closed = s.ctx.Done()
 	s.dialer = &websocket.Dialer{
@@ -161,6 +169,7 @@ func (s *Session) Token() string {
 // SetToken sets the session token (e.g. from HTTP get_token): it goes into
 // every frame and the SDK-TOKEN header until check-in replaces it.
 func (s *Session) SetToken(t string) {
+	s.secrets.Learn(t)
 	s.mu.Lock()
 	s.token = t
 	s.mu.Unlock()
@@ -215,10 +224,11 @@ func (s *Session) waitUp(ctx context.Context) error {
 	case <-s.closed:
 		return ErrClosed
 	case <-gaveUp:
-		return fmt.Errorf("%w: %v", ErrNotConnected, s.lastError())
+		// %w on the cause too: callers tell a TLS failure from a refusal.
+		return fmt.Errorf("%w: %w", ErrNotConnected, s.lastError())
 	case <-ctx.Done():
 		if last := s.lastError(); last != nil {
-			return fmt.Errorf("%w: %w (last error: %v)", ErrNotConnected, ctxErr(ctx), last)
+			return fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ctxErr(ctx), last)
 		}
 		return fmt.Errorf("%w: %w", ErrNotConnected, ctxErr(ctx))
 	}
@@ -254,6 +264,7 @@ func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply,
 		defer cancel()
 	}
 	s.fill(req)
+	s.learnRequest(req)
 	if err := s.validate(req); err != nil {
 		return nil, err
 	}
@@ -422,7 +433,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			s.sent = append(s.sent, &sentFrame{reqID: ping.ReqID})
 		}
 	}
-	pc := &pendingCall{reqID: h.ReqID, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
+	pc := &pendingCall{reqID: h.ReqID, req: req, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
 	s.pending[h.ReqID] = pc
 	s.sent = append(s.sent, &sentFrame{reqID: h.ReqID, pc: pc})
 	if isCheckin {
@@ -453,7 +464,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
 		}
 		// Close (or the reader) settled this call first: its outcome stands.
-		return s.settled(ctx, req, <-pc.ch)
+		return s.settled(ctx, <-pc.ch)
 	}
 	sent := time.Now()
 	if budget := s.spinBudget(ctx); budget > 0 {
@@ -465,7 +476,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			select {
 			case r := <-pc.ch:
 				s.noteRTT(time.Since(sent))
-				return s.settled(ctx, req, r)
+				return s.settled(ctx, r)
 			default:
 			}
 		}
@@ -473,24 +484,23 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 	select {
 	case r := <-pc.ch:
 		s.noteRTT(time.Since(sent))
-		return s.settled(ctx, req, r)
+		return s.settled(ctx, r)
 	case <-ctx.Done():
 		if !s.abandon(pc) {
 			// The reply won the race; deliver it rather than lose it.
-			return s.settled(ctx, req, <-pc.ch)
+			return s.settled(ctx, <-pc.ch)
 		}
 		return nil, ctxErr(ctx)
 	}
 }
 
-// settled finishes a round trip: the session learns from the reply (token,
-// check-in, status) before anyone else sends, and the caller gets it once
-// the events that came before it have been handled.
-func (s *Session) settled(ctx context.Context, req protocol.Request, r result) (protocol.Reply, error) {
+// settled finishes a round trip (the reader has already learned from the
+// reply: token, check-in, status): the caller gets the reply once the events
+// that came before it have been handled.
+func (s *Session) settled(ctx context.Context, r result) (protocol.Reply, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	s.afterReply(req, r.reply)
 	s.events.waitDelivered(ctx, r.mark)
 	return r.reply, nil
 }
@@ -590,10 +600,11 @@ func (s *Session) Close() error {
 	s.sent = nil
 	s.mu.Unlock()
 	if conn != nil {
-		s.wmu.Lock()
+		// A courtesy close frame, bounded: WriteControl may run beside a
+		// writer (gorilla allows it), so a write stuck on a full socket does
+		// not hold Close for its whole deadline.
 		_ = conn.WriteControl(websocket.CloseMessage,
-			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-		s.wmu.Unlock()
+			websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(closeFrameTimeout))
 		_ = conn.Close()
 	}
 	s.wg.Wait()

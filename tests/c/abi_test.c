@@ -16,61 +16,7 @@
 
 #include "cloudcc.h"
 
-static int passed, failed;
-static const char *addr;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-        }                                                                       \
-    } while (0)
-
-static int contains(const char *s, const char *part) { return s && strstr(s, part) != NULL; }
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-/* admin posts JSON to ccsim's admin API with a plain socket; returns the
- * HTTP status and copies the body into out. */
-static int admin_req(const char *method, const char *path, const char *body, char *out, size_t outlen) {
-    char host[64];
-    int port;
-    if (sscanf(addr, "%63[^:]:%d", host, &port) != 2) return -1;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, host, &sa.sin_addr);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) { close(fd); return -1; }
-    char req[2048];
-    int n = snprintf(req, sizeof req,
-                     "%s %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                     method, path, addr, strlen(body), body);
-    if (write(fd, req, n) != n) { close(fd); return -1; }
-    char buf[8192];
-    size_t got = 0;
-    ssize_t r;
-    while ((r = read(fd, buf + got, sizeof buf - 1 - got)) > 0) got += r;
-    buf[got] = 0;
-    close(fd);
-    int status = 0;
-    sscanf(buf, "HTTP/1.1 %d", &status);
-    const char *b = strstr(buf, "\r\n\r\n");
-    if (out && outlen) snprintf(out, outlen, "%s", b ? b + 4 : "");
-    return status;
-}
-
-static int admin(const char *path, const char *body, char *out, size_t outlen) {
-    return admin_req("POST", path, body, out, outlen);
-}
+#include "simtest.h"
 
 static cc_client_t *make_client(const char *agent, const char *ext) {
     char cfg[1024];
@@ -123,18 +69,6 @@ static void rec_init(recorder *r) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->cond, NULL);
-}
-
-static void field(const char *json, const char *key, char *out, size_t n) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":\"", key);
-    const char *p = strstr(json, pat);
-    out[0] = 0;
-    if (!p) return;
-    p += strlen(pat);
-    size_t i = 0;
-    while (p[i] && p[i] != '"' && i + 1 < n) { out[i] = p[i]; i++; }
-    out[i] = 0;
 }
 
 static void CC_CALLBACK on_event(void *ud, const char *json) {

@@ -14,6 +14,8 @@ CFLAGS=(-std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 -fsanitize=address,u
   -I"$ROOT/include")
 LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib")
 gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
 # The header must also compile as C++ and under strict C89-style warnings.
@@ -37,6 +39,15 @@ start_sim() {
   [ -n "$a" ] || { cat "$log.err" >&2; exit 1; }
   printf -v "$var" '%s' "$a"
 }
+# cchostile: the misbehaving server of the reliability tests (plain and TLS).
+HLOG="$(mktemp)"
+LOGS+=("$HLOG" "$HLOG.err")
+"$BUILD/bin/cchostile" -addr 127.0.0.1:0 -tls-addr 127.0.0.1:0 >"$HLOG" 2>"$HLOG.err" &
+PIDS+=($!)
+for _ in $(seq 1 100); do grep -q "tls on" "$HLOG" && break; sleep 0.1; done
+export HOSTILE_ADDR="$(sed -n 's#.*listening on http://##p' "$HLOG")"
+export HOSTILE_TLS_ADDR="$(sed -n 's#.*tls on https://##p' "$HLOG")"
+[ -n "$HOSTILE_ADDR" ] && [ -n "$HOSTILE_TLS_ADDR" ] || { cat "$HLOG.err" >&2; exit 1; }
 
 # Go installs its own signal handlers; ASan must leave SIGSEGV to it. Leak
 # detection is off because the Go runtime's allocations are not the test's.
@@ -46,10 +57,15 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # status change): it runs against the spec dialect.
 start_sim SPEC_ADDR -dialect spec
 CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
-# The examples are what users run: against the platform's behaviour, the
-# default.
+# Reliability regressions against cchostile (use after free, stalled
+# handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
+"$OUT/reliability_test"
+# The platform's server as built (the default dialect): events, codes,
+# get_status, refusals without req_id, a link dropped during a call.
 start_sim CCSIM_ADDR
 export CCSIM_ADDR
+"$OUT/platform_test"
+# The examples are what users run: against the platform's behaviour.
 # The example agent runs the demo flow against the simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null
 echo "C example agent: ok"

@@ -21,6 +21,10 @@ fi
 
 # cloudcc.dll, cloudcc.def and the import library libcloudcc.dll.a.
 "$ROOT/build.sh" windows-dll
+# The DLL must load on a bare Windows: system DLLs only (no libgcc/winpthread).
+if x86_64-w64-mingw32-objdump -p "$OUT/cloudcc.dll" | grep -i "DLL Name" | grep -viE "kernel32|msvcrt|ws2_32|advapi32|ntdll|winmm|bcrypt"; then
+  echo "cloudcc.dll imports a DLL Windows does not ship (above)" >&2; exit 1
+fi
 # The smoke test links through the import library, as a MinGW user would.
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$OUT/smoke.exe" \
   "$ROOT/tests/windows/smoke.c" "$OUT/libcloudcc.dll.a"

@@ -56,6 +56,18 @@ namespace CloudCC
         /// <summary>reconnect_max_ms: the largest backoff (library default 30 s).</summary>
         public TimeSpan? ReconnectMax { get; set; }
 
+        /// <summary>reconnect_stable_ms: how long a link must stay up for the backoff to start over (library default 10 s).</summary>
+        public TimeSpan? ReconnectStable { get; set; }
+
+        /// <summary>event_queue_max: events kept for a slow handler before the oldest are dropped (library default 100000).</summary>
+        public int? EventQueueMax { get; set; }
+
+        /// <summary>event_queue_max_bytes: bytes of events kept for a slow handler before the oldest are dropped (library default 16 MiB).</summary>
+        public long? EventQueueMaxBytes { get; set; }
+
+        /// <summary>async_max: async requests in flight at once; one more fails with <see cref="BusyException"/> (library default 1000).</summary>
+        public int? AsyncMax { get; set; }
+
         /// <summary>tls_ca_file: a PEM file of extra trusted CAs.</summary>
         public string TlsCaFile { get; set; }
 
@@ -95,6 +107,10 @@ namespace CloudCC
             if (Reconnect != null) d["reconnect"] = Reconnect.Value;
             PutMs(d, "reconnect_min_ms", ReconnectMin);
             PutMs(d, "reconnect_max_ms", ReconnectMax);
+            PutMs(d, "reconnect_stable_ms", ReconnectStable);
+            if (EventQueueMax != null) d["event_queue_max"] = EventQueueMax.Value;
+            if (EventQueueMaxBytes != null) d["event_queue_max_bytes"] = EventQueueMaxBytes.Value;
+            if (AsyncMax != null) d["async_max"] = AsyncMax.Value;
             Put(d, "tls_ca_file", TlsCaFile);
             Put(d, "tls_ca_pem", TlsCaPem);
             if (TlsInsecure != null) d["tls_insecure"] = TlsInsecure.Value;

@@ -17,7 +17,7 @@ namespace CloudCC
         InvalidHandle = -2,
         /// <summary>CC_ERR_TIMEOUT: no reply within the timeout.</summary>
         Timeout = -3,
-        /// <summary>CC_ERR_NOT_CONNECTED: the link could not be brought up.</summary>
+        /// <summary>CC_ERR_NOT_CONNECTED: the link (or the HTTP server) could not be reached.</summary>
         NotConnected = -4,
         /// <summary>CC_ERR_CONNECTION_LOST: the link dropped after the request was sent; the outcome is unknown.</summary>
         ConnectionLost = -5,
@@ -27,8 +27,12 @@ namespace CloudCC
         Http = -7,
         /// <summary>CC_ERR_UNSUPPORTED: not possible in this mode (e.g. mute without RTC media).</summary>
         Unsupported = -8,
+        /// <summary>CC_ERR_TLS: the TLS handshake failed (the server's certificate was not verified, or it does not speak TLS).</summary>
+        Tls = -9,
         /// <summary>CC_ERR_NOT_CHECKED_IN: the request needs the session token and there is none: check in (or get a token) first.</summary>
         NotCheckedIn = -10,
+        /// <summary>CC_ERR_BUSY: async_max async requests are already in flight.</summary>
+        Busy = -11,
         /// <summary>CC_ERR_INTERNAL: a fault inside the library, contained.</summary>
         Internal = -99,
     }

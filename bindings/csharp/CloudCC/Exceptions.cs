@@ -96,6 +96,23 @@ namespace CloudCC
     {
         /// <summary>Makes the exception from the library's reply.</summary>
         public NotConnectedException(string code, string msg, string rawJson) : base(Status.NotConnected, code, msg, rawJson) { }
+
+        /// <summary>For subclasses with a status of their own (<see cref="TlsException"/>).</summary>
+        protected NotConnectedException(Status status, string code, string msg, string rawJson) : base(status, code, msg, rawJson) { }
+    }
+
+    /// <summary>The TLS handshake failed: the server's certificate could not be verified (see <see cref="ClientOptions.TlsCaPem"/>), or the server does not speak TLS (CC_ERR_TLS).</summary>
+    public class TlsException : NotConnectedException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public TlsException(string code, string msg, string rawJson) : base(Status.Tls, code, msg, rawJson) { }
+    }
+
+    /// <summary>Too many async requests are in flight (<see cref="ClientOptions.AsyncMax"/>); the request was not sent (CC_ERR_BUSY).</summary>
+    public class BusyException : CloudCCException
+    {
+        /// <summary>Makes the exception from the library's reply.</summary>
+        public BusyException(string code, string msg, string rawJson) : base(Status.Busy, code, msg, rawJson) { }
     }
 
     /// <summary>The link dropped after the request was sent: its outcome is unknown (CC_ERR_CONNECTION_LOST).</summary>
@@ -198,6 +215,8 @@ namespace CloudCC
                 case Status.InvalidArgument: return new CloudCCArgumentException(code, msg, replyJson);
                 case Status.Timeout: return new RequestTimeoutException(code, msg, replyJson);
                 case Status.NotConnected: return new NotConnectedException(code, msg, replyJson);
+                case Status.Tls: return new TlsException(code, msg, replyJson);
+                case Status.Busy: return new BusyException(code, msg, replyJson);
                 case Status.ConnectionLost: return new ConnectionLostException(code, msg, replyJson);
                 case Status.Closed:
                 case Status.InvalidHandle: return new ClientClosedException((Status)status, code, msg, replyJson);

@@ -47,6 +47,8 @@ namespace CloudCC.Tests
             add("Cancellation", Faults.Cancellation);
             add("ReconnectAndUnknownEvent", Faults.ReconnectAndUnknownEvent);
             add("LogEvents", Faults.LogEvents);
+            add("ReliabilityHttpAndTlsErrors", Reliability.HttpAndTlsErrors);
+            add("ReliabilityAsyncMaxIsBusy", Reliability.AsyncMaxIsBusy);
             add("HandlerThrows", Handlers.HandlerThrows);
             add("HandlerCallsIntoClient", Handlers.HandlerCallsIntoClient);
             add("DisposeFromHandler", Handlers.DisposeFromHandler);

@@ -23,6 +23,7 @@ from ._ffi import version as native_version
 from .aio import AsyncClient
 from .client import Client
 from .errors import (
+    Busy,
     BadPassword,
     CheckedInElsewhere,
     ClientClosed,
@@ -37,6 +38,7 @@ from .errors import (
     NotConnected,
     RequestTimeout,
     ServerError,
+    TLSError,
     Unsupported,
     UnsupportedMsgType,
     WrongExtension,
@@ -141,6 +143,8 @@ __all__ = [
     "ConnectionLost",
     "ClientClosed",
     "HTTPError",
+    "TLSError",
+    "Busy",
     "Unsupported",
     "NotCheckedIn",
     "InternalError",

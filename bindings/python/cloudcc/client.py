@@ -101,6 +101,7 @@ _CONFIG_SECONDS = {
     "heartbeat_interval": "heartbeat_interval_ms",
     "reconnect_min": "reconnect_min_ms",
     "reconnect_max": "reconnect_max_ms",
+    "reconnect_stable": "reconnect_stable_ms",
 }
 
 
@@ -148,6 +149,10 @@ class Client(Requests[Reply]):
         reconnect: Optional[bool] = None,
         reconnect_min: Optional[float] = None,
         reconnect_max: Optional[float] = None,
+        reconnect_stable: Optional[float] = None,
+        event_queue_max: Optional[int] = None,
+        event_queue_max_bytes: Optional[int] = None,
+        async_max: Optional[int] = None,
         tls_ca_file: Optional[str] = None,
         tls_ca_pem: Optional[str] = None,
         tls_insecure: Optional[bool] = None,

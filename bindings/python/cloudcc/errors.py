@@ -29,6 +29,8 @@ __all__ = [
     "ConnectionLost",
     "ClientClosed",
     "HTTPError",
+    "TLSError",
+    "Busy",
     "Unsupported",
     "NotCheckedIn",
     "InternalError",
@@ -135,6 +137,15 @@ class HTTPError(CloudCCError):
             return 0
 
 
+class TLSError(NotConnected):
+    """The TLS handshake failed: the server's certificate could not be verified
+    (see tls_ca_file / tls_ca_pem), or the server does not speak TLS."""
+
+
+class Busy(CloudCCError):
+    """Too many async requests are in flight (config async_max); the request was not sent."""
+
+
 class Unsupported(CloudCCError):
     """The operation is not possible in this mode (e.g. mute without RTC media)."""
 
@@ -160,7 +171,9 @@ _BY_STATUS: Dict[int, Type[CloudCCError]] = {
     _ffi.ERR_CLOSED: ClientClosed,
     _ffi.ERR_HTTP: HTTPError,
     _ffi.ERR_UNSUPPORTED: Unsupported,
+    _ffi.ERR_TLS: TLSError,
     _ffi.ERR_NOT_CHECKED_IN: NotCheckedIn,
+    _ffi.ERR_BUSY: Busy,
     _ffi.ERR_INTERNAL: InternalError,
 }
 
