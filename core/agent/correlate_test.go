@@ -21,7 +21,7 @@ import (
 // FreeSWITCH would) and a callin is pushed as a raw frame.
 
 func plainEnv(t *testing.T) *env {
-	return newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = true })
+	return newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = sim.BoolPtr(true) })
 }
 
 // pbxLeg rings the agent's extension as the platform's PBX would: no
@@ -218,7 +218,7 @@ func TestRTCAutoAnswerPolicy(t *testing.T) {
 		plain  bool
 	}{{AutoAnswerHints, true}, {AutoAnswerOff, false}} {
 		t.Run(fmt.Sprintf("%s plain=%v", tc.policy, tc.plain), func(t *testing.T) {
-			e := newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = tc.plain })
+			e := newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = sim.BoolPtr(tc.plain) })
 			a := e.rtcAgent(t, func(c *Config) { c.RTCAutoAnswer = tc.policy })
 			a.checkinRTC(protocol.StatusFree)
 			a.registered()
@@ -277,7 +277,7 @@ func TestRTCCorrelationConfig(t *testing.T) {
 func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 	const supID = "090008_6001"
 	e := newEnv(t, func(c *sim.Config) {
-		c.RTCPlainInvites = true
+		c.RTCPlainInvites = sim.BoolPtr(true)
 		for i, ag := range c.Companies[0].Agents {
 			if ag.AgentID == supID {
 				c.Companies[0].Agents[i].LoginType = "1"
@@ -392,7 +392,7 @@ func TestRTCMediaFailurePolicyAgent(t *testing.T) {
 // call is tied by its callin and answered through the answer request; the
 // tones go both ways.
 func TestRTCPlatformDialectPlain(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, func(c *sim.Config) { c.RTCPlainInvites = true })
+	e := newDialectEnv(t, sim.DialectPlatform, func(c *sim.Config) { c.RTCPlainInvites = sim.BoolPtr(true) })
 	a := e.rtcAgent(t, func(c *Config) { c.RTCDefaultSource = "tone:440" })
 	if _, err := a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa.", StartStatus: protocol.StatusFree}); err != nil {
 		t.Fatal(err)

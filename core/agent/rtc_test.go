@@ -326,7 +326,7 @@ func bothPBXModes(t *testing.T, fn func(t *testing.T, e *env, plain bool)) {
 		plain bool
 	}{{"x-cc-uuid+hints", false}, {"plain", true}} {
 		t.Run(m.name, func(t *testing.T) {
-			fn(t, newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = m.plain }), m.plain)
+			fn(t, newEnv(t, func(c *sim.Config) { c.RTCPlainInvites = sim.BoolPtr(m.plain) }), m.plain)
 		})
 	}
 }

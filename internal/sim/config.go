@@ -50,7 +50,8 @@ type Config struct {
 	// X-CC-UUID nor the auto-answer hint, as nothing shows the real
 	// platform's do (real-server.md §7): the SDK must tie SIP calls to CTI
 	// calls and answer the agent's own legs from its CTI state alone.
-	RTCPlainInvites bool    `json:"rtc_plain_invites,omitempty"`
+	// Unset: plain in the platform dialect, with the headers in the spec's.
+	RTCPlainInvites *bool   `json:"rtc_plain_invites,omitempty"`
 	Timings         Timings `json:"timings"`
 	// NoAnswerNumbers ring until max_ring_time and are never answered.
 	NoAnswerNumbers []string `json:"no_answer_numbers,omitempty"`
@@ -221,3 +222,15 @@ func (t Timings) KeepRealTimings() Timings {
 	return Timings{GraceMS: t.GraceMS, ReadIdleMS: t.ReadIdleMS, IdleCheckMS: t.IdleCheckMS, ReconnectMS: t.ReconnectMS,
 		RTCRingMS: t.RTCRingMS, RTCAnswerWaitMS: t.RTCAnswerWaitMS}
 }
+
+// plainInvites says whether the PBX's INVITEs leave out X-CC-UUID and the
+// auto-answer hint (RTCPlainInvites, else the dialect's default).
+func (c *Config) plainInvites() bool {
+	if c.RTCPlainInvites != nil {
+		return *c.RTCPlainInvites
+	}
+	return c.dialect() == DialectPlatform
+}
+
+// BoolPtr returns a pointer to v, for the optional switches of Config.
+func BoolPtr(v bool) *bool { return &v }

@@ -11,8 +11,11 @@ import (
 // RTC agents (login_type 1) in the platform dialect: the agent's leg is
 // the SIP call; CALLING follows the SIP answer of the agent's own leg.
 
+// TestPlatformRTCCall runs with the PBX's X-CC-UUID and hints (the platform
+// dialect leaves them out by default: TestPlatformInvitesArePlain) so that
+// it can check which leg is which.
 func TestPlatformRTCCall(t *testing.T) {
-	s, base := platWorld(t)
+	s, base := platWorld(t, func(c *Config) { c.RTCPlainInvites = BoolPtr(false) })
 	l := dialPlat(t, base, rtcAgent, "Linux")
 	_, rep := l.checkin()
 	u, _ := url.Parse(base)
@@ -69,4 +72,20 @@ func TestPlatformRTCCall(t *testing.T) {
 	}
 	l.expect("ARRANGE", isPush("ARRANGE"))
 	waitAgent(t, s, rtcAgent, func(a AgentSnapshot) bool { return a.CallUUID == "" })
+}
+
+func TestPlatformInvitesArePlain(t *testing.T) {
+	for _, tc := range []struct {
+		dialect string
+		set     *bool
+		want    bool
+	}{
+		{DialectPlatform, nil, true}, {DialectSpec, nil, false},
+		{DialectPlatform, BoolPtr(false), false}, {DialectSpec, BoolPtr(true), true},
+	} {
+		c := Config{Dialect: tc.dialect, RTCPlainInvites: tc.set}
+		if got := c.plainInvites(); got != tc.want {
+			t.Errorf("%s with %v: plain %v, want %v", tc.dialect, tc.set, got, tc.want)
+		}
+	}
 }

@@ -181,7 +181,7 @@ func legKey(uuid, ext string) string { return uuid + "|" + ext }
 // rtcInvite places the agent's media leg: an INVITE to its extension with
 // X-CC-UUID uuid. auto adds the auto-answer hint. s.mu held.
 func (s *Server) rtcInvite(a *agent, uuid string, opts pbx.InviteOptions, onAnswer func(), onFail func(string)) *rtcLeg {
-	opts.Plain = s.cfg.RTCPlainInvites
+	opts.Plain = s.cfg.plainInvites()
 	s.rtcDrop(a)
 	leg := &rtcLeg{uuid: uuid, ext: a.ext, agent: a, auto: opts.AutoAnswer, state: "inviting", onAnswer: onAnswer, onFail: onFail}
 	a.rtc = leg

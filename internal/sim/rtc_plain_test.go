@@ -16,7 +16,7 @@ import (
 func TestRTCPlainInvites(t *testing.T) {
 	cfg := specConfig()
 	cfg.Timings = Timings{}
-	cfg.RTCPlainInvites = true
+	cfg.RTCPlainInvites = BoolPtr(true)
 	flog := &lockedBuf{}
 	s, base := start(t, cfg, WithFrameLog(flog))
 	ws := dial(t, base, http.Header{"LANGUAGE": {"en-US"}})
