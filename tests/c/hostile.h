@@ -14,11 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
+#include "check.h"
+
 
 /* hostile_get fetches path from cchostile at hostport into out (the body). */
 static int hostile_get(const char *hostport, const char *path, char *out, size_t outlen) {

@@ -21,22 +21,7 @@
 #include "cloudcc.h"
 #include "hostile.h"
 
-static int passed, failed;
 static const char *addr, *tls_addr;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-        }                                                                       \
-    } while (0)
-
-static int contains(const char *s, const char *part) { return s && strstr(s, part) != NULL; }
 
 
 /* valid_utf8 checks s is well-formed UTF-8 (no overlongs, no surrogates). */

@@ -1,6 +1,5 @@
 /*
- * simtest.h - what the C tests against ccsim share: CHECK and its counters,
- * ccsim's admin API over a plain socket, and a JSON string-field reader.
+ * simtest.h - what the C tests against ccsim share: check.h, ccsim's admin API over a plain socket, and a JSON string-field reader.
  * Header-only: each test program includes it once and sets addr.
  */
 #ifndef CC_TESTS_SIMTEST_H
@@ -14,28 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-static int passed, failed;
+#include "check.h"
+
+/* addr is ccsim's host:port. */
 static const char *addr;
-
-#define CHECK(cond, ...)                                                        \
-    do {                                                                        \
-        if (cond) {                                                             \
-            passed++;                                                           \
-        } else {                                                                \
-            failed++;                                                           \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                       \
-            fputc('\n', stderr);                                                \
-        }                                                                       \
-    } while (0)
-
-static int contains(const char *s, const char *part) { return s && strstr(s, part) != NULL; }
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 /* admin posts JSON to ccsim's admin API with a plain socket; returns the
  * HTTP status and copies the body into out. */
