@@ -309,10 +309,9 @@ func TestPlatformRequiredFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := waitEvent[*protocol.CallinEvent](t, a, "callin", nil)
-		if in.UUID == "" || (d == sim.DialectPlatform && in.ClientUUID == "") {
-			t.Fatalf("callin %s", in.Raw())
+		if in.UUID != uuid || (d == sim.DialectPlatform && in.ClientUUID == "") {
+			t.Fatalf("callin %s, want uuid %s", in.Raw(), uuid)
 		}
-		_ = uuid
 		do[*protocol.BasicReply](t, a, &protocol.AnswerRequest{UUID: in.UUID})
 		waitEvent[*protocol.AgentChangeEvent](t, a, "CALLING", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusCalling })
 		do[*protocol.BasicReply](t, a, &protocol.HangupRequest{UUID: in.UUID})
