@@ -57,7 +57,7 @@ func reqIDOf(f []byte) []byte {
 // client receiving pushed events needs.
 func BenchmarkRoundTrip(b *testing.B) {
 	url := pongServer(b)
-	cfg := Config{URL: url, CompanyCode: "090008", AgentID: "090008_6000", OS: "Windows", HeartbeatInterval: -1}
+	cfg := Config{URL: url, CompanyCode: "090008", AgentID: "090008_6000", OS: "Windows", HeartbeatInterval: -1, Token: "tok"}
 	s, err := New(cfg)
 	if err != nil {
 		b.Fatal(err)
