@@ -85,7 +85,7 @@ func run(ws, company, prefix string, width, n int, password string, parallel int
 	for i := 0; i < n; i++ {
 		id := prefix + fmt.Sprintf("%0*d", width, i+1)
 		s, err := session.New(session.Config{
-			URL: ws, CompanyCode: company, AgentID: id, OS: "Linux",
+			URL: ws, CompanyCode: company, AgentID: id, ExtID: id, OS: "Linux", // ccsim binds a load agent to an extension of its id
 			HeartbeatInterval: hb, RequestTimeout: 30 * time.Second,
 		})
 		if err != nil {
