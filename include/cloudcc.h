@@ -150,8 +150,11 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         service (/cloudcc-sdk-interface/openapi/...), or with the
  *                         service root path, e.g. "http://host:5001/cloudcc-client-server"
  *                         (/openapi/... is appended to it)
- *   company_code, agent_id, ext_id (default agent_id), os (default the host's):
- *                         fill the requests that leave them empty
+ *   company_code, agent_id, os (default the host's): fill the requests that
+ *                         leave them empty
+ *   ext_id                the agent's bound extension: check-in needs it (the
+ *                         SDK never invents one); later requests use the one
+ *                         check-in answered
  *   language              "zh-CN" (default) or "en-US": LANGUAGE header and
  *                         the language of the SDK's error messages
  *   token                 a token from get-token, when known before check-in
@@ -177,6 +180,14 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         false: never (the app's own phone does)
  *   rtc_domain            SIP domain of sip:{ext_id}@{domain} (default: the
  *                         host of rtc_address)
+ *   rtc_scheme            "ws" or "wss": the scheme of an rtc_address that has
+ *                         none (the platform sends "host:port"); default wss
+ *                         when ws_url is wss, else ws. A ws(s):// URL is
+ *                         dialled as given
+ *   rtc_url_template      the SIP WebSocket URL made of rtc_address's parts
+ *                         instead, e.g. "wss://{host}:7443/" ({host}, {port},
+ *                         {path}, {scheme}); rtc_registration events name the
+ *                         rtc_address and the "url" dialled
  *   ice_servers           STUN/TURN servers: [{"urls":["stun:host:3478"],
  *                         "username":"","credential":""}]
  *   rtc_stats_interval_ms "rtc_stats" event per call this often (0: none, default)
@@ -255,8 +266,9 @@ CC_EXTERN(int) cc_client_poll_event(cc_client_t *c, int timeout_ms, char **event
  * the session token (from check-in or get-token): without one it is not
  * sent (CC_ERR_NOT_CHECKED_IN). Brings the link up if it is down. mute is
  * answered by the SDK itself (it needs RTC mode). When it returns, the events
- * that arrived before the reply have been delivered (the platform pushes a
- * request's events before its reply). *reply_json (always set, unless
+ * that arrived before the reply have been delivered; a request's own pushes
+ * (check-in's status...) may also come after the reply, and are delivered
+ * then (the platform's order is a race). *reply_json (always set, unless
  * reply_json is NULL) is to be freed with cc_string_free. Thread: any; from
  * inside an event callback too. */
 CC_EXTERN(int) cc_client_request(cc_client_t *c, const char *request_json, int timeout_ms, char **reply_json);

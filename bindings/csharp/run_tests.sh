@@ -33,17 +33,21 @@ if [ -n "$binding" ]; then
 fi
 
 # The dialects the tests run against, one ccsim each (Tests.cs says which tests belong to which); the runner reads
-# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form).
+# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form). The platform's tests run
+# once per order of a request's reply and its pushes ("platform/push_first": ccsim -push-order push_first; the
+# runner reads it from CCSIM_PUSH_ORDER): the real server's order is a race.
 ccsim="${CCSIM_BIN:-$root/build/bin/ccsim}"
 # The reliability tests start cchostile themselves (Tests/Reliability.cs).
 export CCHOSTILE_BIN="${CCHOSTILE_BIN:-$root/build/bin/cchostile}"
-dialects="spec platform"
+dialects="spec platform platform/push_first"
 sim=""
 trap '[ -n "$sim" ] && { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }; rm -rf "$tmp"' EXIT
-# start_ccsim DIALECT: starts ccsim on a free port; sets sim (its pid) and addr.
+# start_ccsim DIALECT[/ORDER]: starts ccsim on a free port; sets sim (its pid), addr, dialect and order.
 start_ccsim() {
-    local log="$tmp/ccsim-$1.log"
-    "$ccsim" -addr 127.0.0.1:0 -fast -dialect "$1" >"$log" 2>&1 &
+    local log="$tmp/ccsim-${1//\//-}.log"
+    dialect="${1%%/*}" order="reply_first"
+    [ "$dialect" != "$1" ] && order="${1#*/}"
+    "$ccsim" -addr 127.0.0.1:0 -fast -dialect "$dialect" -push-order "$order" >"$log" 2>&1 &
     sim=$!
     addr=""
     for _ in $(seq 1 100); do
@@ -51,7 +55,7 @@ start_ccsim() {
         [ -n "$addr" ] && return 0
         sleep 0.1
     done
-    echo "run_tests.sh: ccsim -dialect $1 did not start" >&2; cat "$log" >&2; exit 1
+    echo "run_tests.sh: ccsim -dialect $dialect -push-order $order did not start" >&2; cat "$log" >&2; exit 1
 }
 stop_ccsim() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null || true; sim=""; }
 
@@ -61,7 +65,7 @@ if [ "$runtime" = mono ]; then
     for d in $dialects; do
         start_ccsim "$d"
         echo "== ccsim dialect $d"
-        CCSIM_DIALECT="$d" mono --debug "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
+        CCSIM_DIALECT="$dialect" CCSIM_PUSH_ORDER="$order" mono --debug "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
         stop_ccsim
     done
     exit $rc
@@ -86,7 +90,7 @@ rc=0
 for d in $dialects; do
     start_ccsim "$d"
     echo "== ccsim dialect $d"
-    CCSIM_DIALECT="$d" timeout 1200 "$dotnet" "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
+    CCSIM_DIALECT="$dialect" CCSIM_PUSH_ORDER="$order" timeout 1200 "$dotnet" "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
     stop_ccsim
 done
 exit $rc

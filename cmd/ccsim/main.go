@@ -2,10 +2,11 @@
 // /msg/<identity> in the platform dialect, /ws in the spec dialect), the SDK
 // HTTP interfaces at /cloudcc-sdk-interface/openapi/... (and, platform,
 // /cloudcc-client-server/openapi/...), the simulated PBX for RTC agents (SIP
-// over WebSocket) at /sip, and the admin API tests drive it with at
+// over WebSocket) at / and /sip, and the admin API tests drive it with at
 // /admin/... (see docs/ccsim.md).
 //
-//	ccsim -addr 127.0.0.1:8090 [-dialect platform|spec] [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
+//	ccsim -addr 127.0.0.1:8090 [-dialect platform|spec] [-push-order reply_first|push_first|random]
+//	      [-rtc-address TEMPLATE] [-config world.json] [-log] [-tls-cert c.pem -tls-key k.pem]
 //
 // It prints "ccsim listening on http://ADDR" once it accepts connections.
 package main
@@ -47,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	readIdle := fs.Int("read-idle-ms", 0, "platform: close a link idle this long (0: the config's, or the real 30000; -1: never)")
 	reconnect := fs.Int("reconnect-ms", 0, "platform: auto check-out this long after a link drops (0: the config's, or the real 30000)")
 	idleCheck := fs.Int("idle-check-ms", 0, "platform: auto check-out check this long after an idle close (0: the config's, or the real 2000)")
+	pushOrder := fs.String("push-order", "", "platform: a request's reply and its pushes: reply_first (default, as the real server was seen), push_first or random")
+	rtcAddress := fs.String("rtc-address", "", "rtc_address check-in gives RTC agents, a template of {scheme} {host} {hostname} (default: platform \"{host}\", spec \"{scheme}://{host}/sip\")")
 	loadN := fs.Int("load-agents", 0, "add a company \"load\" with this many agents load_00001... (password: -load-password)")
 	loadPwd := fs.String("load-password", "load", "password of the generated load agents")
 	if err := fs.Parse(args); err != nil {
@@ -68,6 +71,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if !sim.ValidDialect(cfg.Dialect) {
 		return fmt.Errorf("unknown dialect %q (platform or spec)", cfg.Dialect)
+	}
+	if *pushOrder != "" {
+		cfg.PushOrder = *pushOrder
+	}
+	if !sim.ValidPushOrder(cfg.PushOrder) {
+		return fmt.Errorf("unknown push order %q (reply_first, push_first or random)", cfg.PushOrder)
+	}
+	if *rtcAddress != "" {
+		cfg.RTCAddress = *rtcAddress
 	}
 	for _, f := range []struct {
 		v   int

@@ -77,24 +77,55 @@ func TestPlatformDialectFlag(t *testing.T) {
 	if _, resp, err := websocket.DefaultDialer.Dial("ws://"+host+"/ws", nil); err == nil || (resp != nil && resp.StatusCode != http.StatusNotFound) {
 		t.Fatalf("/ws in the platform dialect: %v %v", resp, err)
 	}
-	seg := sim.IdentitySegment(sim.Identity{AgentID: "090008_6000", CompanyCode: "090008", OS: "Windows"})
+	ws := dialAgent(t, host, "090008_6000")
+	var m map[string]any
+	// The reply comes before its push by default, as the real server was seen.
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6000","ext_id":"090008_5000","agent_pwd":"919191Aa.","os":"Windows"}`))
+	if err := ws.ReadJSON(&m); err != nil || m["req_id"] != "1" || m["code"] != "0" {
+		t.Fatalf("check-in reply: %v %v", m, err)
+	}
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "change_status" || m["agent_status"] != "FREE" {
+		t.Fatalf("check-in push: %v %v", m, err)
+	}
+}
+
+// TestPushOrderAndRTCAddressFlags: -push-order puts the push first, and
+// -rtc-address makes the check-in's rtc_address of a template.
+func TestPushOrderAndRTCAddressFlags(t *testing.T) {
+	bin := buildCcsim(t)
+	if err := exec.Command(bin, "-push-order", "sideways").Run(); err == nil {
+		t.Fatal("an unknown push order was accepted")
+	}
+	_, addr := startCcsim(t, bin, "-fast", "-push-order", "push_first", "-rtc-address", "wss://{hostname}:7443/x")
+	host := strings.TrimPrefix(addr, "http://")
+	ws := dialAgent(t, host, "090008_6010")
+	var m map[string]any
+	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6010","ext_id":"090008_6010","agent_pwd":"919191Aa.","os":"Windows"}`))
+	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "change_status" || m["agent_status"] != "FREE" {
+		t.Fatalf("check-in push first: %v %v", m, err)
+	}
+	m = nil
+	if err := ws.ReadJSON(&m); err != nil || m["req_id"] != "1" || m["rtc_address"] != "wss://127.0.0.1:7443/x" {
+		t.Fatalf("check-in reply: %v %v", m, err)
+	}
+}
+
+// dialAgent opens agentID's platform link (os Windows) and reads the connect
+// frame; the link closes with the test.
+func dialAgent(t *testing.T, host, agentID string) *websocket.Conn {
+	t.Helper()
+	seg := sim.IdentitySegment(sim.Identity{AgentID: agentID, CompanyCode: "090008", OS: "Windows"})
 	ws, _, err := websocket.DefaultDialer.Dial("ws://"+host+"/msg/"+seg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ws.Close()
+	t.Cleanup(func() { ws.Close() })
 	var m map[string]any
 	_ = ws.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "connect" {
 		t.Fatalf("connect frame: %v %v", m, err)
 	}
-	_ = ws.WriteMessage(websocket.TextMessage, []byte(`{"req_id":"1","msg_type":"checkin","company_code":"090008","agent_id":"090008_6000","ext_id":"090008_5000","agent_pwd":"919191Aa.","os":"Windows"}`))
-	if err := ws.ReadJSON(&m); err != nil || m["msg_type"] != "change_status" || m["agent_status"] != "FREE" {
-		t.Fatalf("check-in push: %v %v", m, err)
-	}
-	if err := ws.ReadJSON(&m); err != nil || m["req_id"] != "1" || m["code"] != "0" {
-		t.Fatalf("check-in reply: %v %v", m, err)
-	}
+	return ws
 }
 
 func buildCcsim(t *testing.T) string {

@@ -66,6 +66,13 @@ type Config struct {
 	// RTCDomain is the SIP domain of sip:{ext_id}@{domain} (default: the
 	// host of rtc_address).
 	RTCDomain string `json:"rtc_domain"`
+	// RTCScheme is the scheme given to an rtc_address that has none (the
+	// platform sends "host:port"): "ws" or "wss"; default wss when ws_url
+	// is wss, else ws. RTCURLTemplate, when set, makes the URL dialled from
+	// rtc_address's parts instead: "wss://{host}:7443/" ({host}, {port},
+	// {path}, {scheme}). See rtcaddr.go.
+	RTCScheme      string `json:"rtc_scheme"`
+	RTCURLTemplate string `json:"rtc_url_template"`
 	// ICEServers are the STUN/TURN servers of the media.
 	ICEServers []ICEServer `json:"ice_servers"`
 	// RTCStatsIntervalMS: rtc_stats events every so often per call (0: none).

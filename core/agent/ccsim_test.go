@@ -38,6 +38,7 @@ func newEnv(t *testing.T, mod func(*sim.Config)) *env {
 func newDialectEnv(t *testing.T, dialect string, mod func(*sim.Config), opts ...sim.Option) *env {
 	t.Helper()
 	cfg := sim.DefaultConfig()
+	dialect, cfg.PushOrder, _ = strings.Cut(dialect, "/") // "platform/push_first": a platform world with that order
 	cfg.Dialect = dialect
 	cfg.Timings = sim.Timings{} // every step immediate
 	if mod != nil {

@@ -80,6 +80,13 @@ func checkRTCConfig(c Config) error {
 	if c.RTCMaxMessageBytes < 0 || (c.RTCMaxMessageBytes > 0 && c.RTCMaxMessageBytes < 1024) {
 		return fmt.Errorf("%w: rtc_max_message_bytes %d (at least 1024)", session.ErrInvalidArgument, c.RTCMaxMessageBytes)
 	}
+	if c.RTCScheme != "" || c.RTCURLTemplate != "" {
+		// Checked now, against an address of every part, rather than at
+		// the first check-in.
+		if _, err := resolveRTCAddress("rtc.invalid:5060/p", c.WSURL, c.RTCScheme, c.RTCURLTemplate); err != nil {
+			return fmt.Errorf("%w: %v", session.ErrInvalidArgument, err)
+		}
+	}
 	return nil
 }
 

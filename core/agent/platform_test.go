@@ -17,17 +17,31 @@ import (
 // the platform's server as built (the default) and the spec as written
 // (docs/platform.md says what differs and what the SDK does).
 
-var dialects = []string{sim.DialectPlatform, sim.DialectSpec}
+// The worlds the dialect tests run in: the platform's server with either
+// order of a request's reply and its pushes (the real server's is a race:
+// docs/platform.md), and the spec's. newDialectEnv reads "dialect/order".
+var dialects = []string{sim.DialectPlatform + "/" + sim.PushReplyFirst, sim.DialectPlatform + "/" + sim.PushFirst, sim.DialectSpec}
 
-// forDialects runs f once per dialect.
+// forDialects runs f once per world of dialects.
 func forDialects(t *testing.T, f func(t *testing.T, d string)) {
 	for _, d := range dialects {
 		t.Run(d, func(t *testing.T) { f(t, d) })
 	}
 }
 
+// forOrders runs f once per push order of the platform dialect, with the
+// world's name for newDialectEnv.
+func forOrders(t *testing.T, f func(t *testing.T, d string)) {
+	for _, o := range []string{sim.PushReplyFirst, sim.PushFirst} {
+		t.Run(o, func(t *testing.T) { f(t, sim.DialectPlatform+"/"+o) })
+	}
+}
+
+// isPlatform: world d is the platform dialect (either order).
+func isPlatform(d string) bool { return strings.HasPrefix(d, sim.DialectPlatform) }
+
 // pcheckin checks the agent in at FREE and consumes the status event (the
-// platform pushes it before the reply, the spec after).
+// platform pushes it before or after the reply, the spec after).
 func (ta *tagent) pcheckin(pwd string) *protocol.CheckinReply {
 	ta.t.Helper()
 	rep, err := ta.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: protocol.Secret(pwd), StartStatus: protocol.StatusFree})
@@ -88,7 +102,7 @@ func TestPlatformHandshake(t *testing.T) {
 		if err := a.Session().Connect(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if d == sim.DialectPlatform {
+		if isPlatform(d) {
 			c := waitEvent[*protocol.ConnectEvent](t, a, "connect", nil)
 			if c.Code != "0" || c.Msg != "连接成功" {
 				t.Fatalf("connect %s", c.Raw())
@@ -121,8 +135,9 @@ func (l *frameLog) count(s string) int {
 }
 
 // Points 2 and 11: the token rides in every frame (the platform closes a
-// link on a frame without it, heartbeat pings included), and the platform's
-// pushes come before their replies: a caller has seen them when it returns.
+// link on a frame without it, heartbeat pings included), and a push that
+// comes before its reply has been handled when the caller returns; one that
+// comes after arrives after.
 func TestPlatformTokenAndOrder(t *testing.T) {
 	forDialects(t, func(t *testing.T, d string) {
 		log := &frameLog{}
@@ -133,7 +148,7 @@ func TestPlatformTokenAndOrder(t *testing.T) {
 		if err != nil || rep.Token == "" {
 			t.Fatalf("checkin %+v %v", rep, err)
 		}
-		if d == sim.DialectPlatform {
+		if strings.HasSuffix(d, sim.PushFirst) {
 			// The FREE push came before the reply: its handler has run.
 			var got []string
 			for _, ev := range drain(a) {
@@ -145,6 +160,7 @@ func TestPlatformTokenAndOrder(t *testing.T) {
 				t.Fatalf("status events when check-in returned: %v", got)
 			}
 		} else {
+			// The push comes after the reply (or is the spec's agent_change).
 			a.pstatus(protocol.StatusFree)
 		}
 		// Heartbeats go out every 20 ms on the same link, token and all: a
@@ -164,7 +180,7 @@ func TestPlatformTokenAndOrder(t *testing.T) {
 				t.Fatalf("link changed: %+v", st)
 			}
 		}
-		if d == sim.DialectPlatform && (len(e.srv.Links()) != 1 || log.count("4003") != 0) {
+		if isPlatform(d) && (len(e.srv.Links()) != 1 || log.count("4003") != 0) {
 			t.Fatalf("links %+v, 4003s %d", e.srv.Links(), log.count("4003"))
 		}
 	})
@@ -173,86 +189,92 @@ func TestPlatformTokenAndOrder(t *testing.T) {
 // Point 3: the platform's status pushes (change_status) are agent_change
 // events, through a whole outbound call and a checkout.
 func TestPlatformStatusPushes(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, nil)
-	a := e.agent(t, "090008", "090008_6000", "")
-	a.pcheckin("919191Aa.")
-	rep := do[*protocol.CallReply](t, a, &protocol.CallRequest{CalleeNumber: "13107618845"})
-	if !strings.HasPrefix(rep.UUID, "call-") {
-		t.Fatalf("call uuid %q", rep.UUID)
-	}
-	ring := a.pstatus(protocol.StatusRinging)
-	if ring.LastAgentStatus != protocol.StatusFree || !strings.Contains(string(ring.Raw()), `"change_status"`) || ring.Type() != protocol.MsgAgentChange {
-		t.Fatalf("ringing %+v raw %s", ring, ring.Raw())
-	}
-	calling := a.pstatus(protocol.StatusCalling)
-	if calling.UUID == "" {
-		t.Fatalf("calling %s", calling.Raw())
-	}
-	if c := waitEvent[*protocol.CallbackEvent](t, a, "START_CALL", func(c *protocol.CallbackEvent) bool { return c.Phase == protocol.PhaseStartCall }); c.PeerUUID != "B-"+rep.UUID {
-		t.Fatalf("START_CALL %s", c.Raw())
-	}
-	do[*protocol.BasicReply](t, a, &protocol.HangupRequest{UUID: rep.UUID})
-	waitEvent[*protocol.AgentChangeEvent](t, a, "the end of the call", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus != protocol.StatusCalling })
-	if _, err := a.Do(context.Background(), &protocol.CheckoutRequest{}); err != nil {
-		t.Fatal(err)
-	}
-	// The OFFLINE push came before the checkout reply.
-	waitEvent[*protocol.AgentChangeEvent](t, a, "OFFLINE", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusOffline })
+	forOrders(t, func(t *testing.T, d string) {
+		e := newDialectEnv(t, d, nil)
+		a := e.agent(t, "090008", "090008_6000", "")
+		a.pcheckin("919191Aa.")
+		rep := do[*protocol.CallReply](t, a, &protocol.CallRequest{CalleeNumber: "13107618845"})
+		if !strings.HasPrefix(rep.UUID, "call-") {
+			t.Fatalf("call uuid %q", rep.UUID)
+		}
+		ring := a.pstatus(protocol.StatusRinging)
+		if ring.LastAgentStatus != protocol.StatusFree || !strings.Contains(string(ring.Raw()), `"change_status"`) || ring.Type() != protocol.MsgAgentChange {
+			t.Fatalf("ringing %+v raw %s", ring, ring.Raw())
+		}
+		calling := a.pstatus(protocol.StatusCalling)
+		if calling.UUID == "" {
+			t.Fatalf("calling %s", calling.Raw())
+		}
+		if c := waitEvent[*protocol.CallbackEvent](t, a, "START_CALL", func(c *protocol.CallbackEvent) bool { return c.Phase == protocol.PhaseStartCall }); c.PeerUUID != "B-"+rep.UUID {
+			t.Fatalf("START_CALL %s", c.Raw())
+		}
+		do[*protocol.BasicReply](t, a, &protocol.HangupRequest{UUID: rep.UUID})
+		waitEvent[*protocol.AgentChangeEvent](t, a, "the end of the call", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus != protocol.StatusCalling })
+		if _, err := a.Do(context.Background(), &protocol.CheckoutRequest{}); err != nil {
+			t.Fatal(err)
+		}
+		// The OFFLINE push came before the checkout reply.
+		waitEvent[*protocol.AgentChangeEvent](t, a, "OFFLINE", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusOffline })
+	})
 }
 
 // Point 4: refusals without req_id reach their request at once.
 func TestPlatformBareRefusals(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, nil)
-	e.cfgMod = func(c *Config) { c.RequestTimeoutMS = 20000 }
-	a := e.agent(t, "090008", "090008_6000", "")
-	a.pcheckin("919191Aa.")
-	start := time.Now()
-	_, err := a.Do(context.Background(), &protocol.HoldRequest{Hold: true}) // no uuid
-	var se *protocol.ServerError
-	if !errors.As(err, &se) || se.Code != "4002" || !strings.Contains(se.Msg, "uuid") || se.MsgType != protocol.MsgHold {
-		t.Fatalf("hold without uuid: %v", err)
-	}
-	// Two at once: the bare refusal goes to its own request, the other
-	// gets its reply.
-	var wg sync.WaitGroup
-	var errs [2]error
-	wg.Add(2)
-	go func() { defer wg.Done(); _, errs[0] = a.Do(context.Background(), &protocol.HoldRequest{Hold: true}) }()
-	go func() {
-		defer wg.Done()
-		_, errs[1] = a.Do(context.Background(), &protocol.ChangeStatusRequest{Action: protocol.ActionMakeBusy})
-	}()
-	wg.Wait()
-	if !errors.As(errs[0], &se) || se.Code != "4002" || errs[1] != nil {
-		t.Fatalf("concurrent: hold %v, change_status %v", errs[0], errs[1])
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("refusals took %v: they waited for a timeout", d)
-	}
+	forOrders(t, func(t *testing.T, d string) {
+		e := newDialectEnv(t, d, nil)
+		e.cfgMod = func(c *Config) { c.RequestTimeoutMS = 20000 }
+		a := e.agent(t, "090008", "090008_6000", "")
+		a.pcheckin("919191Aa.")
+		start := time.Now()
+		_, err := a.Do(context.Background(), &protocol.HoldRequest{Hold: true}) // no uuid
+		var se *protocol.ServerError
+		if !errors.As(err, &se) || se.Code != "4002" || !strings.Contains(se.Msg, "uuid") || se.MsgType != protocol.MsgHold {
+			t.Fatalf("hold without uuid: %v", err)
+		}
+		// Two at once: the bare refusal goes to its own request, the other
+		// gets its reply.
+		var wg sync.WaitGroup
+		var errs [2]error
+		wg.Add(2)
+		go func() { defer wg.Done(); _, errs[0] = a.Do(context.Background(), &protocol.HoldRequest{Hold: true}) }()
+		go func() {
+			defer wg.Done()
+			_, errs[1] = a.Do(context.Background(), &protocol.ChangeStatusRequest{Action: protocol.ActionMakeBusy})
+		}()
+		wg.Wait()
+		if !errors.As(errs[0], &se) || se.Code != "4002" || errs[1] != nil {
+			t.Fatalf("concurrent: hold %v, change_status %v", errs[0], errs[1])
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Fatalf("refusals took %v: they waited for a timeout", d)
+		}
+	})
 }
 
 // Point 4, the 4003 close: a token replaced behind the agent's back (a
 // get-token with the same os) makes the next frame a 4003 and the link
 // closes; it is reported as that refusal and the session as lost.
 func TestPlatformRefusedTokenIsRefusal(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, nil)
-	a := e.agent(t, "090008", "090008_6000", "")
-	a.pcheckin("919191Aa.")
-	other := e.agent(t, "090008", "090008_6000", "")
-	if _, err := other.GetToken(context.Background(), &protocol.GetTokenRequest{AgentPwd: "919191Aa."}); err != nil {
-		t.Fatal(err)
-	}
-	rep, err := a.Do(context.Background(), &protocol.ChangeStatusRequest{Action: protocol.ActionMakeBusy})
-	if !errors.Is(err, protocol.ErrNotAuthorized) || errors.Is(err, session.ErrConnectionLost) || rep == nil || rep.Header().Code != "4003" {
-		t.Fatalf("after the token was replaced: %v %v", rep, err)
-	}
-	lost := waitEvent[*session.RestoredEvent](t, a, "session lost", nil)
-	if !errors.Is(lost.Err, protocol.ErrNotAuthorized) {
-		t.Fatalf("lost: %v", lost.Err)
-	}
-	if _, err := a.Do(context.Background(), &protocol.GetStatusRequest{}); !errors.Is(err, session.ErrNotCheckedIn) {
-		t.Fatalf("after the session was lost: %v", err)
-	}
+	forOrders(t, func(t *testing.T, d string) {
+		e := newDialectEnv(t, d, nil)
+		a := e.agent(t, "090008", "090008_6000", "")
+		a.pcheckin("919191Aa.")
+		other := e.agent(t, "090008", "090008_6000", "")
+		if _, err := other.GetToken(context.Background(), &protocol.GetTokenRequest{AgentPwd: "919191Aa."}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := a.Do(context.Background(), &protocol.ChangeStatusRequest{Action: protocol.ActionMakeBusy})
+		if !errors.Is(err, protocol.ErrNotAuthorized) || errors.Is(err, session.ErrConnectionLost) || rep == nil || rep.Header().Code != "4003" {
+			t.Fatalf("after the token was replaced: %v %v", rep, err)
+		}
+		lost := waitEvent[*session.RestoredEvent](t, a, "session lost", nil)
+		if !errors.Is(lost.Err, protocol.ErrNotAuthorized) {
+			t.Fatalf("lost: %v", lost.Err)
+		}
+		if _, err := a.Do(context.Background(), &protocol.GetStatusRequest{}); !errors.Is(err, session.ErrNotCheckedIn) {
+			t.Fatalf("after the session was lost: %v", err)
+		}
+	})
 }
 
 // Point 5: the link drops during a call; the SDK restores within the
@@ -275,7 +297,7 @@ func TestPlatformReconnectKeepsCall(t *testing.T) {
 		if r.Err != nil || r.Status != protocol.StatusCalling {
 			t.Fatalf("restored %+v", r)
 		}
-		if d == sim.DialectPlatform && (!r.Resynced || r.UUID == "") {
+		if isPlatform(d) && (!r.Resynced || r.UUID == "") {
 			t.Fatalf("restored without get_status: %+v", r)
 		}
 		after, _ := e.srv.Agent(a.id)
@@ -309,7 +331,7 @@ func TestPlatformRequiredFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		in := waitEvent[*protocol.CallinEvent](t, a, "callin", nil)
-		if in.UUID != uuid || (d == sim.DialectPlatform && in.ClientUUID == "") {
+		if in.UUID != uuid || (isPlatform(d) && in.ClientUUID == "") {
 			t.Fatalf("callin %s, want uuid %s", in.Raw(), uuid)
 		}
 		do[*protocol.BasicReply](t, a, &protocol.AnswerRequest{UUID: in.UUID})
@@ -331,7 +353,7 @@ func TestPlatformExtID(t *testing.T) {
 		if sn, _ := e.srv.Agent(a.id); sn.CheckedIn || sn.LastRequest != "" {
 			t.Fatalf("the check-in reached the server: %+v", sn)
 		}
-		if d == sim.DialectPlatform {
+		if isPlatform(d) {
 			_, err = a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa.", Header: protocol.Header{ExtID: "090008_6004"}})
 			if !errors.Is(err, protocol.ErrWrongExtension) {
 				t.Fatalf("check-in at another's extension: %v", err)
@@ -342,81 +364,99 @@ func TestPlatformExtID(t *testing.T) {
 
 // Points 8 and 9: get_status, kick_off, and codes as typed errors.
 func TestPlatformGetStatusKickOffCodes(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, nil)
-	a := e.agent(t, "090008", "090008_6000", "")
-	// get_status before check-in, with a token from HTTP get-token.
-	if _, err := a.GetToken(context.Background(), &protocol.GetTokenRequest{AgentPwd: "919191Aa."}); err != nil {
-		t.Fatal(err)
-	}
-	// Never checked in since ccsim started: the platform has no status (code "1").
-	st, err := a.Session().GetStatus(context.Background(), &protocol.GetStatusRequest{})
-	var se *protocol.ServerError
-	if !errors.As(err, &se) || se.Code != "1" || st == nil || st.Type() != protocol.MsgGetStatus {
-		t.Fatalf("get_status before check-in: %+v %v", st, err)
-	}
-	if _, err := a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "wrong"}); !errors.Is(err, protocol.ErrBadPassword) {
-		t.Fatalf("bad password: %v", err)
-	}
-	a.pcheckin("919191Aa.")
-	gs, err := a.Session().GetStatus(context.Background(), &protocol.GetStatusRequest{})
-	if err != nil || gs.Status != protocol.StatusFree || gs.Type() != protocol.MsgGetStatus {
-		t.Fatalf("get_status: %+v %v", gs, err)
-	}
-	if err := e.srv.Push(sim.PushSpec{AgentID: a.id, Frame: []byte(`{"req_id":"k1","msg_type":"kick_off","code":"0","reply":true,"os":"Windows","agentIp":"10.1.2.3","msg":"当前坐席已在其他设备签入，设备IP：10.1.2.3"}`)}); err != nil {
-		t.Fatal(err)
-	}
-	k := waitEvent[*protocol.KickOffEvent](t, a, "kick_off", nil)
-	if k.AgentIP != "10.1.2.3" || k.OS != "Windows" {
-		t.Fatalf("kick_off %+v", k)
-	}
+	forOrders(t, func(t *testing.T, d string) {
+		e := newDialectEnv(t, d, nil)
+		a := e.agent(t, "090008", "090008_6000", "")
+		// get_status before check-in, with a token from HTTP get-token.
+		if _, err := a.GetToken(context.Background(), &protocol.GetTokenRequest{AgentPwd: "919191Aa."}); err != nil {
+			t.Fatal(err)
+		}
+		// Never checked in since ccsim started: the platform has no status (code "1").
+		st, err := a.Session().GetStatus(context.Background(), &protocol.GetStatusRequest{})
+		var se *protocol.ServerError
+		if !errors.As(err, &se) || se.Code != "1" || st == nil || st.Type() != protocol.MsgGetStatus {
+			t.Fatalf("get_status before check-in: %+v %v", st, err)
+		}
+		if _, err := a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "wrong"}); !errors.Is(err, protocol.ErrBadPassword) {
+			t.Fatalf("bad password: %v", err)
+		}
+		a.pcheckin("919191Aa.")
+		gs, err := a.Session().GetStatus(context.Background(), &protocol.GetStatusRequest{})
+		if err != nil || gs.Status != protocol.StatusFree || gs.Type() != protocol.MsgGetStatus {
+			t.Fatalf("get_status: %+v %v", gs, err)
+		}
+		if err := e.srv.Push(sim.PushSpec{AgentID: a.id, Frame: []byte(`{"req_id":"k1","msg_type":"kick_off","code":"0","reply":true,"os":"Windows","agentIp":"10.1.2.3","msg":"当前坐席已在其他设备签入，设备IP：10.1.2.3"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		k := waitEvent[*protocol.KickOffEvent](t, a, "kick_off", nil)
+		if k.AgentIP != "10.1.2.3" || k.OS != "Windows" {
+			t.Fatalf("kick_off %+v", k)
+		}
+	})
 }
 
-// Point 11 with a request whose push precedes its reply (hold): when Do
-// returns, the handler has run for the push.
-func TestPlatformPushBeforeReply(t *testing.T) {
-	e := newDialectEnv(t, sim.DialectPlatform, nil)
-	var mu sync.Mutex
-	var handled []protocol.SubStatus
-	slow := make(chan struct{})
-	ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: "090008_6000"}
-	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: ta.id, ExtID: boundExt(ta.id),
-		RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
-	ag, err := New(cfg, func(ev session.Event) {
-		if c, ok := ev.(*protocol.AgentChangeEvent); ok && c.SubAgentStatus == protocol.SubHold {
-			<-slow // a handler still busy with the push
-			mu.Lock()
-			handled = append(handled, c.SubAgentStatus)
-			mu.Unlock()
+// Point 11 with a request that causes a push (hold), in both orders: when
+// the push comes before the reply, Do returns only once the handler has run
+// for it; when it comes after, Do returns at once and the push follows.
+func TestPlatformReplyAndItsPush(t *testing.T) {
+	forOrders(t, func(t *testing.T, d string) {
+		pushFirst := strings.HasSuffix(d, sim.PushFirst)
+		e := newDialectEnv(t, d, nil)
+		var mu sync.Mutex
+		var handled []protocol.SubStatus
+		slow := make(chan struct{})
+		var release sync.Once
+		ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: "090008_6000"}
+		cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: ta.id, ExtID: boundExt(ta.id),
+			RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
+		ag, err := New(cfg, func(ev session.Event) {
+			if c, ok := ev.(*protocol.AgentChangeEvent); ok && c.SubAgentStatus == protocol.SubHold {
+				<-slow // a handler still busy with the push
+				mu.Lock()
+				handled = append(handled, c.SubAgentStatus)
+				mu.Unlock()
+			}
+			ta.evs <- ev
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		ta.evs <- ev
+		t.Cleanup(func() { ag.Close() })
+		t.Cleanup(func() { release.Do(func() { close(slow) }) }) // first: a failed test must not leave the handler stuck
+		ta.Agent = ag
+		ta.pcheckin("919191Aa.")
+		rep := do[*protocol.CallReply](t, ta, &protocol.CallRequest{CalleeNumber: "13107618845"})
+		waitEvent[*protocol.AgentChangeEvent](t, ta, "CALLING", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusCalling })
+		done := make(chan error, 1)
+		go func() {
+			_, err := ta.Do(context.Background(), &protocol.HoldRequest{UUID: rep.UUID, Hold: true})
+			done <- err
+		}()
+		if pushFirst {
+			select {
+			case err := <-done:
+				t.Fatalf("hold returned (%v) while its push was still being handled", err)
+			case <-time.After(100 * time.Millisecond): // the reply is in; only the handler holds it back
+			}
+			release.Do(func() { close(slow) })
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			// The reply came first: nothing holds it back, though the
+			// handler is stuck on the push that followed.
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			release.Do(func() { close(slow) })
+			waitEvent[*protocol.AgentChangeEvent](t, ta, "the HOLD push", func(c *protocol.AgentChangeEvent) bool { return c.SubAgentStatus == protocol.SubHold })
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(handled) != 1 {
+			t.Fatalf("handled %v", handled)
+		}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ag.Close() })
-	ta.Agent = ag
-	ta.pcheckin("919191Aa.")
-	rep := do[*protocol.CallReply](t, ta, &protocol.CallRequest{CalleeNumber: "13107618845"})
-	waitEvent[*protocol.AgentChangeEvent](t, ta, "CALLING", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusCalling })
-	done := make(chan error, 1)
-	go func() {
-		_, err := ta.Do(context.Background(), &protocol.HoldRequest{UUID: rep.UUID, Hold: true})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		t.Fatalf("hold returned (%v) while its push was still being handled", err)
-	case <-time.After(100 * time.Millisecond): // the reply is in; only the handler holds it back
-	}
-	close(slow)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(handled) != 1 {
-		t.Fatalf("handled %v", handled)
-	}
 }
 
 // drain returns the events waiting.

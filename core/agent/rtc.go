@@ -59,7 +59,9 @@ var (
 	ErrNotAnswered = fmt.Errorf("%w: the call is not answered yet", ErrNoCall)
 )
 
-type phoneKey struct{ url, user, pwd, domain string }
+// phoneKey is what a phone is made of: a restore that answers the same keeps
+// the phone. addr is the check-in's rtc_address as sent, url the URL dialled.
+type phoneKey struct{ addr, url, user, pwd, domain string }
 
 // phoneInst is one phone and what lives with it.
 type phoneInst struct {
@@ -113,7 +115,18 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 	if ext == "" {
 		ext = a.sess.ExtID() // the extension the check-in asked for
 	}
-	key := phoneKey{url: rep.RTCAddress, user: ext, pwd: rep.ExtPwd.Reveal(), domain: a.cfg.RTCDomain}
+	target, err := resolveRTCAddress(rep.RTCAddress, a.cfg.WSURL, a.cfg.RTCScheme, a.cfg.RTCURLTemplate)
+	if err != nil {
+		a.stopPhone("unusable rtc_address")
+		a.log.Warn("rtc: cannot use the check-in's rtc_address", "err", err)
+		a.sess.Emit(&RTCRegistrationEvent{MsgType: MsgRTCRegistration, State: "failed", Reason: err.Error(), RTCAddress: rep.RTCAddress})
+		return
+	}
+	domain := a.cfg.RTCDomain
+	if domain == "" {
+		domain = target.host
+	}
+	key := phoneKey{addr: rep.RTCAddress, url: target.url, user: ext, pwd: rep.ExtPwd.Reveal(), domain: domain}
 	a.rmu.Lock()
 	if a.closed {
 		a.rmu.Unlock()
@@ -129,9 +142,11 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 		a.rmu.Unlock()
 		a.closeInst(old)
 		a.log.Warn("rtc: cannot create the phone", "err", err)
-		a.sess.Emit(&RTCRegistrationEvent{MsgType: MsgRTCRegistration, State: "failed", Reason: err.Error(), RTCAddress: rep.RTCAddress})
+		a.sess.Emit(&RTCRegistrationEvent{MsgType: MsgRTCRegistration, State: "failed", Reason: err.Error(),
+			RTCAddress: rep.RTCAddress, URL: target.url})
 		return
 	}
+	a.log.Info("rtc: registering the extension", "url", target.url, "rtc_address", rep.RTCAddress, "domain", domain)
 	a.inst = in
 	prevDone := a.lastDone
 	a.lastDone = in.done
@@ -163,18 +178,10 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 	}()
 }
 
-func isLoopbackHost(h string) bool {
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 	u, err := url.Parse(key.url)
 	if err != nil {
-		return nil, fmt.Errorf("rtc_address %q: %v", key.url, err)
+		return nil, fmt.Errorf("rtc url %q: %v", key.url, err)
 	}
 	loop := a.cfg.RTCIncludeLoopback || isLoopbackHost(u.Hostname())
 	mcfg := rtc.MediaEngineConfig{IncludeLoopback: loop, Logger: a.log, ConnectTimeout: msOrNever(a.cfg.RTCMediaTimeoutMS)}
@@ -322,7 +329,7 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 			return
 		}
 		ev := &RTCRegistrationEvent{MsgType: MsgRTCRegistration, State: e.Registration.String(), Reason: e.Reason,
-			Code: e.Code, AOR: in.ph.AOR(), RTCAddress: in.key.url}
+			Code: e.Code, AOR: in.ph.AOR(), RTCAddress: in.key.addr, URL: in.key.url}
 		if e.Registration == rtc.RegRegistered {
 			ev.ExpiresS = int(e.Expires / time.Second)
 		}

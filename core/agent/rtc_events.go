@@ -23,9 +23,10 @@ type RTCRegistrationEvent struct {
 	State      string           `json:"state"`
 	Reason     string           `json:"reason,omitempty"`
 	Code       int              `json:"code,omitempty"`
-	AOR        string           `json:"aor,omitempty"`       // sip:{ext_id}@{domain}
-	ExpiresS   int              `json:"expires_s,omitempty"` // granted lifetime (registered)
-	RTCAddress string           `json:"rtc_address,omitempty"`
+	AOR        string           `json:"aor,omitempty"`         // sip:{ext_id}@{domain}
+	ExpiresS   int              `json:"expires_s,omitempty"`   // granted lifetime (registered)
+	RTCAddress string           `json:"rtc_address,omitempty"` // as the check-in reply gave it
+	URL        string           `json:"url,omitempty"`         // the SIP WebSocket URL dialled (docs/platform.md)
 }
 
 // Type is "rtc_registration".

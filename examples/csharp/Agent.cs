@@ -52,7 +52,7 @@ internal static class AgentExample
             // call's uuid to the main flow.
             var callin = new TaskCompletionSource<CallinEventArgs>(TaskCreationOptions.RunContinuationsAsynchronously);
             client.Callin += (s, e) => callin.TrySetResult(e);
-            client.AgentChange += (s, e) => Console.WriteLine("event  agent_change " + e.LastStatus + " -> " + e.Status + (e.SubStatus != SubStatus.None ? "/" + e.SubStatus : ""));
+            client.AgentChange += (s, e) => Console.WriteLine("event  agent_change " + e.LastStatus + " -> " + e.Status + (e.SubStatus != null ? "/" + e.SubStatus : ""));
             client.Callback += (s, e) => Console.WriteLine("event  callback " + e.Action + " " + e.Phase + " success=" + e.Success);
             client.ConnectionStateChanged += (s, e) => Console.WriteLine("event  connection " + e.State);
             client.KickOff += (s, e) => Console.WriteLine("event  kick_off: another device checked in as this agent (" + e.AgentIp + ")");

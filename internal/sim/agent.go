@@ -233,10 +233,7 @@ func (s *Server) checkin(c *conn, _ *agent, q req) {
 	}
 	rtc := ""
 	if a.conf.LoginType == "1" {
-		rtc = s.cfg.RTCAddress
-		if rtc == "" {
-			rtc = c.rtc
-		}
+		rtc = s.rtcAddress(c)
 	}
 	s.ok(c, q, obj{"ext_id": a.ext, "pbx": s.cfg.PBX, "ext_pwd": a.conf.ExtPwd,
 		"rtc_address": rtc, "login_type": a.conf.LoginType, "token": a.token})

@@ -40,9 +40,20 @@ type Config struct {
 	Quirks *bool `json:"quirks,omitempty"`
 	// PBX is the pbx address check-in returns.
 	PBX string `json:"pbx,omitempty"`
-	// RTCAddress is returned to login_type "1" agents; "" means
-	// ws://<listener>/sip.
+	// RTCAddress is the rtc_address (and, platform, pbx) check-in returns
+	// to login_type "1" agents, a template: {scheme} is ws or wss, {host}
+	// the host:port the agent dialled, {hostname} its host alone. ""
+	// means the dialect's own: "{host}" in the platform dialect (the real
+	// server copies FreeSWITCH's registration address, host:port with no
+	// scheme), "{scheme}://{host}/sip" in the spec dialect. The PBX
+	// answers SIP over WebSocket at / and at /sip.
 	RTCAddress string `json:"rtc_address,omitempty"`
+	// PushOrder is the order of a request's reply and the status pushes it
+	// causes on the requesting link (check-in's FREE, checkout's OFFLINE,
+	// hold...), platform dialect: "reply_first" (the default: what the
+	// real server was seen to do), "push_first", or "random" (either, per
+	// request). The real server hands them to the link on different paths.
+	PushOrder string `json:"push_order,omitempty"`
 	// SIPDomain is the PBX's SIP domain and digest realm (default
 	// "cloudcc.local"); registrations for any domain are accepted.
 	SIPDomain string `json:"sip_domain,omitempty"`
@@ -230,6 +241,29 @@ func (c *Config) plainInvites() bool {
 		return *c.RTCPlainInvites
 	}
 	return c.dialect() == DialectPlatform
+}
+
+// The push orders of Config.PushOrder.
+const (
+	PushReplyFirst = "reply_first"
+	PushFirst      = "push_first"
+	PushRandom     = "random"
+)
+
+// ValidPushOrder reports whether o names a push order ("" counts: the default).
+func ValidPushOrder(o string) bool {
+	return o == "" || o == PushReplyFirst || o == PushFirst || o == PushRandom
+}
+
+// rtcAddressTemplate is RTCAddress, else the dialect's default.
+func (c *Config) rtcAddressTemplate() string {
+	switch {
+	case c.RTCAddress != "":
+		return c.RTCAddress
+	case c.dialect() == DialectPlatform:
+		return "{host}"
+	}
+	return "{scheme}://{host}/sip"
 }
 
 // BoolPtr returns a pointer to v, for the optional switches of Config.

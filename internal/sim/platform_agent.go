@@ -41,6 +41,7 @@ type pushOpt struct {
 	reason *string  // nil: left out (transitions that set none)
 	uuid   string   // the call's uuid ("" left out)
 	inCall []string // set on the ANSWER transition only
+	noLast bool     // leave last_agent_status out (the check-in's push)
 }
 
 func strp(s string) *string { return &s }
@@ -57,7 +58,7 @@ func (s *Server) pStatus(a *agent, status, sub string, o pushOpt) {
 	f := obj{"req_id": fastUUID(), "msg_type": "change_status", "code": "0", "msg": "success",
 		"company_code": a.company.Code, "agent_id": a.conf.AgentID, "ext_id": a.conf.ExtID,
 		"agent_status": status, "os": a.p.os}
-	if had {
+	if had && !o.noLast {
 		f["last_agent_status"] = last
 	}
 	if sub != "" {
@@ -237,16 +238,16 @@ func (s *Server) siCheckin(c *conn, q preq) {
 	a.p.os = os
 	a.ext = a.conf.ExtID
 	a.p.arrangeGen++
-	s.pStatus(a, target, sub, pushOpt{uuid: uuid})
+	// The check-in push carries no last_agent_status, reason or
+	// sub_agent_status: the real server leaves out what it has no value for.
+	s.pStatus(a, target, "", pushOpt{uuid: uuid, noLast: true})
+	a.sub = sub
 	if target == "ARRANGE" {
 		s.scheduleArrangeEnd(a, "FREE")
 	}
 	rtc := s.cfg.PBX
 	if a.isRTC() {
-		rtc = s.cfg.RTCAddress
-		if rtc == "" && c != nil {
-			rtc = c.rtc
-		}
+		rtc = s.rtcAddress(c)
 	}
 	token := s.newToken(co.Code, os, a.conf.AgentID)
 	o := obj{"code": "0", "msg": "成功!", "reply": true, "os": os, "ext_id": a.conf.ExtID, "ext_pwd": a.conf.ExtPwd,
@@ -433,8 +434,11 @@ func (s *Server) siGetStatus(c *conn, q preq) {
 		s.siReply(c, q, "1", "获取不到坐席状态!", nil)
 		return
 	}
-	o := obj{"code": "0", "msg": "获取成功!", "status": a.status, "in_call_numbers": s.inCallNumbers(a)}
+	o := obj{"code": "0", "msg": "获取成功!", "status": a.status}
 	q.copyTo(o, "req_id", "msg_type", "company_code")
+	if n := s.inCallNumbers(a); len(n) > 0 {
+		o["in_call_numbers"] = n
+	}
 	if a.sub != "" {
 		o["sub_status"] = a.sub
 	}

@@ -108,6 +108,14 @@ func (l *plink) req(msgType string, kv ...any) map[string]any {
 	return o
 }
 
+// sendReq sends a request of the link's agent (see req) and returns it.
+func (l *plink) sendReq(msgType string, kv ...any) map[string]any {
+	l.t.Helper()
+	r := l.req(msgType, kv...)
+	l.send(r)
+	return r
+}
+
 func (l *plink) send(o map[string]any) {
 	l.t.Helper()
 	b, _ := json.Marshal(o)
@@ -182,15 +190,37 @@ func isCB(action, phase string) func(map[string]any) bool {
 	}
 }
 
+// pair reads the reply to r and the push pred names that r causes, in
+// either order: the server's PushOrder decides (TestPlatformPushOrder
+// checks that order itself).
+func (l *plink) pair(r map[string]any, pred func(map[string]any) bool) (rep, push map[string]any) {
+	l.t.Helper()
+	for range 2 {
+		m := l.next()
+		switch {
+		case rep == nil && m["req_id"] == r["req_id"]:
+			rep = m
+		case push == nil && pred(m):
+			push = m
+		default:
+			l.t.Fatalf("%s: %v: want the reply to %v and its push", l.agent, m, r["msg_type"])
+		}
+	}
+	return rep, push
+}
+
+func isStatusPush(m map[string]any) bool {
+	return m["msg_type"] == "change_status" && m["msg"] == "success"
+}
+
 // checkin checks the link's agent in (start_status as given) and reads the
-// push then the reply; it keeps the token.
+// push and the reply; it keeps the token.
 func (l *plink) checkin(kv ...any) (push, rep map[string]any) {
 	l.t.Helper()
 	l.token = ""
 	r := l.req("checkin", append([]any{"agent_pwd", pwd}, kv...)...)
 	l.send(r)
-	push = l.expect("check-in push", func(m map[string]any) bool { return m["msg_type"] == "change_status" })
-	rep = l.expect("check-in reply", func(m map[string]any) bool { return m["req_id"] == r["req_id"] })
+	rep, push = l.pair(r, isStatusPush)
 	if rep["code"] != "0" {
 		l.t.Fatalf("checkin: %v", rep)
 	}
@@ -498,27 +528,28 @@ func TestPlatformCheckinRefusals(t *testing.T) {
 	l.send(bad)
 	good := ck()
 	l.send(good)
-	l.expect("push", isPush("FREE"))
-	if r := l.next(); r["req_id"] != good["req_id"] {
-		t.Fatalf("after an invalid check-in: %v", r)
-	}
+	l.pair(good, isPush("FREE")) // the next frames answer the next request
 	// Kick forbidden: a check-in record from other IPs refuses 4010.
 	k := dialPlatCo(t, base, "kick", "kick_1", "Windows")
 	kr := func(ip string) map[string]any {
 		return k.reply(map[string]any{"req_id": "k" + ip, "msg_type": "checkin", "company_code": "kick", "agent_id": "kick_1",
 			"ext_id": "kick_1", "os": "Windows", "agent_pwd": "p", "agent_ip": ip})
 	}
-	k.send(map[string]any{"req_id": "k0", "msg_type": "checkin", "company_code": "kick", "agent_id": "kick_1",
-		"ext_id": "kick_1", "os": "Windows", "agent_pwd": "p", "agent_ip": "10.0.0.1"})
-	k.expect("push", isPush("FREE"))
-	k.expect("reply", func(m map[string]any) bool { return m["code"] == "0" })
+	k0 := map[string]any{"req_id": "k0", "msg_type": "checkin", "company_code": "kick", "agent_id": "kick_1",
+		"ext_id": "kick_1", "os": "Windows", "agent_pwd": "p", "agent_ip": "10.0.0.1"}
+	k.send(k0)
+	if r, _ := k.pair(k0, isPush("FREE")); r["code"] != "0" {
+		t.Fatalf("kick: first check-in %v", r)
+	}
 	if r := kr("10.0.0.2"); r["code"] != "4010" || r["msg"] != "坐席账号已在其他地方签入 10.0.0.1" {
 		t.Fatalf("kick forbidden: %v", r)
 	}
-	k.send(map[string]any{"req_id": "k3", "msg_type": "checkin", "company_code": "kick", "agent_id": "kick_1",
-		"ext_id": "kick_1", "os": "Windows", "agent_pwd": "p", "agent_ip": "10.0.0.1,10.0.0.3"})
-	k.expect("push", isPush("FREE"))
-	k.expect("same client", func(m map[string]any) bool { return m["code"] == "0" })
+	k3 := map[string]any{"req_id": "k3", "msg_type": "checkin", "company_code": "kick", "agent_id": "kick_1",
+		"ext_id": "kick_1", "os": "Windows", "agent_pwd": "p", "agent_ip": "10.0.0.1,10.0.0.3"}
+	k.send(k3)
+	if r, _ := k.pair(k3, isPush("FREE")); r["code"] != "0" {
+		t.Fatalf("kick: same client %v", r)
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -526,20 +557,18 @@ func ptr[T any](v T) *T { return &v }
 func TestPlatformCheckinPushAndReply(t *testing.T) {
 	_, base := platWorld(t)
 	l := dialPlat(t, base, agent6k, "Windows")
-	r := l.req("checkin", "agent_pwd", pwd)
-	l.send(r)
-	// The push comes before the reply.
-	push := l.expect("push", isPush("FREE"))
+	r := l.sendReq("checkin", "agent_pwd", pwd)
+	rep, push := l.pair(r, isPush("FREE"))
 	if push["req_id"] == r["req_id"] || !uuidRE.MatchString(push["req_id"].(string)) {
 		t.Fatalf("push req_id %v: want a fresh UUID", push["req_id"])
 	}
-	if _, ok := push["last_agent_status"]; ok {
-		t.Fatalf("first check-in push has a last status: %v", push)
+	// Absent, not empty: what the real server has no value for is left out.
+	if keys(push) != "agent_id,agent_status,code,company_code,ext_id,msg,msg_type,os,req_id" {
+		t.Fatalf("check-in push %v", push)
 	}
 	if push["agent_id"] != agent6k || push["ext_id"] != "090008_5000" || push["os"] != "Windows" || push["company_code"] != co {
 		t.Fatalf("push %v", push)
 	}
-	rep := l.expect("reply", func(m map[string]any) bool { return m["req_id"] == r["req_id"] })
 	want := map[string]any{"code": "0", "msg": "成功!", "msg_type": "checkin", "reply": true, "os": "Windows", "company_code": co,
 		"ext_id": "090008_5000", "ext_pwd": "Aa123321.", "login_type": "2", "pbx": "127.0.0.1:5060", "rtc_address": "127.0.0.1:5060",
 		"ext_call_mode": 1.0, "service_mode": 1.0}
@@ -551,17 +580,15 @@ func TestPlatformCheckinPushAndReply(t *testing.T) {
 	tok := rep["token"].(string)
 	// start_status is upper-cased and used as given; a new token each time.
 	l.token = tok
-	l.send(l.req("checkin", "agent_pwd", pwd, "start_status", "rest", "token", nil))
-	if p := l.expect("push", isPush("REST")); p["last_agent_status"] != "FREE" {
-		t.Fatalf("push %v", p)
+	rep, p := l.pair(l.sendReq("checkin", "agent_pwd", pwd, "start_status", "rest", "token", nil), isPush("REST"))
+	if _, ok := p["last_agent_status"]; ok {
+		t.Fatalf("a check-in push has no last status: %v", p)
 	}
-	rep = l.next()
 	if rep["token"] == tok {
 		t.Fatal("same token after a new check-in")
 	}
 	l.token = rep["token"].(string)
-	l.send(l.req("checkin", "agent_pwd", pwd, "start_status", "nap"))
-	l.expect("unvalidated start_status", isPush("NAP"))
+	l.pair(l.sendReq("checkin", "agent_pwd", pwd, "start_status", "nap"), isPush("NAP")) // not validated
 }
 
 // ---- check-out ----
@@ -571,10 +598,7 @@ func TestPlatformCheckoutDuringCallHangsUp(t *testing.T) {
 	l := dialPlat(t, base, agent6k, "Windows")
 	l.checkin()
 	uuid := outboundCall(t, l)
-	r := l.req("checkout")
-	l.send(r)
-	l.expect("OFFLINE before the reply", isPush("OFFLINE"))
-	rep := l.expect("reply", func(m map[string]any) bool { return m["req_id"] == r["req_id"] })
+	rep, _ := l.pair(l.sendReq("checkout"), isPush("OFFLINE"))
 	if rep["code"] != "0" || rep["msg"] != "签出成功" {
 		t.Fatalf("checkout %v", rep)
 	}
@@ -590,11 +614,11 @@ func TestPlatformCheckoutDuringCallHangsUp(t *testing.T) {
 		t.Fatalf("token after checkout: %d %v", code, body)
 	}
 	// reply is echoed when the request has it.
-	l.send(l.req("checkout", "reply", false))
-	if p := l.expect("push", isPush("OFFLINE")); p["last_agent_status"] != "OFFLINE" {
+	rep, p := l.pair(l.sendReq("checkout", "reply", false), isPush("OFFLINE"))
+	if p["last_agent_status"] != "OFFLINE" {
 		t.Fatalf("second checkout push %v", p)
 	}
-	if rep := l.next(); rep["reply"] != false || rep["code"] != "0" {
+	if rep["reply"] != false || rep["code"] != "0" {
 		t.Fatalf("checkout reply %v", rep)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"strings"
@@ -30,6 +31,39 @@ type platState struct {
 	tokenOf map[string]string // owner → token
 	legs    map[string]*pleg  // live call legs by uuid
 	ended   map[string]bool   // uuids of legs that ended (hangup → "当前通话已挂断!")
+	// scope is the frame being handled, if any (platformFrame).
+	scope *frameScope
+}
+
+// frameScope holds, while one frame is handled, its reply and the pushes
+// for its link; they are written once the handler is done, in
+// Config.PushOrder's order. The real server hands a request's pushes and
+// its reply to the link on different paths, so either may come first.
+type frameScope struct {
+	c               *conn
+	replies, pushes [][]byte
+}
+
+// flushScope writes what the frame's handling held back and ends the scope.
+// s.mu held.
+func (s *Server) flushScope() {
+	sc := s.plat.scope
+	s.plat.scope = nil
+	if sc == nil {
+		return
+	}
+	first, then := sc.replies, sc.pushes
+	switch s.cfg.PushOrder {
+	case PushFirst:
+		first, then = then, first
+	case PushRandom:
+		if rand.IntN(2) == 0 {
+			first, then = then, first
+		}
+	}
+	for _, b := range append(first, then...) {
+		s.sendRaw(sc.c, b)
+	}
 }
 
 func newPlatState() *platState {
@@ -195,7 +229,7 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	key := linkKey(id.CompanyCode, id.AgentID, id.OS)
-	c := &conn{ws: ws, rtc: sipURL(r), ident: key, remote: host}
+	c := &conn{ws: ws, dialled: dialledBy(r), ident: key, remote: host}
 	c.who.Store(&key)
 	ws.SetReadLimit(maxFrame)
 	s.mu.Lock()
@@ -278,6 +312,9 @@ func closeLink(c *conn) {
 // refuseAndClose writes a bare refusal and closes the link (the token and
 // check-in refusals of CS WebSocketHandler). s.mu held.
 func (s *Server) refuseAndClose(c *conn, code, msg string) {
+	if sc := s.plat.scope; sc != nil && sc.c == c {
+		s.flushScope() // what the link was owed goes before the refusal
+	}
 	s.send(c, obj{"code": code, "msg": msg})
 	c.closing = true
 	go closeLink(c)
@@ -358,6 +395,10 @@ func (s *Server) pushTo(a *agent, o obj) {
 	if c == nil || c.closing {
 		return
 	}
+	if sc := s.plat.scope; sc != nil && sc.c == c {
+		sc.pushes = append(sc.pushes, mustJSON(o))
+		return
+	}
 	s.send(c, o)
 }
 
@@ -406,6 +447,8 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 	if err != nil {
 		return // logged and skipped by the real server: no reply
 	}
+	s.plat.scope = &frameScope{c: c}
+	defer s.flushScope() // before the unlock
 	mt := q.s("msg_type")
 	if a := s.agents[q.s("agent_id")]; a != nil && s.faulted(c, a, mt) {
 		return
@@ -478,6 +521,12 @@ func (s *Server) replyFrame(c *conn, q preq, o obj) {
 		s.wg.Add(1)
 		time.AfterFunc(a.fault.delay, func() { defer s.wg.Done(); s.sendRaw(c, b) })
 		return
+	}
+	if s.plat != nil {
+		if sc := s.plat.scope; sc != nil && sc.c == c {
+			sc.replies = append(sc.replies, mustJSON(o))
+			return
+		}
 	}
 	s.send(c, o)
 }

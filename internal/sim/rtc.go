@@ -92,6 +92,9 @@ func (s *Server) startPBX() {
 	s.pbx = p
 	s.rtcCtx, s.rtcCancel = context.WithCancel(context.Background())
 	s.mux.Handle("/sip", p)
+	// FreeSWITCH takes SIP over WebSocket on any path: an rtc_address
+	// without one (the platform's host:port) is dialled at /.
+	s.mux.Handle("/{$}", p)
 	ev, stop := p.Subscribe()
 	s.stopEvents = stop
 	s.wg.Add(1)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -163,12 +164,12 @@ func (s *Server) Close() {
 
 // conn is one agent WebSocket.
 type conn struct {
-	ws    *websocket.Conn
-	wmu   sync.Mutex
-	lang  string
-	rtc   string                 // ws://<host the client dialled>/sip (wss over TLS): its rtc_address
-	agent *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
-	who   atomic.Pointer[string] // the bound agent's id, for the frame log
+	ws      *websocket.Conn
+	wmu     sync.Mutex
+	lang    string
+	dialled dialled                // how the agent reached us: its rtc_address is made of it
+	agent   *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
+	who     atomic.Pointer[string] // the bound agent's id, for the frame log
 
 	// Platform dialect, guarded by Server.mu: the handshake's identity
 	// (company_agent_os, the real server's loginMap), the identity of the
@@ -183,7 +184,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), rtc: sipURL(r)}
+	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), dialled: dialledBy(r)}
 	ws.SetReadLimit(1 << 20)
 	s.mu.Lock()
 	if s.closed {
@@ -221,12 +222,33 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // sipURL is the PBX's address as the client reached this listener:
 // ws://<host>/sip, wss:// over TLS or behind an https proxy.
-func sipURL(r *http.Request) string {
-	scheme := "ws"
+// dialled is how an agent reached the simulator: the scheme of the SIP
+// WebSocket it would use (ws, or wss over TLS) and the host:port it dialled.
+type dialled struct{ scheme, host string }
+
+func dialledBy(r *http.Request) dialled {
+	d := dialled{scheme: "ws", host: r.Host}
 	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		scheme = "wss"
+		d.scheme = "wss"
 	}
-	return scheme + "://" + r.Host + "/sip"
+	return d
+}
+
+// rtcAddress is the rtc_address check-in gives an RTC agent on link c
+// (Config.RTCAddress filled in).
+func (s *Server) rtcAddress(c *conn) string {
+	var d dialled
+	if c != nil {
+		d = c.dialled
+	}
+	hostname := d.host
+	if h, _, err := net.SplitHostPort(d.host); err == nil {
+		hostname = h
+		if strings.Contains(h, ":") {
+			hostname = "[" + h + "]"
+		}
+	}
+	return strings.NewReplacer("{scheme}", d.scheme, "{host}", d.host, "{hostname}", hostname).Replace(s.cfg.rtcAddressTemplate())
 }
 
 func (s *Server) bindLocked(a *agent, c *conn) {

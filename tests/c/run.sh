@@ -61,10 +61,13 @@ CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"
 # The platform's server as built (the default dialect): events, codes,
-# get_status, refusals without req_id, a link dropped during a call.
+# get_status, refusals without req_id, a link dropped during a call; with
+# each order of a request's reply and its pushes (a race on the real server).
+start_sim PUSH_FIRST_ADDR -push-order push_first
+CCSIM_ADDR="$PUSH_FIRST_ADDR" CCSIM_PUSH_ORDER=push_first "$OUT/platform_test"
 start_sim CCSIM_ADDR
 export CCSIM_ADDR
-"$OUT/platform_test"
+CCSIM_PUSH_ORDER=reply_first "$OUT/platform_test"
 # The examples are what users run: against the platform's behaviour.
 # The example agent runs the demo flow against the simulator.
 "$OUT/agent" "$CCSIM_ADDR" >/dev/null

@@ -882,8 +882,12 @@ async function main() {
     if (AGENT_PEER) {
       const ap = new SDKPeer(AGENT_PEER);
       cleanup.push(() => ap.close());
+      // The stand-in CTI hands out rtc_address as the platform does: host:port, no scheme.
       const r = await ap.cmd({ cmd: 'start', ws: WS, domain: DOMAIN, ext: AGENT_EXT, ext_pwd: USERS[AGENT_EXT], tone_hz: toneSDK });
-      log(`SDK agent checked in (stand-in CTI) and registered ${r.aor} at Kamailio`);
+      if (r.rtc_address !== WS.replace(/^ws:\/\//, '') || r.url !== WS) {
+        throw new Error(`agent registered from rtc_address ${r.rtc_address} at ${r.url}: want ${WS} from its host:port`);
+      }
+      log(`SDK agent checked in (stand-in CTI, rtc_address ${r.rtc_address}) and registered ${r.aor} at Kamailio (${r.url})`);
       env.peers.agent = ap;
     }
     if (BARESIP && KAMAILIO_UDP) {

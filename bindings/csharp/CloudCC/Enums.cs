@@ -61,10 +61,8 @@ namespace CloudCC
     /// <summary>An agent's in-call sub-status (坐席通话子状态).</summary>
     public enum SubStatus
     {
-        /// <summary>A value outside the spec's table (see the matching *Name property).</summary>
+        /// <summary>A value outside the spec's table (see the matching *Name property). No sub-status at all is null.</summary>
         Unknown = 0,
-        /// <summary>No sub-status (the field is empty or absent).</summary>
-        None,
         /// <summary>EAVESDROP.</summary>
         Eavesdrop,
         /// <summary>WHISPER.</summary>
@@ -382,6 +380,9 @@ namespace CloudCC
             });
             return map.TryGetValue(text.Trim(), out object r) ? (T)r : default(T);
         }
+
+        /// <summary>The member for a field's text, null when the field is absent (null text), <c>default(T)</c> (Unknown) for a value outside the table.</summary>
+        public static T? ParseOptional<T>(string text) where T : struct => text == null ? (T?)null : Parse<T>(text);
 
         /// <summary>The number of a numeric enum as a JSON string ("1").</summary>
         public static string Num(Enum value) => Convert.ToInt32(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture);

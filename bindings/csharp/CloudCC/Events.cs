@@ -97,8 +97,8 @@ namespace CloudCC
         {
             ActionName = JsonFields.Str(f, "action") ?? "";
             Action = Wire.Parse<CallbackAction>(ActionName);
-            PhaseName = JsonFields.Str(f, "phase") ?? "";
-            Phase = Wire.Parse<CallPhase>(PhaseName);
+            PhaseName = JsonFields.Present(f, "phase");
+            Phase = Wire.ParseOptional<CallPhase>(PhaseName);
             Success = JsonFields.Bool(f, "success") ?? false;
             Msg = JsonFields.Str(f, "msg");
             Os = JsonFields.Str(f, "os");
@@ -122,10 +122,10 @@ namespace CloudCC
         /// <summary>The action as sent.</summary>
         public string ActionName { get; }
 
-        /// <summary>The stage (<see cref="CallPhase.Unknown"/> for a value outside the spec; see <see cref="PhaseName"/>).</summary>
-        public CallPhase Phase { get; }
+        /// <summary>The stage (<see cref="CallPhase.Unknown"/> for a value outside the spec; see <see cref="PhaseName"/>), or null when the server sent none (EXT_UN_REG has none).</summary>
+        public CallPhase? Phase { get; }
 
-        /// <summary>The phase as sent.</summary>
+        /// <summary>The phase as sent, or null.</summary>
         public string PhaseName { get; }
 
         /// <summary>Whether the stage succeeded.</summary>
@@ -243,10 +243,10 @@ namespace CloudCC
         {
             StatusName = JsonFields.Str(f, "agent_status") ?? "";
             Status = Wire.Parse<AgentStatus>(StatusName);
-            SubStatusName = JsonFields.Str(f, "sub_agent_status") ?? "";
-            SubStatus = SubStatusName.Trim().Length == 0 ? SubStatus.None : Wire.Parse<SubStatus>(SubStatusName);
-            LastStatusName = JsonFields.Str(f, "last_agent_status") ?? "";
-            LastStatus = Wire.Parse<AgentStatus>(LastStatusName);
+            SubStatusName = JsonFields.Present(f, "sub_agent_status");
+            SubStatus = Wire.ParseOptional<SubStatus>(SubStatusName);
+            LastStatusName = JsonFields.Present(f, "last_agent_status");
+            LastStatus = Wire.ParseOptional<AgentStatus>(LastStatusName);
             InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
             Reason = JsonFields.Str(f, "reason");
             string uuid = JsonFields.Str(f, "uuid");
@@ -260,16 +260,16 @@ namespace CloudCC
         /// <summary>The status now, as sent.</summary>
         public string StatusName { get; }
 
-        /// <summary>The in-call sub-status (<see cref="SubStatus.None"/> when there is none).</summary>
-        public SubStatus SubStatus { get; }
+        /// <summary>The in-call sub-status, or null when the server sent none.</summary>
+        public SubStatus? SubStatus { get; }
 
-        /// <summary>The sub-status as sent ("" when none).</summary>
+        /// <summary>The sub-status as sent, or null when the server sent none.</summary>
         public string SubStatusName { get; }
 
-        /// <summary>The status before.</summary>
-        public AgentStatus LastStatus { get; }
+        /// <summary>The status before, or null when the server sent none (the platform's check-in push has none).</summary>
+        public AgentStatus? LastStatus { get; }
 
-        /// <summary>The status before, as sent.</summary>
+        /// <summary>The status before, as sent, or null.</summary>
         public string LastStatusName { get; }
 
         /// <summary>The numbers in the agent's call.</summary>
@@ -381,10 +381,10 @@ namespace CloudCC
     {
         internal SessionRestoredEventArgs(IDictionary<string, object> f, string json) : base(f, json)
         {
-            StatusName = JsonFields.Str(f, "status") ?? "";
-            Status = Wire.Parse<AgentStatus>(StatusName);
-            SubStatusName = JsonFields.Str(f, "sub_status") ?? "";
-            SubStatus = SubStatusName.Trim().Length == 0 ? SubStatus.None : Wire.Parse<SubStatus>(SubStatusName);
+            StatusName = JsonFields.Present(f, "status");
+            Status = Wire.ParseOptional<AgentStatus>(StatusName);
+            SubStatusName = JsonFields.Present(f, "sub_status");
+            SubStatus = Wire.ParseOptional<SubStatus>(SubStatusName);
             Uuid = JsonFields.Str(f, "uuid");
             InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
             Resynced = JsonFields.Bool(f, "resynced") ?? false;
@@ -393,16 +393,16 @@ namespace CloudCC
             Msg = JsonFields.Str(f, "msg");
         }
 
-        /// <summary>The agent's status once restored.</summary>
-        public AgentStatus Status { get; }
+        /// <summary>The agent's status once restored, or null when the session is lost.</summary>
+        public AgentStatus? Status { get; }
 
-        /// <summary>The status as sent ("" when unknown).</summary>
+        /// <summary>The status as sent, or null.</summary>
         public string StatusName { get; }
 
-        /// <summary>The in-call sub-status (<see cref="SubStatus.None"/> when there is none).</summary>
-        public SubStatus SubStatus { get; }
+        /// <summary>The in-call sub-status, or null when there is none.</summary>
+        public SubStatus? SubStatus { get; }
 
-        /// <summary>The sub-status as sent ("" when none).</summary>
+        /// <summary>The sub-status as sent, or null.</summary>
         public string SubStatusName { get; }
 
         /// <summary>The call the agent is in, or null.</summary>

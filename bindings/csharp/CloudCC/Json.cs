@@ -318,6 +318,13 @@ namespace CloudCC
     /// <summary>Typed, tolerant reads from a parsed JSON object (the SDK's normalized fields); a missing or mistyped field gives the default.</summary>
     internal static class JsonFields
     {
+        /// <summary>The field as text, null when it is absent, null or blank: an optional field the server left out (or sent empty) is absent, never "".</summary>
+        public static string Present(IDictionary<string, object> o, string key)
+        {
+            string s = Str(o, key);
+            return s == null || s.Trim().Length == 0 ? null : s;
+        }
+
         public static string Str(IDictionary<string, object> o, string key)
         {
             if (o == null || !o.TryGetValue(key, out object v) || v == null) return null;

@@ -142,8 +142,8 @@ namespace CloudCC
         {
             StatusName = JsonFields.Str(f, "status") ?? "";
             Status = Wire.Parse<AgentStatus>(StatusName);
-            SubStatusName = JsonFields.Str(f, "sub_status") ?? "";
-            SubStatus = SubStatusName.Trim().Length == 0 ? SubStatus.None : Wire.Parse<SubStatus>(SubStatusName);
+            SubStatusName = JsonFields.Present(f, "sub_status");
+            SubStatus = Wire.ParseOptional<SubStatus>(SubStatusName);
             InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
             CompanyCode = JsonFields.Str(f, "company_code");
         }
@@ -154,10 +154,10 @@ namespace CloudCC
         /// <summary>The status as sent.</summary>
         public string StatusName { get; }
 
-        /// <summary>The in-call sub-status (<see cref="SubStatus.None"/> when there is none).</summary>
-        public SubStatus SubStatus { get; }
+        /// <summary>The in-call sub-status, or null when the server sent none.</summary>
+        public SubStatus? SubStatus { get; }
 
-        /// <summary>The sub-status as sent ("" when none).</summary>
+        /// <summary>The sub-status as sent, or null.</summary>
         public string SubStatusName { get; }
 
         /// <summary>The numbers in the agent's call.</summary>

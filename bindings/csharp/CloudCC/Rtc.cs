@@ -20,7 +20,7 @@ namespace CloudCC
             RemoteLoss = JsonFields.Double(f, "remote_loss") ?? 0;
             BitrateKbps = JsonFields.Double(f, "bitrate_kbps") ?? 0;
             SendKbps = JsonFields.Double(f, "send_kbps") ?? 0;
-            Mos = JsonFields.Double(f, "mos") ?? 0;
+            Mos = JsonFields.Double(f, "mos");
             PacketsSent = JsonFields.Long(f, "packets_sent") ?? 0;
             PacketsReceived = JsonFields.Long(f, "packets_received") ?? 0;
             PacketsLost = JsonFields.Long(f, "packets_lost") ?? 0;
@@ -52,8 +52,8 @@ namespace CloudCC
         /// <summary>Sent bit rate (audio + video), kbit/s.</summary>
         public double SendKbps { get; }
 
-        /// <summary>Mean opinion score estimate (E-model), 1..4.41.</summary>
-        public double Mos { get; }
+        /// <summary>Mean opinion score estimate (E-model), 1..4.41; null while no audio was received (nothing measured).</summary>
+        public double? Mos { get; }
 
         /// <summary>Audio packets sent.</summary>
         public long PacketsSent { get; }
@@ -108,10 +108,11 @@ namespace CloudCC
         {
             State = JsonFields.Str(f, "state") ?? "";
             Reason = JsonFields.Str(f, "reason");
-            Code = (int)(JsonFields.Long(f, "code") ?? 0);
+            Code = (int?)JsonFields.Long(f, "code");
             Aor = JsonFields.Str(f, "aor");
-            ExpiresSeconds = (int)(JsonFields.Long(f, "expires_s") ?? 0);
+            ExpiresSeconds = (int?)JsonFields.Long(f, "expires_s");
             RtcAddress = JsonFields.Str(f, "rtc_address");
+            Url = JsonFields.Str(f, "url");
         }
 
         /// <summary>"registering", "registered", "failed" or "unregistered".</summary>
@@ -120,17 +121,20 @@ namespace CloudCC
         /// <summary>Why (failed, unregistered), when said.</summary>
         public string Reason { get; }
 
-        /// <summary>The SIP status (200 when registered, 403 wrong password ...), 0 when absent.</summary>
-        public int Code { get; }
+        /// <summary>The SIP status (200 when registered, 403 wrong password ...), or null when there is none.</summary>
+        public int? Code { get; }
 
         /// <summary>The address of record, sip:{ext_id}@{domain}.</summary>
         public string Aor { get; }
 
-        /// <summary>The granted registration lifetime in seconds (registered), 0 when absent.</summary>
-        public int ExpiresSeconds { get; }
+        /// <summary>The granted registration lifetime in seconds (registered), or null.</summary>
+        public int? ExpiresSeconds { get; }
 
-        /// <summary>The RTC gateway the phone registers at.</summary>
+        /// <summary>The rtc_address check-in gave (the platform's is host:port, without a scheme).</summary>
         public string RtcAddress { get; }
+
+        /// <summary>The SIP WebSocket URL the phone dialled for <see cref="RtcAddress"/>.</summary>
+        public string Url { get; }
     }
 
     /// <summary>RTC mode: a call of the phone changed state (rtc_call).</summary>
@@ -146,7 +150,7 @@ namespace CloudCC
             LocalHold = JsonFields.Bool(f, "local_hold") ?? false;
             RemoteHold = JsonFields.Bool(f, "remote_hold") ?? false;
             Remote = JsonFields.Str(f, "remote");
-            Code = (int)(JsonFields.Long(f, "code") ?? 0);
+            Code = (int?)JsonFields.Long(f, "code");
             Reason = JsonFields.Str(f, "reason");
         }
 
@@ -174,8 +178,8 @@ namespace CloudCC
         /// <summary>The other party's SIP address, when known.</summary>
         public string Remote { get; }
 
-        /// <summary>The SIP status that ended the call, 0 when absent.</summary>
-        public int Code { get; }
+        /// <summary>The SIP status that ended the call, or null when there is none.</summary>
+        public int? Code { get; }
 
         /// <summary>Why the call ended, when said.</summary>
         public string Reason { get; }

@@ -76,6 +76,9 @@ namespace CloudCC.Tests
         /// <summary>The dialect of the ccsim under test, "spec" or "platform": run_tests.sh starts ccsim with it and passes it as CCSIM_DIALECT (the one place it is set).</summary>
         public static string Dialect = "spec";
 
+        /// <summary>The platform dialect's order of a request's reply and the pushes it causes ("reply_first", ccsim's default, or "push_first"): run_tests.sh passes ccsim's -push-order as CCSIM_PUSH_ORDER.</summary>
+        public static string PushOrder = "reply_first";
+
         /// <summary>The ws_url of the dialect (the one place its form is set): the spec's endpoint, or the platform front end's own form ending in "/" (the SDK appends the agent's identity).</summary>
         public static string WsUrl => "ws://" + Addr + (Dialect == "platform" ? "/msg/" : "/ws");
 
@@ -246,7 +249,7 @@ namespace CloudCC.Tests
             return this;
         }
 
-        public AgentChangeEventArgs Status(AgentStatus s, SubStatus sub = SubStatus.None)
+        public AgentChangeEventArgs Status(AgentStatus s, SubStatus? sub = null)
         {
             var e = R.Wait<AgentChangeEventArgs>(x => x.Status == s && x.SubStatus == sub, ref From);
             T.Check(e != null, Id + ": agent_change " + s + "/" + sub + " (events: " + Tail() + ")");

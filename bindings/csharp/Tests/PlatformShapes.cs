@@ -24,6 +24,7 @@ namespace CloudCC.Tests
             add("CallinAndCallbackPlatformFields", CallinAndCallbackPlatformFields);
             add("SupervisorAndChangeMediaReplies", SupervisorAndChangeMediaReplies);
             add("CallLeavesRequiredFieldsToTheSdk", CallLeavesRequiredFieldsToTheSdk);
+            add("AbsentFieldsReadNull", AbsentFieldsReadNull);
             addPlatform("PlatformStatusPushesCallinGetStatus", PlatformStatusPushesCallinGetStatus);
             addPlatform("PlatformCheckinRefusals", PlatformCheckinRefusals);
             addPlatform("PlatformConnectedAndBareRefusals", PlatformConnectedAndBareRefusals);
@@ -54,7 +55,7 @@ namespace CloudCC.Tests
                 T.Equal("090008", r.CompanyCode, "company_code");
                 // A status this SDK does not know keeps its text; an idle agent has no call.
                 r = await a.ReplyWith("get_status", () => a.C.GetStatusAsync(), J("msg_type", "get_status", "code", "0", "status", "MEETING"));
-                T.Check(r.Status == AgentStatus.Unknown && r.StatusName == "MEETING" && r.SubStatus == SubStatus.None && r.Uuid == null
+                T.Check(r.Status == AgentStatus.Unknown && r.StatusName == "MEETING" && r.SubStatus == null && r.Uuid == null
                     && r.InCallNumbers.Count == 0, "unknown status kept: " + r.RawJson);
             }
         }
@@ -161,6 +162,41 @@ namespace CloudCC.Tests
                 ev = a.Status(AgentStatus.Busy);
                 T.Check(ev != null && ev.Uuid == null && ev.Os == null, "spec agent_change: no uuid/os " + ev?.RawJson);
             }
+        }
+
+        /// <summary>The public properties of <paramref name="o"/> that read a value though the frame left them out: every string or
+        /// nullable property not named in <paramref name="present"/> must be null ("" or 0 would read as a value).</summary>
+        private static List<string> NotNull(object o, params string[] present)
+        {
+            var bad = new List<string>();
+            foreach (var p in o.GetType().GetProperties())
+            {
+                bool optional = p.PropertyType == typeof(string) || Nullable.GetUnderlyingType(p.PropertyType) != null;
+                if (!optional || present.Contains(p.Name)) continue;
+                object v = p.GetValue(o);
+                if (v != null) bad.Add(p.Name + "=" + v);
+            }
+            return bad;
+        }
+
+        /// <summary>Absent, not empty: the platform's server leaves out what it has no value for (the check-in push has no
+        /// reason, sub_agent_status or last_agent_status; EXT_UN_REG has no phase); the typed events read those as null.</summary>
+        private static Task AbsentFieldsReadNull()
+        {
+            using (var a = Agent.A().In())
+            {
+                Sim.Inject(a.Id, J("req_id", "4c1d6a4e-bare", "msg_type", "change_status", "code", "0", "msg", "success", "company_code", "090008",
+                    "agent_id", a.Id, "ext_id", "090008_5000", "agent_status", "REST", "os", "Windows"));
+                var ev = a.Status(AgentStatus.Rest);
+                var bad = ev == null ? new List<string> { "no event" } : NotNull(ev, "MsgType", "RawJson", "StatusName", "ReqId", "CompanyCode", "AgentId", "ExtId", "Os");
+                T.Check(bad.Count == 0, "agent_change: absent fields read " + string.Join(", ", bad));
+                Sim.Inject(a.Id, J("req_id", "4c1d6a4e-unreg", "msg_type", "callback", "company_code", "090008", "agent_id", a.Id,
+                    "ext_id", "090008_5000", "action", "EXT_UN_REG", "success", true, "msg", "分机已注销", "os", "Windows"));
+                var cb = a.R.Wait<CallbackEventArgs>(x => x.Action == CallbackAction.ExtUnReg, ref a.From);
+                bad = cb == null ? new List<string> { "no event" } : NotNull(cb, "MsgType", "RawJson", "ActionName", "ReqId", "CompanyCode", "AgentId", "ExtId", "Msg", "Os");
+                T.Check(bad.Count == 0, "callback EXT_UN_REG: absent fields read " + string.Join(", ", bad));
+            }
+            return Task.CompletedTask;
         }
 
         private static Task KickOffAndConnectedEvents()
@@ -274,10 +310,13 @@ namespace CloudCC.Tests
             using (var a = Agent.A())
             {
                 await a.C.CheckinAsync(a.Password, AgentStatus.Free);
-                var free = a.Status(AgentStatus.Free);
+                var free = a.Status(AgentStatus.Free); // the push, before or after the reply
                 T.Check(free != null && (string)free.Raw["msg_type"] == "change_status" && !string.IsNullOrEmpty(free.Os), "FREE push " + free?.RawJson);
+                // Absent, not empty: the check-in push has no last status, sub-status or reason.
+                T.Check(free != null && free.LastStatus == null && free.LastStatusName == null && free.SubStatus == null && free.SubStatusName == null
+                    && free.Reason == null, "FREE push: absent fields read null " + free?.RawJson);
                 StatusReply st = await a.C.GetStatusAsync();
-                T.Check(st.Status == AgentStatus.Free && st.SubStatus == SubStatus.None && st.Uuid == null, "get_status FREE " + st.RawJson);
+                T.Check(st.Status == AgentStatus.Free && st.SubStatus == null && st.SubStatusName == null && st.Uuid == null, "get_status FREE " + st.RawJson);
                 string uuid = (string)Json.ParseObject(Sim.Post("/admin/inbound", J("company_code", "090008", "agent_id", a.Id, "caller_number", "13900000001",
                     "callee_number", "4008001000")))["uuid"];
                 var ci = a.Callin(CallinChannel.CallIn);
@@ -293,8 +332,11 @@ namespace CloudCC.Tests
                 var seen = new ConcurrentQueue<AgentChangeEventArgs>();
                 a.C.AgentChange += (s, e) => seen.Enqueue(e);
                 await a.C.HoldAsync(uuid);
-                // The platform pushes before it replies: the push reached the handlers first.
-                T.Check(seen.Count == 1 && seen.First().SubStatus == SubStatus.Hold, "HOLD push before the hold reply");
+                // The push came before the reply: it reached the handlers before hold returned.
+                if (Sim.PushOrder == "push_first") T.Check(seen.Count == 1 && seen.First().SubStatus == SubStatus.Hold, "HOLD push before the hold reply");
+                var held = a.Status(AgentStatus.Calling, SubStatus.Hold); // reply first: the push follows
+                T.Check(held != null && System.Threading.SpinWait.SpinUntil(() => seen.Count == 1, 5000) && seen.First().SubStatus == SubStatus.Hold,
+                    "HOLD push once");
                 await a.C.HangupAsync(uuid);
             }
         }
@@ -384,7 +426,7 @@ namespace CloudCC.Tests
             {
                 Sim.Fault(a.Id, "drop");
                 var sr = a.R.Wait<SessionRestoredEventArgs>(x => true, ref a.From, 10000);
-                T.Check(sr != null && sr.Succeeded && sr.Resynced && sr.Status == AgentStatus.Busy && sr.SubStatus == SubStatus.None && sr.Uuid == null,
+                T.Check(sr != null && sr.Succeeded && sr.Resynced && sr.Status == AgentStatus.Busy && sr.SubStatus == null && sr.Uuid == null,
                     "restored and read back " + sr?.RawJson);
                 T.Equal(AgentStatus.Busy, (await a.C.GetStatusAsync()).Status, "get_status after restore");
             }

@@ -18,6 +18,7 @@ namespace CloudCC.Tests
             Sim.Addr = args.Length > 0 ? args[0] : Environment.GetEnvironmentVariable("CCSIM_ADDR");
             if (string.IsNullOrEmpty(Sim.Addr)) { Console.Error.WriteLine("usage: CloudCC.Tests.exe HOST:PORT (ccsim) [FILTER]; CCSIM_DIALECT=spec|platform"); return 2; }
             Sim.Dialect = Environment.GetEnvironmentVariable("CCSIM_DIALECT") ?? "spec";
+            Sim.PushOrder = Environment.GetEnvironmentVariable("CCSIM_PUSH_ORDER") ?? "reply_first";
             string only = args.Length > 1 ? args[1] : null;
             // Each test runs against the dialect it was added for: add (spec), addPlatform (platform).
             var tests = new List<KeyValuePair<string, Func<Task>>>();

@@ -619,6 +619,10 @@ class RTCRegistrationEvent(Event):
     state: str = ""
     reason: Optional[str] = None
     code: Optional[int] = None
+    rtc_address: Optional[str] = None
+    """The rtc_address check-in gave (the platform's is host:port, without a scheme)."""
+    url: Optional[str] = None
+    """The SIP WebSocket URL the phone dialled for it."""
 
 
 @dataclass(frozen=True)
@@ -740,7 +744,8 @@ def parse_event(text: str) -> Event:
             time=str(g("time", "")), attrs=dict(g("attrs") or {}),
         )
     if mt == "rtc_registration":
-        return RTCRegistrationEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"), code=_int(g("code")))
+        return RTCRegistrationEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"), code=_int(g("code")),
+                                    rtc_address=g("rtc_address"), url=g("url"))
     if mt == "rtc_call":
         return RTCCallEvent(mt, data, raw, uuid=str(g("uuid", "")), state=str(g("state", "")),
                             direction=g("direction"), reason=g("reason"))

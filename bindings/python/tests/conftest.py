@@ -36,6 +36,9 @@ def ext_of(agent_id: str) -> str:
 
 
 DEFAULT_DIALECT = os.environ.get("CCSIM_DIALECT", "spec")
+# A platform-dialect test runs once per order of a request's reply and the
+# status pushes it causes (the real server's order is a race: docs/platform.md).
+PUSH_ORDERS = ("reply_first", "push_first")
 # The ws_url of each dialect: the spec's endpoint, and the platform front end's
 # own form ending in "/" (the SDK appends the agent's identity segment).
 WS_PATH = {"spec": "/ws", "platform": "/msg/"}
@@ -44,9 +47,10 @@ WS_PATH = {"spec": "/ws", "platform": "/msg/"}
 class Sim:
     """A ccsim of one dialect: its address, the ws_url an agent uses, and its admin API."""
 
-    def __init__(self, addr: str, dialect: str) -> None:
+    def __init__(self, addr: str, dialect: str, push_order: Optional[str] = None) -> None:
         self.addr = addr
         self.dialect = dialect
+        self.push_order = push_order
         self.ws = f"ws://{addr}{WS_PATH[dialect]}"
         self.http = f"http://{addr}"
 
@@ -90,32 +94,35 @@ class _Sims:
     """The ccsim of each dialect, started on first use and stopped at the end of the run."""
 
     def __init__(self) -> None:
-        self.sims: Dict[str, Sim] = {}
+        self.sims: Dict[Any, Sim] = {}
         self.procs: List[subprocess.Popen] = []
 
-    def get(self, dialect: str) -> Sim:
+    def get(self, dialect: str, push_order: Optional[str] = None) -> Sim:
         if dialect not in WS_PATH:
             pytest.fail(f"unknown ccsim dialect {dialect!r}")
-        if dialect in self.sims:
-            return self.sims[dialect]
+        key = (dialect, push_order)
+        if key in self.sims:
+            return self.sims[key]
         addr = os.environ.get("CCSIM_ADDR")
         if addr:
             if dialect != DEFAULT_DIALECT:
                 pytest.fail(f"CCSIM_ADDR serves the {DEFAULT_DIALECT} dialect (CCSIM_DIALECT); this test needs {dialect}")
-            self.sims[dialect] = Sim(addr, dialect)
-            return self.sims[dialect]
+            self.sims[key] = Sim(addr, dialect, push_order)
+            return self.sims[key]
         exe = Path(os.environ.get("CCSIM_BIN") or ROOT / "build" / "bin" / "ccsim")
         if not exe.exists():
             pytest.fail(f"{exe} is missing: run ./build.sh lib first")
-        proc = subprocess.Popen([str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", dialect], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, text=True)
+        args = [str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", dialect]
+        if push_order:
+            args += ["-push-order", push_order]
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.procs.append(proc)
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if "listening on" not in line:
-            pytest.fail(f"ccsim -dialect {dialect} did not start: {line!r}")
-        self.sims[dialect] = Sim(line.strip().split("://", 1)[1], dialect)
-        return self.sims[dialect]
+            pytest.fail(f"{' '.join(args[1:])}: ccsim did not start: {line!r}")
+        self.sims[key] = Sim(line.strip().split("://", 1)[1], dialect, push_order)
+        return self.sims[key]
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -136,11 +143,27 @@ def _sims() -> Iterator[_Sims]:
         sims.stop()
 
 
+def _dialect_of(node: Any) -> str:
+    mark = node.get_closest_marker("dialect")
+    return mark.args[0] if mark else DEFAULT_DIALECT
+
+
 @pytest.fixture
-def sim(request: Any, _sims: _Sims) -> Sim:
-    """The ccsim of the test's dialect (marker `dialect`, else DEFAULT_DIALECT)."""
-    mark = request.node.get_closest_marker("dialect")
-    return _sims.get(mark.args[0] if mark else DEFAULT_DIALECT)
+def push_order(request: Any) -> Optional[str]:
+    """The platform dialect's order of a reply and its pushes for this run of the test (None: the spec dialect)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def sim(request: Any, _sims: _Sims, push_order: Optional[str]) -> Sim:
+    """The ccsim of the test's dialect (marker `dialect`, else DEFAULT_DIALECT) and push order."""
+    return _sims.get(_dialect_of(request.node), push_order)
+
+
+def pytest_generate_tests(metafunc: Any) -> None:
+    # Every platform-dialect test runs with each push order.
+    if "push_order" in metafunc.fixturenames and _dialect_of(metafunc.definition) == "platform":
+        metafunc.parametrize("push_order", PUSH_ORDERS, indirect=True)
 
 
 def pytest_configure(config: Any) -> None:

@@ -15,15 +15,17 @@ from conftest import PWD
 pytestmark = pytest.mark.dialect("platform")
 
 
-def test_status_pushes_callin_and_get_status(sim, make_agent):
+def test_status_pushes_callin_and_get_status(sim, make_agent, push_order):
     a = make_agent()
     assert sim.ws.endswith("/msg/")
     a.c.checkin(PWD, start_status="FREE")
-    free = a.status("FREE")  # from the platform's change_status push
+    free = a.status("FREE")  # from the platform's change_status push, before or after the reply
     assert json.loads(free.raw)["msg_type"] == "change_status" and free.os
-    assert free.last_agent_status is None  # none on a first check-in
+    # Absent, not empty: the check-in push has no last status, sub-status or reason.
+    assert (free.last_agent_status, free.sub_agent_status, free.reason) == (None, None, None)
     r = a.c.get_status()
     assert isinstance(r, StatusReply) and (r.status, r.sub_status, r.uuid) == (AgentStatus.FREE, None, None)
+    assert r.get("reply") is None and "sub_status" not in r.data and "uuid" not in r.data
     uuid = sim.inbound(agent_id=a.id, caller_number="13900000001")["uuid"]
     callin = a.callin(CallinChannel.CALL_IN)
     assert callin.uuid == uuid and callin.client_uuid and callin.client_uuid != uuid
@@ -39,8 +41,11 @@ def test_status_pushes_callin_and_get_status(sim, make_agent):
     seen = []
     a.c.on(AgentChangeEvent)(seen.append)
     a.c.hold(uuid)
-    # The platform pushes before it replies: the push reached the handlers first.
-    assert [(e.agent_status, e.sub_agent_status) for e in seen] == [(AgentStatus.CALLING, SubStatus.HOLD)]
+    if push_order == "push_first":
+        # The push came before the reply: it reached the handlers before hold returned.
+        assert [(e.agent_status, e.sub_agent_status) for e in seen] == [(AgentStatus.CALLING, SubStatus.HOLD)]
+    held = a.status("CALLING", "HOLD")  # reply first: the push follows
+    assert [(e.agent_status, e.sub_agent_status) for e in seen] == [(held.agent_status, held.sub_agent_status)]
     a.c.hangup(uuid)
 
 

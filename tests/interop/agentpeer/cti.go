@@ -12,10 +12,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// platformCTI stands in for the platform's CTI server, as
-// /work/shared/platform/real-server.md describes it, for one RTC agent:
-// check-in answers login_type "1" with pbx = rtc_address = the gateway
-// (Kamailio), call answers with a "call-<32 hex>" uuid, everything else
+// platformCTI stands in for the platform's CTI server, as docs/platform.md
+// describes it, for one RTC agent: check-in answers login_type "1" with
+// pbx = rtc_address = the gateway (Kamailio; host:port as the platform
+// sends it, unless the harness says otherwise), call answers with a "call-<32 hex>" uuid, everything else
 // with code "0"; a callin is pushed when the harness says so. It sends
 // no X-CC-UUID anywhere (it has no SIP side at all): the gateway tests
 // check that the SDK ties the gateway's calls to CTI calls by itself.

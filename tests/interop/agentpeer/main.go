@@ -9,8 +9,8 @@
 // It speaks JSON lines on stdin/stdout (one request per line, one reply
 // per request, with the request's "id"; commands run concurrently):
 //
-//	{"cmd":"start","ws":"ws://kamailio","domain":"d","ext":"1001","ext_pwd":"pw","tone_hz":1000}
-//	                                         → {"ok":true,"aor":"sip:1001@d"} once registered
+//	{"cmd":"start","ws":"ws://kamailio","domain":"d","ext":"1001","ext_pwd":"pw","tone_hz":1000[,"rtc_address":"host:port"]}
+//	                                         → {"ok":true,"aor":"sip:1001@d","rtc_address":"…","url":"ws://…"} once registered
 //	{"cmd":"callin","uuid":"call-…","caller":"3001"} → {"ok":true}: the CTI server pushes a callin
 //	{"cmd":"request","req":{...}}            → {"ok":true,"reply":{...}} or {"error":...}: Agent.Do
 //	{"cmd":"wait_call","state":"ringing","uuid":"","auto":true,"timeout_ms":15000}
@@ -40,6 +40,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,22 +52,26 @@ import (
 )
 
 type request struct {
-	ID        any             `json:"id,omitempty"`
-	Cmd       string          `json:"cmd"`
-	WS        string          `json:"ws"`
-	Domain    string          `json:"domain"`
-	Ext       string          `json:"ext"`
-	ExtPwd    string          `json:"ext_pwd"`
-	ToneHz    float64         `json:"tone_hz"`
-	UUID      *string         `json:"uuid"`
-	Caller    string          `json:"caller"`
-	Req       json.RawMessage `json:"req"`
-	State     string          `json:"state"`
-	Auto      *bool           `json:"auto"`
-	Freq      float64         `json:"freq"`
-	CallID    string          `json:"call_id"`
-	Target    string          `json:"target"`
-	TimeoutMs int             `json:"timeout_ms"`
+	ID  any    `json:"id,omitempty"`
+	Cmd string `json:"cmd"`
+	WS  string `json:"ws"`
+	// RTCAddress is what the stand-in CTI's check-in hands out as
+	// rtc_address (default: WS without its scheme, the platform's
+	// host:port form).
+	RTCAddress string          `json:"rtc_address"`
+	Domain     string          `json:"domain"`
+	Ext        string          `json:"ext"`
+	ExtPwd     string          `json:"ext_pwd"`
+	ToneHz     float64         `json:"tone_hz"`
+	UUID       *string         `json:"uuid"`
+	Caller     string          `json:"caller"`
+	Req        json.RawMessage `json:"req"`
+	State      string          `json:"state"`
+	Auto       *bool           `json:"auto"`
+	Freq       float64         `json:"freq"`
+	CallID     string          `json:"call_id"`
+	Target     string          `json:"target"`
+	TimeoutMs  int             `json:"timeout_ms"`
 }
 
 // peer is the agent and what the harness asks about it.
@@ -330,7 +335,11 @@ func nan0(f float64) float64 {
 }
 
 func (p *peer) start(ctx context.Context, r request) (map[string]any, error) {
-	cti, err := newPlatformCTI(r.WS, r.Ext, r.ExtPwd)
+	addr := r.RTCAddress
+	if addr == "" {
+		_, addr, _ = strings.Cut(r.WS, "://") // the platform's form: host:port, no scheme
+	}
+	cti, err := newPlatformCTI(addr, r.Ext, r.ExtPwd)
 	if err != nil {
 		return nil, err
 	}
@@ -366,7 +375,7 @@ func (p *peer) start(ctx context.Context, r request) (map[string]any, error) {
 		case e := <-p.regs:
 			switch e.State {
 			case "registered":
-				return map[string]any{"ok": true, "aor": e.AOR}, nil
+				return map[string]any{"ok": true, "aor": e.AOR, "rtc_address": e.RTCAddress, "url": e.URL}, nil
 			case "failed":
 				return nil, fmt.Errorf("registration failed: %d %s", e.Code, e.Reason)
 			}
