@@ -1,0 +1,262 @@
+// Package quality watches a call's media figures, sampled once a second,
+// and raises and clears call-quality warnings by the rules desktop calling
+// SDKs publish (Twilio Voice's): high RTT, high jitter, packet loss, low
+// MOS, no audio received or sent, a microphone stuck at one level, and
+// speech on the microphone while the call is muted. It also grades a
+// pre-call test by its MOS. It knows nothing of calls or media: its input
+// is one Sample a second, its output the changes of the warnings.
+package quality
+
+import (
+	"math"
+	"time"
+)
+
+// The warning names, as events carry them.
+const (
+	HighRTT            = "high_rtt"
+	HighJitter         = "high_jitter"
+	HighPacketLoss     = "high_packet_loss"
+	LowMOS             = "low_mos"
+	NoAudioReceived    = "no_audio_received"
+	NoAudioSent        = "no_audio_sent"
+	ConstantInputLevel = "constant_audio_input_level"
+	SpeakingWhileMuted = "speaking_while_muted"
+)
+
+// Names lists every warning, in a stable order.
+var Names = []string{HighRTT, HighJitter, HighPacketLoss, LowMOS, NoAudioReceived, NoAudioSent, ConstantInputLevel, SpeakingWhileMuted}
+
+// Sample is one second of a call. A figure that was not measured in that
+// second (no RTCP report yet, no audio received) is marked as such and
+// counts for no rule.
+type Sample struct {
+	At time.Time
+	// RTT is the round-trip time (RTCP); HasRTT is false until measured.
+	RTT    time.Duration
+	HasRTT bool
+	// Jitter of the received audio; Loss the share of packets lost in
+	// this second (0..1); MOS the E-model estimate. HasReceive is false
+	// while no audio was received (they measure nothing then).
+	Jitter     time.Duration
+	Loss       float64
+	MOS        float64
+	HasReceive bool
+	// BytesSent and BytesReceived are the audio payload bytes of this
+	// second; HasBytes is false where the call sends or receives nothing
+	// by design (on hold, inactive).
+	BytesSent, BytesReceived uint64
+	HasBytes                 bool
+	// InputLevel is the microphone's RMS level this second (0..1 of full
+	// scale); HasInput is false where the SDK does not read a microphone
+	// (the app pushes its own audio without processing).
+	InputLevel float64
+	HasInput   bool
+	// Muted: the agent's outgoing audio is muted. Speaking: voice activity
+	// on the microphone in this second.
+	Muted, Speaking bool
+}
+
+// Thresholds are the rules' limits; Default has the published values.
+type Thresholds struct {
+	RTT             time.Duration // high_rtt: over this in 3 of the last 5
+	Jitter          time.Duration // high_jitter: over this in 3 of the last 5
+	Loss            float64       // high_packet_loss: over this in 3 of the last 5
+	MeanLoss        float64       // ... or a mean over this across the last 7
+	MOS             float64       // low_mos: under this in 3 of the last 5
+	LevelDeviation  float64       // constant level: a standard deviation under this (of full scale) ...
+	ConstantFor     int           // ... across this many samples while not muted
+	MinRaised       time.Duration // a warning stays raised at least this long
+	SpeakingSamples int           // speaking while muted: voice in this many of the last 3 samples
+}
+
+// Default are Twilio Voice's published thresholds.
+var Default = Thresholds{RTT: 400 * time.Millisecond, Jitter: 30 * time.Millisecond, Loss: 0.01, MeanLoss: 0.03, MOS: 3.5,
+	LevelDeviation: 0.01, ConstantFor: 10, MinRaised: 5 * time.Second, SpeakingSamples: 2}
+
+// Change is a warning raised or cleared.
+type Change struct {
+	Name      string
+	Raised    bool      // false: cleared
+	Value     float64   // the figure that decided (ms, share, MOS, level)
+	Threshold float64   // its limit, in the same unit
+	At        time.Time // the sample's time
+}
+
+// Monitor holds one call's recent samples and its raised warnings. It is
+// not safe for concurrent use: one call's sampler owns it.
+type Monitor struct {
+	th     Thresholds
+	hist   []Sample // the last histLen samples, oldest first
+	raised map[string]time.Time
+}
+
+const histLen = 10
+
+// NewMonitor watches one call with th (Default when zero).
+func NewMonitor(th Thresholds) *Monitor {
+	if th == (Thresholds{}) {
+		th = Default
+	}
+	return &Monitor{th: th, raised: map[string]time.Time{}}
+}
+
+// Raised reports whether the warning name is raised now.
+func (m *Monitor) Raised(name string) bool { _, ok := m.raised[name]; return ok }
+
+// Add takes the next second's sample and returns the warnings it raises
+// and clears, in Names order. A warning is cleared once its rule no longer
+// holds, and no sooner than MinRaised after it was raised.
+func (m *Monitor) Add(s Sample) []Change {
+	m.hist = append(m.hist, s)
+	if len(m.hist) > histLen {
+		m.hist = m.hist[len(m.hist)-histLen:]
+	}
+	var out []Change
+	for _, name := range Names {
+		on, value, limit := m.rule(name)
+		since, was := m.raised[name]
+		switch {
+		case on && !was:
+			m.raised[name] = s.At
+			out = append(out, Change{Name: name, Raised: true, Value: value, Threshold: limit, At: s.At})
+		case !on && was && s.At.Sub(since) >= m.th.MinRaised:
+			delete(m.raised, name)
+			out = append(out, Change{Name: name, Raised: false, Value: value, Threshold: limit, At: s.At})
+		}
+	}
+	return out
+}
+
+// last returns the last n samples (fewer at the start), oldest first.
+func (m *Monitor) last(n int) []Sample {
+	if len(m.hist) < n {
+		return m.hist
+	}
+	return m.hist[len(m.hist)-n:]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// countOver counts the samples of the last n that have the figure and pass
+// test; value is the newest figure seen.
+func (m *Monitor) countOver(n int, has func(Sample) bool, fig func(Sample) float64, test func(float64) bool) (k int, value float64) {
+	for _, s := range m.last(n) {
+		if !has(s) {
+			continue
+		}
+		value = fig(s)
+		if test(value) {
+			k++
+		}
+	}
+	return k, value
+}
+
+// rule says whether warning name holds on the samples now, with the
+// deciding figure and its limit.
+func (m *Monitor) rule(name string) (on bool, value, limit float64) {
+	th := m.th
+	rx := func(s Sample) bool { return s.HasReceive }
+	switch name {
+	case HighRTT:
+		limit = ms(th.RTT)
+		k, v := m.countOver(5, func(s Sample) bool { return s.HasRTT }, func(s Sample) float64 { return ms(s.RTT) },
+			func(v float64) bool { return v > limit })
+		return k >= 3, v, limit
+	case HighJitter:
+		limit = ms(th.Jitter)
+		k, v := m.countOver(5, rx, func(s Sample) float64 { return ms(s.Jitter) }, func(v float64) bool { return v > limit })
+		return k >= 3, v, limit
+	case HighPacketLoss:
+		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.Loss }, func(v float64) bool { return v > th.Loss })
+		if k >= 3 {
+			return true, v, th.Loss
+		}
+		var sum float64
+		var n int
+		for _, s := range m.last(7) {
+			if s.HasReceive {
+				sum += s.Loss
+				n++
+			}
+		}
+		if n == 7 && sum/7 > th.MeanLoss {
+			return true, sum / 7, th.MeanLoss
+		}
+		return false, v, th.Loss
+	case LowMOS:
+		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.MOS }, func(v float64) bool { return v < th.MOS })
+		return k >= 3, v, th.MOS
+	case NoAudioReceived, NoAudioSent:
+		bytes := func(s Sample) uint64 { return s.BytesReceived }
+		if name == NoAudioSent {
+			bytes = func(s Sample) uint64 { return s.BytesSent }
+		}
+		w := m.last(3)
+		if len(w) < 3 {
+			return false, 0, 0
+		}
+		for _, s := range w {
+			if !s.HasBytes || bytes(s) > 0 || (name == NoAudioSent && s.Muted) {
+				return false, float64(bytes(w[len(w)-1])), 0
+			}
+		}
+		return true, 0, 0
+	case ConstantInputLevel:
+		w := m.last(th.ConstantFor)
+		if len(w) < th.ConstantFor {
+			return false, 0, th.LevelDeviation
+		}
+		var mean float64
+		for _, s := range w {
+			if !s.HasInput || s.Muted {
+				return false, 0, th.LevelDeviation
+			}
+			mean += s.InputLevel
+		}
+		mean /= float64(len(w))
+		var dev float64
+		for _, s := range w {
+			dev += (s.InputLevel - mean) * (s.InputLevel - mean)
+		}
+		dev = math.Sqrt(dev / float64(len(w)))
+		return dev < th.LevelDeviation, dev, th.LevelDeviation
+	case SpeakingWhileMuted:
+		k := 0
+		for _, s := range m.last(3) {
+			if s.Muted && s.HasInput && s.Speaking {
+				k++
+			}
+		}
+		return k >= th.SpeakingSamples, float64(k), float64(th.SpeakingSamples)
+	}
+	return false, 0, 0
+}
+
+// Grade is a pre-call test's verdict on its MOS.
+type Grade string
+
+// The grades, best first.
+const (
+	Excellent Grade = "excellent" // MOS over 4.2
+	Great     Grade = "great"     // 4.1 to 4.2
+	Good      Grade = "good"      // 3.7 to 4.1
+	Fair      Grade = "fair"      // 3.1 to 3.7
+	Degraded  Grade = "degraded"  // under 3.1
+)
+
+// GradeMOS grades a MOS (1..4.5).
+func GradeMOS(mos float64) Grade {
+	switch {
+	case mos > 4.2:
+		return Excellent
+	case mos >= 4.1:
+		return Great
+	case mos >= 3.7:
+		return Good
+	case mos >= 3.1:
+		return Fair
+	}
+	return Degraded
+}
