@@ -302,4 +302,3 @@ func (d *malgoDriver) close() {
 		d.ctx = nil
 	}
 }
-

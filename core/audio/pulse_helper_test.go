@@ -398,5 +398,4 @@ func (ev *events) waitEvent(t testing.TB, timeout time.Duration, what string, ok
 	}
 }
 
-
 func itoa(i int) string { return strconv.Itoa(i) }

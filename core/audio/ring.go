@@ -28,16 +28,15 @@ func newRing(prime, max int) *ring {
 func (q *ring) write(p []int16) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(p) > len(q.buf) {
-		q.dropped += uint64(len(p) - len(q.buf))
-		p = p[len(p)-len(q.buf):]
-	}
-	if q.n+len(p) > len(q.buf) {
-		drop := q.n + len(p) - q.prime
-		drop = min(drop, q.n)
-		q.r = (q.r + drop) % len(q.buf)
-		q.n -= drop
-		q.dropped += uint64(drop)
+	if total := q.n + len(p); total > len(q.buf) {
+		// Back to prime: the oldest buffered samples go first, then the
+		// front of p.
+		excess := total - q.prime
+		fromBuf := min(excess, q.n)
+		q.r = (q.r + fromBuf) % len(q.buf)
+		q.n -= fromBuf
+		p = p[excess-fromBuf:]
+		q.dropped += uint64(excess)
 		q.overruns++
 	}
 	w := (q.r + q.n) % len(q.buf)

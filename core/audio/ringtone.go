@@ -20,7 +20,7 @@ func BuiltinRing() *Clip {
 	on := []struct{ from, to float64 }{{0, 0.4}, {0.6, 1.0}}
 	n := 3 * ringRate
 	s := make([]int16, n)
-	const amp = 0.35 * 32767 / 2 // each tone; the pair peaks at 0.35 full scale
+	const amp = 0.35 * 32767 / 2  // each tone; the pair peaks at 0.35 full scale
 	fade := int(0.005 * ringRate) // 5 ms ramps: no clicks at the edges
 	for _, b := range on {
 		i0, i1 := int(b.from*ringRate), int(b.to*ringRate)

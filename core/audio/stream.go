@@ -29,7 +29,7 @@ type stream struct {
 	closed bool
 	gens   uint64 // generations handed out
 
-	gen   atomic.Uint64          // the active generation
+	gen   atomic.Uint64            // the active generation
 	clock atomic.Pointer[devClock] // the active device's counters
 }
 

@@ -316,17 +316,19 @@ func (s *System) startWatch() {
 	s.watching = true
 	s.quit = make(chan struct{})
 	s.done = make(chan struct{})
-	go s.watchLoop(s.quit, s.done)
+	// The first list is taken now: a change right after Watch or an
+	// endpoint's start is seen as one.
+	first, _ := s.snapshot()
+	go s.watchLoop(first, s.quit, s.done)
 }
 
 // watchLoop compares the device list every PollInterval (or when woken),
 // tells the watchers and lets each open stream react. It ends when
 // nothing is left to watch.
-func (s *System) watchLoop(quit, done chan struct{}) {
+func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
-	prev, _ := s.snapshot()
 	for {
 		select {
 		case <-quit:
