@@ -93,16 +93,30 @@ func openMalgo(b Backend, appName string) (*malgoDriver, error) {
 		return nil, fmt.Errorf("no sound card (no PCM device in %s)", alsaDevDir)
 	}
 	var logMu sync.Mutex
-	var last string
+	var fails []string
 	logf := func(msg string) {
-		// Keep the backend's last word on what failed: it is the reason
-		// given to the caller ("Failed to connect PulseAudio context").
 		m := strings.TrimSpace(msg)
-		if strings.Contains(strings.ToLower(m), "fail") || strings.Contains(strings.ToLower(m), "error") {
+		if l := strings.ToLower(m); strings.Contains(l, "fail") || strings.Contains(l, "error") {
 			logMu.Lock()
-			last = m
+			fails = append(fails, m)
 			logMu.Unlock()
 		}
+	}
+	// reason is the backend's own word on what failed: its first tagged
+	// message ("[PulseAudio] Failed to connect PulseAudio context."), not
+	// the library names it tried before the one that loaded.
+	reason := func() string {
+		logMu.Lock()
+		defer logMu.Unlock()
+		for _, m := range fails {
+			if strings.HasPrefix(m, "[") {
+				return m
+			}
+		}
+		if len(fails) > 0 {
+			return fails[len(fails)-1]
+		}
+		return ""
 	}
 	d := &malgoDriver{name: b, ids: map[Kind]map[string]malgo.DeviceID{}}
 	var pin runtime.Pinner
@@ -117,10 +131,8 @@ func openMalgo(b Backend, appName string) (*malgoDriver, error) {
 	}
 	ctx, err := malgo.InitContext([]malgo.Backend{mb}, cc, logf)
 	if err != nil {
-		logMu.Lock()
-		defer logMu.Unlock()
-		if last != "" {
-			return nil, fmt.Errorf("%s (%v)", last, err)
+		if r := reason(); r != "" {
+			return nil, fmt.Errorf("%s (%v)", r, err)
 		}
 		return nil, err
 	}
