@@ -33,6 +33,13 @@ func BenchmarkPulseSwitchGap(b *testing.B) {
 	r.waitFor(b, 10*time.Second, "the microphone's tone", func(s []int16) bool {
 		return tonePresent(s, 700, callRate, 500*time.Millisecond)
 	})
+	// The devices' clocks against the host's (the drift figures core/dsp
+	// reads), once a second of callbacks is in.
+	r.waitFor(b, 10*time.Second, "measured device rates", func([]int16) bool {
+		st := ep.Stats()
+		return st.Microphone.EffectiveRate > 0 && st.Speaker.EffectiveRate > 0
+	})
+	rates := ep.Stats()
 	var spkMax, spkSum, micMax, micSum float64
 	b.ResetTimer()
 	for i := range b.N {
@@ -59,4 +66,6 @@ func BenchmarkPulseSwitchGap(b *testing.B) {
 	b.ReportMetric(micMax, "mic_gap_max_ms")
 	b.ReportMetric(micSum/float64(b.N), "mic_gap_mean_ms")
 	b.ReportMetric(0, "ns/op")
+	b.ReportMetric(rates.Microphone.EffectiveRate, "mic_rate_hz")
+	b.ReportMetric(rates.Speaker.EffectiveRate, "spk_rate_hz")
 }

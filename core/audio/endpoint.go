@@ -244,10 +244,11 @@ type DeviceStats struct {
 	Frames, Callbacks uint64
 	// Elapsed is the time since the device was opened.
 	Elapsed time.Duration
-	// EffectiveRate is Frames per second of host time between the first
-	// and the last callback: the device clock against the host's (0
-	// during the first second). Its difference between the two
-	// directions is the drift an echo canceller must follow.
+	// EffectiveRate is the frames per second of host time between the
+	// first callback (or the end of the last pause over 200 ms) and the
+	// last one: the device clock against the host's (0 during the first
+	// second). Its difference between the two directions is the drift an
+	// echo canceller must follow.
 	EffectiveRate float64
 	// Buffered is the audio waiting between the device and the call.
 	Buffered int

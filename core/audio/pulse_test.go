@@ -103,6 +103,13 @@ func TestPulseToneReachesSpeaker(t *testing.T) {
 	if st.Speaker.Frames == 0 || st.Speaker.Callbacks == 0 || st.CallWritten == 0 {
 		t.Errorf("stats %+v", st)
 	}
+	// The speaker's clock is measured too (null sinks run on the host's).
+	rec.waitFor(t, 10*time.Second, "a measured playback rate", func([]int16) bool {
+		return c.ep.Stats().Speaker.EffectiveRate > 0
+	})
+	if rate := c.ep.Stats().Speaker.EffectiveRate; rate < 7600 || rate > 8400 {
+		t.Errorf("playback rate %.0f Hz, want about 8000", rate)
+	}
 }
 
 func TestPulseMicrophoneReachesReadPCM(t *testing.T) {

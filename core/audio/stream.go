@@ -44,17 +44,38 @@ type devClock struct {
 	firstFr   atomic.Uint64
 	lastNs    atomic.Int64
 	stopped   atomic.Bool // the backend stopped the device
+	warmups   atomic.Uint64 // callbacks while not yet active
+	ready     chan struct{} // closed once the device calls back for real
+	readyAt   uint64        // warm-up callbacks that make it ready
+}
+
+// switchWait bounds how long a switch waits for the new device to run
+// before it takes over anyway (a device that is slow to start, or a
+// fallback from a device that is gone).
+const switchWait = 500 * time.Millisecond
+
+// warm counts a callback of a device that is not active yet.
+func (c *devClock) warm() {
+	if c.warmups.Add(1) == c.readyAt {
+		close(c.ready)
+	}
 }
 
 func (c *devClock) tick(frames int) {
 	ns := int64(time.Since(c.opened))
 	f := c.frames.Add(uint64(frames))
-	if c.callbacks.Add(1) == 1 {
+	prev := c.lastNs.Load()
+	// The rate is measured from the first callback, or from the end of
+	// the last pause longer than clockGap (a device that started late,
+	// stalled or was suspended): a pause would skew the average.
+	if c.callbacks.Add(1) == 1 || ns-prev > int64(clockGap) {
 		c.firstFr.Store(f)
 		c.firstNs.Store(ns)
 	}
 	c.lastNs.Store(ns)
 }
+
+const clockGap = 200 * time.Millisecond
 
 // rate is the frames per second measured between the first and the last
 // callback (0 until there is a second of data).
@@ -78,6 +99,7 @@ func (st *stream) callbacks(g uint64, clk *devClock) deviceCallbacks {
 		data: func(out, in []int16) {
 			if st.gen.Load() != g {
 				clear(out)
+				clk.warm()
 				return
 			}
 			n := len(out) + len(in)
@@ -116,7 +138,10 @@ func (st *stream) resolve(id string) (string, error) {
 func (st *stream) switchLocked(id string) error {
 	st.gens++
 	g := st.gens
-	clk := &devClock{id: id, opened: time.Now()}
+	clk := &devClock{id: id, opened: time.Now(), ready: make(chan struct{}), readyAt: 1}
+	if st.kind == KindPlayback {
+		clk.readyAt = 2 // the first is the buffer filled at start
+	}
 	var hw hwDevice
 	err := st.sys.withDriver(func(d driver) error {
 		var err error
@@ -129,25 +154,23 @@ func (st *stream) switchLocked(id string) error {
 		}
 		return fmt.Errorf("%w: %s %q: %v", ErrDeviceOpen, st.role, id, err)
 	}
-	oldGen, oldClk := st.gen.Load(), st.clock.Load()
-	// A playback device is made active before it starts, so that the
-	// first buffer it asks for (at start) already holds the call's audio;
-	// a capture device starts first, so that it delivers as soon as it
-	// is active.
-	if st.kind == KindPlayback {
-		st.gen.Store(g)
-		st.clock.Store(clk)
-		err = hw.start()
-	} else if err = hw.start(); err == nil {
-		st.gen.Store(g)
-		st.clock.Store(clk)
-	}
-	if err != nil {
-		st.gen.Store(oldGen)
-		st.clock.Store(oldClk)
+	// Make before break: the new device starts while the old one still
+	// carries the call (the new one plays silence, its captures are
+	// dropped) and takes over once it calls back for real, so the gap
+	// is the difference of the two devices' buffers, not the time a
+	// device takes to start.
+	if err := hw.start(); err != nil {
 		hw.close()
 		return fmt.Errorf("%w: %s %q: start: %v", ErrDeviceOpen, st.role, id, err)
 	}
+	wait := time.NewTimer(switchWait)
+	select {
+	case <-clk.ready:
+	case <-wait.C:
+	}
+	wait.Stop()
+	st.gen.Store(g)
+	st.clock.Store(clk)
 	old := st.dev
 	st.dev, st.cur = hw, id
 	if old != nil {

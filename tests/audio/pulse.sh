@@ -16,8 +16,7 @@ pulse_install() {
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" -ne 0 ] && sudo="sudo"
   $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
-  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends "${missing[@]}" >/dev/null
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "${missing[@]}" >/dev/null
 }
 
 pulse_start() {
@@ -27,7 +26,7 @@ pulse_start() {
   local sock="$PULSE_DIR/run/native"
   # HOME and XDG_RUNTIME_DIR point into the scratch folder: the daemon
   # writes its cookie and state there, not in the user's home.
-  HOME="$PULSE_DIR/home" XDG_RUNTIME_DIR="$PULSE_DIR/run" setsid pulseaudio \
+  HOME="$PULSE_DIR/home" XDG_RUNTIME_DIR="$PULSE_DIR/run" pulseaudio \
     --daemonize=no --system=false --exit-idle-time=-1 -n --disallow-exit \
     --realtime=no --high-priority=no --use-pid-file=no --disable-shm=yes \
     --load="module-native-protocol-unix socket=$sock auth-anonymous=1" \
