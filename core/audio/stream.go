@@ -43,7 +43,7 @@ type devClock struct {
 	firstNs   atomic.Int64 // monotonic ns (since opened) of the first callback
 	firstFr   atomic.Uint64
 	lastNs    atomic.Int64
-	stopped   atomic.Bool // the backend stopped the device
+	stopped   atomic.Bool   // the backend stopped the device
 	warmups   atomic.Uint64 // callbacks while not yet active
 	ready     chan struct{} // closed once the device calls back for real
 	readyAt   uint64        // warm-up callbacks that make it ready
