@@ -6,6 +6,7 @@
 #   ./build.sh demo       start ccsim and run the example agent against it
 #   ./build.sh test       every test of every language (what CI runs)
 #   ./build.sh bench      benchmarks and soaks (not part of test)
+#   ./build.sh test-audio the sound-device tests against a private PulseAudio
 #   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
 #   ./build.sh dist       every package into build/dist/ (wheels, sdist, nupkg, C SDK tarball, SHA256SUMS)
 #   ./build.sh install PREFIX=/usr/local   the C SDK (header, libcloudcc.so.N, pkg-config, CMake package)
@@ -231,6 +232,12 @@ test_opus() {
   go test -count=1 -timeout 10m -tags opus,nolibopusfile ./core/media/
 }
 
+test_audio() {
+  [ -f tests/audio/run.sh ] || return 0
+  log "sound devices (core/audio) against a private PulseAudio, and without any sound server"
+  bash tests/audio/run.sh
+}
+
 test_c() {
   [ -f tests/c/run.sh ] || return 0
   log "C ABI tests"
@@ -368,6 +375,8 @@ bench() {
   log "reliability figures (floods, reconnect rate, free latency, soak)"
   bench_reliability
   test_fuzz 120
+  log "sound device switch gap (PulseAudio)"
+  bash tests/audio/run.sh bench
   [ -f tests/interop/bench/run.sh ] && bash tests/interop/bench/run.sh
   return 0
 }
@@ -380,6 +389,7 @@ case "${1:-lib}" in
     build_lib
     test_go
     test_fuzz 10
+    test_audio
     test_opus
     test_c
     test_windows
@@ -393,6 +403,8 @@ case "${1:-lib}" in
   test-fuzz) test_fuzz "${2:-10}" ;;
   bench-reliability) build_lib; bench_reliability ;;
   test-opus) test_opus ;;
+  test-audio) need_go; test_audio ;;
+  bench-audio) need_go; bash tests/audio/run.sh bench ;;
   test-c) build_lib; test_c ;;
   test-python) build_lib; test_python ;;
   test-csharp) build_lib; test_csharp ;;
@@ -405,5 +417,5 @@ case "${1:-lib}" in
   windows) build_lib; test_windows; log "build/windows/cloudcc.dll (+ include/cloudcc.h)" ;;
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
-  *) echo "usage: $0 [lib|demo|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lib|demo|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@ go 1.24.0
 
 require (
 	github.com/emiago/sipgo v1.7.2
+	github.com/gen2brain/malgo v0.11.24
 	github.com/goccy/go-json v0.12.0
 	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3

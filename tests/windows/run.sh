@@ -59,6 +59,8 @@ if [ ! -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ] ||
   x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
     "$ROOT/tests/windows/bcryptprimitives.c" -ladvapi32
 fi
+# The sound-device layer (core/audio) built for Windows, under Wine.
+WINEPREFIX="$WINEPREFIX" bash "$ROOT/tests/audio/wine.sh"
 cd "$OUT"
 timeout 300 wine smoke.exe "$ADDR"
 echo "Windows DLL under Wine: ok"

@@ -1,0 +1,289 @@
+package audio
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// EndpointConfig sets up a call's sound devices.
+type EndpointConfig struct {
+	// Rate is the call's sample rate in Hz (8000 now, 16000 for wideband):
+	// what ReadPCM gives and WritePCM expects. Required.
+	Rate int
+	// Microphone and Speaker are device ids from System.Devices; ""
+	// follows the default communications device.
+	Microphone, Speaker string
+	// Processor is the voice processing (nil: none).
+	Processor Processor
+	// BufferMs is how much audio each direction buffers between the
+	// device and the call's 20 ms clock before it starts (default 40; at
+	// most BufferMs+60 ms are ever held, older audio is dropped).
+	BufferMs int
+	// OnEvent receives the endpoint's device events (fallback, errors).
+	OnEvent func(Event)
+}
+
+// Endpoint is a call's duplex sound path: the microphone as an audio
+// source (ReadPCM, media.AudioSource's shape) and the speaker as a sink
+// (WritePCM, media.AudioSink's shape), at the call's rate, mono. The
+// devices can be switched while the call runs; a device that fails or
+// disappears never ends the endpoint (see EventFallback).
+type Endpoint struct {
+	sys       *System
+	rate      int
+	frame     int
+	proc      Processor
+	mic, spk  *stream
+	micRing   *ring
+	spkRing   *ring
+	closed    atomic.Bool
+	closeOnce sync.Once
+
+	capMu  sync.Mutex // the capture device thread's frame assembly
+	capAcc []int16
+	capOut []int16
+
+	farMu  sync.Mutex // the playback device thread's reference assembly
+	farAcc []int16
+
+	wrMu  sync.Mutex // WritePCM's rate conversion
+	wrRS  *linearResampler
+	wrBuf []int16
+
+	callRead, callWritten atomic.Uint64
+}
+
+// checkRate: a call frame is 20 ms, so the rate must be a multiple of 50.
+func checkRate(rate int) error {
+	if rate < 8000 || rate > 48000 || rate%50 != 0 {
+		return fmt.Errorf("%w: %d Hz (want 8000..48000, a multiple of 50)", ErrInvalidRate, rate)
+	}
+	return nil
+}
+
+// OpenEndpoint opens the microphone and the speaker and starts them. A
+// bad rate, an unknown device id or no sound backend is an error; a device
+// that exists but fails to open is reported as an EventDeviceError (that
+// direction stays silent and is retried when the devices change), so the
+// call is never refused for a faulty device.
+func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
+	if err := checkRate(cfg.Rate); err != nil {
+		return nil, err
+	}
+	if cfg.BufferMs <= 0 {
+		cfg.BufferMs = 40
+	}
+	if cfg.Processor == nil {
+		cfg.Processor = NopProcessor{}
+	}
+	emit := cfg.OnEvent
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	frame := cfg.Rate / 50
+	prime := cfg.BufferMs * cfg.Rate / 1000
+	e := &Endpoint{
+		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor,
+		micRing: newRing(prime, prime+60*cfg.Rate/1000),
+		spkRing: newRing(prime, prime+60*cfg.Rate/1000),
+		capAcc:  make([]int16, 0, frame), capOut: make([]int16, frame),
+		farAcc: make([]int16, 0, frame),
+	}
+	e.mic = newStream(s, RoleMicrophone, cfg.Rate, 1, emit)
+	e.mic.onData = func(_, in []int16) { e.captured(in) }
+	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
+	e.spk.onData = func(out, _ []int16) { e.play(out) }
+	// Both ids are checked before anything opens.
+	if _, err := e.mic.resolve(cfg.Microphone); err != nil {
+		return nil, err
+	}
+	if _, err := e.spk.resolve(cfg.Speaker); err != nil {
+		return nil, err
+	}
+	var evs []*Event
+	for _, x := range []struct {
+		st *stream
+		id string
+	}{{e.mic, cfg.Microphone}, {e.spk, cfg.Speaker}} {
+		ev, err := x.st.start(x.id)
+		if err != nil {
+			e.Close()
+			return nil, err
+		}
+		evs = append(evs, ev)
+	}
+	for _, ev := range evs {
+		if ev != nil {
+			emit(*ev)
+		}
+	}
+	return e, nil
+}
+
+// captured runs on the capture device's thread: whole frames go through
+// the processor into the microphone ring.
+func (e *Endpoint) captured(in []int16) {
+	e.capMu.Lock()
+	defer e.capMu.Unlock()
+	for len(in) > 0 {
+		n := min(e.frame-len(e.capAcc), len(in))
+		e.capAcc = append(e.capAcc, in[:n]...)
+		in = in[n:]
+		if len(e.capAcc) == e.frame {
+			e.proc.Capture(e.capAcc, e.capOut)
+			e.micRing.write(e.capOut)
+			e.capAcc = e.capAcc[:0]
+		}
+	}
+}
+
+// play runs on the playback device's thread: the speaker ring fills out
+// (silence when it runs dry), and what the device got goes, frame by
+// frame, to the processor as the echo reference.
+func (e *Endpoint) play(out []int16) {
+	n := e.spkRing.read(out)
+	clear(out[n:])
+	e.farMu.Lock()
+	defer e.farMu.Unlock()
+	for len(out) > 0 {
+		k := min(e.frame-len(e.farAcc), len(out))
+		e.farAcc = append(e.farAcc, out[:k]...)
+		out = out[k:]
+		if len(e.farAcc) == e.frame {
+			e.proc.Playback(e.farAcc)
+			e.farAcc = e.farAcc[:0]
+		}
+	}
+}
+
+// Rate is the endpoint's sample rate.
+func (e *Endpoint) Rate() int { return e.rate }
+
+// ReadPCM gives the microphone's next samples (processed), at most
+// len(buf); it never blocks. It returns 0 while the buffer fills at the
+// start, after an underrun, or when no microphone works (silence), and
+// ErrClosed once the endpoint is closed.
+func (e *Endpoint) ReadPCM(buf []int16) (int, error) {
+	if e.closed.Load() {
+		return 0, ErrClosed
+	}
+	n := e.micRing.read(buf)
+	e.callRead.Add(uint64(n))
+	return n, nil
+}
+
+// WritePCM queues samples (mono, at rate Hz; converted when rate is not
+// the endpoint's) for the speaker. It never blocks and does not keep
+// samples.
+func (e *Endpoint) WritePCM(samples []int16, rate int) {
+	if e.closed.Load() || len(samples) == 0 {
+		return
+	}
+	if rate != e.rate && rate > 0 {
+		e.wrMu.Lock()
+		if e.wrRS == nil || e.wrRS.in != rate {
+			e.wrRS = newLinearResampler(rate, e.rate)
+		}
+		e.wrBuf = e.wrRS.process(e.wrBuf[:0], samples)
+		e.spkRing.write(e.wrBuf)
+		e.callWritten.Add(uint64(len(e.wrBuf)))
+		e.wrMu.Unlock()
+		return
+	}
+	e.spkRing.write(samples)
+	e.callWritten.Add(uint64(len(samples)))
+}
+
+// SetMicrophone switches the microphone while the endpoint runs ("" the
+// default communications device). The new device is started before the
+// old one stops. An unknown id or a device that fails to open returns an
+// error and the current device goes on.
+func (e *Endpoint) SetMicrophone(id string) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.mic.set(id)
+}
+
+// SetSpeaker switches the speaker while the endpoint runs, as
+// SetMicrophone does.
+func (e *Endpoint) SetSpeaker(id string) error {
+	if e.closed.Load() {
+		return ErrClosed
+	}
+	return e.spk.set(id)
+}
+
+// Microphone and Speaker are the ids of the devices in use ("" when none
+// works).
+func (e *Endpoint) Microphone() string { return e.mic.current() }
+
+// Speaker: see Microphone.
+func (e *Endpoint) Speaker() string { return e.spk.current() }
+
+// Close stops both devices. ReadPCM then returns ErrClosed and WritePCM
+// drops its input.
+func (e *Endpoint) Close() error {
+	e.closeOnce.Do(func() {
+		e.closed.Store(true)
+		e.mic.close()
+		e.spk.close()
+	})
+	return nil
+}
+
+// DeviceStats are one direction's figures.
+type DeviceStats struct {
+	// Device is the id of the device in use ("" when none).
+	Device string
+	// Frames is what the device delivered (capture) or took (playback)
+	// since it was opened, in samples at the endpoint's rate; Callbacks
+	// counts the backend's calls.
+	Frames, Callbacks uint64
+	// Elapsed is the time since the device was opened.
+	Elapsed time.Duration
+	// EffectiveRate is the frames per second of host time between the
+	// first callback (or the end of the last pause over 200 ms) and the
+	// last one: the device clock against the host's (0 during the first
+	// second). Its difference between the two directions is the drift an
+	// echo canceller must follow.
+	EffectiveRate float64
+	// Buffered is the audio waiting between the device and the call.
+	Buffered int
+	// Underruns, Overruns and Dropped count the buffer's corrections:
+	// an underrun plays or sends silence, an overrun drops the oldest
+	// audio (Dropped samples) to keep the latency bounded.
+	Underruns, Overruns, Dropped uint64
+}
+
+// Stats are an endpoint's figures: what each device did against the
+// host clock, and what the call read and wrote.
+type Stats struct {
+	Rate                  int
+	Microphone, Speaker   DeviceStats
+	CallRead, CallWritten uint64
+}
+
+func deviceStats(st *stream, q *ring) DeviceStats {
+	ds := DeviceStats{Device: st.current()}
+	if c := st.clock.Load(); c != nil {
+		ds.Frames, ds.Callbacks = c.frames.Load(), c.callbacks.Load()
+		ds.Elapsed = time.Since(c.opened)
+		ds.EffectiveRate = c.rate()
+	}
+	rs := q.stats()
+	ds.Buffered, ds.Underruns, ds.Overruns, ds.Dropped = rs.buffered, rs.underruns, rs.overruns, rs.dropped
+	return ds
+}
+
+// Stats returns the endpoint's figures now.
+func (e *Endpoint) Stats() Stats {
+	return Stats{
+		Rate:       e.rate,
+		Microphone: deviceStats(e.mic, e.micRing),
+		Speaker:    deviceStats(e.spk, e.spkRing),
+		CallRead:   e.callRead.Load(), CallWritten: e.callWritten.Load(),
+	}
+}

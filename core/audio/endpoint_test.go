@@ -1,0 +1,401 @@
+package audio
+
+import (
+	"errors"
+	"math"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Device logic against the fake backend: no sound server needed.
+
+func TestNoSoundServerIsAClearError(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the no-server case is set up for Linux (PulseAudio, ALSA)")
+	}
+	t.Setenv("PULSE_SERVER", "unix:/nonexistent/cloudcc-test/native")
+	old := alsaDevDir
+	alsaDevDir = t.TempDir() // no sound card
+	defer func() { alsaDevDir = old }()
+	s := NewSystem(Config{})
+	defer s.Close()
+	// Nothing is opened before a device is asked for, nor by bad input.
+	if _, err := s.OpenEndpoint(EndpointConfig{Rate: 0}); !errors.Is(err, ErrInvalidRate) {
+		t.Fatalf("rate 0: %v", err)
+	}
+	if s.drv != nil {
+		t.Fatal("a backend was opened before any device was used")
+	}
+	_, err := s.Devices()
+	if !errors.Is(err, ErrNoAudioBackend) {
+		t.Fatalf("Devices without a server: %v", err)
+	}
+	for _, want := range []string{"pulseaudio", "alsa: no sound card"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error does not say %q: %v", want, err)
+		}
+	}
+	if _, err := s.OpenEndpoint(EndpointConfig{Rate: 8000}); !errors.Is(err, ErrNoAudioBackend) {
+		t.Errorf("OpenEndpoint: %v", err)
+	}
+	if _, err := s.Ring(RingConfig{}); !errors.Is(err, ErrNoAudioBackend) {
+		t.Errorf("Ring: %v", err)
+	}
+	if _, err := s.Watch(func(Event) {}); !errors.Is(err, ErrNoAudioBackend) {
+		t.Errorf("Watch: %v", err)
+	}
+	if _, err := s.Backend(); !errors.Is(err, ErrNoAudioBackend) {
+		t.Errorf("Backend: %v", err)
+	}
+}
+
+func TestInvalidRates(t *testing.T) {
+	s, f := fakeSystem(t)
+	for _, r := range []int{0, -8000, 7999, 8001, 8010, 48050, 96000} {
+		if _, err := s.OpenEndpoint(EndpointConfig{Rate: r}); !errors.Is(err, ErrInvalidRate) {
+			t.Errorf("rate %d: %v", r, err)
+		}
+	}
+	if f.opens.Load() != 0 {
+		t.Fatal("a device was opened for a bad rate")
+	}
+}
+
+func TestEndpointCarriesAudioThroughTheProcessor(t *testing.T) {
+	s, f := fakeSystem(t)
+	p := &recordingProcessor{}
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 16000, Processor: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	if ep.Microphone() != "mic1" || ep.Speaker() != "spk1" {
+		t.Fatalf("defaults not taken: %q %q", ep.Microphone(), ep.Speaker())
+	}
+	// The microphone's ramp comes out negated (the processor's doing),
+	// whole and in order.
+	var got []int16
+	buf := make([]int16, 320)
+	waitUntil(t, 2*time.Second, "a second of microphone", func() bool {
+		n, err := ep.ReadPCM(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, buf[:n]...)
+		return len(got) >= 16000
+	})
+	for i := 1; i < len(got); i++ {
+		if got[i] != got[i-1]-1 && !(got[i-1] == math.MinInt16+1 && got[i] == math.MaxInt16) && got[i] != math.MaxInt16 {
+			t.Fatalf("sample %d: %d after %d (lost or reordered audio)", i, got[i], got[i-1])
+		}
+	}
+	// What the speaker played is what was written, and the processor's
+	// reference is exactly what the speaker got, in 320-sample frames.
+	frame := make([]int16, 320)
+	for i := range frame {
+		frame[i] = int16(i + 1)
+	}
+	tick := time.NewTicker(20 * time.Millisecond) // the call's clock
+	for range 10 {
+		ep.WritePCM(frame, 16000)
+		<-tick.C
+	}
+	tick.Stop()
+	dev := f.device("spk1")
+	waitUntil(t, 2*time.Second, "the frames played", func() bool {
+		return countFrames(dev.playedSamples(), frame) >= 10
+	})
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.badSize != 0 {
+		t.Fatalf("%d processor calls with a frame that is not 320 samples", p.badSize)
+	}
+	if n := countFrames(p.far, frame); n != 10 {
+		t.Fatalf("the reference holds %d of the 10 frames played", n)
+	}
+	// The device got silence while it warmed up (the first two
+	// callbacks, before it took over), then exactly the reference.
+	played := dev.playedSamples()
+	warm := 2 * 16000 / 100
+	if len(p.far)+warm > len(played) || !equal(p.far, played[warm:warm+len(p.far)]) {
+		t.Fatal("the reference differs from what the device got")
+	}
+	st := ep.Stats()
+	if st.Speaker.Device != "spk1" || st.Microphone.Frames == 0 || st.CallWritten != 3200 || st.CallRead == 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+type recordingProcessor struct {
+	mu      sync.Mutex
+	far     []int16
+	badSize int
+}
+
+func (p *recordingProcessor) Playback(far []int16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(far) != 320 {
+		p.badSize++
+	}
+	p.far = append(p.far, far...)
+}
+
+func (p *recordingProcessor) Capture(near, out []int16) {
+	p.mu.Lock()
+	if len(near) != 320 || len(out) != 320 {
+		p.badSize++
+	}
+	p.mu.Unlock()
+	for i := range near {
+		out[i] = -near[i]
+	}
+}
+
+func countFrames(s, frame []int16) int {
+	n := 0
+	for i := 0; i+len(frame) <= len(s); i++ {
+		if equal(s[i:i+len(frame)], frame) {
+			n++
+			i += len(frame) - 1
+		}
+	}
+	return n
+}
+
+func equal(a, b []int16) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFailingDeviceNeverEndsTheEndpoint(t *testing.T) {
+	s, f := fakeSystem(t)
+	f.failOpen["spk2"] = true
+	ev := newEvents()
+	// A speaker that fails at the start: an event, silence, the endpoint runs.
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "spk2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	e := ev.waitEvent(t, time.Second, "device error", func(e Event) bool { return e.Kind == EventDeviceError })
+	if e.Role != RoleSpeaker || e.Old != "spk2" || !errors.Is(e.Err, ErrDeviceOpen) {
+		t.Fatalf("event %+v", e)
+	}
+	if ep.Speaker() != "" || ep.Microphone() != "mic1" {
+		t.Fatalf("devices %q %q", ep.Speaker(), ep.Microphone())
+	}
+	ep.WritePCM(make([]int16, 160), 8000) // goes nowhere, harmlessly
+	// The speaker is chosen again, and fails again: an error, nothing changes.
+	if err := ep.SetSpeaker("spk2"); !errors.Is(err, ErrDeviceOpen) {
+		t.Fatalf("SetSpeaker(failing): %v", err)
+	}
+	// A working one.
+	if err := ep.SetSpeaker("spk1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ep.SetSpeaker("spk2"); !errors.Is(err, ErrDeviceOpen) || ep.Speaker() != "spk1" {
+		t.Fatalf("SetSpeaker(failing) with spk1 in use: %v, now %q", err, ep.Speaker())
+	}
+	if err := ep.SetMicrophone("nope"); !errors.Is(err, ErrUnknownDevice) || ep.Microphone() != "mic1" {
+		t.Fatalf("SetMicrophone(unknown): %v, now %q", err, ep.Microphone())
+	}
+	if err := ep.SetSpeaker("mic1"); !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("a microphone as speaker: %v", err)
+	}
+}
+
+func TestFailedDeviceIsRetriedWhenDevicesChange(t *testing.T) {
+	s, f := fakeSystem(t)
+	f.failOpen["spk1"] = true
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	ev.waitEvent(t, time.Second, "device error", func(e Event) bool { return e.Kind == EventDeviceError })
+	f.mu.Lock()
+	f.failOpen["spk1"] = false
+	f.mu.Unlock()
+	f.set(KindPlayback, "spk1", "spk2", "spk3") // a device was plugged in
+	e := ev.waitEvent(t, 2*time.Second, "recovery", func(e Event) bool { return e.Kind == EventFallback })
+	if e.New != "spk1" || ep.Speaker() != "spk1" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+}
+
+func TestRemovedDeviceFallsBackToTheDefault(t *testing.T) {
+	s, f := fakeSystem(t)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "spk2", Microphone: "mic2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	f.set(KindPlayback, "spk1")
+	e := ev.waitEvent(t, 2*time.Second, "fallback", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleSpeaker || e.Old != "spk2" || e.New != "spk1" || ep.Speaker() != "spk1" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	f.set(KindCapture, "mic1")
+	e = ev.waitEvent(t, 2*time.Second, "fallback", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleMicrophone || e.Old != "mic2" || e.New != "mic1" || ep.Microphone() != "mic1" {
+		t.Fatalf("event %+v, microphone %q", e, ep.Microphone())
+	}
+	// After a fallback the stream follows the default.
+	f.set(KindPlayback, "spk3", "spk1")
+	e = ev.waitEvent(t, 2*time.Second, "follow", func(e Event) bool { return e.Kind == EventFollowDefault })
+	if e.Old != "spk1" || e.New != "spk3" {
+		t.Fatalf("event %+v", e)
+	}
+	// The last device goes: an error, the endpoint stays, silent.
+	f.set(KindPlayback)
+	e = ev.waitEvent(t, 2*time.Second, "no device left", func(e Event) bool { return e.Kind == EventDeviceError })
+	if !errors.Is(e.Err, ErrUnknownDevice) || ep.Speaker() != "" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	n, err := ep.ReadPCM(make([]int16, 160))
+	if err != nil || n < 0 {
+		t.Fatalf("ReadPCM after losing the speaker: %d %v", n, err)
+	}
+}
+
+func TestStalledDeviceIsReopened(t *testing.T) {
+	s, f := fakeSystem(t)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "spk2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	waitUntil(t, time.Second, "callbacks", func() bool { return ep.Stats().Speaker.Callbacks > 0 })
+	f.device("spk2").freeze.Store(true)
+	e := ev.waitEvent(t, 2*time.Second, "stall", func(e Event) bool { return e.Kind == EventDeviceError })
+	if !errors.Is(e.Err, ErrDeviceStalled) || e.Old != "spk2" {
+		t.Fatalf("event %+v", e)
+	}
+	e = ev.waitEvent(t, 2*time.Second, "reopen", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Old != "spk2" || e.New != "spk2" {
+		t.Fatalf("event %+v", e)
+	}
+}
+
+func TestWatchReportsChanges(t *testing.T) {
+	s, f := fakeSystem(t)
+	ev := newEvents()
+	cancel, err := s.Watch(ev.fn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.set(KindCapture, "mic2", "mic1", "mic3")
+	e := ev.waitEvent(t, 2*time.Second, "changed", func(e Event) bool { return e.Kind == EventDevicesChanged })
+	if len(e.Added) != 1 || e.Added[0].ID != "mic3" || e.Added[0].Kind != KindCapture || !e.DefaultChanged || len(e.Removed) != 0 {
+		t.Fatalf("event %+v", e)
+	}
+	cancel()
+	cancel()
+}
+
+// Switching while the call reads and writes from other goroutines (run
+// under -race).
+func TestSwitchingWhileTheCallRuns(t *testing.T) {
+	s, _ := fakeSystem(t)
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]int16, 160)
+		for {
+			select {
+			case <-quit:
+				return
+			default:
+			}
+			ep.WritePCM(buf, 8000)
+			ep.WritePCM(buf, 16000)
+			_, _ = ep.ReadPCM(buf)
+			_ = ep.Stats()
+			runtime.Gosched()
+		}
+	}()
+	for i := range 20 {
+		if err := ep.SetSpeaker([]string{"spk1", "spk2"}[i%2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := ep.SetMicrophone([]string{"mic1", "mic2", ""}[i%3]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(quit)
+	wg.Wait()
+	_ = ep.Close()
+	if _, err := ep.ReadPCM(make([]int16, 160)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("ReadPCM after Close: %v", err)
+	}
+	if err := ep.SetSpeaker("spk1"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("SetSpeaker after Close: %v", err)
+	}
+	_ = ep.Close()
+}
+
+func TestRingtoneLoopsOnFake(t *testing.T) {
+	s, f := fakeSystem(t)
+	clip := &Clip{Rate: 8000, Channels: 1, Samples: []int16{1000, 2000, 3000}}
+	r, err := s.Ring(RingConfig{Clip: clip, Device: "spk2", Volume: 0.5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev := f.device("spk2")
+	waitUntil(t, time.Second, "some ringing", func() bool { return len(dev.playedSamples()) >= 300 })
+	p := dev.playedSamples()[2*80:] // after the warm-up callbacks' silence
+	for i, v := range p[:100] {
+		if want := int16(500 * (i%3 + 1)); v != want {
+			t.Fatalf("sample %d: %d, want %d", i, v, want)
+		}
+	}
+	r.Stop()
+	r.Stop()
+	if f.device("spk2") != nil {
+		t.Fatal("the ringer's device is still open after Stop")
+	}
+	if _, err := s.Ring(RingConfig{Device: "nope"}); !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("unknown ringer: %v", err)
+	}
+	if _, err := s.Ring(RingConfig{Clip: &Clip{Rate: 8000, Channels: 3, Samples: make([]int16, 9)}}); !errors.Is(err, ErrUnsupportedWAV) {
+		t.Fatalf("3 channels: %v", err)
+	}
+}
+
+func TestSystemClose(t *testing.T) {
+	s, f := fakeSystem(t)
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if f.device("spk1") != nil || f.device("mic1") != nil {
+		t.Fatal("devices left open by Close")
+	}
+	if _, err := s.Devices(); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Devices after Close: %v", err)
+	}
+	_ = ep.Close()
+}
