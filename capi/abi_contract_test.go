@@ -599,8 +599,11 @@ func abiEventSamples(t *testing.T, enums map[string][]any) []session.Event {
 		if f := reflect.ValueOf(e).Elem().FieldByName("MsgType"); f.IsValid() {
 			f.SetString(string(e.Type()))
 		}
-		if r, ok := e.(*session.RefusalEvent); ok {
-			r.Raw = json.RawMessage(`{"code":"4002","msg":"[uuid]不能为空!"}`)
+		switch x := e.(type) {
+		case *session.RefusalEvent:
+			x.Raw = json.RawMessage(`{"code":"4002","msg":"[uuid]不能为空!"}`)
+		case *agent.LogEvent:
+			x.Level = "warn" // one of log_level's values, as the SDK writes it
 		}
 		evs = append(evs, e)
 	}

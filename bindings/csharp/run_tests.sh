@@ -21,6 +21,8 @@ while [ $# -gt 0 ]; do
 done
 case "$runtime" in mono|coreclr) ;; *) echo "run_tests.sh: --runtime mono or coreclr, not $runtime" >&2; exit 2 ;; esac
 "$here/build.sh"
+# The ABI contract the tests check the binding against (Tests/AbiContract.cs).
+export CLOUDCC_ABI_CONTRACT="${CLOUDCC_ABI_CONTRACT:-$root/include/cloudcc.abi.json}"
 
 tmp="$(mktemp -d)"
 app="$here/out"

@@ -26,6 +26,12 @@ namespace CloudCC.Tests
             Action<string, Func<Task>> add = (n, f) => tests.Add(new KeyValuePair<string, Func<Task>>(n, f));
             Action<string, Func<Task>> addPlatform = (n, f) => platformTests.Add(new KeyValuePair<string, Func<Task>>(n, f));
             add("Json", JsonTests.Run);
+            add("AbiContractStatuses", AbiContract.Statuses);
+            add("AbiContractConfig", AbiContract.Config);
+            add("AbiContractEnums", AbiContract.Enums);
+            add("AbiContractRequests", AbiContract.Requests);
+            add("AbiContractMedia", AbiContract.Media);
+            add("AbiContractEvents", AbiContract.Events);
             add("VersionAndStatus", Basic.VersionAndStatus);
             add("ConfigErrors", Basic.ConfigErrors);
             add("NotConnected", Basic.NotConnected);
