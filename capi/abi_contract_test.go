@@ -242,7 +242,24 @@ func buildABIContract(t *testing.T, root string) abiContract {
 	checkMediaNames(t, c.Media)
 	c.Events = abiEvents(t, root)
 	c.Enums = abiEnums(t, root)
+	checkNamesInHeader(t, root, c)
 	return c
+}
+
+// checkNamesInHeader checks that cloudcc.h names every HTTP call, media
+// call and event type the ABI has.
+func checkNamesInHeader(t *testing.T, root string, c abiContract) {
+	t.Helper()
+	header := readFile(t, root, abiSources.header)
+	names := append(append([]string{}, c.HTTP...), c.Media...)
+	for _, e := range c.Events {
+		names = append(names, e.MsgType)
+	}
+	for _, n := range names {
+		if !regexp.MustCompile(`(^|[^a-z_-])` + regexp.QuoteMeta(n) + `($|[^a-z_-])`).MatchString(header) {
+			t.Errorf("cloudcc.h does not name %q", n)
+		}
+	}
 }
 
 // ---- statuses ----
