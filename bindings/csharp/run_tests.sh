@@ -21,6 +21,8 @@ while [ $# -gt 0 ]; do
 done
 case "$runtime" in mono|coreclr) ;; *) echo "run_tests.sh: --runtime mono or coreclr, not $runtime" >&2; exit 2 ;; esac
 "$here/build.sh"
+# The ABI contract the tests check the binding against (Tests/AbiContract.cs).
+export CLOUDCC_ABI_CONTRACT="${CLOUDCC_ABI_CONTRACT:-$root/include/cloudcc.abi.json}"
 
 tmp="$(mktemp -d)"
 app="$here/out"
@@ -32,7 +34,7 @@ if [ -n "$binding" ]; then
     mcs -nologo -optimize+ -target:exe -out:"$app/CloudCC.Tests.exe" -r:"$app/CloudCC.dll" "$here"/Tests/*.cs
 fi
 
-# The dialects the tests run against, one ccsim each (Tests.cs says which tests belong to which); the runner reads
+# The dialects the tests run against, one ccsim each (Tests/Program.cs says which tests belong to which); the runner reads
 # its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form). The platform's tests run
 # once per order of a request's reply and its pushes ("platform/push_first": ccsim -push-order push_first; the
 # runner reads it from CCSIM_PUSH_ORDER): the real server's order is a race.

@@ -17,6 +17,11 @@ gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
+# The ABI contract (include/cloudcc.abi.json): C's table of statuses is the
+# header's cc_status, listed from it here and compiled with it.
+sed -n '/^typedef enum cc_status {/,/^} cc_status;/s/^ *\(CC_[A-Z_]*\) = .*/CC_STATUS(\1)/p' "$ROOT/include/cloudcc.h" \
+  >"$OUT/cc_status_list.h"
+gcc "${CFLAGS[@]}" -I"$OUT" -o "$OUT/contract_test" "$ROOT/tests/c/contract_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
 # The header must also compile as C++ and under strict C89-style warnings.
 echo '#include "cloudcc.h"
@@ -53,6 +58,8 @@ export HOSTILE_TLS_ADDR="$(sed -n 's#.*tls on https://##p' "$HLOG")"
 # detection is off because the Go runtime's allocations are not the test's.
 export ASAN_OPTIONS="handle_segv=0:detect_leaks=0:abort_on_error=1"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+# The contract needs no server.
+"$OUT/contract_test" "$ROOT/include/cloudcc.abi.json"
 # The ABI test's flows are the spec's (ws://host/ws, agent_change after each
 # status change): it runs against the spec dialect.
 start_sim SPEC_ADDR -dialect spec

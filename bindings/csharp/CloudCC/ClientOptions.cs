@@ -80,6 +80,54 @@ namespace CloudCC
         /// <summary>log_level: the lowest level delivered as <see cref="CloudCCClient.Log"/> events (library default warn; <see cref="CloudCC.LogLevel.Off"/> for none).</summary>
         public LogLevel? LogLevel { get; set; }
 
+        /// <summary>rtc: true (default) makes the client the agent's phone when check-in answers login_type "1" with an rtc_address (SIP over WebSocket, the calls' media carried by the SDK); false never does (the app's own phone does).</summary>
+        public bool? Rtc { get; set; }
+
+        /// <summary>rtc_domain: the SIP domain of sip:{ext_id}@{domain} (library default: the host of rtc_address).</summary>
+        public string RtcDomain { get; set; }
+
+        /// <summary>rtc_scheme: "ws" or "wss", the scheme of an rtc_address that has none (library default: wss when <see cref="WsUrl"/> is wss://, else ws).</summary>
+        public string RtcScheme { get; set; }
+
+        /// <summary>rtc_url_template: the SIP WebSocket URL made of rtc_address's parts instead, e.g. "wss://{host}:7443/" ({host}, {port}, {path}, {scheme}).</summary>
+        public string RtcUrlTemplate { get; set; }
+
+        /// <summary>ice_servers: the STUN/TURN servers of the media (the caller keeps the list).</summary>
+        public IList<IceServer> IceServers { get; set; }
+
+        /// <summary>rtc_stats_interval_ms: an <see cref="CloudCCClient.RtcStats"/> event per call this often (library default: none).</summary>
+        public TimeSpan? RtcStatsInterval { get; set; }
+
+        /// <summary>rtc_keepalive_ms: the SIP link's WebSocket ping period (library default 25 s); <see cref="Timeout.InfiniteTimeSpan"/> or zero turns it off.</summary>
+        public TimeSpan? RtcKeepalive { get; set; }
+
+        /// <summary>rtc_default_source: what a new call sends: "silence" (default), "tone:HZ" or "wav:PATH" (looped).</summary>
+        public string RtcDefaultSource { get; set; }
+
+        /// <summary>rtc_include_loopback: gather loopback ICE candidates (a PBX on this host; implied when rtc_address is a loopback address).</summary>
+        public bool? RtcIncludeLoopback { get; set; }
+
+        /// <summary>rtc_auto_answer: which INVITEs the SDK answers itself (library default <see cref="RtcAutoAnswerMode.Requests"/>).</summary>
+        public RtcAutoAnswerMode? RtcAutoAnswer { get; set; }
+
+        /// <summary>rtc_auto_answer_window_ms: how long after such a request (and around a callin) an INVITE is taken for it (library default 15 s).</summary>
+        public TimeSpan? RtcAutoAnswerWindow { get; set; }
+
+        /// <summary>rtc_max_calls: SIP calls at once (library default 4; -1 no limit); beyond, the phone answers 486.</summary>
+        public int? RtcMaxCalls { get; set; }
+
+        /// <summary>rtc_ring_timeout_ms: an unanswered ringing call ends (480) after this (library default 60 s); <see cref="Timeout.InfiniteTimeSpan"/>: never.</summary>
+        public TimeSpan? RtcRingTimeout { get; set; }
+
+        /// <summary>rtc_max_message_bytes: the largest SIP message taken (library default 65536, at least 1024); larger ones are answered 513.</summary>
+        public int? RtcMaxMessageBytes { get; set; }
+
+        /// <summary>rtc_media_timeout_ms: the time ICE/DTLS get to connect (library default 15 s); <see cref="Timeout.InfiniteTimeSpan"/>: never. Then <see cref="RtcMediaFailure"/> applies.</summary>
+        public TimeSpan? RtcMediaTimeout { get; set; }
+
+        /// <summary>rtc_media_failure: what happens to a call whose media does not connect (library default <see cref="RtcMediaFailureAction.Hangup"/>).</summary>
+        public RtcMediaFailureAction? RtcMediaFailure { get; set; }
+
         /// <summary>Where events are raised: null (default) raises them on the SDK's event thread, in order; a context (e.g. <c>SynchronizationContext.Current</c> of a WinForms/WPF UI thread) gets each event through <see cref="SynchronizationContext.Post"/>, in order. Not part of the config JSON.</summary>
         public SynchronizationContext EventContext { get; set; }
 
@@ -98,11 +146,7 @@ namespace CloudCC
             PutMs(d, "request_timeout_ms", RequestTimeout);
             PutMs(d, "dial_timeout_ms", DialTimeout);
             PutMs(d, "http_timeout_ms", HttpTimeout);
-            if (HeartbeatInterval != null)
-            {
-                TimeSpan h = HeartbeatInterval.Value;
-                d["heartbeat_interval_ms"] = h == Timeout.InfiniteTimeSpan || h <= TimeSpan.Zero ? -1L : (long)Math.Ceiling(h.TotalMilliseconds);
-            }
+            PutMsOrOff(d, "heartbeat_interval_ms", HeartbeatInterval, zeroIsOff: true);
             if (HeartbeatMisses != null) d["heartbeat_misses"] = HeartbeatMisses.Value;
             if (Reconnect != null) d["reconnect"] = Reconnect.Value;
             PutMs(d, "reconnect_min_ms", ReconnectMin);
@@ -115,6 +159,27 @@ namespace CloudCC
             Put(d, "tls_ca_pem", TlsCaPem);
             if (TlsInsecure != null) d["tls_insecure"] = TlsInsecure.Value;
             if (LogLevel != null) d["log_level"] = Wire.Name(LogLevel.Value, lower: true);
+            if (Rtc != null) d["rtc"] = Rtc.Value;
+            Put(d, "rtc_domain", RtcDomain);
+            Put(d, "rtc_scheme", RtcScheme);
+            Put(d, "rtc_url_template", RtcUrlTemplate);
+            if (IceServers != null)
+            {
+                var list = new List<object>(IceServers.Count);
+                foreach (IceServer s in IceServers) list.Add((s ?? throw new ArgumentException("IceServers holds a null", nameof(IceServers))).ToJson());
+                d["ice_servers"] = list;
+            }
+            PutMs(d, "rtc_stats_interval_ms", RtcStatsInterval);
+            PutMsOrOff(d, "rtc_keepalive_ms", RtcKeepalive, zeroIsOff: true);
+            Put(d, "rtc_default_source", RtcDefaultSource);
+            if (RtcIncludeLoopback != null) d["rtc_include_loopback"] = RtcIncludeLoopback.Value;
+            if (RtcAutoAnswer != null) d["rtc_auto_answer"] = Wire.Name(RtcAutoAnswer.Value, lower: true);
+            PutMs(d, "rtc_auto_answer_window_ms", RtcAutoAnswerWindow);
+            if (RtcMaxCalls != null) d["rtc_max_calls"] = RtcMaxCalls.Value;
+            PutMsOrOff(d, "rtc_ring_timeout_ms", RtcRingTimeout, zeroIsOff: false);
+            if (RtcMaxMessageBytes != null) d["rtc_max_message_bytes"] = RtcMaxMessageBytes.Value;
+            PutMsOrOff(d, "rtc_media_timeout_ms", RtcMediaTimeout, zeroIsOff: false);
+            if (RtcMediaFailure != null) d["rtc_media_failure"] = Wire.Name(RtcMediaFailure.Value, lower: true);
             return Json.Serialize(d);
         }
 
@@ -127,6 +192,40 @@ namespace CloudCC
         {
             if (value != null) d[key] = (long)Math.Ceiling(value.Value.TotalMilliseconds);
         }
+
+        /// <summary>A duration whose -1 means off or never: <see cref="Timeout.InfiniteTimeSpan"/> and other negatives (and zero, when <paramref name="zeroIsOff"/>) are sent as -1.</summary>
+        private static void PutMsOrOff(Dictionary<string, object> d, string key, TimeSpan? value, bool zeroIsOff)
+        {
+            if (value == null) return;
+            TimeSpan v = value.Value;
+            d[key] = v < TimeSpan.Zero || (zeroIsOff && v == TimeSpan.Zero) ? -1L : (long)Math.Ceiling(v.TotalMilliseconds);
+        }
+    }
+
+    /// <summary>A STUN or TURN server of the media (<see cref="ClientOptions.IceServers"/>).</summary>
+    public sealed class IceServer
+    {
+        /// <summary>Makes a server of one or more URLs, e.g. "stun:host:3478" or "turn:host:3478?transport=udp".</summary>
+        public IceServer(params string[] urls)
+        {
+            Urls = urls ?? Array.Empty<string>();
+        }
+
+        /// <summary>The server's URLs (the caller keeps the list).</summary>
+        public IList<string> Urls { get; set; }
+
+        /// <summary>The TURN user name (null or empty for STUN).</summary>
+        public string Username { get; set; }
+
+        /// <summary>The TURN password (null or empty for STUN); a secret, never logged.</summary>
+        public string Credential { get; set; }
+
+        internal Dictionary<string, object> ToJson() => new Dictionary<string, object>
+        {
+            { "urls", new List<object>(Urls ?? Array.Empty<string>()) },
+            { "username", Username ?? "" },
+            { "credential", Credential ?? "" },
+        };
     }
 
     /// <summary>Optional call-setup fields shared by call, trans, consult, three_way, preview_out_call, answer, change_media and play_record; null leaves the default (the SDK fills the fields the platform requires, the platform the others). A request uses the fields that belong to it.</summary>

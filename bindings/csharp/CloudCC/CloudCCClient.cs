@@ -85,6 +85,9 @@ namespace CloudCC
         /// <summary>After a reconnect, the SDK checked the session back in (session_restored).</summary>
         public event EventHandler<SessionRestoredEventArgs> SessionRestored;
 
+        /// <summary>The handlers fell behind and the oldest events were dropped (events_dropped); it comes before the first event after the gap.</summary>
+        public event EventHandler<EventsDroppedEventArgs> EventsDropped;
+
         /// <summary>A log line of the SDK (log), at or above <see cref="ClientOptions.LogLevel"/>.</summary>
         public event EventHandler<LogEventArgs> Log;
 
@@ -325,6 +328,8 @@ namespace CloudCC
             if (cs != null) { Invoke(ConnectionStateChanged, cs); return; }
             var sr = args as SessionRestoredEventArgs;
             if (sr != null) { Invoke(SessionRestored, sr); return; }
+            var ed = args as EventsDroppedEventArgs;
+            if (ed != null) { Invoke(EventsDropped, ed); return; }
             var lg = args as LogEventArgs;
             if (lg != null) { Invoke(Log, lg); return; }
             var rr = args as RtcRegistrationChangedEventArgs;

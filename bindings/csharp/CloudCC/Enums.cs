@@ -231,6 +231,26 @@ namespace CloudCC
         Off,
     }
 
+    /// <summary>Which calls the SDK answers by itself in RTC mode (<see cref="ClientOptions.RtcAutoAnswer"/>, rtc_auto_answer).</summary>
+    public enum RtcAutoAnswerMode
+    {
+        /// <summary>requests: the agent's own leg of its call, preview_out_call, play_record, eavesdrop, whisper, substitute and force_call requests, and auto-answer hints (the library's default).</summary>
+        Requests = 1,
+        /// <summary>hints: only INVITEs that carry an auto-answer hint.</summary>
+        Hints,
+        /// <summary>off: every call rings until answered.</summary>
+        Off,
+    }
+
+    /// <summary>What happens to an RTC call whose media does not connect in time (<see cref="ClientOptions.RtcMediaFailure"/>, rtc_media_failure).</summary>
+    public enum RtcMediaFailureAction
+    {
+        /// <summary>hangup: the phone ends the call (BYE), the library's default.</summary>
+        Hangup = 1,
+        /// <summary>flag: the call stays up and <see cref="RtcCallChangedEventArgs.Media"/> reads "failed".</summary>
+        Flag,
+    }
+
     /// <summary>An audio or video direction, as the spec numbers them (0-3).</summary>
     public enum MediaDirection
     {

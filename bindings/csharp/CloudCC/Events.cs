@@ -48,6 +48,7 @@ namespace CloudCC
                 case "server_refusal": return new ServerRefusalEventArgs(f, json);
                 case "connection_state": return new ConnectionStateChangedEventArgs(f, json);
                 case "session_restored": return new SessionRestoredEventArgs(f, json);
+                case "events_dropped": return new EventsDroppedEventArgs(f, json);
                 case "log": return new LogEventArgs(f, json);
                 case "rtc_registration": return new RtcRegistrationChangedEventArgs(f, json);
                 case "rtc_call": return new RtcCallChangedEventArgs(f, json);
@@ -58,14 +59,14 @@ namespace CloudCC
             return new UnknownEventArgs(f, json);
         }
 
-        internal static MediaDirection? Media(IDictionary<string, object> f, string key)
+        internal static MediaDirection? MediaOf(IDictionary<string, object> f, string key)
         {
             long? v = JsonFields.Long(f, key);
             return v == null ? (MediaDirection?)null : (MediaDirection)v.Value;
         }
     }
 
-    /// <summary>Base of the platform's pushed events (callback, callin, agent_change, kick_off): the fields every one carries.</summary>
+    /// <summary>Base of the platform's pushed events (callback, callin, agent_change, kick_off, connect): the fields every one carries.</summary>
     public abstract class ServerEventArgs : CloudCCEventArgs
     {
         /// <summary>Reads the common fields.</summary>
@@ -107,10 +108,10 @@ namespace CloudCC
             PeerUuid = JsonFields.Str(f, "peer_uuid");
             DisplayNumber = JsonFields.Str(f, "display_number");
             WorkOrderId = JsonFields.Str(f, "work_order_id");
-            Audio = Media(f, "audio");
-            Video = Media(f, "video");
-            LastAudio = Media(f, "last_audio");
-            LastVideo = Media(f, "last_video");
+            Audio = MediaOf(f, "audio");
+            Video = MediaOf(f, "video");
+            LastAudio = MediaOf(f, "last_audio");
+            LastVideo = MediaOf(f, "last_video");
             long? flag = JsonFields.Long(f, "change_media_flag");
             ChangeMediaFlag = flag == null ? (int?)null : (int)flag.Value;
             InCallNumbers = JsonFields.StrList(f, "in_call_numbers");
@@ -184,8 +185,8 @@ namespace CloudCC
             Channel = ChannelName.Trim().Length == 0 ? CallinChannel.Normal : Wire.Parse<CallinChannel>(ChannelName);
             long? v = JsonFields.Long(f, "is_video");
             IsVideo = v == null ? (bool?)null : v.Value != 0;
-            Audio = Media(f, "audio");
-            Video = Media(f, "video");
+            Audio = MediaOf(f, "audio");
+            Video = MediaOf(f, "video");
             Pixels = JsonFields.Str(f, "pixels");
             WorkOrderId = JsonFields.Str(f, "work_order_id");
             ClientUuid = JsonFields.Str(f, "client_uuid");
@@ -310,7 +311,7 @@ namespace CloudCC
     }
 
     /// <summary>The platform server's greeting on a new link (connect, "连接成功"); informational: the link's state is <see cref="CloudCCClient.ConnectionStateChanged"/>.</summary>
-    public sealed class ConnectedEventArgs : CloudCCEventArgs
+    public sealed class ConnectedEventArgs : ServerEventArgs
     {
         internal ConnectedEventArgs(IDictionary<string, object> f, string json) : base(f, json)
         {
@@ -425,6 +426,30 @@ namespace CloudCC
 
         /// <summary>True when the session was restored.</summary>
         public bool Succeeded => Error == null;
+    }
+
+    /// <summary>The event handlers (or the library's poll queue) fell behind and the oldest events were dropped (events_dropped, an SDK event); it comes before the first event after the gap. <see cref="ClientOptions.EventQueueMax"/> and <see cref="ClientOptions.EventQueueMaxBytes"/> bound the queues.</summary>
+    public sealed class EventsDroppedEventArgs : CloudCCEventArgs
+    {
+        internal EventsDroppedEventArgs(IDictionary<string, object> f, string json) : base(f, json)
+        {
+            Dropped = JsonFields.Long(f, "dropped") ?? 0;
+            DroppedTotal = JsonFields.Long(f, "dropped_total") ?? 0;
+            Queue = JsonFields.Str(f, "queue");
+            Reason = JsonFields.Str(f, "reason");
+        }
+
+        /// <summary>Events dropped since the previous note.</summary>
+        public long Dropped { get; }
+
+        /// <summary>Events dropped since the client was made.</summary>
+        public long DroppedTotal { get; }
+
+        /// <summary>The queue that dropped them: "callback" or "poll".</summary>
+        public string Queue { get; }
+
+        /// <summary>Why, in words.</summary>
+        public string Reason { get; }
     }
 
     /// <summary>A log line of the SDK (an SDK event, at or above <see cref="ClientOptions.LogLevel"/>); it never holds a secret.</summary>

@@ -181,8 +181,8 @@ namespace CloudCC
     {
         internal ChangeMediaReply(IDictionary<string, object> f, string json) : base(f, json)
         {
-            Audio = CloudCCEventArgs.Media(f, "audio");
-            Video = CloudCCEventArgs.Media(f, "video");
+            Audio = CloudCCEventArgs.MediaOf(f, "audio");
+            Video = CloudCCEventArgs.MediaOf(f, "video");
             Pixels = JsonFields.Str(f, "pixels");
         }
 

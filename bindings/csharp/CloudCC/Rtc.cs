@@ -21,6 +21,7 @@ namespace CloudCC
             BitrateKbps = JsonFields.Double(f, "bitrate_kbps") ?? 0;
             SendKbps = JsonFields.Double(f, "send_kbps") ?? 0;
             Mos = JsonFields.Double(f, "mos");
+            NoData = JsonFields.Bool(f, "no_data") ?? false;
             PacketsSent = JsonFields.Long(f, "packets_sent") ?? 0;
             PacketsReceived = JsonFields.Long(f, "packets_received") ?? 0;
             PacketsLost = JsonFields.Long(f, "packets_lost") ?? 0;
@@ -54,6 +55,9 @@ namespace CloudCC
 
         /// <summary>Mean opinion score estimate (E-model), 1..4.41; null while no audio was received (nothing measured).</summary>
         public double? Mos { get; }
+
+        /// <summary>True while no audio was received: <see cref="Loss"/>, <see cref="JitterMs"/> and <see cref="Mos"/> measure nothing yet.</summary>
+        public bool NoData { get; }
 
         /// <summary>Audio packets sent.</summary>
         public long PacketsSent { get; }
@@ -143,10 +147,12 @@ namespace CloudCC
         internal RtcCallChangedEventArgs(IDictionary<string, object> f, string json) : base(f, json)
         {
             Uuid = JsonFields.Str(f, "uuid") ?? "";
+            UuidFrom = JsonFields.Str(f, "uuid_from");
             CallId = JsonFields.Str(f, "call_id");
             Direction = JsonFields.Str(f, "direction");
             State = JsonFields.Str(f, "state") ?? "";
             AutoAnswer = JsonFields.Bool(f, "auto_answer") ?? false;
+            Media = JsonFields.Str(f, "media");
             LocalHold = JsonFields.Bool(f, "local_hold") ?? false;
             RemoteHold = JsonFields.Bool(f, "remote_hold") ?? false;
             Remote = JsonFields.Str(f, "remote");
@@ -156,6 +162,9 @@ namespace CloudCC
 
         /// <summary>The CTI call uuid.</summary>
         public string Uuid { get; }
+
+        /// <summary>How <see cref="Uuid"/> was learned: "x-cc-uuid" (the INVITE's header), "request", "callin", "answer" or "only_call"; null until known. A uuid learned late is reported again, same state, with reason "uuid from ...".</summary>
+        public string UuidFrom { get; }
 
         /// <summary>The SIP Call-ID.</summary>
         public string CallId { get; }
@@ -168,6 +177,9 @@ namespace CloudCC
 
         /// <summary>Whether the phone answers the call by itself.</summary>
         public bool AutoAnswer { get; }
+
+        /// <summary>"failed" when ICE/DTLS did not connect within <see cref="ClientOptions.RtcMediaTimeout"/> (<see cref="Reason"/> says where it got stuck), else null.</summary>
+        public string Media { get; }
 
         /// <summary>Whether the agent's side holds the call.</summary>
         public bool LocalHold { get; }

@@ -22,6 +22,7 @@ from importlib.metadata import version as _dist_version
 from ._ffi import version as native_version
 from .aio import AsyncClient
 from .client import Client
+from .config import IceServer
 from .errors import (
     Busy,
     BadPassword,
@@ -58,6 +59,7 @@ from .events import (
     ConsultMode,
     DTMFType,
     Event,
+    EventsDroppedEvent,
     KickOffEvent,
     LogEvent,
     Media,
@@ -71,6 +73,7 @@ from .events import (
     RTCDTMFEvent,
     RTCRegistrationEvent,
     RTCStatsEvent,
+    ServerEvent,
     ServerRefusalEvent,
     ServiceMode,
     SessionRestoredEvent,
@@ -92,11 +95,13 @@ __all__ = [
     "native_version",
     "Client",
     "AsyncClient",
+    "IceServer",
     "Reply",
     "StatusReply",
     "SupervisorReply",
     "ChangeMediaReply",
     "Event",
+    "ServerEvent",
     "CallbackEvent",
     "CallinEvent",
     "AgentChangeEvent",
@@ -105,6 +110,7 @@ __all__ = [
     "ServerRefusalEvent",
     "ConnectionStateEvent",
     "SessionRestoredEvent",
+    "EventsDroppedEvent",
     "LogEvent",
     "UnknownEvent",
     "RTCRegistrationEvent",

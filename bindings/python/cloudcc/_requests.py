@@ -13,10 +13,9 @@ from __future__ import annotations
 import enum
 from typing import Any, Awaitable, Dict, Generic, Optional, TypeVar, Union, overload
 
-from .events import (
+from .enums import (
     AgentStatus,
     CallinChannel,
-    ChangeMediaReply,
     ConsultMode,
     DTMFType,
     Media,
@@ -24,14 +23,12 @@ from .events import (
     PartyType,
     PlayAction,
     RecordStart,
-    Reply,
     ServiceMode,
     StatusAction,
-    StatusReply,
-    SupervisorReply,
     TransMode,
     TransTarget,
 )
+from .replies import ChangeMediaReply, Reply, StatusReply, SupervisorReply
 
 # What a request method returns: Reply (Client) or Awaitable[Reply] (AsyncClient).
 R = TypeVar("R", covariant=True)

@@ -17,7 +17,8 @@ from . import _ffi
 from ._requests import Requests
 from .client import Client, _kind_key, _request_type, log, ms
 from .errors import ClientClosed, InvalidArgument, from_status
-from .events import Event, Reply
+from .events import Event
+from .replies import Reply
 
 __all__ = ["AsyncClient"]
 

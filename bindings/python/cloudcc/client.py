@@ -10,12 +10,14 @@ import logging
 import threading
 import time
 import weakref
-from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 from . import _ffi
 from ._requests import Requests
+from .config import IceServer, config_json
 from .errors import ClientClosed, InvalidArgument, from_status, server_error
-from .events import Event, LogEvent, Reply, event_kind, parse_event, parse_reply
+from .events import Event, LogEvent, event_kind, parse_event
+from .replies import Reply, parse_reply
 
 __all__ = ["Client", "Handler", "ms"]
 
@@ -94,29 +96,6 @@ def _close_all() -> None:
             pass
 
 
-_CONFIG_SECONDS = {
-    "request_timeout": "request_timeout_ms",
-    "dial_timeout": "dial_timeout_ms",
-    "http_timeout": "http_timeout_ms",
-    "heartbeat_interval": "heartbeat_interval_ms",
-    "reconnect_min": "reconnect_min_ms",
-    "reconnect_max": "reconnect_max_ms",
-    "reconnect_stable": "reconnect_stable_ms",
-}
-
-
-def _config(ws_url: str, options: Mapping[str, Any]) -> str:
-    cfg: Dict[str, Any] = {"ws_url": ws_url}
-    for k, v in options.items():
-        if v is None:
-            continue
-        if k in _CONFIG_SECONDS:
-            cfg[_CONFIG_SECONDS[k]] = -1 if v < 0 else int(v * 1000)  # -1: off (heartbeat)
-        else:
-            cfg[k] = v
-    return json.dumps(cfg)
-
-
 class Client(Requests[Reply]):
     """One agent's CTI session; every request method sends one spec request and returns its Reply.
 
@@ -157,6 +136,22 @@ class Client(Requests[Reply]):
         tls_ca_pem: Optional[str] = None,
         tls_insecure: Optional[bool] = None,
         log_level: Optional[str] = None,
+        rtc: Optional[bool] = None,
+        rtc_domain: Optional[str] = None,
+        rtc_scheme: Optional[str] = None,
+        rtc_url_template: Optional[str] = None,
+        ice_servers: Optional[Sequence[Union[IceServer, Mapping[str, Any]]]] = None,
+        rtc_stats_interval: Optional[float] = None,
+        rtc_keepalive: Optional[float] = None,
+        rtc_default_source: Optional[str] = None,
+        rtc_include_loopback: Optional[bool] = None,
+        rtc_auto_answer: Optional[str] = None,
+        rtc_auto_answer_window: Optional[float] = None,
+        rtc_max_calls: Optional[int] = None,
+        rtc_ring_timeout: Optional[float] = None,
+        rtc_max_message_bytes: Optional[int] = None,
+        rtc_media_timeout: Optional[float] = None,
+        rtc_media_failure: Optional[str] = None,
         event_buffer: int = 1000,
     ) -> None:
         """Makes a client for one agent; no network until the first request. Durations are in seconds.
@@ -164,7 +159,51 @@ class Client(Requests[Reply]):
         ws_url is "ws://host:25001/msg/" for the platform (ending in "/": the
         SDK appends the agent's identity; company_code and agent_id are then
         required) or the spec's "ws://host/ws". ext_id is the agent's bound
-        extension: check-in needs it (here or as a checkin argument).
+        extension: check-in needs it (here or as a checkin argument). Every
+        other argument is a config key of include/cloudcc.h (None: the
+        library's default; a negative duration: -1, off / never):
+
+        Args:
+            http_url: SDK HTTP interface, "http://host:port" or with the service's root path.
+            company_code: fills the requests that leave it empty.
+            agent_id: fills the requests that leave it empty.
+            ext_id: the agent's bound extension; check-in needs it, the SDK never invents one.
+            os: fills the requests that leave it empty (default: the host's OS).
+            language: "zh-CN" (default) or "en-US": the LANGUAGE header and the SDK's error messages.
+            token: a token from get-token, when known before check-in.
+            request_timeout: default timeout of a request (5 s).
+            dial_timeout: WebSocket handshake timeout (10 s).
+            http_timeout: default timeout of an HTTP call (10 s).
+            heartbeat_interval: ping period (20 s); -1 turns the heartbeat off.
+            heartbeat_misses: unanswered pings before the link is dead (3).
+            reconnect: True (default) reconnects with backoff and restores a checked-in session.
+            reconnect_min: first reconnect delay (0.5 s); it doubles at each attempt.
+            reconnect_max: largest reconnect delay (30 s).
+            reconnect_stable: a link must stay up this long for the backoff to start over (10 s).
+            event_queue_max: events waiting for this client's handlers before the oldest are dropped (100000).
+            event_queue_max_bytes: bytes of events waiting before the oldest are dropped (16 MiB).
+            async_max: async requests in flight at once (1000); one more raises Busy.
+            tls_ca_file: a PEM file of extra trusted CAs.
+            tls_ca_pem: extra trusted CAs, PEM text.
+            tls_insecure: True skips certificate checks (tests only).
+            log_level: lowest level of the "log" events: trace, debug, info, warn (default), error, off.
+            rtc: True (default): with check-in's login_type "1" the SDK is the agent's phone; False: never.
+            rtc_domain: SIP domain of sip:{ext_id}@{domain} (default: the host of rtc_address).
+            rtc_scheme: "ws" or "wss" for an rtc_address without a scheme (default: wss when ws_url is wss).
+            rtc_url_template: the SIP WebSocket URL made of rtc_address's parts, e.g. "wss://{host}:7443/".
+            ice_servers: STUN/TURN servers: IceServer objects or dicts {"urls", "username", "credential"}.
+            rtc_stats_interval: an "rtc_stats" event per call this often (default none).
+            rtc_keepalive: SIP link WebSocket ping period (25 s); -1 turns it off.
+            rtc_default_source: what a new call sends: "silence" (default), "tone:HZ" or "wav:PATH".
+            rtc_include_loopback: gather loopback ICE candidates (a PBX on this host).
+            rtc_auto_answer: which INVITEs the SDK answers itself: "requests" (default), "hints" or "off".
+            rtc_auto_answer_window: how long after such a request an INVITE is taken for it (15 s).
+            rtc_max_calls: SIP calls at once (4); -1 no limit.
+            rtc_ring_timeout: an unanswered ringing call ends after this (60 s); -1 never.
+            rtc_max_message_bytes: largest SIP message taken (65536).
+            rtc_media_timeout: time ICE/DTLS get to connect (15 s); -1 never.
+            rtc_media_failure: "hangup" (default) or "flag" when the media does not connect.
+            event_buffer: events kept for wait_event (oldest dropped; 0 keeps none). Not a config key.
         """
         options = dict(locals())
         for k in ("self", "ws_url", "event_buffer", "__class__"):
@@ -182,7 +221,7 @@ class Client(Requests[Reply]):
         """Called with (exception, event) when a handler raises; None logs it only."""
         self.language = language or "zh-CN"
 
-        st, handle, err = _ffi.client_new(_config(ws_url, options))
+        st, handle, err = _ffi.client_new(config_json(ws_url, options))
         if st != _ffi.OK or not handle:
             raise from_status(st, err)
         self._handle = handle

@@ -1,19 +1,38 @@
-"""Typed replies, events and the protocol's enumerations.
+"""Typed events: what the platform pushes and what the SDK itself reports.
 
-Enumerations are `str`/`int` enums; a value the SDK does not know (a newer
-platform) is kept as the plain value, so nothing is lost. Every event and
-reply keeps the normalized fields in `data` and the frame as received in
-`raw`.
+Every event keeps the normalized fields in `data` and, for the server's
+pushes, the frame as received in `raw`. The enumerations live in
+`cloudcc.enums` and the replies in `cloudcc.replies`; both are also
+importable from here, as they always were.
 """
 
 from __future__ import annotations
 
-import enum
 import json
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Dict, List, Optional, Union
 
+from ._parse import _bool, _data, _enum, _float, _int, _raw_text
+from .enums import (
+    AgentStatus,
+    CallbackAction,
+    CallinChannel,
+    ConsultMode,
+    DTMFType,
+    Media,
+    OutLine,
+    PartyType,
+    Phase,
+    PlayAction,
+    RecordStart,
+    ServiceMode,
+    StatusAction,
+    SubStatus,
+    TransMode,
+    TransTarget,
+)
 from .errors import ServerError, server_error
+from .replies import ChangeMediaReply, Reply, StatusReply, SupervisorReply, parse_reply
 
 __all__ = [
     "AgentStatus",
@@ -37,6 +56,7 @@ __all__ = [
     "SupervisorReply",
     "ChangeMediaReply",
     "Event",
+    "ServerEvent",
     "CallbackEvent",
     "CallinEvent",
     "AgentChangeEvent",
@@ -45,6 +65,7 @@ __all__ = [
     "ServerRefusalEvent",
     "ConnectionStateEvent",
     "SessionRestoredEvent",
+    "EventsDroppedEvent",
     "LogEvent",
     "UnknownEvent",
     "RTCRegistrationEvent",
@@ -58,348 +79,6 @@ __all__ = [
 ]
 
 
-class AgentStatus(str, enum.Enum):
-    """An agent's status (agent_status)."""
-
-    OFFLINE = "OFFLINE"
-    FREE = "FREE"
-    BUSY = "BUSY"
-    REST = "REST"
-    RINGING = "RINGING"
-    CALLING = "CALLING"
-    ARRANGE = "ARRANGE"
-
-
-class SubStatus(str, enum.Enum):
-    """A sub-status during a call (sub_agent_status)."""
-
-    EAVESDROP = "EAVESDROP"
-    WHISPER = "WHISPER"
-    TRANS = "TRANS"
-    THREE_WAY = "THREE_WAY"
-    FORCE_CALL = "FORCE_CALL"
-    CONSULT = "CONSULT"
-    HOLD = "HOLD"
-    PLAY_RECORD = "PLAY_RECORD"
-
-
-class StatusAction(str, enum.Enum):
-    """An action of change_status."""
-
-    CHECKIN = "CHECKIN"
-    CHECKOUT = "CHECKOUT"
-    MAKE_BUSY = "MAKE_BUSY"
-    MAKE_FREE = "MAKE_FREE"
-    MAKE_REST = "MAKE_REST"
-    MAKE_ARRANGE = "MAKE_ARRANGE"
-    MAKE_BUSY_AFTER_CALL_STOP = "MAKE_BUSY_AFTER_CALL_STOP"
-    MAKE_FREE_AFTER_CALL_STOP = "MAKE_FREE_AFTER_CALL_STOP"
-    MAKE_REST_AFTER_CALL_STOP = "MAKE_REST_AFTER_CALL_STOP"
-    CHECKOUT_AFTER_CALL_STOP = "CHECKOUT_AFTER_CALL_STOP"
-    FORCE_RESET = "FORCE_RESET"
-    FORCE_CHECKOUT = "FORCE_CHECKOUT"
-    FORCE_MAKE_FREE = "FORCE_MAKE_FREE"
-    FORCE_MAKE_BUSY = "FORCE_MAKE_BUSY"
-
-
-class CallbackAction(str, enum.Enum):
-    """What a callback event is about (action)."""
-
-    CALL = "CALL"
-    CONSULT = "CONSULT"
-    TRANS = "TRANS"
-    CONSULT_TO_TRANS = "CONSULT_TO_TRANS"
-    THREE_WAY = "THREE_WAY"
-    EAVESDROP = "EAVESDROP"
-    WHISPER = "WHISPER"
-    SUBSTITUTE = "SUBSTITUTE"
-    FORCE_CALL = "FORCE_CALL"
-    INTERRUPT_CALL = "INTERRUPT_CALL"
-    CHANGE_MEDIA = "CHANGE_MEDIA"
-    EXT_UN_REG = "EXT_UN_REG"
-    PREVIEW_OUT_CALL = "PREVIEW_OUT_CALL"
-
-
-class Phase(str, enum.Enum):
-    """A callback's phase."""
-
-    INITIATE = "INITIATE"
-    START_CALL = "START_CALL"
-    END_CALL = "END_CALL"
-
-
-class CallinChannel(str, enum.Enum):
-    """How a call reached the agent (callin_channel); NORMAL is the spec's empty string.
-
-    The platform's server never sends it empty: an ordinary inbound call is
-    CALL_IN, and an agent's own legs are CALL, PREVIEW_OUT_CALL, EAVESDROP,
-    WHISPER, SUBSTITUTE, ...
-    """
-
-    NORMAL = ""
-    TRANS = "TRANS"
-    CONSULT = "CONSULT"
-    THREE_WAY = "THREE_WAY"
-    PREDICT_OUT_CALL = "PREDICT_OUT_CALL"
-    CALL_IN = "CALL_IN"
-    CALL = "CALL"
-    PREVIEW_OUT_CALL = "PREVIEW_OUT_CALL"
-    EAVESDROP = "EAVESDROP"
-    WHISPER = "WHISPER"
-    CONSULT_TO_TRANS = "CONSULT_TO_TRANS"
-    SUBSTITUTE = "SUBSTITUTE"
-
-
-class Media(enum.IntEnum):
-    """A media direction, the spec's audio / video ints."""
-
-    NONE = 0
-    SEND_ONLY = 1
-    RECV_ONLY = 2
-    SEND_RECV = 3
-
-
-class TransMode(str, enum.Enum):
-    """trans `type`: blind, consultative, or cancel."""
-
-    BLIND = "1"
-    CONSULT = "2"
-    CANCEL = "3"
-
-
-class TransTarget(str, enum.Enum):
-    """trans `trans_type`: what the call is transferred to."""
-
-    AGENT = "1"
-    SKILL = "2"
-    IVR = "3"
-    EXTERNAL = "4"
-    SATISFACTION = "5"
-
-
-class ConsultMode(str, enum.Enum):
-    """consult `type`: start or cancel."""
-
-    START = "1"
-    CANCEL = "2"
-
-
-class PartyType(str, enum.Enum):
-    """consult_type / three_way_type: an agent of the company or an outside number."""
-
-    INTERNAL = "0"
-    EXTERNAL = "1"
-
-
-class OutLine(enum.IntEnum):
-    """call `out_line`: EXTERNAL (the SDK's default) dials an outside number, INTERNAL another agent by agent id."""
-
-    INTERNAL = 0
-    EXTERNAL = 1
-    CONFERENCE = 2
-
-
-class DTMFType(enum.IntEnum):
-    """dtmf `dtmf_type`."""
-
-    INFO = 0
-    INBAND = 1
-    RFC2833 = 3
-
-
-class ServiceMode(enum.IntEnum):
-    """toggle_service_mode `service_mode`."""
-
-    CUSTOMER = 1
-    OUTBOUND = 2
-
-
-class RecordStart(str, enum.Enum):
-    """When recording starts (record_start)."""
-
-    NONE = "NONE"
-    RING = "RING"
-    ANSWER = "ANSWER"
-
-
-class PlayAction(str, enum.Enum):
-    """play_record_control `action`."""
-
-    PAUSE = "pause"
-    RESUME = "resume"
-    REPLAY = "replay"
-    SEEK = "seek"
-    SPEED = "speed"
-    STOP = "stop"
-    VOLUME = "volume"
-
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _enum(cls: Type[E], value: Any) -> Union[E, Any, None]:
-    """The enum member for value, or value itself when it is not a known one."""
-    if value is None:
-        return None
-    try:
-        return cls(value)
-    except ValueError:
-        return value
-
-
-def _int(v: Any) -> Optional[int]:
-    if v is None or v == "":
-        return None
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _raw_text(obj: Mapping[str, Any]) -> str:
-    raw = obj.get("raw")
-    if raw is None:
-        return ""
-    if isinstance(raw, str):
-        return raw  # the frame was not valid JSON: kept as sent
-    return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
-
-
-def _data(obj: Mapping[str, Any]) -> Dict[str, Any]:
-    return {k: v for k, v in obj.items() if k != "raw"}
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A server reply: code "0" is success. `data` holds every normalized field."""
-
-    msg_type: str
-    code: str
-    msg: str
-    req_id: str
-    data: Dict[str, Any] = field(repr=False)
-    raw: str = field(repr=False)
-
-    @property
-    def ok(self) -> bool:
-        """True when the server accepted the request (code "0")."""
-        return self.code == "0"
-
-    @property
-    def uuid(self) -> Optional[str]:
-        """The call or playback uuid the reply carries, if any."""
-        return self.data.get("uuid")
-
-    def __getitem__(self, key: str) -> Any:
-        return self.data[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The normalized field `key`, or default."""
-        return self.data.get(key, default)
-
-    @classmethod
-    def from_json(cls, text: str) -> "Reply":
-        """Builds a reply of this class from the library's reply JSON."""
-        obj = json.loads(text)
-        if not isinstance(obj, dict):
-            obj = {"data": obj}
-        return cls(
-            msg_type=str(obj.get("msg_type", "")),
-            code=str(obj.get("code", "")),
-            msg=str(obj.get("msg", "")),
-            req_id=str(obj.get("req_id", "")),
-            data=_data(obj),
-            raw=_raw_text(obj) or text,
-            **cls._typed_fields(obj),
-        )
-
-    @classmethod
-    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
-        return {}
-
-
-@dataclass(frozen=True)
-class StatusReply(Reply):
-    """get_status's reply: the agent's status as the server holds it, its call (`uuid`) and the numbers in it.
-
-    A request of the platform's server (not in the 7.0.0 spec); it is allowed
-    before check-in once a token is known (get_token).
-    """
-
-    status: Union[AgentStatus, str, None] = None
-    """The agent's status (an AgentStatus, or the text of a value this SDK does not know)."""
-    sub_status: Union[SubStatus, str, None] = None
-    """The in-call sub-status, or None."""
-    in_call_numbers: List[str] = field(default_factory=list)
-    """The numbers in the agent's call."""
-    company_code: Optional[str] = None
-    """The company, as the server sent it."""
-
-    @classmethod
-    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
-        return {
-            "status": _enum(AgentStatus, obj.get("status") or None),
-            "sub_status": _enum(SubStatus, obj.get("sub_status") or None),
-            "in_call_numbers": list(obj.get("in_call_numbers") or []),
-            "company_code": obj.get("company_code"),
-        }
-
-
-@dataclass(frozen=True)
-class SupervisorReply(Reply):
-    """The reply of eavesdrop, whisper, substitute and force_call: `uuid` is the supervisor's new call leg."""
-
-    in_call_numbers: List[str] = field(default_factory=list)
-    """The numbers in the call (force_call), when the server sends them."""
-
-    @classmethod
-    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
-        return {"in_call_numbers": list(obj.get("in_call_numbers") or [])}
-
-
-@dataclass(frozen=True)
-class ChangeMediaReply(Reply):
-    """change_media's reply: the call (`uuid`) and its media now, when the server says."""
-
-    audio: Union[Media, int, None] = None
-    """The audio direction now (Media), or None."""
-    video: Union[Media, int, None] = None
-    """The video direction now (Media), or None."""
-    pixels: Optional[str] = None
-    """The video height, or None."""
-
-    @classmethod
-    def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
-        pixels = obj.get("pixels")
-        return {
-            "audio": _enum(Media, _int(obj.get("audio"))),
-            "video": _enum(Media, _int(obj.get("video"))),
-            "pixels": None if pixels in (None, "") else str(pixels),
-        }
-
-
-# The typed reply of each request type; the others are a plain Reply.
-_REPLY_TYPES: Dict[str, Type[Reply]] = {
-    "get_status": StatusReply,
-    "eavesdrop": SupervisorReply,
-    "whisper": SupervisorReply,
-    "substitute": SupervisorReply,
-    "force_call": SupervisorReply,
-    "change_media": ChangeMediaReply,
-}
-
-
-def parse_reply(text: str, request_type: Optional[str] = None) -> Reply:
-    """Builds the typed reply of a request of `request_type` (default: the reply's own msg_type) from its JSON."""
-    if request_type is None:
-        try:
-            obj = json.loads(text)
-            request_type = str(obj.get("msg_type", "")) if isinstance(obj, dict) else ""
-        except ValueError:
-            request_type = ""
-    return _REPLY_TYPES.get(request_type.strip(), Reply).from_json(text)
-
-
 @dataclass(frozen=True)
 class Event:
     """Base of every event: its msg_type, normalized fields (`data`) and frame as received (`raw`)."""
@@ -410,7 +89,21 @@ class Event:
 
 
 @dataclass(frozen=True)
-class CallbackEvent(Event):
+class ServerEvent(Event):
+    """Base of the server's pushes (callback, callin, agent_change, kick_off, connect): the fields every one may carry."""
+
+    req_id: Optional[str] = None
+    """The push's req_id, when sent: the request's on the spec's servers, one of its own on the platform's."""
+    company_code: Optional[str] = None
+    """The agent's company, when sent."""
+    agent_id: Optional[str] = None
+    """The agent the push is about, when sent."""
+    ext_id: Optional[str] = None
+    """The agent's extension, when sent."""
+
+
+@dataclass(frozen=True)
+class CallbackEvent(ServerEvent):
     """A call's progress (callback): action and phase, success and msg, and the call's uuid when sent.
 
     The platform's server sends every callback with a req_id of its own (not
@@ -427,8 +120,6 @@ class CallbackEvent(Event):
     """The server's message."""
     uuid: Optional[str] = None
     """The call's uuid, when the server sends it (the spec's servers; not the platform's)."""
-    req_id: Optional[str] = None
-    """The callback's req_id: the request's on the spec's servers, one of its own on the platform's."""
     audio: Optional[int] = None
     """The audio direction now (0-3), when sent."""
     video: Optional[int] = None
@@ -454,7 +145,7 @@ class CallbackEvent(Event):
 
 
 @dataclass(frozen=True)
-class CallinEvent(Event):
+class CallinEvent(ServerEvent):
     """A call ringing at the agent (callin); answer it with `answer(uuid)` (the SDK answers with its audio/video)."""
 
     uuid: str = ""
@@ -486,7 +177,7 @@ class CallinEvent(Event):
 
 
 @dataclass(frozen=True)
-class AgentChangeEvent(Event):
+class AgentChangeEvent(ServerEvent):
     """The agent's status changed: the spec's agent_change push and the platform's change_status push alike.
 
     Both shapes arrive as this one event with msg_type "agent_change"; `raw`
@@ -511,7 +202,7 @@ class AgentChangeEvent(Event):
 
 
 @dataclass(frozen=True)
-class KickOffEvent(Event):
+class KickOffEvent(ServerEvent):
     """Another device checked in as this agent (kick_off, 坐席互顶下线通知): this session is no longer the agent's."""
 
     code: str = ""
@@ -522,12 +213,10 @@ class KickOffEvent(Event):
     """The os of the session, when sent."""
     agent_ip: Optional[str] = None
     """The IP of the device that checked in (sent as "agentIp")."""
-    req_id: Optional[str] = None
-    """The push's own id."""
 
 
 @dataclass(frozen=True)
-class ConnectEvent(Event):
+class ConnectEvent(ServerEvent):
     """The platform server's greeting on a new link (connect, "连接成功"); informational."""
 
     code: str = ""
@@ -560,9 +249,13 @@ class ConnectionStateEvent(Event):
     """The SDK's link to the CTI server changed: connecting, connected, disconnected or reconnecting."""
 
     state: str = ""
+    """The link's state: connecting, connected, reconnecting or disconnected."""
     reason: Optional[str] = None
+    """Why the link went down, when it did."""
     attempt: int = 0
+    """The reconnect attempt, from 1 (0 when not reconnecting)."""
     delay_ms: int = 0
+    """The wait before that attempt, in milliseconds."""
 
 
 @dataclass(frozen=True)
@@ -598,13 +291,35 @@ class SessionRestoredEvent(Event):
 
 
 @dataclass(frozen=True)
+class EventsDroppedEvent(Event):
+    """The handlers (or the native poll queue) fell behind: the oldest events were dropped (events_dropped).
+
+    It comes before the first event after the gap; event_queue_max and
+    event_queue_max_bytes bound the queues.
+    """
+
+    dropped: int = 0
+    """Events dropped since the previous note."""
+    dropped_total: int = 0
+    """Events dropped since the client was made."""
+    queue: Optional[str] = None
+    """Which queue dropped them: "callback" or "poll"."""
+    reason: Optional[str] = None
+    """Why, in words."""
+
+
+@dataclass(frozen=True)
 class LogEvent(Event):
     """A log line of the native SDK (secrets redacted); also forwarded to logging "cloudcc"."""
 
     level: str = ""
+    """trace, debug, info, warn or error."""
     message: str = ""
+    """The line."""
     time: str = ""
+    """When it was logged (RFC 3339)."""
     attrs: Dict[str, Any] = field(default_factory=dict)
+    """Its structured attributes."""
 
 
 @dataclass(frozen=True)
@@ -617,8 +332,15 @@ class RTCRegistrationEvent(Event):
     """RTC mode: the phone's SIP registration changed (registering, registered, failed, unregistered)."""
 
     state: str = ""
+    """registering, registered, failed or unregistered."""
     reason: Optional[str] = None
+    """Why (failed, unregistered), when said."""
     code: Optional[int] = None
+    """The SIP status (403 wrong password ...), when there is one."""
+    aor: Optional[str] = None
+    """The address of record, sip:{ext_id}@{domain}."""
+    expires_s: Optional[int] = None
+    """The granted registration lifetime in seconds (registered)."""
     rtc_address: Optional[str] = None
     """The rtc_address check-in gave (the platform's is host:port, without a scheme)."""
     url: Optional[str] = None
@@ -630,9 +352,29 @@ class RTCCallEvent(Event):
     """RTC mode: a call of the phone changed state (ringing, answered, held, ended, ...)."""
 
     uuid: str = ""
+    """The CTI call uuid ("" until known)."""
     state: str = ""
+    """ringing, answered, confirmed, held, ended, or calling / early for calls the phone places."""
     direction: Optional[str] = None
+    """incoming (the platform rings the agent's leg; every CTI call does) or outgoing."""
     reason: Optional[str] = None
+    """Why (ended, failed media, a uuid learned late), when said."""
+    call_id: Optional[str] = None
+    """The SIP Call-ID."""
+    uuid_from: Optional[str] = None
+    """How the uuid was learned: x-cc-uuid, request, callin, answer or only_call."""
+    auto_answer: Optional[bool] = None
+    """True when the SDK answered the call by itself (None: not said, so no)."""
+    media: Optional[str] = None
+    """"failed" when ICE/DTLS did not connect in rtc_media_timeout_ms."""
+    local_hold: Optional[bool] = None
+    """True while the agent's side holds the call."""
+    remote_hold: Optional[bool] = None
+    """True while the other side holds the call."""
+    remote: Optional[str] = None
+    """The other party's SIP address, when known."""
+    code: Optional[int] = None
+    """The SIP status that ended the call, when there is one."""
 
 
 @dataclass(frozen=True)
@@ -640,7 +382,17 @@ class ConnectivityEvent(Event):
     """RTC mode: the joined view of the CTI link, the SIP registration and each call's ICE state."""
 
     state: str = ""
+    """ok, degraded or down."""
     reason: Optional[str] = None
+    """What is wrong, when something is."""
+    cti: Optional[str] = None
+    """The CTI link's state (connected, reconnecting, ...)."""
+    sip: Optional[str] = None
+    """The SIP link's state (connected, reconnecting, ...)."""
+    registration: Optional[str] = None
+    """The registration's state (registering, registered, failed, ...)."""
+    calls: List[Dict[str, Any]] = field(default_factory=list)
+    """Each call: uuid, call_id, state and ice (new, checking, connected, disconnected, failed, closed)."""
 
 
 @dataclass(frozen=True)
@@ -648,16 +400,54 @@ class RTCDTMFEvent(Event):
     """RTC mode: a DTMF digit received on a call, with how it came (rfc4733, info, inband)."""
 
     uuid: str = ""
+    """The CTI call uuid."""
     digit: str = ""
+    """The digit: 0-9, *, #, A-D."""
     mode: Optional[str] = None
+    """How it came: rfc4733, info or inband."""
+    call_id: Optional[str] = None
+    """The SIP Call-ID."""
 
 
 @dataclass(frozen=True)
 class RTCStatsEvent(Event):
-    """RTC mode: a call's periodic quality figures (rtt_ms, jitter_ms, loss, bitrate_kbps, mos in data)."""
+    """RTC mode: a call's periodic quality figures (every rtc_stats_interval_ms)."""
 
     uuid: str = ""
+    """The CTI call uuid."""
     mos: Optional[float] = None
+    """Mean opinion score estimate (E-model), 1..4.41; None while no audio was received."""
+    call_id: Optional[str] = None
+    """The SIP Call-ID."""
+    rtt_ms: Optional[float] = None
+    """Round-trip time, ms (from RTCP)."""
+    jitter_ms: Optional[float] = None
+    """Interarrival jitter of the received audio, ms."""
+    loss: Optional[float] = None
+    """Loss rate of the received audio, 0..1."""
+    remote_loss: Optional[float] = None
+    """Loss rate the peer reports of the audio sent, 0..1."""
+    bitrate_kbps: Optional[float] = None
+    """Received bit rate (audio + video), kbit/s."""
+    send_kbps: Optional[float] = None
+    """Sent bit rate (audio + video), kbit/s."""
+    no_data: Optional[bool] = None
+    """True while no audio was received: loss, jitter and mos measure nothing."""
+    packets_sent: Optional[int] = None
+    """Audio packets sent."""
+    packets_received: Optional[int] = None
+    """Audio packets received."""
+    packets_lost: Optional[int] = None
+    """Audio packets lost (RFC 3550 cumulative; may be negative with duplicates)."""
+    audio_codec: Optional[str] = None
+    """The audio codec in use, when known."""
+    jitter_buffer_ms: Optional[int] = None
+    """The jitter buffer's depth, ms."""
+
+
+def _header(g: Any) -> Dict[str, Any]:
+    """The fields every server push may carry (ServerEvent)."""
+    return {"req_id": g("req_id"), "company_code": g("company_code"), "agent_id": g("agent_id"), "ext_id": g("ext_id")}
 
 
 def parse_event(text: str) -> Event:
@@ -671,13 +461,12 @@ def parse_event(text: str) -> Event:
     g = obj.get
     if mt == "callback":
         return CallbackEvent(
-            mt, data, raw,
+            mt, data, raw, **_header(g),
             action=_enum(CallbackAction, g("action")),
             phase=_enum(Phase, g("phase")),
             success=bool(g("success", False)),
             msg=str(g("msg", "")),
             uuid=g("uuid"),
-            req_id=g("req_id"),
             audio=_int(g("audio")),
             video=_int(g("video")),
             last_audio=_int(g("last_audio")),
@@ -692,7 +481,7 @@ def parse_event(text: str) -> Event:
         )
     if mt == "callin":
         return CallinEvent(
-            mt, data, raw,
+            mt, data, raw, **_header(g),
             uuid=str(g("uuid", "")),
             caller_number=str(g("caller_number", "")),
             callee_number=g("callee_number"),
@@ -709,7 +498,7 @@ def parse_event(text: str) -> Event:
         )
     if mt == "agent_change":
         return AgentChangeEvent(
-            mt, data, raw,
+            mt, data, raw, **_header(g),
             agent_status=_enum(AgentStatus, g("agent_status") or None),
             sub_agent_status=_enum(SubStatus, g("sub_agent_status") or None),
             last_agent_status=_enum(AgentStatus, g("last_agent_status") or None),  # none on a first check-in
@@ -720,11 +509,11 @@ def parse_event(text: str) -> Event:
         )
     if mt == "kick_off":
         return KickOffEvent(
-            mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")), os=g("os"),
-            agent_ip=g("agent_ip"), req_id=g("req_id"),
+            mt, data, raw, **_header(g), code=str(g("code", "")), msg=str(g("msg", "")), os=g("os"),
+            agent_ip=g("agent_ip"),
         )
     if mt == "connect":
-        return ConnectEvent(mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")))
+        return ConnectEvent(mt, data, raw, **_header(g), code=str(g("code", "")), msg=str(g("msg", "")))
     if mt == "server_refusal":
         return ServerRefusalEvent(mt, data, raw, code=str(g("code", "")), msg=str(g("msg", "")))
     if mt == "connection_state":
@@ -738,24 +527,46 @@ def parse_event(text: str) -> Event:
             uuid=g("uuid"), in_call_numbers=list(g("in_call_numbers") or []), resynced=bool(g("resynced", False)),
             error=g("error"), code=g("code"), msg=g("msg"),
         )
+    if mt == "events_dropped":
+        return EventsDroppedEvent(
+            mt, data, raw, dropped=_int(g("dropped")) or 0, dropped_total=_int(g("dropped_total")) or 0,
+            queue=g("queue"), reason=g("reason"),
+        )
     if mt == "log":
         return LogEvent(
             mt, data, raw, level=str(g("level", "")), message=str(g("message", "")),
             time=str(g("time", "")), attrs=dict(g("attrs") or {}),
         )
     if mt == "rtc_registration":
-        return RTCRegistrationEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"), code=_int(g("code")),
-                                    rtc_address=g("rtc_address"), url=g("url"))
+        return RTCRegistrationEvent(
+            mt, data, raw, state=str(g("state", "")), reason=g("reason"), code=_int(g("code")), aor=g("aor"),
+            expires_s=_int(g("expires_s")), rtc_address=g("rtc_address"), url=g("url"),
+        )
     if mt == "rtc_call":
-        return RTCCallEvent(mt, data, raw, uuid=str(g("uuid", "")), state=str(g("state", "")),
-                            direction=g("direction"), reason=g("reason"))
+        return RTCCallEvent(
+            mt, data, raw, uuid=str(g("uuid", "")), state=str(g("state", "")), direction=g("direction"),
+            reason=g("reason"), call_id=g("call_id"), uuid_from=g("uuid_from"), auto_answer=_bool(g("auto_answer")),
+            media=g("media"), local_hold=_bool(g("local_hold")), remote_hold=_bool(g("remote_hold")),
+            remote=g("remote"), code=_int(g("code")),
+        )
     if mt == "connectivity":
-        return ConnectivityEvent(mt, data, raw, state=str(g("state", "")), reason=g("reason"))
+        return ConnectivityEvent(
+            mt, data, raw, state=str(g("state", "")), reason=g("reason"), cti=g("cti"), sip=g("sip"),
+            registration=g("registration"), calls=[dict(c) for c in g("calls") or [] if isinstance(c, dict)],
+        )
     if mt == "rtc_dtmf":
-        return RTCDTMFEvent(mt, data, raw, uuid=str(g("uuid", "")), digit=str(g("digit", "")), mode=g("mode"))
+        return RTCDTMFEvent(
+            mt, data, raw, uuid=str(g("uuid", "")), digit=str(g("digit", "")), mode=g("mode"), call_id=g("call_id"),
+        )
     if mt == "rtc_stats":
-        mos = g("mos")
-        return RTCStatsEvent(mt, data, raw, uuid=str(g("uuid", "")), mos=float(mos) if mos is not None else None)
+        return RTCStatsEvent(
+            mt, data, raw, uuid=str(g("uuid", "")), mos=_float(g("mos")), call_id=g("call_id"),
+            rtt_ms=_float(g("rtt_ms")), jitter_ms=_float(g("jitter_ms")), loss=_float(g("loss")),
+            remote_loss=_float(g("remote_loss")), bitrate_kbps=_float(g("bitrate_kbps")),
+            send_kbps=_float(g("send_kbps")), no_data=_bool(g("no_data")), packets_sent=_int(g("packets_sent")),
+            packets_received=_int(g("packets_received")), packets_lost=_int(g("packets_lost")),
+            audio_codec=g("audio_codec"), jitter_buffer_ms=_int(g("jitter_buffer_ms")),
+        )
     return UnknownEvent(mt, data, raw)
 
 
@@ -769,6 +580,7 @@ _EVENT_KINDS: Dict[type, str] = {
     ServerRefusalEvent: "server_refusal",
     ConnectionStateEvent: "connection_state",
     SessionRestoredEvent: "session_restored",
+    EventsDroppedEvent: "events_dropped",
     LogEvent: "log",
     RTCRegistrationEvent: "rtc_registration",
     RTCCallEvent: "rtc_call",

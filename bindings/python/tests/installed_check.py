@@ -3,6 +3,7 @@
 Run by tests/packaging/run.sh with a fresh virtualenv's python, from a temporary folder, with no
 CLOUDCC_LIBRARY: the package must find the library it carries. Not part of the normal pytest run
 (its name does not start with test_); ccsim and the agents come from conftest.py as in the other tests.
+It also runs the ABI contract's checks (test_abi_contract.py) on the installed package.
 """
 
 from __future__ import annotations
@@ -15,6 +16,20 @@ from pathlib import Path
 import cloudcc
 from cloudcc import AgentStatus, _ffi
 from conftest import PWD, inbound_to
+
+# The ABI contract's checks (include/cloudcc.abi.json), on the installed package.
+from test_abi_contract import (  # noqa: F401 - collected by pytest from here
+    test_a_negative_duration_is_off,
+    test_enumerations,
+    test_event_types_and_fields,
+    test_every_config_key_is_a_client_argument,
+    test_every_event_class_is_in_the_contract,
+    test_ice_servers_as_typed_objects,
+    test_media_calls,
+    test_requests_and_http_calls,
+    test_status_codes_and_their_exceptions,
+    test_the_config_of_every_sample_is_the_contract_s_and_the_library_takes_it,
+)
 
 CHECKOUT = Path(__file__).resolve().parents[3]
 
