@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 	"time"
 
 	"github.com/cloudcc/agent-sdk/internal/pbx"
@@ -546,7 +547,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
-	base := runtime.NumGoroutine()
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	func() {
 		ea, err := NewEngine(testConfig())
 		if err != nil {
@@ -574,7 +575,6 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatalf("new call after close: %v", err)
 		}
 	}()
-	checkGoroutines(t, base)
 }
 
 type h264Source struct{ n int }

@@ -9,10 +9,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/media"
@@ -46,6 +46,9 @@ type env struct {
 
 func newEnv(t *testing.T, withRelay bool, mod func(*pbx.Config)) *env {
 	t.Helper()
+	// Checked once every cleanup (phones, PBX, relay) has run.
+	noLeak := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, noLeak) })
 	cfg := pbx.Config{
 		Domain: testDomain,
 		Users:  map[string]string{testExt: testPwd, "1002": "secret1002"},
@@ -170,34 +173,8 @@ func newPhone(t *testing.T, e *env, mod func(*Config)) (*Phone, *recorder) {
 	}
 	t.Cleanup(func() {
 		_ = p.Close()
-		checkNoPhoneGoroutines(t)
 	})
 	return p, rec
-}
-
-// checkNoPhoneGoroutines fails if goroutines of this package's non-test
-// code outlive Close.
-func checkNoPhoneGoroutines(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		var leaked []string
-		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-			if strings.Contains(g, "agent-sdk/core/rtc.(") && !strings.Contains(g, "_test.go") && !strings.Contains(g, "rtc.checkNoPhoneGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("goroutines left after Close:\n%s", strings.Join(leaked, "\n\n"))
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
