@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/cloudcc/agent-sdk/core/wsdial"
+	"github.com/cloudcc/agent-sdk/core/internal/wsdial"
 )
 
 // link is one SIP-over-WebSocket connection (RFC 7118): one SIP message per

@@ -12,8 +12,8 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/internal/wsdial"
 	"github.com/cloudcc/agent-sdk/core/protocol"
-	"github.com/cloudcc/agent-sdk/core/wsdial"
 )
 
 // startLinkLocked starts the goroutine that dials (and, after a failure,
