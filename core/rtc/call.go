@@ -124,7 +124,7 @@ func (c *Call) BindUUID(uuid string) bool {
 	c.bound = uuid
 	// Pushed under c.mu: no state change of the call slips between the
 	// state read here and the event.
-	c.p.events.push(Event{Type: EventUUID, Call: c, CallState: c.state, LocalHold: c.localHold, RemoteHold: c.remoteHold})
+	c.p.emit(Event{Type: EventUUID, Call: c, CallState: c.state, LocalHold: c.localHold, RemoteHold: c.remoteHold})
 	c.mu.Unlock()
 	c.p.emitConnectivity()
 	return true
@@ -268,7 +268,7 @@ func (p *Phone) addCall(c *Call) error {
 
 // emitState reports the call's state (read under c.mu by the caller).
 func (c *Call) emitState(s CallState, lh, rh bool, code int, reason string) {
-	c.p.events.push(Event{Type: EventCall, Call: c, CallState: s, LocalHold: lh, RemoteHold: rh, Code: code, Reason: reason})
+	c.p.emit(Event{Type: EventCall, Call: c, CallState: s, LocalHold: lh, RemoteHold: rh, Code: code, Reason: reason})
 	c.p.emitConnectivity()
 }
 
@@ -963,7 +963,7 @@ func (c *Call) mediaOptions(audio, video Direction) MediaOptions {
 		OnICEState:   c.onICE,
 		OnFirstAudio: c.onFirstAudio,
 		OnDTMF: func(d string, mode DTMFMode) {
-			c.p.events.push(Event{Type: EventDTMF, Call: c, Digit: d, DTMFMode: mode})
+			c.p.emit(Event{Type: EventDTMF, Call: c, Digit: d, DTMFMode: mode})
 		},
 		OnConnectFailed: c.onMediaFailed,
 	}
@@ -983,7 +983,7 @@ func (c *Call) onMediaFailed(reason string) {
 	p := c.p
 	policy := p.cfg.OnMediaFailure
 	p.log.Warn("call media did not connect", "call_id", c.id, "uuid", c.UUID(), "reason", reason, "policy", policy.String())
-	p.events.push(Event{Type: EventICE, Call: c, ICE: ICEFailed, Reason: "media: " + reason})
+	p.emit(Event{Type: EventICE, Call: c, ICE: ICEFailed, Reason: "media: " + reason})
 	p.emitConnectivity()
 	if policy != MediaFailureHangup {
 		return
@@ -1021,7 +1021,7 @@ func (c *Call) onICE(s ICEState) {
 		c.mediaFail = ""
 	}
 	c.mu.Unlock()
-	c.p.events.push(Event{Type: EventICE, Call: c, ICE: s})
+	c.p.emit(Event{Type: EventICE, Call: c, ICE: s})
 	c.p.emitConnectivity()
 }
 
@@ -1121,11 +1121,11 @@ func (c *Call) handle(req *sip.Request) {
 		}
 		if d, ok := parseInfoDTMF(ct, string(req.Body())); ok {
 			p.send(p.response(req, 200, "OK", ""))
-			p.events.push(Event{Type: EventDTMF, Call: c, Digit: d, DTMFMode: DTMFInfo})
+			p.emit(Event{Type: EventDTMF, Call: c, Digit: d, DTMFMode: DTMFInfo})
 			return
 		}
 		p.send(p.response(req, 200, "OK", ""))
-		p.events.push(Event{Type: EventInfo, Call: c, ContentType: ct, Body: append([]byte(nil), req.Body()...)})
+		p.emit(Event{Type: EventInfo, Call: c, ContentType: ct, Body: append([]byte(nil), req.Body()...)})
 	case sip.OPTIONS:
 		res := p.response(req, 200, "OK", "")
 		res.AppendHeader(sip.NewHeader("Allow", allowMethods))

@@ -1,7 +1,6 @@
 package rtc
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -286,7 +285,7 @@ func (c *Config) withDefaults() (Config, error) {
 		b.Jitter = 0.2
 	}
 	if out.Logger == nil {
-		out.Logger = slog.New(discardHandler{})
+		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	if u.Scheme == "wss" && out.TLSConfig == nil {
 		tc, err := buildTLS(out.CAFile, out.CAPEM, out.InsecureSkipVerify)
@@ -347,10 +346,3 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("rtc: %s answered %d %s", e.Method, e.Code, e.Reason)
 }
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (h discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h discardHandler) WithGroup(string) slog.Handler           { return h }

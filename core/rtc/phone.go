@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/eventq"
 )
 
 // Phone is one agent's SIP user agent over WebSocket: it keeps the link up,
@@ -20,7 +22,7 @@ import (
 type Phone struct {
 	cfg    Config
 	log    *slog.Logger
-	events *queue
+	events *eventq.Queue[Event] // nil without a handler
 	media  MediaFactory
 	// ownMedia is the default engine, closed with the phone.
 	ownMedia *MediaEngine
@@ -63,7 +65,7 @@ func New(cfg Config) (*Phone, error) {
 	p := &Phone{
 		cfg:       c,
 		log:       c.Logger.With("component", "rtc", "ext", c.User),
-		events:    newQueue(c.OnEvent),
+		events:    newEventQueue(c.OnEvent, c.Logger),
 		media:     c.Media,
 		transport: strings.ToUpper(u.Scheme),
 		viaHost:   randHex(5) + ".invalid",
@@ -194,10 +196,10 @@ func (p *Phone) CloseContext(ctx context.Context) error {
 		_ = p.ownMedia.Close()
 	}
 	p.setLink(LinkClosed, "closed", 0, 0)
-	p.events.close()
-	if !p.events.inHandler() {
-		p.events.drain()
-	}
+	// The events queued so far (the calls' ends, the link closed) are
+	// still delivered; Close waits for them unless called from the handler.
+	p.events.Seal()
+	_ = p.events.Wait(context.Background())
 	return nil
 }
 
@@ -211,7 +213,7 @@ func (p *Phone) setLink(s LinkState, reason string, attempt int, delay time.Dura
 	if !changed && s != LinkReconnecting {
 		return
 	}
-	p.events.push(Event{Type: EventLink, Link: s, Reason: reason, Attempt: attempt, Delay: delay})
+	p.emit(Event{Type: EventLink, Link: s, Reason: reason, Attempt: attempt, Delay: delay})
 	p.emitConnectivity()
 }
 
@@ -757,7 +759,7 @@ func (p *Phone) emitConnectivity() {
 		return
 	}
 	p.lastConn = &c
-	p.events.push(Event{Type: EventConnectivity, Connectivity: &c})
+	p.emit(Event{Type: EventConnectivity, Connectivity: &c})
 }
 
 func firstLine(s string) string {

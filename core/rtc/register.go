@@ -95,7 +95,7 @@ func (r *registrar) setState(s RegState, code int, reason string, err error, out
 			ev.Reason = "refreshed"
 		}
 	}
-	r.p.events.push(ev)
+	r.p.emit(ev)
 	r.p.emitConnectivity()
 }
 

@@ -165,7 +165,7 @@ func (c *Config) withDefaults() (Config, error) {
 		b.Jitter = 0.2
 	}
 	if out.Logger == nil {
-		out.Logger = slog.New(discardHandler{})
+		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	// The TLS settings are built for ws:// too when given: the HTTP interface
 	// (https://) uses them as well.

@@ -27,7 +27,7 @@ func (s *Session) startLinkLocked(st State) {
 	}
 	s.wg.Add(1)
 	go s.dialLoop(st)
-	s.events.push(&StateEvent{State: st})
+	s.events.Push(&StateEvent{State: st})
 }
 
 // dialLoop runs while there is no link: it dials until it gets one (then it
@@ -39,7 +39,7 @@ func (s *Session) dialLoop(st State) {
 		if st == StateReconnecting || !first {
 			attempt := s.nextAttempt()
 			d := s.reconnectDelay(attempt)
-			s.events.push(&StateEvent{State: StateReconnecting, Attempt: attempt, Delay: d})
+			s.events.Push(&StateEvent{State: StateReconnecting, Attempt: attempt, Delay: d})
 			t := time.NewTimer(d)
 			select {
 			case <-s.closed:
@@ -91,7 +91,7 @@ func (s *Session) nextAttempt() int {
 func (s *Session) giveUpLocked(reason string) {
 	s.state = StateDisconnected
 	close(s.gaveUp)
-	s.events.push(&StateEvent{State: StateDisconnected, Reason: reason})
+	s.events.Push(&StateEvent{State: StateDisconnected, Reason: reason})
 }
 
 func (s *Session) dial() (*websocket.Conn, error) {
@@ -147,7 +147,7 @@ func (s *Session) install(conn *websocket.Conn) {
 	s.startHeartbeatLocked(gen)
 	s.mu.Unlock()
 
-	s.events.push(&StateEvent{State: StateConnected})
+	s.events.Push(&StateEvent{State: StateConnected})
 	if restore != nil && !s.restore(restore, gen) {
 		return
 	}
@@ -207,7 +207,7 @@ func (s *Session) restore(saved *protocol.CheckinRequest, gen uint64) bool {
 		ev.Status = s.status
 		s.mu.Unlock()
 	}
-	s.events.push(ev)
+	s.events.Push(ev)
 	return true
 }
 
@@ -222,7 +222,7 @@ func (s *Session) loseSession(cause error) {
 	s.status = protocol.StatusOffline
 	s.mu.Unlock()
 	if had {
-		s.events.push(&RestoredEvent{Err: cause, Error: cause.Error()})
+		s.events.Push(&RestoredEvent{Err: cause, Error: cause.Error()})
 	}
 }
 
@@ -269,7 +269,7 @@ func (s *Session) linkFailed(gen uint64, cause error) {
 		s.up = make(chan struct{})
 	default:
 	}
-	s.events.push(&StateEvent{State: StateDisconnected, Reason: cause.Error()})
+	s.events.Push(&StateEvent{State: StateDisconnected, Reason: cause.Error()})
 	lost := refusal != nil && refusal.Code == protocol.CodeAuthFailed && s.checkin != nil
 	switch {
 	case s.cfg.Reconnect.Disabled || refusal != nil || s.checkin == nil:
@@ -395,7 +395,7 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 				return
 			}
 			log.Warn("server refusal answers no request in flight", "code", env.Code)
-			s.events.push(&RefusalEvent{Code: env.Code, Msg: msgOf(frame), Raw: rawJSON(frame)})
+			s.events.Push(&RefusalEvent{Code: env.Code, Msg: msgOf(frame), Raw: rawJSON(frame)})
 			return
 		}
 		s.mu.Unlock()
@@ -430,7 +430,7 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 	if pc != nil && !late {
 		delete(s.pending, pc.reqID)
 	}
-	mark := s.events.mark()
+	mark := s.events.Mark()
 	s.mu.Unlock()
 
 	for _, f := range live {
@@ -444,7 +444,7 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 	if ping {
 		if env.ReqID == "" {
 			// The heartbeat was refused (e.g. 4003: the token).
-			s.events.push(&RefusalEvent{Code: env.Code, Msg: msgOf(frame), Raw: rawJSON(frame)})
+			s.events.Push(&RefusalEvent{Code: env.Code, Msg: msgOf(frame), Raw: rawJSON(frame)})
 		}
 		return
 	}
@@ -497,7 +497,7 @@ func (s *Session) pushEvent(env protocol.Envelope, frame []byte) {
 	case *protocol.CallinEvent:
 		s.noteRinging(e)
 	}
-	s.events.push(ev)
+	s.events.Push(ev)
 }
 
 // msgOf reads a frame's msg (tolerantly: a frame may be salvaged JSON).

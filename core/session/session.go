@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/eventq"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
@@ -26,9 +27,9 @@ import (
 type Session struct {
 	cfg     Config
 	dialer  *websocket.Dialer
-	events  *queue
-	dialURL string // cfg.URL, plus the identity segment of the platform's handshake
-	ordered bool   // the server answers a link's frames in order (the platform's does)
+	events  *eventq.Queue[Event] // nil without a handler: events are dropped
+	dialURL string               // cfg.URL, plus the identity segment of the platform's handshake
+	ordered bool                 // the server answers a link's frames in order (the platform's does)
 
 	mu            sync.Mutex
 	state         State
@@ -133,7 +134,7 @@ func New(cfg Config) (*Session, error) {
 		gaveUp:  make(chan struct{}),
 		pending: make(map[string]*pendingCall),
 		token:   c.Token,
-		events:  newQueue(c.Handler, c.Logger, c.EventQueueMax, c.EventQueueMaxBytes),
+		events:  newEventQueue(c.Handler, c.Logger, c.EventQueueMax, c.EventQueueMaxBytes),
 	}
 	s.secrets.Learn(c.Token)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -501,7 +502,12 @@ func (s *Session) settled(ctx context.Context, r result) (protocol.Reply, error)
 	if r.err != nil {
 		return nil, r.err
 	}
-	s.events.waitDelivered(ctx, r.mark)
+	// The platform sends a request's pushes before its reply: the caller
+	// sees them first (not from the handler itself, which cannot run the
+	// events behind the one it is handling).
+	if err := s.events.WaitDelivered(ctx, r.mark, orderWait); errors.Is(err, eventq.ErrWaitLimit) {
+		s.cfg.Logger.Warn("reply delivered before the events that preceded it: the event handler is still busy", "waited", orderWait)
+	}
 	return r.reply, nil
 }
 
@@ -608,7 +614,7 @@ func (s *Session) Close() error {
 		_ = conn.Close()
 	}
 	s.wg.Wait()
-	s.events.close()
+	s.events.Close()
 	return nil
 }
 
@@ -624,7 +630,7 @@ func (s *Session) failPendingLocked(gen uint64, err error, all bool) {
 
 // Emit queues an event of the caller's own (a log line, an RTC event) for
 // the handler, in order with the server's events.
-func (s *Session) Emit(e Event) { s.events.push(e) }
+func (s *Session) Emit(e Event) { s.events.Push(e) }
 
 // LateReplies counts replies that arrived after their request had given up.
 func (s *Session) LateReplies() uint64 { return s.lateReplies.Load() }
