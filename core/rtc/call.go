@@ -1233,7 +1233,7 @@ func (c *Call) onOffer(req *sip.Request) {
 		// stays as the agent wants it (the answer is the intersection).
 		if info := parseSDPInfo(body); info.video >= 0 {
 			c.mu.Lock()
-			nv, audio := info.video.mirror(), c.audio
+			nv, audio := info.video.Mirror(), c.audio
 			changed := nv != c.video
 			c.video = nv
 			c.mu.Unlock()

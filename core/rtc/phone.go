@@ -259,7 +259,7 @@ func (p *Phone) runLink() {
 			p.setLink(LinkDisconnected, err.Error(), 0, 0)
 			return
 		}
-		delay := p.cfg.Reconnect.delay(attempt, rand.Float64)
+		delay := p.cfg.Reconnect.Delay(attempt, rand.Float64)
 		p.log.Info("SIP link down", "err", err, "attempt", attempt, "retry_in", delay)
 		p.setLink(LinkReconnecting, err.Error(), attempt, delay)
 		t := time.NewTimer(delay)

@@ -188,7 +188,7 @@ func (r *registrar) register() time.Duration {
 		r.retries++
 		n := r.retries
 		r.mu.Unlock()
-		delay := p.cfg.Reconnect.delay(n+2, rand.Float64)
+		delay := p.cfg.Reconnect.Delay(n+2, rand.Float64)
 		p.log.Warn("registration failed; retrying", "code", code, "reason", reason, "retry_in", delay)
 		if errors.Is(err, ErrLinkLost) || errors.Is(err, ErrNotConnected) {
 			// The link's return kicks the next attempt.

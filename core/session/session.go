@@ -637,16 +637,7 @@ func (s *Session) LateReplies() uint64 { return s.lateReplies.Load() }
 
 // reconnectDelay returns the wait before attempt n (from 1).
 func (s *Session) reconnectDelay(n int) time.Duration {
-	b := s.cfg.Reconnect
-	d := float64(b.Min)
-	for i := 1; i < n && d < float64(b.Max); i++ {
-		d *= b.Factor
-	}
-	if d > float64(b.Max) {
-		d = float64(b.Max)
-	}
-	d *= 1 + b.Jitter*(2*rand.Float64()-1)
-	return time.Duration(d)
+	return s.cfg.Reconnect.Delay(n, rand.Float64)
 }
 
 // Adaptive spinning (see roundTrip), for callers that asked for it with
