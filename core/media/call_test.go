@@ -9,8 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/cloudcc/agent-sdk/internal/pbx"
 	"github.com/pion/rtp"

@@ -150,38 +150,6 @@ type Event struct {
 	Connectivity *Connectivity
 }
 
-// Connectivity joins the SIP link, the registration and each call's media
-// state into one view.
-type Connectivity struct {
-	Link         LinkState
-	Registration RegState
-	Calls        []CallConnectivity
-	// OK: link up, registered, and every live call's media connected.
-	OK bool
-}
-
-// CallConnectivity is one call's part of the view.
-type CallConnectivity struct {
-	ID    string // Call-ID
-	UUID  string // CTI uuid (X-CC-UUID or bound)
-	State CallState
-	ICE   ICEState
-	// MediaFailure is why the media did not connect ("" while fine).
-	MediaFailure string
-}
-
-func (c *Connectivity) equal(o *Connectivity) bool {
-	if o == nil || c.Link != o.Link || c.Registration != o.Registration || c.OK != o.OK || len(c.Calls) != len(o.Calls) {
-		return false
-	}
-	for i := range c.Calls {
-		if c.Calls[i] != o.Calls[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // newEventQueue makes the phone's event queue (core/eventq): unbounded (the
 // phone's events are few: a handler that stalls only grows it), in order,
 // on one goroutine at a time. nil (no handler) drops every event.

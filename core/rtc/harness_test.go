@@ -12,8 +12,9 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/internal/pbx"

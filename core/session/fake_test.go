@@ -9,8 +9,9 @@ import (
 	"sync"
 	"testing"
 
-	"go.uber.org/goleak"
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/gorilla/websocket"
 )
