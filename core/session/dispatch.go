@@ -34,15 +34,14 @@ func (s *Session) readLoop(conn *websocket.Conn, gen uint64) {
 // request if it is in flight on this link. A reply naming none (the
 // platform's refusals: {"code":"4002","msg":"..."}) goes to the oldest frame
 // in flight on the link: servers answer a link's frames in order (the
-// platform's reads one frame, writes its reply, then reads the next). On a
+// platform's reads one frame, writes its reply, then reads the next). When
+// such a reply names a msg_type, it goes to the oldest frame of that type
+// only: a stray {"msg_type":"checkin","code":"0"} never answers a ping. On a
 // server known to answer in order (the platform's, reached through the
 // identity handshake) a reply also settles every older frame still in flight:
 // the server handled those without answering, so they fail at once with
 // ErrNoReply instead of waiting for their timeout.
 func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
-	if h := testHookDispatch; h != nil {
-		h(frame)
-	}
 	log := s.cfg.Logger
 	if log.Enabled(context.Background(), LevelTrace) {
 		log.Log(context.Background(), LevelTrace, "frame in", "frame", string(protocol.Redact(frame)))
@@ -80,8 +79,8 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 			}
 		}
 	case env.IsBareReply():
-		if len(s.sent) > 0 {
-			found, i, pc, ping = true, 0, s.sent[0].pc, s.sent[0].pc == nil
+		if i = s.bareIndexLocked(env.MsgType); i >= 0 {
+			found, pc, ping = true, s.sent[i].pc, s.sent[i].pc == nil
 		}
 	}
 	late := found && s.sent[i].dead
@@ -166,8 +165,21 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 	pc.ch <- result{reply: r, err: err, mark: mark}
 }
 
-// testHookDispatch, when set by a test, sees each frame before dispatch.
-var testHookDispatch func(frame []byte)
+// bareIndexLocked finds the frame a reply naming no request answers: the
+// oldest in flight, or, when the reply names a msg_type, the oldest in
+// flight of that type; -1 if none. s.mu held.
+func (s *Session) bareIndexLocked(t protocol.MsgType) int {
+	for i, f := range s.sent {
+		ft := protocol.MsgPing // a frame without a pending call is a ping
+		if f.pc != nil {
+			ft = f.pc.typ
+		}
+		if t == "" || t == ft {
+			return i
+		}
+	}
+	return -1
+}
 
 // sentIndexLocked finds reqID among the frames in flight. s.mu held.
 func (s *Session) sentIndexLocked(reqID string) int {
