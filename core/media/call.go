@@ -134,7 +134,12 @@ type Call struct {
 	det    DTMFDetector // media goroutine only
 	opusTx opusEncoder  // media goroutine only
 
-	testDropRx func(*rtp.Packet) bool // tests: simulate network loss
+	// testDropRx, set by tests only, drops received packets as a lossy
+	// network would (the concealment and MOS tests). Kept in the struct:
+	// the two peers of a test meet over loopback host candidates, and
+	// losing packets from outside would need a UDP relay that ICE routes
+	// through; nil everywhere else.
+	testDropRx func(*rtp.Packet) bool
 }
 
 type rxTotals struct {

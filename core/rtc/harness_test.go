@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -10,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"time"
@@ -289,7 +291,11 @@ type relay struct {
 	pending  [][]byte
 	upClosed chan struct{}
 	conns    int
+	deaf     atomic.Bool // pings from the phone go unanswered, as if the path had died
 }
+
+// deafen makes the relay stop answering the phone's WebSocket pings.
+func (r *relay) deafen() { r.deaf.Store(true) }
 
 func newRelay(t *testing.T, upstream string) *relay {
 	r := &relay{t: t, up: upstream}
@@ -299,6 +305,16 @@ func newRelay(t *testing.T, upstream string) *relay {
 		if err != nil {
 			return
 		}
+		ws.SetPingHandler(func(data string) error {
+			if r.deaf.Load() {
+				return nil
+			}
+			err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+			if errors.Is(err, websocket.ErrCloseSent) {
+				return nil
+			}
+			return err
+		})
 		if err := r.attach(ws); err != nil {
 			_ = ws.Close()
 			return
