@@ -3,6 +3,7 @@ package rtc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -125,6 +126,12 @@ func (r *registrar) loop() {
 	}
 }
 
+// maxRegisterLinkLosses is how many REGISTERs in a row may lose the link
+// (a registrar that drops the link on every REGISTER) before the
+// registration is reported failed. The phone keeps trying after that, at
+// the link's backoff.
+const maxRegisterLinkLosses = 3
+
 // refreshDelay is when to refresh a binding granted for d: at 90% or 30s
 // before expiry, whichever is earlier, but not before half of it.
 func refreshDelay(d time.Duration) time.Duration {
@@ -191,7 +198,15 @@ func (r *registrar) register() time.Duration {
 		delay := p.cfg.Reconnect.Delay(n+2, rand.Float64)
 		p.log.Warn("registration failed; retrying", "code", code, "reason", reason, "retry_in", delay)
 		if errors.Is(err, ErrLinkLost) || errors.Is(err, ErrNotConnected) {
-			// The link's return kicks the next attempt.
+			// The link's return kicks the next attempt (at the link's
+			// backoff). A registrar that drops the link on every REGISTER
+			// would leave the state "registering" forever: past a few
+			// losses in a row it is reported failed, and the attempts go on.
+			if n >= maxRegisterLinkLosses {
+				reason := fmt.Sprintf("the link was lost during REGISTER %d times in a row: %v", n, err)
+				r.setState(RegFailed, 0, reason, fmt.Errorf("rtc: REGISTER: %w (%d attempts)", err, n), true)
+				return 0
+			}
 			r.setState(RegRegistering, 0, "link lost", err, true)
 			return 0
 		}
