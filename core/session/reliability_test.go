@@ -159,7 +159,7 @@ func TestEventQueueReportsLaterDropsAgain(t *testing.T) {
 // check-in that gives the session something to restore), the others at once
 // after the upgrade, except the links for which keep returns a duration:
 // those are served that long.
-func droppingServer(t *testing.T, keep func(n int) time.Duration) (url string, dropFirst func()) {
+func droppingServer(t testing.TB, keep func(n int) time.Duration) (url string, dropFirst func()) {
 	t.Helper()
 	links := &atomic.Int64{}
 	first := make(chan struct{})
