@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -17,6 +18,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/agent"
+	"github.com/cloudcc/agent-sdk/core/eventq"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
@@ -41,17 +43,11 @@ type client struct {
 	cbGen, callingGen uint64
 	calling           bool
 
-	// The poll queue, bounded like the session's (count and bytes): the
-	// oldest events go first, and an "events_dropped" note, which takes no
-	// room, is handed out before the next event.
-	queue      [][]byte
-	qBytes     int
-	max        int
-	maxBytes   int
-	dropped    int           // since the last note was polled
-	droppedAll uint64        // since the client was made
-	notify     chan struct{} // a token when the queue gains an event
-	closed     chan struct{}
+	// The poll queue (core/eventq, as the session's): bounded by count and
+	// bytes, the oldest events go first, and an "events_dropped" note,
+	// which takes no room, is handed out before the next event.
+	pollq  *eventq.Queue[[]byte]
+	closed chan struct{}
 
 	// Callbacks cc_client_free must wait for: async requests (from
 	// submission to the end of their reply callback) and PCM callbacks
@@ -155,8 +151,7 @@ func newClient(configJSON []byte) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &client{lang: cfg.Language, max: max, maxBytes: maxBytes, asyncMax: asyncMax,
-		notify: make(chan struct{}, 1), closed: make(chan struct{})}
+	c := &client{lang: cfg.Language, asyncMax: asyncMax, pollq: newPollQueue(max, maxBytes), closed: make(chan struct{})}
 	c.idle = sync.NewCond(&c.mu)
 	a, err := agent.New(cfg, c.onEvent)
 	if err != nil {
@@ -174,9 +169,7 @@ func (c *client) onEvent(ev session.Event) {
 		if c.fn == nil {
 			// Polling: the session's drops join the poll queue's count, so
 			// that a note is never itself dropped (it would hide its count).
-			c.dropped += d.Dropped
-			c.droppedAll += uint64(d.Dropped)
-			c.wakePoller()
+			c.pollq.AddDropped(d.Dropped)
 			c.mu.Unlock()
 			return
 		}
@@ -189,7 +182,7 @@ func (c *client) onEvent(ev session.Event) {
 	c.mu.Lock()
 	fn, ud := c.fn, c.ud
 	if fn == nil {
-		c.enqueueLocked(b)
+		c.pollq.Push(b) // under c.mu: ordered with a switch to callbacks
 		c.mu.Unlock()
 		return
 	}
@@ -219,85 +212,51 @@ func (c *client) setCallback(fn C.cc_event_fn, ud C.uintptr_t) {
 	c.mu.Unlock()
 }
 
-func (c *client) enqueueLocked(b []byte) {
-	size := len(b) + 64
-	if size > c.maxBytes {
-		c.dropLocked()
-		return
-	}
-	for len(c.queue) > 0 && (len(c.queue) >= c.max || c.qBytes+size > c.maxBytes) {
-		// Drop the oldest: the host stopped polling.
-		c.qBytes -= len(c.queue[0]) + 64
-		c.queue[0] = nil
-		c.queue = c.queue[1:]
-		c.dropLocked()
-	}
-	c.queue = append(c.queue, b)
-	c.qBytes += size
-	c.wakePoller()
-}
-
-func (c *client) dropLocked() {
-	c.dropped++
-	c.droppedAll++
-	c.wakePoller()
-}
-
-func (c *client) wakePoller() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
+// newPollQueue makes the poll queue: max events and maxBytes (each event
+// counted as its JSON plus 64 bytes).
+func newPollQueue(max, maxBytes int) *eventq.Queue[[]byte] {
+	return eventq.New(eventq.Options[[]byte]{
+		MaxCount: max,
+		MaxBytes: maxBytes,
+		Size:     func(b []byte) int { return len(b) + 64 },
+		Note:     dropNote,
+	})
 }
 
 // dropNote is the "events_dropped" event of the poll queue.
-func (c *client) dropNoteLocked() []byte {
-	b, _ := json.Marshal(map[string]any{"msg_type": string(session.MsgEventsDropped), "dropped": c.dropped,
-		"dropped_total": c.droppedAll, "queue": "poll",
+func dropNote(dropped int, total uint64) []byte {
+	b, _ := json.Marshal(map[string]any{"msg_type": string(session.MsgEventsDropped), "dropped": dropped,
+		"dropped_total": total, "queue": "poll",
 		"reason": "event_queue_max or event_queue_max_bytes reached: cc_client_poll_event is not keeping up; the oldest events were dropped"})
-	c.dropped = 0
 	return b
 }
 
+// noWait is a done context: a poll with it takes a queued event or none.
+var noWait = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
 // poll takes the next queued event, waiting up to timeout (<0 forever).
 func (c *client) poll(timeout time.Duration) ([]byte, error) {
-	var expire <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		expire = t.C
+	ctx := context.Background()
+	switch {
+	case timeout == 0:
+		ctx = noWait
+	case timeout > 0:
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
-	for {
-		c.mu.Lock()
-		if c.dropped > 0 || len(c.queue) > 0 {
-			var b []byte
-			if c.dropped > 0 {
-				b = c.dropNoteLocked()
-			} else {
-				b = c.queue[0]
-				c.qBytes -= len(b) + 64
-				c.queue[0] = nil
-				c.queue = c.queue[1:]
-			}
-			more := len(c.queue) > 0
-			c.mu.Unlock()
-			if more { // pass the wake-up on to another poller
-				c.wakePoller()
-			}
-			return b, nil
-		}
-		c.mu.Unlock()
-		if timeout == 0 {
-			return nil, context.DeadlineExceeded
-		}
-		select {
-		case <-c.notify:
-		case <-expire:
-			return nil, context.DeadlineExceeded
-		case <-c.closed:
-			return nil, session.ErrClosed
-		}
+	b, err := c.pollq.Poll(ctx)
+	switch {
+	case errors.Is(err, eventq.ErrClosed):
+		return nil, session.ErrClosed
+	case err != nil:
+		return nil, context.DeadlineExceeded
 	}
+	return b, nil
 }
 
 // errBusy: async_max async requests are already in flight.
@@ -356,6 +315,7 @@ func (c *client) exitCallback() {
 // inside one of its callbacks it does not wait for that one (its caller).
 func (c *client) close() {
 	close(c.closed)
+	c.pollq.Close()  // waiting polls return CC_ERR_CLOSED
 	_ = c.ag.Close() // waits for the event callback unless called from it
 	self := 0
 	if C.cc_bridge_callback_kind(C.uintptr_t(c.id)) == C.CC_CB_COUNTED {
@@ -365,7 +325,6 @@ func (c *client) close() {
 	for c.inflight > self {
 		c.idle.Wait()
 	}
-	c.queue = nil
 	c.mu.Unlock()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/cloudcc/agent-sdk/core/agent"
 	"github.com/cloudcc/agent-sdk/core/httpapi"
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/sdkerr"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
@@ -57,7 +58,7 @@ func statusOf(err error) int {
 		return ccUnsupported
 	case errors.Is(err, agent.ErrNoCall), errors.Is(err, errBadMediaParam):
 		return ccInvalidArgument
-	case errors.Is(err, session.ErrInvalidArgument), errors.Is(err, httpapi.ErrInvalidArgument),
+	case errors.Is(err, sdkerr.ErrInvalidArgument), // session's, rtc's and httpapi's
 		errors.Is(err, protocol.ErrMalformed), errors.Is(err, protocol.ErrUnknownType),
 		errors.Is(err, protocol.ErrMissingField), errors.Is(err, agent.ErrNoHTTP):
 		return ccInvalidArgument

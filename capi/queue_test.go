@@ -14,7 +14,7 @@ import (
 // without being counted).
 
 func pollClient(max, maxBytes int) *client {
-	return &client{max: max, maxBytes: maxBytes, notify: make(chan struct{}, 1), closed: make(chan struct{})}
+	return &client{pollq: newPollQueue(max, maxBytes), closed: make(chan struct{})}
 }
 
 func drain(t *testing.T, c *client) (events []string, dropped int) {
@@ -41,12 +41,10 @@ func drain(t *testing.T, c *client) (events []string, dropped int) {
 func TestPollQueueCountBoundAndNote(t *testing.T) {
 	c := pollClient(3, 1<<30)
 	for i := 0; i < 10; i++ {
-		c.mu.Lock()
-		c.enqueueLocked([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d}`, i)))
-		if len(c.queue) > 3 {
-			t.Fatalf("queue holds %d, bound 3", len(c.queue))
+		c.pollq.Push([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d}`, i)))
+		if c.pollq.Len() > 3 {
+			t.Fatalf("queue holds %d, bound 3", c.pollq.Len())
 		}
-		c.mu.Unlock()
 	}
 	got, dropped := drain(t, c)
 	want := []string{"drop 7/7", "7", "8", "9"}
@@ -55,9 +53,7 @@ func TestPollQueueCountBoundAndNote(t *testing.T) {
 	}
 	// A later overflow is reported again, with the running total.
 	for i := 10; i < 15; i++ {
-		c.mu.Lock()
-		c.enqueueLocked([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d}`, i)))
-		c.mu.Unlock()
+		c.pollq.Push([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d}`, i)))
 	}
 	got, _ = drain(t, c)
 	if want := []string{"drop 2/9", "12", "13", "14"}; strings.Join(got, ",") != strings.Join(want, ",") {
@@ -70,17 +66,13 @@ func TestPollQueueByteBound(t *testing.T) {
 	c := pollClient(1<<20, max)
 	pad := strings.Repeat("x", 1000)
 	for i := 0; i < 1000; i++ {
-		c.mu.Lock()
-		c.enqueueLocked([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d,"pad":"%s"}`, i, pad)))
-		if c.qBytes > max {
-			t.Fatalf("queue holds %d bytes, bound %d", c.qBytes, max)
+		c.pollq.Push([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d,"pad":"%s"}`, i, pad)))
+		if c.pollq.Bytes() > max {
+			t.Fatalf("queue holds %d bytes, bound %d", c.pollq.Bytes(), max)
 		}
-		c.mu.Unlock()
 	}
 	// An event bigger than the whole budget is dropped (and counted).
-	c.mu.Lock()
-	c.enqueueLocked([]byte(`{"msg_type":"e","n":-1,"pad":"` + strings.Repeat("y", max) + `"}`))
-	c.mu.Unlock()
+	c.pollq.Push([]byte(`{"msg_type":"e","n":-1,"pad":"` + strings.Repeat("y", max) + `"}`))
 	got, dropped := drain(t, c)
 	if kept := len(got) - 1; dropped+kept != 1001 || got[len(got)-1] != "999" {
 		t.Fatalf("dropped %d + kept %d != 1001 (last %s)", dropped, kept, got[len(got)-1])
@@ -94,9 +86,7 @@ func TestPollWaitsAndWakes(t *testing.T) {
 		b, _ := c.poll(-1)
 		done <- b
 	}()
-	c.mu.Lock()
-	c.enqueueLocked([]byte(`{"msg_type":"e","n":1}`))
-	c.mu.Unlock()
+	c.pollq.Push([]byte(`{"msg_type":"e","n":1}`))
 	select {
 	case b := <-done:
 		if !strings.Contains(string(b), `"n":1`) {

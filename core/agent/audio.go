@@ -223,3 +223,26 @@ func (a *Agent) RTCCalls() []string {
 	}
 	return out
 }
+
+// callAudio is the agent's per-call audio state.
+type callAudio struct {
+	push       *media.PCMPushSource
+	pushRate   int
+	rec        *media.WAVRecorder
+	recRemove  func()
+	sinkRemove func()
+}
+
+// stateLocked returns the agent's state of a live call, made on demand
+// (nil once the call ended). a.rmu held.
+func (a *Agent) stateLocked(c *rtc.Call) *callAudio {
+	if c.State() == rtc.CallEnded {
+		return nil
+	}
+	st := a.calls[c]
+	if st == nil {
+		st = &callAudio{}
+		a.calls[c] = st
+	}
+	return st
+}

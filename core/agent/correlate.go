@@ -19,7 +19,7 @@ import (
 //
 // Nothing shows that the platform's INVITEs carry the CTI uuid (X-CC-UUID)
 // or an auto-answer hint: its PBX is FreeSWITCH driven by an API service
-// that is not public (real-server.md §3b, §7). So a SIP call of the
+// that is not public (docs/platform.md). So a SIP call of the
 // agent's phone is tied to a CTI call by what the agent knows, in order:
 //
 //  1. X-CC-UUID, when the INVITE has it.
@@ -155,7 +155,7 @@ func newCorrelator(policy string, window time.Duration) *correlator {
 }
 
 // ownLegKind reports whether req makes the platform ring the agent's own
-// leg (real-server.md §3: call and preview_out_call originate the agent's
+// leg (docs/platform.md: call and preview_out_call originate the agent's
 // leg first; play_record without uuid calls the agent; the supervisor
 // requests originate the supervisor's leg to its extension).
 func ownLegKind(req protocol.Request) bool {

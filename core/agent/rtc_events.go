@@ -1,7 +1,15 @@
 package agent
 
 import (
+	"strings"
+	"time"
+
+	json "github.com/goccy/go-json"
+
+	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/rtc"
+	"github.com/cloudcc/agent-sdk/core/session"
 )
 
 // msg_types of the agent's RTC events. Each event is JSON-marshalable as is
@@ -136,3 +144,200 @@ func (*RTCStatsEvent) Type() protocol.MsgType { return MsgRTCStats }
 type checkinDone struct{}
 
 func (*checkinDone) Type() protocol.MsgType { return "checkin_done" }
+
+func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
+	switch e.Type {
+	case rtc.EventRegistration:
+		if e.Registration == rtc.RegNone {
+			return
+		}
+		ev := &RTCRegistrationEvent{MsgType: MsgRTCRegistration, State: e.Registration.String(), Reason: e.Reason,
+			Code: e.Code, AOR: in.ph.AOR(), RTCAddress: in.key.addr, URL: in.key.url}
+		if e.Registration == rtc.RegRegistered {
+			ev.ExpiresS = int(e.Expires / time.Second)
+		}
+		a.sess.Emit(ev)
+	case rtc.EventCall, rtc.EventUUID:
+		c := e.Call
+		if e.Type == rtc.EventCall {
+			a.onCallEventCorrelate(in, e)
+		}
+		auto, from, newUUID := in.corr.describe(c)
+		if e.Type == rtc.EventUUID && !newUUID {
+			return // the call's last rtc_call event carried this uuid already
+		}
+		if e.CallState == rtc.CallEnded {
+			a.rmu.Lock()
+			st := a.calls[c]
+			delete(a.calls, c)
+			a.rmu.Unlock()
+			if st != nil {
+				st.finish()
+			}
+		}
+		dir := callDirection(c)
+		reason := e.Reason
+		if e.Type == rtc.EventUUID {
+			reason = "uuid from " + from
+		}
+		a.sess.Emit(&RTCCallEvent{MsgType: MsgRTCCall, UUID: c.UUID(), UUIDFrom: from, CallID: c.ID(), Direction: dir,
+			State: e.CallState.String(), AutoAnswer: auto, LocalHold: e.LocalHold, RemoteHold: e.RemoteHold,
+			Remote: c.Remote(), Code: e.Code, Reason: reason})
+		a.signalCalls()
+	case rtc.EventICE:
+		if e.ICE == rtc.ICEFailed && e.Reason != "" {
+			c := e.Call
+			st := c.State()
+			a.sess.Emit(&RTCCallEvent{MsgType: MsgRTCCall, UUID: c.UUID(), CallID: c.ID(), Direction: callDirection(c),
+				State: st.String(), Media: "failed", Reason: e.Reason})
+		}
+	case rtc.EventDTMF:
+		a.sess.Emit(&RTCDTMFEvent{MsgType: MsgRTCDTMF, UUID: e.Call.UUID(), CallID: e.Call.ID(), Digit: e.Digit, Mode: e.DTMFMode.String()})
+	case rtc.EventConnectivity:
+		if a.cur() == in && e.Connectivity != nil {
+			a.emitConnectivity(e.Connectivity)
+		}
+	case rtc.EventLink:
+		a.log.Info("rtc: SIP link", "state", e.Link.String(), "reason", e.Reason, "attempt", e.Attempt)
+	}
+}
+
+func callDirection(c *rtc.Call) string {
+	if c.Incoming() {
+		return "incoming"
+	}
+	return "outgoing"
+}
+
+// signalCalls wakes those waiting for a call to show up.
+func (a *Agent) signalCalls() {
+	a.rmu.Lock()
+	close(a.callSig)
+	a.callSig = make(chan struct{})
+	a.rmu.Unlock()
+}
+
+// emitConnectivity sends the joined view when it changed: rc is the
+// phone's view from its event (in order with its other events), nil when
+// the CTI link changed (the phone's last reported view is used).
+func (a *Agent) emitConnectivity(rc *rtc.Connectivity) {
+	a.connMu.Lock()
+	defer a.connMu.Unlock()
+	in := a.cur()
+	if in == nil {
+		return
+	}
+	if rc != nil {
+		in.lastView = rc
+	} else if rc = in.lastView; rc == nil {
+		return // the phone has reported nothing yet
+	}
+	cv := *rc
+	cti := a.sess.State()
+	ev := &ConnectivityEvent{MsgType: MsgConnectivity, CTI: cti.String(), SIP: cv.Link.String(),
+		Registration: cv.Registration.String(), Calls: []ConnectivityCall{}}
+	var why []string
+	for _, c := range cv.Calls {
+		ev.Calls = append(ev.Calls, ConnectivityCall{UUID: c.UUID, CallID: c.ID, State: c.State.String(), ICE: c.ICE.String()})
+		if (c.State == rtc.CallConfirmed || c.State == rtc.CallHeld) && c.ICE != rtc.ICEConnected {
+			w := "media of call " + c.UUID + ": " + c.ICE.String()
+			if c.MediaFailure != "" {
+				w += " (" + c.MediaFailure + ")"
+			}
+			why = append(why, w)
+		}
+	}
+	switch {
+	case cti != session.StateConnected || cv.Link != rtc.LinkConnected:
+		ev.State = "down"
+		if cti != session.StateConnected {
+			why = append([]string{"CTI link " + cti.String()}, why...)
+		}
+		if cv.Link != rtc.LinkConnected {
+			why = append([]string{"SIP link " + cv.Link.String()}, why...)
+		}
+	case cv.Registration != rtc.RegRegistered:
+		ev.State = "degraded"
+		why = append([]string{"registration " + cv.Registration.String()}, why...)
+	case len(why) > 0:
+		ev.State = "degraded"
+	default:
+		ev.State = "ok"
+	}
+	ev.Reason = strings.Join(why, "; ")
+	b, _ := json.Marshal(ev)
+	a.rmu.Lock()
+	same := a.lastConn == string(b)
+	if a.inst == in {
+		a.lastConn = string(b)
+	}
+	a.rmu.Unlock()
+	if !same {
+		a.sess.Emit(ev)
+	}
+}
+
+// statsLoop sends rtc_stats for every call with media until the phone is
+// detached.
+func (a *Agent) statsLoop(in *phoneInst, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-in.stop:
+			return
+		case <-t.C:
+		}
+		for _, c := range in.ph.Calls() {
+			mc, ok := c.Media().(*rtc.MediaCall)
+			if !ok || c.State() == rtc.CallEnded {
+				continue
+			}
+			a.sess.Emit(statsEvent(c, mc.Stats()))
+		}
+	}
+}
+
+func statsEvent(c *rtc.Call, s media.Stats) *RTCStatsEvent {
+	msf := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	ev := &RTCStatsEvent{MsgType: MsgRTCStats, UUID: c.UUID(), CallID: c.ID(),
+		RTTMs: msf(s.RTT), JitterMs: msf(s.Audio.Jitter), Loss: s.Audio.LossRate, RemoteLoss: s.Audio.RemoteLossRate,
+		BitrateKbps: (s.Audio.RecvBitrate + s.Video.RecvBitrate) / 1000, SendKbps: (s.Audio.SendBitrate + s.Video.SendBitrate) / 1000,
+		PacketsSent: s.Audio.PacketsSent, PacketsRecv: s.Audio.PacketsReceived, PacketsLost: s.Audio.PacketsLost,
+		AudioCodec: s.AudioCodec, JitterBuffer: s.JitterBufferMs, NoData: s.NoAudioData}
+	if !s.NoAudioData {
+		mos := s.MOS
+		ev.MOS = &mos
+	}
+	return ev
+}
+
+// onSessionEvent sees every session event before the application does.
+func (a *Agent) onSessionEvent(ev session.Event) {
+	switch e := ev.(type) {
+	case *checkinDone:
+		a.checkins.Add(-1)
+		return // internal
+	case *session.RestoredEvent:
+		if e.Err != nil {
+			a.stopPhone("session not restored")
+		} else if e.Checkin != nil && a.cur() != nil {
+			a.onCheckin(e.Checkin) // same rtc_address/ext: kept; else recreated
+		}
+	case *protocol.CallinEvent:
+		a.onCallin(e) // RTC: tie the ringing leg to the callin's uuid (correlate.go)
+	case *protocol.AgentChangeEvent:
+		// An OFFLINE queued before a later check-in's reply belongs to the
+		// session before it.
+		if e.AgentStatus == protocol.StatusOffline && a.checkins.Load() == 0 {
+			a.stopPhone("agent offline")
+		}
+	case *session.StateEvent:
+		if a.cur() != nil {
+			defer a.emitConnectivity(nil)
+		}
+	}
+	if a.handler != nil {
+		a.handler(ev)
+	}
+}

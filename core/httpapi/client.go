@@ -30,6 +30,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/sdkerr"
 )
 
 // Config describes the HTTP interface.
@@ -59,8 +60,10 @@ type Client struct {
 
 // Sentinel errors callers branch on.
 var (
-	// ErrInvalidArgument: the configuration or a parameter is unusable.
-	ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+	// ErrInvalidArgument: the configuration or a parameter is unusable. It
+	// is sdkerr.ErrInvalidArgument, the one error kind of a bad argument
+	// across the SDK's packages.
+	ErrInvalidArgument = sdkerr.ErrInvalidArgument
 	// ErrNotConnected: the server could not be reached (refused, unknown
 	// host, unreachable).
 	ErrNotConnected = errors.New("cloudcc: HTTP server not reachable")

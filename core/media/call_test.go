@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/cloudcc/agent-sdk/internal/pbx"
 	"github.com/pion/rtp"
@@ -546,7 +548,7 @@ func TestStats(t *testing.T) {
 }
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
-	base := runtime.NumGoroutine()
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	func() {
 		ea, err := NewEngine(testConfig())
 		if err != nil {
@@ -574,7 +576,6 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 			t.Fatalf("new call after close: %v", err)
 		}
 	}()
-	checkGoroutines(t, base)
 }
 
 type h264Source struct{ n int }

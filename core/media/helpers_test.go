@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -189,20 +188,6 @@ func hasLine(raw, prefix string) bool {
 		}
 	}
 	return false
-}
-
-// checkGoroutines fails if goroutines stay above the baseline.
-func checkGoroutines(t *testing.T, base int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			n := runtime.Stack(buf, true)
-			t.Fatalf("goroutines: %d > baseline %d\n%s", runtime.NumGoroutine(), base, buf[:n])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func writeStereoWAV(t testing.TB, path string, rate int, interleaved []int16) {

@@ -32,7 +32,7 @@ func parseSDP(raw string) ([]mediaSection, error) {
 func sections(sd *sdp.SessionDescription, mids []string) []mediaSection {
 	sessDir := SendRecv
 	for _, a := range sd.Attributes {
-		if d, ok := parseDirection(a.Key); ok {
+		if d, ok := ParseDirection(a.Key); ok {
 			sessDir = d
 		}
 	}
@@ -49,7 +49,7 @@ func sections(sd *sdp.SessionDescription, mids []string) []mediaSection {
 			ms.Mid = mids[i]
 		}
 		for _, a := range md.Attributes {
-			if d, ok := parseDirection(a.Key); ok {
+			if d, ok := ParseDirection(a.Key); ok {
 				ms.Dir = d
 			}
 			switch a.Key {
@@ -198,7 +198,7 @@ func toWire(raw string, o wireOpts) (string, error) {
 	}
 	kept := sd.Attributes[:0]
 	for _, a := range sd.Attributes {
-		_, isDir := parseDirection(a.Key)
+		_, isDir := ParseDirection(a.Key)
 		if isDir || (a.Key == "group" && o.peer != nil && !o.peer.bundled) {
 			continue // the peer offered no BUNDLE: our answer has none either
 		}
@@ -241,7 +241,7 @@ func setDirections(sd *sdp.SessionDescription, dirOf func(i int, mid string) (Di
 		attrs := make([]sdp.Attribute, 0, len(md.Attributes)+1)
 		placed := false
 		for _, a := range md.Attributes {
-			if _, isDir := parseDirection(a.Key); isDir {
+			if _, isDir := ParseDirection(a.Key); isDir {
 				if !placed {
 					attrs = append(attrs, sdp.NewPropertyAttribute(d.String()))
 					placed = true

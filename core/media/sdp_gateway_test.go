@@ -275,7 +275,7 @@ func checkAnswer(t *testing.T, oc offerCase, off, ans *sdp.SessionDescription, r
 		}
 		dirs := 0
 		for _, a := range am.Attributes {
-			if _, isDir := parseDirection(a.Key); isDir {
+			if _, isDir := ParseDirection(a.Key); isDir {
 				dirs++
 				if a.Key != "sendrecv" {
 					t.Errorf("m= line %d: a=%s, want sendrecv", i, a.Key)

@@ -55,7 +55,8 @@ func (d Direction) Mirror() Direction { return (d&1)<<1 | (d&2)>>1 }
 
 func (d Direction) valid() bool { return d >= 0 && d <= 3 }
 
-func parseDirection(s string) (Direction, bool) {
+// ParseDirection reads an SDP direction attribute's name ("sendrecv"...).
+func ParseDirection(s string) (Direction, bool) {
 	switch s {
 	case "sendrecv":
 		return SendRecv, true

@@ -1,7 +1,6 @@
 package rtc
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -12,6 +11,9 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/core/backoff"
+	"github.com/cloudcc/agent-sdk/core/sdkerr"
 )
 
 // Config describes one agent's SIP user agent. Zero values take the
@@ -189,30 +191,11 @@ type Keepalive struct {
 	Timeout time.Duration
 }
 
-// Backoff is the reconnect policy: delays grow from Min by Factor up to Max,
-// each randomized by ±Jitter (a fraction). Disabled stops reconnecting.
-//
-// The attempt count starts over only after a link stayed up for Stable, so
-// a server that accepts and drops every link sees the delays grow.
-type Backoff struct {
-	Disabled bool
-	Min      time.Duration // default 500ms
-	Max      time.Duration // default 30s
-	Factor   float64       // default 2
-	Jitter   float64       // default 0.2
-	Stable   time.Duration // default 10s
-}
-
-// delay is the wait before reconnect attempt n (from 1).
-func (b Backoff) delay(n int, rnd func() float64) time.Duration {
-	d := float64(b.Min)
-	for i := 1; i < n && d < float64(b.Max); i++ {
-		d *= b.Factor
-	}
-	d = min(d, float64(b.Max))
-	d *= 1 + b.Jitter*(2*rnd()-1)
-	return time.Duration(d)
-}
+// Backoff is the reconnect policy (core/backoff): delays grow from Min by
+// Factor up to Max, each randomized by ±Jitter; the count of attempts starts
+// over only after a link stayed up for Stable, so a server that accepts and
+// drops every link sees the delays grow. Disabled stops reconnecting.
+type Backoff = backoff.Policy
 
 func (c *Config) withDefaults() (Config, error) {
 	out := *c
@@ -266,27 +249,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if k.Timeout <= 0 {
 		k.Timeout = 10 * time.Second
 	}
-	b := &out.Reconnect
-	if b.Min <= 0 {
-		b.Min = 500 * time.Millisecond
-	}
-	if b.Max <= 0 {
-		b.Max = 30 * time.Second
-	}
-	if b.Max < b.Min {
-		b.Max = b.Min
-	}
-	if b.Factor < 1 {
-		b.Factor = 2
-	}
-	if b.Stable <= 0 {
-		b.Stable = 10 * time.Second
-	}
-	if b.Jitter <= 0 || b.Jitter > 1 {
-		b.Jitter = 0.2
-	}
+	out.Reconnect = out.Reconnect.WithDefaults()
 	if out.Logger == nil {
-		out.Logger = slog.New(discardHandler{})
+		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	if u.Scheme == "wss" && out.TLSConfig == nil {
 		tc, err := buildTLS(out.CAFile, out.CAPEM, out.InsecureSkipVerify)
@@ -325,7 +290,9 @@ func buildTLS(caFile string, caPEM []byte, insecure bool) (*tls.Config, error) {
 
 // Sentinel errors.
 var (
-	ErrInvalidArgument = errors.New("rtc: invalid argument")
+	// ErrInvalidArgument is sdkerr.ErrInvalidArgument, the one error kind of
+	// a bad argument across the SDK's packages.
+	ErrInvalidArgument = sdkerr.ErrInvalidArgument
 	ErrClosed          = errors.New("rtc: phone closed")
 	ErrNotConnected    = errors.New("rtc: SIP link is down")
 	ErrLinkLost        = errors.New("rtc: SIP link lost during the transaction")
@@ -347,10 +314,3 @@ type StatusError struct {
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("rtc: %s answered %d %s", e.Method, e.Code, e.Reason)
 }
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (h discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h discardHandler) WithGroup(string) slog.Handler           { return h }

@@ -1,9 +1,10 @@
 package rtc
 
 import (
-	"sync"
-	"sync/atomic"
+	"log/slog"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/core/eventq"
 )
 
 // EventType names what an Event reports.
@@ -149,112 +150,25 @@ type Event struct {
 	Connectivity *Connectivity
 }
 
-// Connectivity joins the SIP link, the registration and each call's media
-// state into one view.
-type Connectivity struct {
-	Link         LinkState
-	Registration RegState
-	Calls        []CallConnectivity
-	// OK: link up, registered, and every live call's media connected.
-	OK bool
-}
-
-// CallConnectivity is one call's part of the view.
-type CallConnectivity struct {
-	ID    string // Call-ID
-	UUID  string // CTI uuid (X-CC-UUID or bound)
-	State CallState
-	ICE   ICEState
-	// MediaFailure is why the media did not connect ("" while fine).
-	MediaFailure string
-}
-
-func (c *Connectivity) equal(o *Connectivity) bool {
-	if o == nil || c.Link != o.Link || c.Registration != o.Registration || c.OK != o.OK || len(c.Calls) != len(o.Calls) {
-		return false
+// newEventQueue makes the phone's event queue (core/eventq): unbounded (the
+// phone's events are few: a handler that stalls only grows it), in order,
+// on one goroutine at a time. nil (no handler) drops every event.
+func newEventQueue(h func(Event), log *slog.Logger) *eventq.Queue[Event] {
+	if h == nil {
+		return nil
 	}
-	for i := range c.Calls {
-		if c.Calls[i] != o.Calls[i] {
-			return false
-		}
-	}
-	return true
+	return eventq.New(eventq.Options[Event]{
+		Handler: h,
+		OnPanic: func(e Event, r any) {
+			log.Error("event handler panicked", "event", e.Type.String(), "panic", r)
+		},
+	})
 }
 
-// queue delivers events in order on one goroutine at a time, started on
-// demand. It never blocks the producer: a stalled handler only grows it.
-type queue struct {
-	mu      sync.Mutex
-	items   []Event
-	running bool
-	closed  bool
-	handler func(Event)
-	idle    *sync.Cond
-	gid     atomic.Uint64 // goroutine running the handler, 0 if none
-}
-
-func newQueue(h func(Event)) *queue {
-	q := &queue{handler: h}
-	q.idle = sync.NewCond(&q.mu)
-	return q
-}
-
-func (q *queue) push(e Event) {
-	if q.handler == nil {
-		return
-	}
+// emit queues an event for the handler, stamped with the time.
+func (p *Phone) emit(e Event) {
 	if e.At.IsZero() {
 		e.At = time.Now()
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.closed {
-		return
-	}
-	q.items = append(q.items, e)
-	if !q.running {
-		q.running = true
-		go q.run()
-	}
-}
-
-func (q *queue) run() {
-	q.gid.Store(goid())
-	for {
-		q.mu.Lock()
-		if len(q.items) == 0 {
-			q.gid.Store(0)
-			q.running = false
-			q.idle.Broadcast()
-			q.mu.Unlock()
-			return
-		}
-		e := q.items[0]
-		q.items[0] = Event{}
-		q.items = q.items[1:]
-		q.mu.Unlock()
-		q.handler(e)
-	}
-}
-
-// close stops taking events; those queued are still delivered.
-func (q *queue) close() {
-	q.mu.Lock()
-	q.closed = true
-	q.mu.Unlock()
-}
-
-// drain waits until every queued event was delivered.
-func (q *queue) drain() {
-	q.mu.Lock()
-	for q.running {
-		q.idle.Wait()
-	}
-	q.mu.Unlock()
-}
-
-// inHandler reports whether the caller is the event handler.
-func (q *queue) inHandler() bool {
-	g := q.gid.Load()
-	return g != 0 && g == goid()
+	p.events.Push(e)
 }

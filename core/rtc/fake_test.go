@@ -201,3 +201,56 @@ func TestDialProxyAuth(t *testing.T) {
 		t.Errorf("hangup: %v", err)
 	}
 }
+
+// A registrar that drops the link on every REGISTER: after
+// maxRegisterLinkLosses attempts in a row the registration is reported
+// failed with the reason (it was "registering" forever), Register returns
+// that error, and the phone keeps trying with the link's backoff.
+func TestRegistrarDroppingTheLinkFails(t *testing.T) {
+	var registers atomic.Int32
+	more := make(chan struct{}, 100)
+	up := websocket.Upgrader{Subprotocols: []string{"sip"}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			if msg, err := sip.ParseMessage(data); err == nil {
+				if req, ok := msg.(*sip.Request); ok && req.Method == sip.REGISTER {
+					registers.Add(1)
+					more <- struct{}{}
+					return // closes the link
+				}
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	e := &env{t: t, url: "ws://" + srv.Listener.Addr().String() + "/"}
+	p, rec := newPhone(t, e, nil)
+	err := p.Register(ctxT(t, 10*time.Second))
+	if err == nil || !errors.Is(err, ErrLinkLost) {
+		t.Fatalf("Register: %v, want the link lost", err)
+	}
+	if n := registers.Load(); n != maxRegisterLinkLosses {
+		t.Errorf("failed after %d REGISTERs, want %d", n, maxRegisterLinkLosses)
+	}
+	i := 0
+	ev := rec.wait(t, &i, "failed", func(ev Event) bool { return ev.Type == EventRegistration && ev.Registration == RegFailed })
+	if !strings.Contains(ev.Reason, "link") {
+		t.Errorf("failed with reason %q, want the link's loss", ev.Reason)
+	}
+	// It keeps trying.
+	for registers.Load() <= maxRegisterLinkLosses {
+		select {
+		case <-more:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no REGISTER after the failure was reported")
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -9,11 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"runtime"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/internal/pbx"
@@ -46,6 +49,9 @@ type env struct {
 
 func newEnv(t *testing.T, withRelay bool, mod func(*pbx.Config)) *env {
 	t.Helper()
+	// Checked once every cleanup (phones, PBX, relay) has run.
+	noLeak := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, noLeak) })
 	cfg := pbx.Config{
 		Domain: testDomain,
 		Users:  map[string]string{testExt: testPwd, "1002": "secret1002"},
@@ -170,34 +176,8 @@ func newPhone(t *testing.T, e *env, mod func(*Config)) (*Phone, *recorder) {
 	}
 	t.Cleanup(func() {
 		_ = p.Close()
-		checkNoPhoneGoroutines(t)
 	})
 	return p, rec
-}
-
-// checkNoPhoneGoroutines fails if goroutines of this package's non-test
-// code outlive Close.
-func checkNoPhoneGoroutines(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		buf := make([]byte, 1<<20)
-		n := runtime.Stack(buf, true)
-		var leaked []string
-		for _, g := range strings.Split(string(buf[:n]), "\n\n") {
-			if strings.Contains(g, "agent-sdk/core/rtc.(") && !strings.Contains(g, "_test.go") && !strings.Contains(g, "rtc.checkNoPhoneGoroutines") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("goroutines left after Close:\n%s", strings.Join(leaked, "\n\n"))
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func ctxT(t *testing.T, d time.Duration) context.Context {
@@ -311,7 +291,11 @@ type relay struct {
 	pending  [][]byte
 	upClosed chan struct{}
 	conns    int
+	deaf     atomic.Bool // pings from the phone go unanswered, as if the path had died
 }
+
+// deafen makes the relay stop answering the phone's WebSocket pings.
+func (r *relay) deafen() { r.deaf.Store(true) }
 
 func newRelay(t *testing.T, upstream string) *relay {
 	r := &relay{t: t, up: upstream}
@@ -321,6 +305,16 @@ func newRelay(t *testing.T, upstream string) *relay {
 		if err != nil {
 			return
 		}
+		ws.SetPingHandler(func(data string) error {
+			if r.deaf.Load() {
+				return nil
+			}
+			err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+			if errors.Is(err, websocket.ErrCloseSent) {
+				return nil
+			}
+			return err
+		})
 		if err := r.attach(ws); err != nil {
 			_ = ws.Close()
 			return

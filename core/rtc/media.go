@@ -4,33 +4,22 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/core/media"
 )
 
 // Direction is an SDP media direction, numbered as the spec's media ints
 // and seen from the agent: 0 inactive, 1 sendonly, 2 recvonly, 3 sendrecv.
-type Direction int
+// It is core/media's.
+type Direction = media.Direction
 
 // The four directions.
 const (
-	Inactive Direction = 0
-	SendOnly Direction = 1
-	RecvOnly Direction = 2
-	SendRecv Direction = 3
+	Inactive = media.Inactive
+	SendOnly = media.SendOnly
+	RecvOnly = media.RecvOnly
+	SendRecv = media.SendRecv
 )
-
-func (d Direction) String() string {
-	switch d {
-	case Inactive:
-		return "inactive"
-	case SendOnly:
-		return "sendonly"
-	case RecvOnly:
-		return "recvonly"
-	case SendRecv:
-		return "sendrecv"
-	}
-	return "invalid"
-}
 
 // DTMFMode says how SendDTMF sends digits. The zero value is RFC 4733,
 // the spec's default; DTMFModeFromSpec maps the spec's ints.

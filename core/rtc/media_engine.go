@@ -66,7 +66,7 @@ func (m *MediaEngine) Close() error {
 
 // NewMedia creates one call's media.
 func (m *MediaEngine) NewMedia(o MediaOptions) (Media, error) {
-	opts := media.CallOptions{Audio: media.Direction(o.Audio), Video: media.Direction(o.Video), VideoHeight: o.VideoHeight}
+	opts := media.CallOptions{Audio: o.Audio, Video: o.Video, VideoHeight: o.VideoHeight}
 	if fn := o.OnICEState; fn != nil {
 		opts.OnState = func(s media.State) { fn(iceFromMedia(s)) }
 	}
@@ -117,7 +117,7 @@ type MediaCall struct {
 
 // SetDirections sets the directions the next offer asks for.
 func (m *MediaCall) SetDirections(audio, video Direction) error {
-	return m.Call.SetDirections(media.Direction(audio), media.Direction(video))
+	return m.Call.SetDirections(audio, video)
 }
 
 // SendDTMF sends digits as RFC 4733 events or inband tones.

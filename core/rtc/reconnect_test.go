@@ -109,13 +109,13 @@ func TestLinkDropWhileRinging(t *testing.T) {
 
 // A dead link (no pong) is detected by the keepalive and replaced.
 func TestKeepaliveDetectsDeadLink(t *testing.T) {
-	e := newEnv(t, false, nil)
+	e := newEnv(t, true, nil)
 	p, rec := newPhone(t, e, func(c *Config) {
 		c.Keepalive = Keepalive{Mode: KeepaliveWSPing, Interval: 100 * time.Millisecond, Timeout: 300 * time.Millisecond}
 	})
 	register(t, p)
-	// Stall the link: pongs stop when the reader stops reading.
-	p.current().deaf.Store(true)
+	// The path dies: the far end stops answering pings.
+	e.relay.deafen()
 	i := 0
 	ev := rec.wait(t, &i, "link down", func(ev Event) bool { return ev.Type == EventLink && ev.Link == LinkReconnecting })
 	if ev.Reason != "keepalive timeout" {

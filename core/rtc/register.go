@@ -3,6 +3,7 @@ package rtc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -95,7 +96,7 @@ func (r *registrar) setState(s RegState, code int, reason string, err error, out
 			ev.Reason = "refreshed"
 		}
 	}
-	r.p.events.push(ev)
+	r.p.emit(ev)
 	r.p.emitConnectivity()
 }
 
@@ -124,6 +125,12 @@ func (r *registrar) loop() {
 		}
 	}
 }
+
+// maxRegisterLinkLosses is how many REGISTERs in a row may lose the link
+// (a registrar that drops the link on every REGISTER) before the
+// registration is reported failed. The phone keeps trying after that, at
+// the link's backoff.
+const maxRegisterLinkLosses = 3
 
 // refreshDelay is when to refresh a binding granted for d: at 90% or 30s
 // before expiry, whichever is earlier, but not before half of it.
@@ -188,10 +195,18 @@ func (r *registrar) register() time.Duration {
 		r.retries++
 		n := r.retries
 		r.mu.Unlock()
-		delay := p.cfg.Reconnect.delay(n+2, rand.Float64)
+		delay := p.cfg.Reconnect.Delay(n+2, rand.Float64)
 		p.log.Warn("registration failed; retrying", "code", code, "reason", reason, "retry_in", delay)
 		if errors.Is(err, ErrLinkLost) || errors.Is(err, ErrNotConnected) {
-			// The link's return kicks the next attempt.
+			// The link's return kicks the next attempt (at the link's
+			// backoff). A registrar that drops the link on every REGISTER
+			// would leave the state "registering" forever: past a few
+			// losses in a row it is reported failed, and the attempts go on.
+			if n >= maxRegisterLinkLosses {
+				reason := fmt.Sprintf("the link was lost during REGISTER %d times in a row: %v", n, err)
+				r.setState(RegFailed, 0, reason, fmt.Errorf("rtc: REGISTER: %w (%d attempts)", err, n), true)
+				return 0
+			}
 			r.setState(RegRegistering, 0, "link lost", err, true)
 			return 0
 		}

@@ -2,6 +2,8 @@ package rtc
 
 import (
 	"strings"
+
+	"github.com/cloudcc/agent-sdk/core/media"
 )
 
 // sdpInfo is what signalling needs to know of an SDP body: the direction
@@ -57,7 +59,7 @@ func parseSDPInfo(body string) sdpInfo {
 		case strings.HasPrefix(line, "a=ice-ufrag:"):
 			hasICE = true
 		case strings.HasPrefix(line, "a="):
-			if d, ok := parseDir(line[2:]); ok {
+			if d, ok := media.ParseDirection(strings.TrimSpace(line[2:])); ok {
 				if kind == "" {
 					sessDir = d
 				} else {
@@ -73,20 +75,3 @@ func parseSDPInfo(body string) sdpInfo {
 	}
 	return info
 }
-
-func parseDir(s string) (Direction, bool) {
-	switch strings.TrimSpace(s) {
-	case "sendrecv":
-		return SendRecv, true
-	case "sendonly":
-		return SendOnly, true
-	case "recvonly":
-		return RecvOnly, true
-	case "inactive":
-		return Inactive, true
-	}
-	return 0, false
-}
-
-// mirror is a direction seen from the other end.
-func (d Direction) mirror() Direction { return (d&1)<<1 | (d&2)>>1 }

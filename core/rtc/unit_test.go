@@ -144,11 +144,11 @@ func TestRefreshDelayAndBackoff(t *testing.T) {
 	b := Backoff{Min: 100 * time.Millisecond, Max: time.Second, Factor: 2, Jitter: 0.2}
 	mid := func() float64 { return 0.5 }
 	for n, want := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 9: time.Second} {
-		if got := b.delay(n, mid); got != want {
+		if got := b.Delay(n, mid); got != want {
 			t.Errorf("delay(%d) = %v, want %v", n, got, want)
 		}
 	}
-	if got := b.delay(1, func() float64 { return 1 }); got != 120*time.Millisecond {
+	if got := b.Delay(1, func() float64 { return 1 }); got != 120*time.Millisecond {
 		t.Errorf("jitter high: %v", got)
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"time"
 
 	json "github.com/goccy/go-json"
+
+	"github.com/cloudcc/agent-sdk/core/backoff"
+	"github.com/cloudcc/agent-sdk/core/sdkerr"
 )
 
 // Config describes one agent's session. Zero values take the defaults noted.
@@ -82,20 +85,11 @@ const (
 	DefaultEventQueueMaxBytes = 16 << 20
 )
 
-// Backoff is the reconnect policy: delays grow from Min by Factor up to Max,
-// each randomized by ±Jitter (a fraction). Disabled stops reconnecting.
-//
-// The delays keep growing across links that come up and drop again soon (a
-// server that accepts and then closes): the count of attempts starts over
-// only once a link stayed up for Stable.
-type Backoff struct {
-	Disabled bool
-	Min      time.Duration // default 500ms
-	Max      time.Duration // default 30s
-	Factor   float64       // default 2
-	Jitter   float64       // default 0.2
-	Stable   time.Duration // default 10s
-}
+// Backoff is the reconnect policy (core/backoff): delays grow from Min by
+// Factor up to Max, each randomized by ±Jitter; the count of attempts starts
+// over only once a link stayed up for Stable, so a server that accepts and
+// then drops every link sees the delays grow. Disabled stops reconnecting.
+type Backoff = backoff.Policy
 
 func (c *Config) withDefaults() (Config, error) {
 	out := *c
@@ -143,29 +137,9 @@ func (c *Config) withDefaults() (Config, error) {
 	if out.HeartbeatMisses <= 0 {
 		out.HeartbeatMisses = 3
 	}
-	b := &out.Reconnect
-	if b.Min <= 0 {
-		b.Min = 500 * time.Millisecond
-	}
-	if b.Max <= 0 {
-		b.Max = 30 * time.Second
-	}
-	if b.Max < b.Min {
-		b.Max = b.Min
-	}
-	if b.Factor < 1 {
-		b.Factor = 2
-	}
-	if b.Stable <= 0 {
-		b.Stable = 10 * time.Second
-	}
-	if b.Jitter < 0 || b.Jitter > 1 {
-		b.Jitter = 0.2
-	} else if b.Jitter == 0 {
-		b.Jitter = 0.2
-	}
+	out.Reconnect = out.Reconnect.WithDefaults()
 	if out.Logger == nil {
-		out.Logger = slog.New(discardHandler{})
+		out.Logger = slog.New(slog.DiscardHandler)
 	}
 	// The TLS settings are built for ws:// too when given: the HTTP interface
 	// (https://) uses them as well.
@@ -217,7 +191,9 @@ func hostOS() string {
 
 // Sentinel errors callers branch on. Server refusals are *protocol.ServerError.
 var (
-	ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+	// ErrInvalidArgument is sdkerr.ErrInvalidArgument, the one error kind of
+	// a bad argument across the SDK's packages.
+	ErrInvalidArgument = sdkerr.ErrInvalidArgument
 	ErrTimeout         = errors.New("cloudcc: request timed out")
 	ErrConnectionLost  = errors.New("cloudcc: connection lost before the reply arrived")
 	ErrNotConnected    = errors.New("cloudcc: not connected")

@@ -1,13 +1,12 @@
 package session
 
 import (
-	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	json "github.com/goccy/go-json"
 
+	"github.com/cloudcc/agent-sdk/core/eventq"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
@@ -144,145 +143,30 @@ func eventSize(e Event) int {
 	return eventOverhead
 }
 
-// queue delivers events in order on one goroutine at a time, started on
-// demand so an idle session holds no goroutine for it. It never blocks the
-// producer, and it is bounded (see push for the drop policy).
-type queue struct {
-	mu       sync.Mutex
-	items    []Event
-	sizes    []int // estimated bytes of each item
-	bytes    int   // sum of sizes
-	maxN     int
-	maxBytes int
-	dropped  int    // dropped since the last DroppedEvent was delivered
-	total    uint64 // dropped since the session started
-	running  bool
-	closed   bool
-	handler  func(Event)
-	log      *slog.Logger
-	idle     *sync.Cond
-	gid      uint64 // goroutine running the handler, for Close-from-handler
-
-	// pushed counts events queued; done counts events handled (or dropped).
-	// A reply's caller waits until done reaches what pushed was when its
-	// reply arrived (see waitDelivered).
-	pushed, done uint64
-	progress     chan struct{} // closed and replaced when done grows, while someone waits
-}
-
-func newQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *queue {
-	q := &queue{handler: h, log: log, maxN: maxN, maxBytes: maxBytes}
-	q.idle = sync.NewCond(&q.mu)
-	return q
-}
-
-// push queues e. When the queue is full (Config.EventQueueMax events or
-// Config.EventQueueMaxBytes estimated bytes), the oldest events are dropped
-// to make room, and the handler gets a DroppedEvent before the next event it
-// receives. That note takes no room in the queue, so it never evicts an
-// event itself. An event larger than the whole byte budget is dropped. A
-// dropped event counts as done for waitDelivered.
-func (q *queue) push(e Event) {
-	if q.handler == nil {
-		return
+// newEventQueue makes the session's event queue (core/eventq): bounded by
+// Config.EventQueueMax and EventQueueMaxBytes, the oldest events dropped
+// first, and a DroppedEvent, which takes no room, handed to the handler
+// before the next event. A dropped event counts as delivered for a reply
+// waiting on it. A panicking handler is logged and the delivery goes on.
+func newEventQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *eventq.Queue[Event] {
+	if h == nil {
+		return nil // a nil queue drops every event
 	}
-	size := eventSize(e)
-	q.mu.Lock()
-	if q.closed {
-		q.mu.Unlock()
-		return
-	}
-	q.pushed++
-	if size > q.maxBytes {
-		q.dropLocked(1)
-	} else {
-		for len(q.items) > 0 && (len(q.items) >= q.maxN || q.bytes+size > q.maxBytes) {
-			q.bytes -= q.sizes[0]
-			q.items[0] = nil
-			q.items, q.sizes = q.items[1:], q.sizes[1:]
-			q.dropLocked(1)
-		}
-		q.items = append(q.items, e)
-		q.sizes = append(q.sizes, size)
-		q.bytes += size
-	}
-	n := len(q.items)
-	start := !q.running && (n > 0 || q.dropped > 0)
-	if start {
-		q.running = true
-	}
-	q.mu.Unlock()
-	if n == 1024 || n == 65536 {
-		// Logged outside the lock: a log handler may emit events itself.
-		q.log.Warn("event handler is falling behind", "queued", n)
-	}
-	if start {
-		go q.run()
-	}
-}
-
-func (q *queue) dropLocked(n int) {
-	q.dropped += n
-	q.total += uint64(n)
-	q.doneLocked(uint64(n))
-}
-
-func (q *queue) run() {
-	q.mu.Lock()
-	q.gid = goid()
-	for (len(q.items) > 0 || q.dropped > 0) && !q.closed {
-		if q.dropped > 0 {
-			// The note is not an item: it is not counted in pushed/done.
-			e := &DroppedEvent{Dropped: q.dropped, Total: q.total, Reason: dropReason}
-			q.dropped = 0
-			q.mu.Unlock()
-			q.call(e)
-			q.mu.Lock()
-			continue
-		}
-		e := q.items[0]
-		q.bytes -= q.sizes[0]
-		q.items[0] = nil
-		q.items, q.sizes = q.items[1:], q.sizes[1:]
-		q.mu.Unlock()
-		q.call(e)
-		q.mu.Lock()
-		q.doneLocked(1)
-	}
-	q.doneLocked(uint64(len(q.items))) // dropped by close
-	q.items, q.sizes, q.bytes = nil, nil, 0
-	q.running = false
-	q.gid = 0
-	q.idle.Broadcast()
-	q.mu.Unlock()
-}
-
-func (q *queue) call(e Event) {
-	defer func() {
-		if r := recover(); r != nil {
-			q.log.Error("event handler panicked", "msg_type", string(e.Type()), "panic", r)
-		}
-	}()
-	q.handler(e)
-}
-
-func (q *queue) doneLocked(n uint64) {
-	if n == 0 {
-		return
-	}
-	q.done += n
-	if q.progress != nil {
-		close(q.progress)
-		q.progress = nil
-	}
-}
-
-// mark returns the number of events queued so far: a reply read now waits
-// for those (waitDelivered).
-func (q *queue) mark() uint64 {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	return q.pushed
+	return eventq.New(eventq.Options[Event]{
+		Handler:  h,
+		MaxCount: maxN,
+		MaxBytes: maxBytes,
+		Size:     eventSize,
+		Note: func(dropped int, total uint64) Event {
+			return &DroppedEvent{Dropped: dropped, Total: total, Reason: dropReason}
+		},
+		OnPanic: func(e Event, r any) {
+			log.Error("event handler panicked", "msg_type", string(e.Type()), "panic", r)
+		},
+		OnBacklog: func(n int) {
+			log.Warn("event handler is falling behind", "queued", n)
+		},
+	})
 }
 
 // orderWait bounds how long a reply waits for the events before it: long
@@ -290,78 +174,3 @@ func (q *queue) mark() uint64 {
 // the very request (a .Wait() in an event handler) costs a delay, not a
 // deadlock.
 const orderWait = time.Second
-
-// waitDelivered returns once the first mark events have been handled, so a
-// caller that gets a reply has seen the pushes that came before it (the
-// platform sends a request's pushes before its reply). It does not wait
-// when called from the handler itself (the handler cannot run the events
-// behind the one it is handling), and waits at most orderWait or until ctx
-// ends.
-func (q *queue) waitDelivered(ctx context.Context, mark uint64) {
-	if q.handler == nil {
-		return
-	}
-	var t *time.Timer
-	for {
-		q.mu.Lock()
-		if q.done >= mark || q.closed || (q.running && q.gid == goid()) {
-			q.mu.Unlock()
-			break
-		}
-		if q.progress == nil {
-			q.progress = make(chan struct{})
-		}
-		ch := q.progress
-		q.mu.Unlock()
-		if t == nil {
-			t = time.NewTimer(orderWait)
-			defer t.Stop()
-		}
-		select {
-		case <-ch:
-		case <-t.C:
-			q.log.Warn("reply delivered before the events that preceded it: the event handler is still busy", "waited", orderWait)
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// close stops delivery; it waits for the handler to return unless it is
-// called from the handler itself.
-func (q *queue) close() {
-	q.mu.Lock()
-	q.closed = true
-	self := q.running && q.gid == goid()
-	for q.running && !self {
-		q.idle.Wait()
-	}
-	q.mu.Unlock()
-}
-
-// wait blocks until every queued event has been handled (tests, benchmarks).
-func (q *queue) wait(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		q.mu.Lock()
-		for q.running {
-			q.idle.Wait()
-		}
-		q.mu.Unlock()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-type discardHandler struct{}
-
-func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false }
-func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
-func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
-func (d discardHandler) WithGroup(string) slog.Handler           { return d }

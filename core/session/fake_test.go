@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
 	"time"
+
+	"go.uber.org/goleak"
 
 	"github.com/gorilla/websocket"
 )
@@ -159,20 +161,8 @@ func (c *fakeConn) nextFrame(t *testing.T) map[string]any {
 // checkNoLeak fails the test if goroutines started during it outlive it.
 func checkNoLeak(t *testing.T) {
 	t.Helper()
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > base {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<16)
-				n := runtime.Stack(buf, true)
-				t.Errorf("goroutines leaked: %d > %d\n%s", runtime.NumGoroutine(), base, buf[:n])
-				return
-			}
-			runtime.Gosched()
-			time.Sleep(5 * time.Millisecond) // polling a condition with a deadline, not standing in for one
-		}
-	})
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
 // recorder collects events; wait blocks until pred holds over them.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -422,31 +423,29 @@ func TestRequiredFieldsFilled(t *testing.T) {
 // (issue: a hostile server pre-sending a reply for a caller-chosen req_id).
 func TestStaleFrameDoesNotCompleteRequest(t *testing.T) {
 	fs := newFakeServer(t, false)
-	release := make(chan struct{})
+	sess := make(chan *Session, 1)
 	fs.handle(func(c *fakeConn, m map[string]any) {
 		if m["req_id"] == "mine" {
-			close(release) // the request is registered and sent: let the stale frame through
+			// The request is registered and sent. A frame numbered as read
+			// before that (the reader's count now: nothing was read since)
+			// is dispatched now, as if the reader had held it until then.
+			s := <-sess
+			s.mu.Lock()
+			gen := s.gen
+			s.mu.Unlock()
+			s.dispatch([]byte(`{"req_id":"mine","msg_type":"call","code":"0","uuid":"stale"}`), gen, s.framesRead.Load())
 		}
 		c.reply(m, map[string]any{"uuid": "fresh"})
 	})
-	read := make(chan struct{})
-	testHookDispatch = func(frame []byte) {
-		if strings.Contains(string(frame), `"stale"`) {
-			close(read)
-			<-release
-		}
-	}
-	t.Cleanup(func() { testHookDispatch = nil }) // after the session's Close (cleanups run last-in first-out)
 	s := newSession(t, testConfig(fs.url()))
+	sess <- s
 	ctx := context.Background()
-	if err := s.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	fs.nextConn(t).send(`{"req_id":"mine","msg_type":"call","code":"0","uuid":"stale"}`)
-	<-read
 	rep, err := s.Call(ctx, &protocol.CallRequest{Header: protocol.Header{ReqID: "mine"}, CalleeNumber: "138"})
 	if err != nil || rep.UUID != "fresh" {
 		t.Fatalf("reply %+v %v: the stale frame completed the request", rep, err)
+	}
+	if n := s.LateReplies(); n != 1 {
+		t.Fatalf("%d late replies, want the stale frame counted", n)
 	}
 }
 
@@ -574,5 +573,59 @@ func TestCloseRightAfterCheckinReplyRestores(t *testing.T) {
 	})
 	if checkins.Load() != 2 {
 		t.Fatalf("%d check-ins, want the restore's second", checkins.Load())
+	}
+}
+
+// TestBareReplyDoesNotCrossMsgTypes: a frame without req_id that names a
+// msg_type answers only a frame of that type. A stray {"msg_type":"checkin",
+// "code":"0"} while a ping waits is not the ping's reply: the ping gets its
+// own pong, and the stray frame reaches the application as a refusal that
+// answers nothing. A bare reply that names the ping's type still answers it.
+func TestBareReplyDoesNotCrossMsgTypes(t *testing.T) {
+	for _, ordered := range []bool{false, true} {
+		t.Run(fmt.Sprintf("ordered=%v", ordered), func(t *testing.T) {
+			fs := newFakeServer(t, false)
+			fs.handle(func(c *fakeConn, m map[string]any) {
+				switch {
+				case m["msg_type"] == "ping":
+					c.send(`{"msg_type":"checkin","code":"0"}`)
+					c.reply(m, nil)
+				case m["callee_number"] == "bare":
+					c.send(`{"msg_type":"call","code":"4002","msg":"[uuid]不能为空!"}`)
+				default:
+					c.reply(m, nil)
+				}
+			})
+			rec := newRecorder()
+			url := fs.url()
+			if ordered {
+				url = platformURL(fs)
+			}
+			cfg := testConfig(url)
+			cfg.Handler = rec.handle
+			s := newSession(t, cfg)
+			ctx := context.Background()
+			rep, err := s.Do(ctx, &protocol.PingRequest{})
+			if err != nil || rep.Header().ReqID == "" || rep.Header().MsgType != protocol.MsgPong {
+				t.Fatalf("ping: %+v %v", rep, err)
+			}
+			if n := s.LateReplies(); n != 0 {
+				t.Fatalf("%d late replies: the stray checkin frame took the ping's place", n)
+			}
+			rec.wait(t, "the stray frame as server_refusal", func(evs []Event) bool {
+				for _, e := range evs {
+					if r, ok := e.(*RefusalEvent); ok && r.Code == "0" && strings.Contains(string(r.Raw), `"checkin"`) {
+						return true
+					}
+				}
+				return false
+			})
+			// A bare refusal naming the request's own type still answers it.
+			_, err = s.Call(ctx, &protocol.CallRequest{CalleeNumber: "bare"})
+			var se *protocol.ServerError
+			if !errors.As(err, &se) || se.Code != "4002" {
+				t.Fatalf("bare refusal of the call: %v", err)
+			}
+		})
 	}
 }

@@ -16,6 +16,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/eventq"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
@@ -35,32 +36,34 @@ func newSized(n, size int) *sized     { return &sized{n: n, raw: make([]byte, si
 func (e *sized) is(n int) bool        { return e != nil && e.n == n }
 
 // blockingHandler records events; it is stuck on the first one until
-// release is closed.
-func blockingHandler() (func(Event), chan struct{}, *recorder) {
-	rec := newRecorder()
-	release := make(chan struct{})
+// release is closed, and holding is closed once it is stuck there.
+func blockingHandler() (h func(Event), holding, release chan struct{}, rec *recorder) {
+	rec = newRecorder()
+	holding, release = make(chan struct{}), make(chan struct{})
 	first := true
 	return func(e Event) {
 		if first {
 			first = false
+			close(holding)
 			<-release // the handler is stuck on the first event
 		}
 		rec.handle(e)
-	}, release, rec
+	}, holding, release, rec
+}
+
+func testQueue(h func(Event), maxN, maxBytes int) *eventq.Queue[Event] {
+	return newEventQueue(h, slog.New(slog.DiscardHandler), maxN, maxBytes)
 }
 
 func TestEventQueueDropsOldestPastCount(t *testing.T) {
-	h, release, rec := blockingHandler()
-	q := newQueue(h, slog.New(discardHandler{}), 10, 1<<30)
-	q.push(newSized(0, 0))
-	// Wait until the handler holds event 0, so the queue is empty.
-	waitQueue(t, q, func() bool { return q.running && len(q.items) == 0 })
+	h, holding, release, rec := blockingHandler()
+	q := testQueue(h, 10, 1<<30)
+	defer q.Close()
+	q.Push(newSized(0, 0))
+	<-holding // the handler holds event 0: the queue is empty
 	for i := 1; i <= 100; i++ {
-		q.push(newSized(i, 0))
-		q.mu.Lock()
-		n := len(q.items)
-		q.mu.Unlock()
-		if n > 10 {
+		q.Push(newSized(i, 0))
+		if n := q.Len(); n > 10 {
 			t.Fatalf("queue holds %d events, bound is 10", n)
 		}
 	}
@@ -70,7 +73,7 @@ func TestEventQueueDropsOldestPastCount(t *testing.T) {
 		t.Fatalf("first event %v", evs[0])
 	}
 	d, ok := evs[1].(*DroppedEvent)
-	if !ok || d.Dropped != 90 || d.Total != 90 {
+	if !ok || d.Dropped != 90 || d.Total != 90 || d.Reason != dropReason {
 		t.Fatalf("second event %#v, want events_dropped 90/90", evs[1])
 	}
 	// The note took no room: the 10 newest events all survive.
@@ -85,22 +88,20 @@ func TestEventQueueDropsOldestPastCount(t *testing.T) {
 }
 
 func TestEventQueueBoundsBytes(t *testing.T) {
-	h, release, rec := blockingHandler()
+	h, holding, release, rec := blockingHandler()
 	const max = 100 << 10
-	q := newQueue(h, slog.New(discardHandler{}), 1<<20, max)
-	q.push(newSized(0, 0))
-	waitQueue(t, q, func() bool { return q.running && len(q.items) == 0 })
+	q := testQueue(h, 1<<20, max)
+	defer q.Close()
+	q.Push(newSized(0, 0))
+	<-holding
 	for i := 1; i <= 1000; i++ {
-		q.push(newSized(i, 10<<10)) // 2*10 KiB + overhead each
-		q.mu.Lock()
-		b := q.bytes
-		q.mu.Unlock()
-		if b > max {
+		q.Push(newSized(i, 10<<10)) // 2*10 KiB + overhead each
+		if b := q.Bytes(); b > max {
 			t.Fatalf("queue holds %d bytes, bound is %d", b, max)
 		}
 	}
 	// An event larger than the whole budget is dropped, not kept.
-	q.push(newSized(1001, max))
+	q.Push(newSized(1001, max))
 	close(release)
 	per := eventOverhead + 2*(10<<10)
 	keep := max / per
@@ -117,17 +118,20 @@ func TestEventQueueBoundsBytes(t *testing.T) {
 func TestEventQueueReportsLaterDropsAgain(t *testing.T) {
 	rec := newRecorder()
 	gates := map[int]chan struct{}{0: make(chan struct{}), 10: make(chan struct{})}
-	q := newQueue(func(e Event) {
+	at := make(chan int, 2) // the handler reached a gate
+	q := testQueue(func(e Event) {
 		if s, ok := e.(*sized); ok && gates[s.n] != nil {
+			at <- s.n
 			<-gates[s.n]
 		}
 		rec.handle(e)
-	}, slog.New(discardHandler{}), 2, 1<<30)
+	}, 2, 1<<30)
+	defer q.Close()
 	burst := func(head int, n int) {
-		q.push(newSized(head, 0))
-		waitQueue(t, q, func() bool { return q.running && len(q.items) == 0 })
+		q.Push(newSized(head, 0))
+		<-at // the handler holds head: the queue is empty
 		for i := head + 1; i <= head+n; i++ {
-			q.push(newSized(i, 0))
+			q.Push(newSized(i, 0))
 		}
 		close(gates[head])
 	}
@@ -150,29 +154,12 @@ func TestEventQueueReportsLaterDropsAgain(t *testing.T) {
 	}
 }
 
-func waitQueue(t *testing.T, q *queue, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		q.mu.Lock()
-		ok := cond()
-		q.mu.Unlock()
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("queue never reached the expected state")
-		}
-		time.Sleep(time.Millisecond) // polling a condition with a deadline
-	}
-}
-
 // droppingServer answers every request with success (check-in with a
 // token) and closes each link: the first when dropFirst is called (after the
 // check-in that gives the session something to restore), the others at once
 // after the upgrade, except the links for which keep returns a duration:
 // those are served that long.
-func droppingServer(t *testing.T, keep func(n int) time.Duration) (url string, dropFirst func()) {
+func droppingServer(t testing.TB, keep func(n int) time.Duration) (url string, dropFirst func()) {
 	t.Helper()
 	links := &atomic.Int64{}
 	first := make(chan struct{})
