@@ -137,7 +137,7 @@ func abiEvents(t *testing.T, root string) []abiEvent {
 		}
 	}
 	// The poll queue's note is the callback queue's events_dropped.
-	note := decodeNumbers(t, (&client{}).dropNoteLocked())
+	note := decodeNumbers(t, dropNote(1, 1))
 	if d := byType[string(session.MsgEventsDropped)]; d == nil || len(note) != len(d.Fields)+1 {
 		t.Errorf("the poll queue's events_dropped %v differs from the callback queue's", note)
 	} else {
