@@ -106,7 +106,7 @@ type abiEnum struct {
 }
 
 // abiConfigDoc documents every config key: the library's default and one
-// line of meaning. Its order is the file's. A key of agent.Config or of this
+// line of meaning. Its order is the file's. A key of Config (config.go) or of this
 // layer without an entry here fails the test.
 var abiConfigDoc = []struct {
 	key    string
@@ -157,7 +157,7 @@ var abiConfigDoc = []struct {
 }
 
 // abiLayerKeys are the config keys this layer reads itself (newClient),
-// beside agent.Config's, and their JSON types.
+// beside Config's, and their JSON types.
 var abiLayerKeys = map[string]string{"async_max": "integer"}
 
 // abiConfigValues are the values an enumerated string key accepts.
@@ -333,7 +333,7 @@ func abiConfigKeys(t *testing.T, root string) []abiConfig {
 	types := map[string]string{}
 	var items map[string]string
 	var order []string
-	ct := reflect.TypeOf(agent.Config{})
+	ct := reflect.TypeOf(Config{})
 	for i := 0; i < ct.NumField(); i++ {
 		f := ct.Field(i)
 		key := jsonName(f)
@@ -360,7 +360,7 @@ func abiConfigKeys(t *testing.T, root string) []abiConfig {
 		documented[d.key] = true
 		typ, ok := types[d.key]
 		if !ok {
-			t.Errorf("config key %q is documented but neither agent.Config nor this layer reads it", d.key)
+			t.Errorf("config key %q is documented but neither Config nor this layer reads it", d.key)
 			continue
 		}
 		k := abiConfig{Key: d.key, Type: typ, Default: d.def, Sample: d.sample, Doc: d.doc, Values: abiConfigValues[d.key]}

@@ -147,15 +147,15 @@ func newClient(configJSON []byte) (*client, error) {
 	}
 	delete(raw, "async_max")
 	rest, _ := json.Marshal(raw)
-	cfg, err := agent.ParseConfig(rest)
+	doc, err := parseConfig(rest)
 	if err != nil {
 		return nil, err
 	}
-	c := &client{lang: cfg.Language, asyncMax: asyncMax, pollq: newPollQueue(max, maxBytes), closed: make(chan struct{})}
+	c := &client{lang: doc.Language, asyncMax: asyncMax, pollq: newPollQueue(max, maxBytes), closed: make(chan struct{})}
 	c.idle = sync.NewCond(&c.mu)
-	a, err := agent.New(cfg, c.onEvent)
+	a, err := agent.New(doc.agentConfig(), c.onEvent)
 	if err != nil {
-		return nil, err
+		return nil, doc.explain(err)
 	}
 	c.ag = a
 	c.secrets = a.Session().Secrets() // before any event: nothing is sent before the first request
