@@ -1,4 +1,4 @@
-package main
+package abi
 
 import (
 	"errors"
@@ -14,9 +14,9 @@ import (
 )
 
 // Config is the C ABI's config document (cloudcc.h, cc_client_new) but
-// for this layer's own keys (async_max): the agent's settings as JSON keys,
-// every one optional but ws_url. It is read into an agent.Config
-// (agentConfig). Its field types are the types the keys take, and its name
+// for this layer's own key (async_max, see readConfig): the agent's
+// settings as JSON keys, every one optional but ws_url. It is read into an
+// agent.Config (agentConfig). Its field types are the types the keys take, and its name
 // and field names are in the decoder's messages ("Go struct field
 // Config.request_timeout_ms of type int"): both are part of the ABI.
 type Config struct {
@@ -63,6 +63,58 @@ type Config struct {
 	RTCMaxMessageBytes    int               `json:"rtc_max_message_bytes"`
 	RTCMediaTimeoutMS     int               `json:"rtc_media_timeout_ms"` // -1: never
 	RTCMediaFailure       string            `json:"rtc_media_failure"`
+}
+
+// defaultAsyncMax is the default of config "async_max".
+const defaultAsyncMax = 1000
+
+// settings are what a config document gives: the agent's keys (doc) and
+// this layer's.
+type settings struct {
+	doc Config
+	// asyncMax bounds the async requests in flight (async_max).
+	asyncMax int
+	// queueMax and queueMaxBytes bound the poll queue as the session's
+	// event queue (event_queue_max, event_queue_max_bytes).
+	queueMax, queueMaxBytes int
+}
+
+// readConfig reads cc_client_new's config: this layer's keys first
+// (async_max is its alone; the queue bounds it shares with the session),
+// then the rest as a Config.
+func readConfig(b []byte) (settings, error) {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		return settings{}, fmt.Errorf("%w: config is not a JSON object", sdkerr.ErrInvalidArgument)
+	}
+	var s settings
+	var err error
+	if s.queueMax, err = positiveInt(raw, "event_queue_max", session.DefaultEventQueueMax); err != nil {
+		return s, err
+	}
+	if s.queueMaxBytes, err = positiveInt(raw, "event_queue_max_bytes", session.DefaultEventQueueMaxBytes); err != nil {
+		return s, err
+	}
+	if s.asyncMax, err = positiveInt(raw, "async_max", defaultAsyncMax); err != nil {
+		return s, err
+	}
+	delete(raw, "async_max") // Config refuses a key it does not have
+	rest, _ := json.Marshal(raw)
+	s.doc, err = parseConfig(rest)
+	return s, err
+}
+
+// positiveInt reads an optional key that must be an integer >= 1.
+func positiveInt(raw map[string]json.RawMessage, key string, def int) (int, error) {
+	v, ok := raw[key]
+	if !ok {
+		return def, nil
+	}
+	n := 0
+	if err := json.Unmarshal(v, &n); err != nil || n < 1 {
+		return 0, fmt.Errorf("%w: %s must be a positive integer", sdkerr.ErrInvalidArgument, key)
+	}
+	return n, nil
 }
 
 // parseConfig reads the document, refusing unknown keys (a typo in a key
