@@ -200,6 +200,7 @@ var abiStatusConsts = map[string]int{
 }
 
 func TestABIContract(t *testing.T) {
+	begin(t)
 	root := abiRoot(t)
 	got := buildABIContract(t, root)
 	b, err := stdMarshalIndent(got)
