@@ -50,7 +50,7 @@ func run(addr, company, agentID, extID, pwd string, n int) error {
 	changes := make(chan protocol.AgentStatus, 16)
 	a, err := agent.New(agent.Config{
 		WSURL: "ws://" + addr + "/ws", CompanyCode: company, AgentID: agentID, ExtID: extID,
-		HeartbeatIntervalMS: -1,
+		HeartbeatInterval: -1,
 	}, func(ev session.Event) {
 		if e, ok := ev.(*protocol.AgentChangeEvent); ok {
 			changes <- e.AgentStatus

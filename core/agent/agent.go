@@ -8,12 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/httpapi"
 	"github.com/cloudcc/agent-sdk/core/protocol"
@@ -21,110 +19,169 @@ import (
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
-// Config is an agent's configuration. Its JSON form is the C ABI's config
-// document; every key is optional except ws_url (and http_url for HTTP calls).
+// Config is an agent's configuration. Zero values take the defaults noted;
+// WSURL is required (and HTTPURL for HTTP calls). New refuses a value it
+// cannot use with a *ConfigError. The C ABI reads its JSON config document
+// into one (capi/internal/abi).
 type Config struct {
-	WSURL       string `json:"ws_url"`       // CTI WebSocket, ws:// or wss://
-	HTTPURL     string `json:"http_url"`     // SDK HTTP interface base, http(s)://host:port
-	CompanyCode string `json:"company_code"` // fills requests that leave it empty
-	AgentID     string `json:"agent_id"`
-	ExtID       string `json:"ext_id"` // default: agent_id
-	OS          string `json:"os"`     // default: the host's
-	Language    string `json:"language"`
-	Token       string `json:"token"` // a token from get_token, when known
+	// WSURL is the CTI WebSocket, ws:// or wss://. One ending in "/" gets
+	// the agent's identity appended (see session.Config.URL).
+	WSURL string
+	// HTTPURL is the base of the SDK HTTP interface: http(s)://host:port,
+	// with the service's root path if it has one. Empty: the HTTP calls
+	// fail with ErrNoHTTP.
+	HTTPURL string
+	// CompanyCode and AgentID fill the requests that leave them empty.
+	CompanyCode string
+	AgentID     string
+	// ExtID is the agent's bound extension: check-in needs it, and later
+	// requests use the one check-in answered. There is no default: the SDK
+	// never invents an extension.
+	ExtID string
+	// OS fills the requests that leave it empty. Default: the host's.
+	OS string
+	// Language is "zh-CN" (default) or "en-US": the LANGUAGE header.
+	Language string
+	// Token is a token from get-token, when known before check-in.
+	Token string
 
-	RequestTimeoutMS    int   `json:"request_timeout_ms"`    // default 5000
-	DialTimeoutMS       int   `json:"dial_timeout_ms"`       // default 10000
-	HTTPTimeoutMS       int   `json:"http_timeout_ms"`       // default 10000
-	HeartbeatIntervalMS int   `json:"heartbeat_interval_ms"` // default 20000; -1 turns it off
-	HeartbeatMisses     int   `json:"heartbeat_misses"`      // default 3
-	Reconnect           *bool `json:"reconnect"`             // default true
-	ReconnectMinMS      int   `json:"reconnect_min_ms"`      // default 500
-	ReconnectMaxMS      int   `json:"reconnect_max_ms"`      // default 30000
-	// ReconnectStableMS: a link must stay up this long for the reconnect
-	// backoff to start over from reconnect_min_ms (default 10000).
-	ReconnectStableMS int `json:"reconnect_stable_ms"`
+	// RequestTimeout bounds a request whose context has no deadline.
+	// Default 5s.
+	RequestTimeout time.Duration
+	// DialTimeout bounds one WebSocket handshake. Default 10s.
+	DialTimeout time.Duration
+	// HTTPTimeout bounds an HTTP call whose context has no deadline.
+	// Default 10s.
+	HTTPTimeout time.Duration
+	// HeartbeatInterval is the ping period; negative turns the heartbeat
+	// off. Default 20s.
+	HeartbeatInterval time.Duration
+	// HeartbeatMisses is how many pings may go unanswered before the link
+	// is taken for dead. Default 3.
+	HeartbeatMisses int
+	// Reconnect is the CTI link's backoff (session.Config.Reconnect):
+	// Disabled leaves the link down until the next request. Its Min and
+	// Max pace the SIP link's reconnects too. Stable must not be negative.
+	Reconnect session.Backoff
 	// EventQueueMax and EventQueueMaxBytes bound the events waiting for a
 	// slow handler (count and estimated bytes; defaults 100000 and 16 MiB):
-	// past them the oldest are dropped and an "events_dropped" event says
-	// how many. The C ABI applies the same bounds to its poll queue.
-	EventQueueMax      int `json:"event_queue_max"`
-	EventQueueMaxBytes int `json:"event_queue_max_bytes"`
+	// past them the oldest are dropped and a *session.DroppedEvent says how
+	// many. Neither may be negative.
+	EventQueueMax      int
+	EventQueueMaxBytes int
 
-	TLSCAFile   string `json:"tls_ca_file"`  // extra trusted CA (PEM file)
-	TLSCAPEM    string `json:"tls_ca_pem"`   // extra trusted CA (PEM text)
-	TLSInsecure bool   `json:"tls_insecure"` // do not verify certificates (tests only)
+	// TLSCAFile and TLSCAPEM are extra trusted CAs (a PEM file, PEM text)
+	// for wss:// and https:// links, the SIP link's included.
+	// TLSInsecure skips certificate checks (tests only).
+	TLSCAFile   string
+	TLSCAPEM    []byte
+	TLSInsecure bool
 
-	// LogLevel is the lowest level delivered as "log" events: trace, debug,
-	// info, warn (default), error, or off.
-	LogLevel string `json:"log_level"`
+	// LogLevel is the lowest level handed to the handler as *LogEvent:
+	// trace, debug, info, warn (default), error, or off.
+	LogLevel string
 
-	// RTC mode (check-in answers login_type "1"; see rtc.go).
-	// RTC: true (default) registers the extension at the reply's
-	// rtc_address; false never does (the app carries the media itself).
-	RTC *bool `json:"rtc"`
-	// RTCDomain is the SIP domain of sip:{ext_id}@{domain} (default: the
-	// host of rtc_address).
-	RTCDomain string `json:"rtc_domain"`
+	// RTC mode: when check-in answers login_type "1" with an rtc_address,
+	// the SDK is the agent's phone (rtc.go).
+
+	// DisableRTC keeps the SDK from ever registering the extension (the
+	// application carries the media itself).
+	DisableRTC bool
+	// RTCDomain is the SIP domain of sip:{ExtID}@{domain}. Default: the
+	// host of rtc_address.
+	RTCDomain string
 	// RTCScheme is the scheme given to an rtc_address that has none (the
-	// platform sends "host:port"): "ws" or "wss"; default wss when ws_url
-	// is wss, else ws. RTCURLTemplate, when set, makes the URL dialled from
-	// rtc_address's parts instead: "wss://{host}:7443/" ({host}, {port},
-	// {path}, {scheme}). See rtcaddr.go.
-	RTCScheme      string `json:"rtc_scheme"`
-	RTCURLTemplate string `json:"rtc_url_template"`
+	// platform sends "host:port"): "ws" or "wss". Default: wss when WSURL
+	// is wss, else ws.
+	RTCScheme string
+	// RTCURLTemplate, when set, makes the URL dialled from rtc_address's
+	// parts instead: "wss://{host}:7443/" ({host}, {port}, {path},
+	// {scheme}; see rtcaddr.go).
+	RTCURLTemplate string
 	// ICEServers are the STUN/TURN servers of the media.
-	ICEServers []ICEServer `json:"ice_servers"`
-	// RTCStatsIntervalMS: rtc_stats events every so often per call (0: none).
-	RTCStatsIntervalMS int `json:"rtc_stats_interval_ms"`
-	// RTCKeepaliveMS is the SIP link's WebSocket ping period (default
-	// 25000; -1 turns the keepalive off).
-	RTCKeepaliveMS int `json:"rtc_keepalive_ms"`
-	// RTCDefaultSource is what a new call sends until the app says
+	ICEServers []ICEServer
+	// RTCStatsInterval is the period of the *RTCStatsEvent of each call.
+	// Zero: none; negative is refused.
+	RTCStatsInterval time.Duration
+	// RTCKeepalive is the SIP link's WebSocket ping period; negative turns
+	// the keepalive off. Default 25s.
+	RTCKeepalive time.Duration
+	// RTCDefaultSource is what a new call sends until the application says
 	// otherwise: "silence" (default), "tone:HZ" or "wav:PATH" (looped).
-	RTCDefaultSource string `json:"rtc_default_source"`
-	// RTCIncludeLoopback gathers loopback ICE candidates (a PBX on the same
-	// host). Implied when rtc_address names a loopback host.
-	RTCIncludeLoopback bool `json:"rtc_include_loopback"`
-	// RTC calls without the platform's help (correlate.go): which calls the
-	// SDK answers by itself, "requests" (default: the agent's own leg of
+	RTCDefaultSource string
+	// RTCIncludeLoopback gathers loopback ICE candidates (a PBX on the
+	// same host). Implied when rtc_address names a loopback host.
+	RTCIncludeLoopback bool
+	// RTCAutoAnswer says which calls the SDK answers by itself
+	// (correlate.go): AutoAnswerRequests (default: the agent's own leg of
 	// call, preview_out_call, play_record, eavesdrop, whisper, substitute,
-	// force_call, plus auto-answer hints), "hints" or "off"; and the window
-	// after such a request (and around a callin) in which an INVITE is
-	// taken for it (default 15000).
-	RTCAutoAnswer         string `json:"rtc_auto_answer"`
-	RTCAutoAnswerWindowMS int    `json:"rtc_auto_answer_window_ms"`
-	// Limits of the phone: calls at once (default 4, -1 none; beyond: 486),
-	// ring time of an unanswered call (default 60000, -1 never; then 480),
-	// largest SIP message (default 65536; larger: 513).
-	RTCMaxCalls        int `json:"rtc_max_calls"`
-	RTCRingTimeoutMS   int `json:"rtc_ring_timeout_ms"`
-	RTCMaxMessageBytes int `json:"rtc_max_message_bytes"`
-	// Media that does not connect: the time ICE/DTLS get after each
-	// offer/answer (default 15000, -1 never) and what happens then,
-	// "hangup" (default: BYE) or "flag" (the call stays, reported failed).
-	RTCMediaTimeoutMS int    `json:"rtc_media_timeout_ms"`
-	RTCMediaFailure   string `json:"rtc_media_failure"`
+	// force_call, plus auto-answer hints), AutoAnswerHints or
+	// AutoAnswerOff.
+	RTCAutoAnswer string
+	// RTCAutoAnswerWindow is how long after such a request (and around a
+	// callin) an INVITE is taken for it. Default 15s; negative is refused.
+	RTCAutoAnswerWindow time.Duration
+	// RTCMaxCalls bounds the phone's calls at once (beyond: 486). Default
+	// 4; negative: no limit.
+	RTCMaxCalls int
+	// RTCRingTimeout ends an unanswered ringing call (480). Default 60s;
+	// negative: never.
+	RTCRingTimeout time.Duration
+	// RTCMaxMessageBytes is the largest SIP message taken (larger: 513).
+	// Default 65536; at least 1024.
+	RTCMaxMessageBytes int
+	// RTCMediaTimeout is the time ICE/DTLS get to connect after each
+	// offer/answer. Default 15s; negative: never.
+	RTCMediaTimeout time.Duration
+	// RTCMediaFailure is what happens to a call whose media does not
+	// connect: "hangup" (default: BYE) or "flag" (the call stays, reported
+	// failed).
+	RTCMediaFailure string
 }
 
 // ICEServer is a STUN or TURN server ("stun:host:3478",
-// "turn:host:3478?transport=udp", "turns:...").
+// "turn:host:3478?transport=udp", "turns:..."). Its JSON form is an entry
+// of the C ABI's "ice_servers".
 type ICEServer struct {
 	URLs       []string `json:"urls"`
 	Username   string   `json:"username"`
 	Credential string   `json:"credential"`
 }
 
-// ParseConfig reads a Config from JSON, rejecting unknown keys (a typo in a
-// key must not silently fall back to a default).
-func ParseConfig(b []byte) (Config, error) {
-	var c Config
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("%w: config: %v", session.ErrInvalidArgument, err)
+// ConfigError is a Config field New cannot use. It matches
+// ErrInvalidArgument (session's, sdkerr's) under errors.Is.
+type ConfigError struct {
+	// Field is the field as Config names it: "LogLevel", "Reconnect.Stable".
+	Field string
+	// Value is the value refused.
+	Value any
+	// Want says what the field takes, when that is the whole story.
+	Want string
+	// Err is the cause, when there is one (a WAV file that does not open).
+	Err error
+}
+
+func (e *ConfigError) Error() string {
+	v := fmt.Sprint(e.Value)
+	if s, ok := e.Value.(string); ok {
+		v = strconv.Quote(s)
 	}
-	return c, nil
+	msg := fmt.Sprintf("%v: config %s %s", session.ErrInvalidArgument, e.Field, v)
+	if e.Want != "" {
+		msg += " (want " + e.Want + ")"
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Unwrap gives ErrInvalidArgument and the cause, if any.
+func (e *ConfigError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{session.ErrInvalidArgument}
+	}
+	return []error{session.ErrInvalidArgument, e.Err}
 }
 
 // Errors of the agent layer.
@@ -169,8 +226,8 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	if _, err := a.defaultSource(); err != nil {
 		return nil, err
 	}
-	if cfg.RTCStatsIntervalMS < 0 {
-		return nil, fmt.Errorf("%w: rtc_stats_interval_ms %d", session.ErrInvalidArgument, cfg.RTCStatsIntervalMS)
+	if cfg.RTCStatsInterval < 0 {
+		return nil, &ConfigError{Field: "RTCStatsInterval", Value: cfg.RTCStatsInterval, Want: "zero or more"}
 	}
 	if err := checkRTCConfig(cfg); err != nil {
 		return nil, err
@@ -185,27 +242,26 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		OS:                 cfg.OS,
 		Language:           cfg.Language,
 		Token:              cfg.Token,
-		RequestTimeout:     ms(cfg.RequestTimeoutMS),
-		DialTimeout:        ms(cfg.DialTimeoutMS),
-		HeartbeatInterval:  ms(cfg.HeartbeatIntervalMS),
+		RequestTimeout:     cfg.RequestTimeout,
+		DialTimeout:        cfg.DialTimeout,
+		HeartbeatInterval:  cfg.HeartbeatInterval,
 		HeartbeatMisses:    cfg.HeartbeatMisses,
+		Reconnect:          cfg.Reconnect,
 		CAFile:             cfg.TLSCAFile,
-		CAPEM:              []byte(cfg.TLSCAPEM),
+		CAPEM:              cfg.TLSCAPEM,
 		InsecureSkipVerify: cfg.TLSInsecure,
+		EventQueueMax:      cfg.EventQueueMax,
+		EventQueueMaxBytes: cfg.EventQueueMaxBytes,
 		Handler:            a.onSessionEvent,
 	}
-	if cfg.HeartbeatIntervalMS < 0 {
-		scfg.HeartbeatInterval = -1
+	switch {
+	case cfg.EventQueueMax < 0:
+		return nil, &ConfigError{Field: "EventQueueMax", Value: cfg.EventQueueMax, Want: "zero or more"}
+	case cfg.EventQueueMaxBytes < 0:
+		return nil, &ConfigError{Field: "EventQueueMaxBytes", Value: cfg.EventQueueMaxBytes, Want: "zero or more"}
+	case cfg.Reconnect.Stable < 0:
+		return nil, &ConfigError{Field: "Reconnect.Stable", Value: cfg.Reconnect.Stable, Want: "zero or more"}
 	}
-	scfg.Reconnect.Disabled = cfg.Reconnect != nil && !*cfg.Reconnect
-	scfg.Reconnect.Min = ms(cfg.ReconnectMinMS)
-	scfg.Reconnect.Max = ms(cfg.ReconnectMaxMS)
-	scfg.Reconnect.Stable = ms(cfg.ReconnectStableMS)
-	if cfg.EventQueueMax < 0 || cfg.EventQueueMaxBytes < 0 || cfg.ReconnectStableMS < 0 {
-		return nil, fmt.Errorf("%w: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative", session.ErrInvalidArgument)
-	}
-	scfg.EventQueueMax = cfg.EventQueueMax
-	scfg.EventQueueMaxBytes = cfg.EventQueueMaxBytes
 	if handler != nil && logOn {
 		a.log = slog.New(&eventLogHandler{level: level, emit: func(e session.Event) { emit(e) },
 			redact: func(s string) string { return redact(s) }})
@@ -226,7 +282,7 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 			BaseURL:   cfg.HTTPURL,
 			Language:  sc.Language,
 			Token:     s.Token,
-			Timeout:   ms(cfg.HTTPTimeoutMS),
+			Timeout:   cfg.HTTPTimeout,
 			TLSConfig: sc.TLSConfig,
 		})
 		if err != nil {
@@ -236,13 +292,6 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		a.http = h
 	}
 	return a, nil
-}
-
-func ms(v int) time.Duration {
-	if v <= 0 {
-		return 0
-	}
-	return time.Duration(v) * time.Millisecond
 }
 
 // Session returns the agent's CTI session.

@@ -11,17 +11,30 @@ import (
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
-func TestParseConfig(t *testing.T) {
-	c, err := ParseConfig([]byte(`{"ws_url":"ws://127.0.0.1:1/ws","agent_id":"a","request_timeout_ms":100,"reconnect":false,"log_level":"debug"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.WSURL != "ws://127.0.0.1:1/ws" || c.RequestTimeoutMS != 100 || c.Reconnect == nil || *c.Reconnect {
-		t.Fatalf("parsed %+v", c)
-	}
-	for _, bad := range []string{`{"ws_urll":"x"}`, `not json`, `{"request_timeout_ms":"fast"}`} {
-		if _, err := ParseConfig([]byte(bad)); !errors.Is(err, session.ErrInvalidArgument) {
-			t.Errorf("ParseConfig(%s) = %v, want ErrInvalidArgument", bad, err)
+// A field New cannot use is a *ConfigError naming it as Config does; it
+// is an invalid argument.
+func TestConfigErrorNamesTheField(t *testing.T) {
+	const ws = "ws://127.0.0.1:1/ws"
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{WSURL: ws, LogLevel: "loud"}, `config LogLevel "loud" (want trace, debug, info, warn, error or off)`},
+		{Config{WSURL: ws, RTCDefaultSource: " tone:9000 "}, `config RTCDefaultSource "tone:9000" (want tone:HZ with 0 < HZ < 4000)`},
+		{Config{WSURL: ws, RTCDefaultSource: "wav:/no/such.wav"}, `config RTCDefaultSource "wav:/no/such.wav": open /no/such.wav`},
+		{Config{WSURL: ws, RTCStatsInterval: -time.Second}, `config RTCStatsInterval -1s (want zero or more)`},
+		{Config{WSURL: ws, RTCMaxMessageBytes: 100}, `config RTCMaxMessageBytes 100 (want at least 1024)`},
+		{Config{WSURL: ws, RTCScheme: "sip"}, `config RTCScheme "sip": rtc_scheme "sip": want ws or wss`},
+		{Config{WSURL: ws, EventQueueMaxBytes: -1}, `config EventQueueMaxBytes -1 (want zero or more)`},
+		{Config{WSURL: ws, Reconnect: session.Backoff{Stable: -time.Millisecond}}, `config Reconnect.Stable -1ms (want zero or more)`},
+	} {
+		a, err := New(c.cfg, nil)
+		var ce *ConfigError
+		if err == nil {
+			a.Close()
+		}
+		if !errors.As(err, &ce) || !errors.Is(err, session.ErrInvalidArgument) || !strings.HasPrefix(err.Error(), "cloudcc: invalid argument: "+c.want) {
+			t.Errorf("New(%+v) = %v, want a *ConfigError saying %s", c.cfg, err, c.want)
 		}
 	}
 }
@@ -57,7 +70,7 @@ func TestMuteWithoutRTCAndNoHTTP(t *testing.T) {
 func TestLogEventsCarryNoSecrets(t *testing.T) {
 	evs := make(chan session.Event, 64)
 	a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", CompanyCode: "c", AgentID: "a", ExtID: "e",
-		RequestTimeoutMS: 200, LogLevel: "trace", Reconnect: new(bool)}, func(e session.Event) { evs <- e })
+		RequestTimeout: 200 * time.Millisecond, LogLevel: "trace", Reconnect: session.Backoff{Disabled: true}}, func(e session.Event) { evs <- e })
 	if err != nil {
 		t.Fatal(err)
 	}

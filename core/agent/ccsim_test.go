@@ -83,7 +83,7 @@ func (e *env) agent(t *testing.T, company, id, lang string) *tagent {
 	ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: id}
 	ext := boundExt(id)
 	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: company, AgentID: id, ExtID: ext, Language: lang,
-		RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
+		RequestTimeout: 3000 * time.Millisecond, HeartbeatInterval: -1, Reconnect: session.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, LogLevel: "off"}
 	if e.cfgMod != nil {
 		e.cfgMod(&cfg)
 	}
@@ -690,7 +690,7 @@ func TestReconnectRestoresSessionOnSimulator(t *testing.T) {
 
 func TestSilentServerTimesOutAndMalformedFrameSkipped(t *testing.T) {
 	e := newEnv(t, nil)
-	e.cfgMod = func(c *Config) { c.RequestTimeoutMS = 200 }
+	e.cfgMod = func(c *Config) { c.RequestTimeout = 200 * time.Millisecond }
 	a := e.agent(t, "090008", "090008_6000", "")
 	a.checkin("919191Aa.", "")
 	_ = e.srv.Fault(sim.FaultSpec{AgentID: a.id, Kind: "malformed"})

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -26,8 +25,8 @@ import (
 //  2. The agent's own leg: call, preview_out_call, play_record without
 //     uuid, eavesdrop, whisper, substitute and force_call make the platform
 //     ring the agent's own extension first. An INVITE that comes within
-//     rtc_auto_answer_window_ms of such a request (before or after its
-//     reply) is that leg: rtc_auto_answer "requests" (the default) answers
+//     Config.RTCAutoAnswerWindow of such a request (before or after its
+//     reply) is that leg: RTCAutoAnswer "requests" (the default) answers
 //     it at once, and it gets the reply's uuid.
 //  3. A callin: the agent's one ringing leg around it (its INVITE before
 //     or after the callin, within the window) gets the callin's uuid and
@@ -39,7 +38,7 @@ import (
 // Auto-answer hints (Call-Info answer-after=0, Alert-Info auto-answer) are
 // honoured under "requests" and "hints"; "off" makes every call ring.
 
-// Auto-answer policies (rtc_auto_answer).
+// Auto-answer policies (Config.RTCAutoAnswer).
 const (
 	AutoAnswerRequests = "requests" // own legs of the agent's requests, and hints (default)
 	AutoAnswerHints    = "hints"    // hints only
@@ -62,29 +61,35 @@ const (
 	uuidFromOnlyCall = "only_call"
 )
 
-// checkRTCConfig rejects RTC keys with values the SDK does not know.
+// checkRTCConfig rejects RTC fields with values the SDK does not know.
 func checkRTCConfig(c Config) error {
 	switch c.RTCAutoAnswer {
 	case "", AutoAnswerRequests, AutoAnswerHints, AutoAnswerOff:
 	default:
-		return fmt.Errorf("%w: rtc_auto_answer %q (want requests, hints or off)", session.ErrInvalidArgument, c.RTCAutoAnswer)
+		return &ConfigError{Field: "RTCAutoAnswer", Value: c.RTCAutoAnswer, Want: "requests, hints or off"}
 	}
 	switch c.RTCMediaFailure {
 	case "", mediaFailureHangup, mediaFailureFlag:
 	default:
-		return fmt.Errorf("%w: rtc_media_failure %q (want hangup or flag)", session.ErrInvalidArgument, c.RTCMediaFailure)
+		return &ConfigError{Field: "RTCMediaFailure", Value: c.RTCMediaFailure, Want: "hangup or flag"}
 	}
-	if c.RTCAutoAnswerWindowMS < 0 {
-		return fmt.Errorf("%w: rtc_auto_answer_window_ms %d", session.ErrInvalidArgument, c.RTCAutoAnswerWindowMS)
+	if c.RTCAutoAnswerWindow < 0 {
+		return &ConfigError{Field: "RTCAutoAnswerWindow", Value: c.RTCAutoAnswerWindow, Want: "zero or more"}
 	}
 	if c.RTCMaxMessageBytes < 0 || (c.RTCMaxMessageBytes > 0 && c.RTCMaxMessageBytes < 1024) {
-		return fmt.Errorf("%w: rtc_max_message_bytes %d (at least 1024)", session.ErrInvalidArgument, c.RTCMaxMessageBytes)
+		return &ConfigError{Field: "RTCMaxMessageBytes", Value: c.RTCMaxMessageBytes, Want: "at least 1024"}
 	}
-	if c.RTCScheme != "" || c.RTCURLTemplate != "" {
-		// Checked now, against an address of every part, rather than at
-		// the first check-in.
-		if _, err := resolveRTCAddress("rtc.invalid:5060/p", c.WSURL, c.RTCScheme, c.RTCURLTemplate); err != nil {
-			return fmt.Errorf("%w: %v", session.ErrInvalidArgument, err)
+	// Checked now, against an address of every part, rather than at the
+	// first check-in: the scheme alone, then with the template.
+	const probe = "rtc.invalid:5060/p"
+	if c.RTCScheme != "" {
+		if _, err := resolveRTCAddress(probe, c.WSURL, c.RTCScheme, ""); err != nil {
+			return &ConfigError{Field: "RTCScheme", Value: c.RTCScheme, Err: err}
+		}
+	}
+	if c.RTCURLTemplate != "" {
+		if _, err := resolveRTCAddress(probe, c.WSURL, c.RTCScheme, c.RTCURLTemplate); err != nil {
+			return &ConfigError{Field: "RTCURLTemplate", Value: c.RTCURLTemplate, Err: err}
 		}
 	}
 	return nil
@@ -94,7 +99,7 @@ func checkRTCConfig(c Config) error {
 func (a *Agent) rtcLimits(pcfg *rtc.Config) {
 	c := a.cfg
 	pcfg.MaxCalls = c.RTCMaxCalls // 0: rtc's default; < 0: no limit
-	pcfg.RingTimeout = msOrNever(c.RTCRingTimeoutMS)
+	pcfg.RingTimeout = orNever(c.RTCRingTimeout)
 	pcfg.MaxMessageSize = c.RTCMaxMessageBytes
 	if c.RTCMediaFailure == mediaFailureFlag {
 		pcfg.OnMediaFailure = rtc.MediaFailureFlag
@@ -102,13 +107,8 @@ func (a *Agent) rtcLimits(pcfg *rtc.Config) {
 	pcfg.IgnoreAutoAnswer = c.RTCAutoAnswer == AutoAnswerOff
 }
 
-// msOrNever maps a _ms key: 0 default (0), negative never (-1), else the duration.
-func msOrNever(v int) time.Duration {
-	if v < 0 {
-		return -1
-	}
-	return ms(v)
-}
+// orNever passes a limit on: zero the default, negative never (-1).
+func orNever(d time.Duration) time.Duration { return max(d, -1) }
 
 // ownLeg is a request of the agent's that makes the platform ring the
 // agent's own extension.

@@ -137,7 +137,7 @@ func answerSIP(t *testing.T, e *env, a *rtcAgent, uuid string) {
 // after the window rings.
 func TestRTCOwnLegWindow(t *testing.T) {
 	e := plainEnv(t)
-	a := e.rtcAgent(t, func(c *Config) { c.RTCAutoAnswerWindowMS = 1500 })
+	a := e.rtcAgent(t, func(c *Config) { c.RTCAutoAnswerWindow = 1500 * time.Millisecond })
 	a.checkinRTC(protocol.StatusFree)
 	a.registered()
 	playRecord := func() *protocol.PlayRecordReply {
@@ -247,19 +247,17 @@ func TestRTCAutoAnswerPolicy(t *testing.T) {
 
 // Bad values of the new keys are refused at New.
 func TestRTCCorrelationConfig(t *testing.T) {
-	c, err := ParseConfig([]byte(`{"ws_url":"ws://x/ws","rtc_auto_answer":"hints","rtc_auto_answer_window_ms":2000,"rtc_max_calls":2,
-		"rtc_ring_timeout_ms":30000,"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":8000,"rtc_media_failure":"flag"}`))
+	a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", RTCAutoAnswer: AutoAnswerHints, RTCAutoAnswerWindow: 2 * time.Second,
+		RTCMaxCalls: 2, RTCRingTimeout: 30 * time.Second, RTCMaxMessageBytes: 32768, RTCMediaTimeout: 8 * time.Second,
+		RTCMediaFailure: "flag"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RTCAutoAnswer != "hints" || c.RTCAutoAnswerWindowMS != 2000 || c.RTCMaxCalls != 2 || c.RTCRingTimeoutMS != 30000 ||
-		c.RTCMaxMessageBytes != 32768 || c.RTCMediaTimeoutMS != 8000 || c.RTCMediaFailure != "flag" {
-		t.Fatalf("parsed %+v", c)
-	}
+	a.Close()
 	for _, bad := range []Config{
 		{WSURL: "ws://127.0.0.1:1/ws", RTCAutoAnswer: "always"},
 		{WSURL: "ws://127.0.0.1:1/ws", RTCMediaFailure: "retry"},
-		{WSURL: "ws://127.0.0.1:1/ws", RTCAutoAnswerWindowMS: -5},
+		{WSURL: "ws://127.0.0.1:1/ws", RTCAutoAnswerWindow: -5 * time.Millisecond},
 		{WSURL: "ws://127.0.0.1:1/ws", RTCMaxMessageBytes: 100},
 	} {
 		if a, err := New(bad, nil); err == nil || !errors.Is(err, session.ErrInvalidArgument) {
@@ -345,7 +343,7 @@ func TestRTCSupervisorOwnLegsPlain(t *testing.T) {
 	}
 }
 
-// Media that does not connect in rtc_media_timeout_ms (1 ms here: loopback
+// Media that does not connect in RTCMediaTimeout (1 ms here: loopback
 // ICE and DTLS take longer): rtc_call says media failed with the reason;
 // "hangup" then ends the call (BYE, the PBX sees the agent hang up),
 // "flag" keeps it, and the late connection clears the connectivity view.
@@ -353,7 +351,7 @@ func TestRTCMediaFailurePolicyAgent(t *testing.T) {
 	for _, policy := range []string{"hangup", "flag"} {
 		t.Run(policy, func(t *testing.T) {
 			e := newEnv(t, nil)
-			a := e.rtcAgent(t, func(c *Config) { c.RTCMediaTimeoutMS = 1; c.RTCMediaFailure = policy })
+			a := e.rtcAgent(t, func(c *Config) { c.RTCMediaTimeout = time.Millisecond; c.RTCMediaFailure = policy })
 			a.checkinRTC(protocol.StatusFree)
 			a.registered()
 			uuid, _, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"time"
@@ -50,7 +49,7 @@ func parseLevel(s string) (slog.Level, bool, error) {
 	case "off", "none":
 		return 0, false, nil
 	}
-	return 0, false, fmt.Errorf("%w: log_level %q (want trace, debug, info, warn, error or off)", session.ErrInvalidArgument, s)
+	return 0, false, &ConfigError{Field: "LogLevel", Value: s, Want: "trace, debug, info, warn, error or off"}
 }
 
 func levelName(l slog.Level) string {

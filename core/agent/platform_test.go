@@ -142,7 +142,7 @@ func TestPlatformTokenAndOrder(t *testing.T) {
 	forDialects(t, func(t *testing.T, d string) {
 		log := &frameLog{}
 		e := newDialectEnv(t, d, nil, sim.WithFrameLog(log))
-		e.cfgMod = func(c *Config) { c.HeartbeatIntervalMS = 20 }
+		e.cfgMod = func(c *Config) { c.HeartbeatInterval = 20 * time.Millisecond }
 		a := e.agent(t, "090008", "090008_6000", "")
 		rep, err := a.Checkin(context.Background(), &protocol.CheckinRequest{AgentPwd: "919191Aa.", StartStatus: protocol.StatusFree})
 		if err != nil || rep.Token == "" {
@@ -222,7 +222,7 @@ func TestPlatformStatusPushes(t *testing.T) {
 func TestPlatformBareRefusals(t *testing.T) {
 	forOrders(t, func(t *testing.T, d string) {
 		e := newDialectEnv(t, d, nil)
-		e.cfgMod = func(c *Config) { c.RequestTimeoutMS = 20000 }
+		e.cfgMod = func(c *Config) { c.RequestTimeout = 20 * time.Second }
 		a := e.agent(t, "090008", "090008_6000", "")
 		a.pcheckin("919191Aa.")
 		start := time.Now()
@@ -408,7 +408,7 @@ func TestPlatformReplyAndItsPush(t *testing.T) {
 		var release sync.Once
 		ta := &tagent{t: t, evs: make(chan session.Event, 4096), id: "090008_6000"}
 		cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: ta.id, ExtID: boundExt(ta.id),
-			RequestTimeoutMS: 3000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
+			RequestTimeout: 3000 * time.Millisecond, HeartbeatInterval: -1, Reconnect: session.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, LogLevel: "off"}
 		ag, err := New(cfg, func(ev session.Event) {
 			if c, ok := ev.(*protocol.AgentChangeEvent); ok && c.SubAgentStatus == protocol.SubHold {
 				<-slow // a handler still busy with the push

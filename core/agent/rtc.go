@@ -13,7 +13,6 @@ import (
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/rtc"
-	"github.com/cloudcc/agent-sdk/core/session"
 )
 
 // RTC mode (login_type "1"): the agent is a softphone engine.
@@ -72,7 +71,7 @@ type phoneInst struct {
 	lastView *rtc.Connectivity // the phone's last view, under Agent.connMu
 }
 
-func (a *Agent) rtcEnabled() bool { return a.cfg.RTC == nil || *a.cfg.RTC }
+func (a *Agent) rtcEnabled() bool { return !a.cfg.DisableRTC }
 
 // phoneNow returns the current phone instance (nil when not in RTC mode).
 func (a *Agent) cur() *phoneInst {
@@ -160,8 +159,8 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 			a.log.Warn("rtc: start", "err", err)
 			return
 		}
-		if iv := a.cfg.RTCStatsIntervalMS; iv > 0 {
-			a.statsLoop(in, time.Duration(iv)*time.Millisecond)
+		if iv := a.cfg.RTCStatsInterval; iv > 0 {
+			a.statsLoop(in, iv)
 		}
 	}()
 }
@@ -172,7 +171,7 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 		return nil, fmt.Errorf("rtc url %q: %v", key.url, err)
 	}
 	loop := a.cfg.RTCIncludeLoopback || isLoopbackHost(u.Hostname())
-	mcfg := rtc.MediaEngineConfig{IncludeLoopback: loop, Logger: a.log, ConnectTimeout: msOrNever(a.cfg.RTCMediaTimeoutMS)}
+	mcfg := rtc.MediaEngineConfig{IncludeLoopback: loop, Logger: a.log, ConnectTimeout: orNever(a.cfg.RTCMediaTimeout)}
 	if isLoopbackHost(u.Hostname()) {
 		mcfg.IPFilter = func(ip net.IP) bool { return ip.IsLoopback() }
 	}
@@ -184,7 +183,7 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 		return nil, err
 	}
 	in := &phoneInst{eng: eng, key: key, stop: make(chan struct{}), done: make(chan struct{}),
-		corr: newCorrelator(a.cfg.RTCAutoAnswer, ms(a.cfg.RTCAutoAnswerWindowMS))}
+		corr: newCorrelator(a.cfg.RTCAutoAnswer, a.cfg.RTCAutoAnswerWindow)}
 	pcfg := rtc.Config{
 		URL:                key.url,
 		Domain:             key.domain,
@@ -192,19 +191,19 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 		Password:           key.pwd,
 		Headers:            map[string]string{"X-CC-Company": a.sess.Config().CompanyCode},
 		CAFile:             a.cfg.TLSCAFile,
-		CAPEM:              []byte(a.cfg.TLSCAPEM),
+		CAPEM:              a.cfg.TLSCAPEM,
 		InsecureSkipVerify: a.cfg.TLSInsecure,
 		Media:              rtc.MediaFactoryFunc(func(o rtc.MediaOptions) (rtc.Media, error) { return a.newMedia(eng, o) }),
 		OnEvent:            func(e rtc.Event) { a.onRTCEvent(in, e) },
 		Logger:             a.log,
-		DialTimeout:        ms(a.cfg.DialTimeoutMS),
+		DialTimeout:        a.cfg.DialTimeout,
 	}
-	pcfg.Reconnect.Min = ms(a.cfg.ReconnectMinMS)
-	pcfg.Reconnect.Max = ms(a.cfg.ReconnectMaxMS)
+	pcfg.Reconnect.Min = a.cfg.Reconnect.Min
+	pcfg.Reconnect.Max = a.cfg.Reconnect.Max
 	a.rtcLimits(&pcfg)
-	if a.cfg.RTCKeepaliveMS > 0 {
-		pcfg.Keepalive.Interval = ms(a.cfg.RTCKeepaliveMS)
-	} else if a.cfg.RTCKeepaliveMS < 0 {
+	if a.cfg.RTCKeepalive > 0 {
+		pcfg.Keepalive.Interval = a.cfg.RTCKeepalive
+	} else if a.cfg.RTCKeepalive < 0 {
 		pcfg.Keepalive.Mode = rtc.KeepaliveOff
 	}
 	ph, err := rtc.New(pcfg)
@@ -233,7 +232,7 @@ func (a *Agent) newMedia(eng *rtc.MediaEngine, o rtc.MediaOptions) (rtc.Media, e
 	return m, nil
 }
 
-// defaultSource builds a new source from rtc_default_source (nil: silence).
+// defaultSource builds a new source from RTCDefaultSource (nil: silence).
 func (a *Agent) defaultSource() (media.AudioSource, error) {
 	s := strings.TrimSpace(a.cfg.RTCDefaultSource)
 	switch {
@@ -242,17 +241,17 @@ func (a *Agent) defaultSource() (media.AudioSource, error) {
 	case strings.HasPrefix(s, "tone:"):
 		hz, err := strconv.ParseFloat(strings.TrimPrefix(s, "tone:"), 64)
 		if err != nil || hz <= 0 || hz >= 4000 {
-			return nil, fmt.Errorf("%w: rtc_default_source %q (tone:HZ, 0 < HZ < 4000)", session.ErrInvalidArgument, s)
+			return nil, &ConfigError{Field: "RTCDefaultSource", Value: s, Want: "tone:HZ with 0 < HZ < 4000"}
 		}
 		return media.ToneSource(hz, toneAmplitude), nil
 	case strings.HasPrefix(s, "wav:"):
 		src, err := media.OpenWAVSource(strings.TrimPrefix(s, "wav:"), true)
 		if err != nil {
-			return nil, fmt.Errorf("%w: rtc_default_source: %v", session.ErrInvalidArgument, err)
+			return nil, &ConfigError{Field: "RTCDefaultSource", Value: s, Err: err}
 		}
 		return src, nil
 	}
-	return nil, fmt.Errorf("%w: rtc_default_source %q (want silence, tone:HZ or wav:PATH)", session.ErrInvalidArgument, s)
+	return nil, &ConfigError{Field: "RTCDefaultSource", Value: s, Want: "silence, tone:HZ or wav:PATH"}
 }
 
 // toneAmplitude is the level of PlayTone and tone: sources (about -12 dBFS).

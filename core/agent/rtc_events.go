@@ -60,11 +60,11 @@ type RTCCallEvent struct {
 	Direction string `json:"direction"`
 	State     string `json:"state"`
 	// AutoAnswer: the SDK answered the call by itself (a hint, or the
-	// agent's own leg under rtc_auto_answer "requests").
+	// agent's own leg under Config.RTCAutoAnswer "requests").
 	AutoAnswer bool `json:"auto_answer,omitempty"`
-	// Media "failed": ICE/DTLS did not connect in rtc_media_timeout_ms (or
-	// failed first); Reason says where it got stuck. Under
-	// rtc_media_failure "hangup" an "ended" event follows.
+	// Media "failed": ICE/DTLS did not connect in Config.RTCMediaTimeout
+	// (or failed first); Reason says where it got stuck. Under
+	// Config.RTCMediaFailure "hangup" an "ended" event follows.
 	Media      string `json:"media,omitempty"`
 	LocalHold  bool   `json:"local_hold,omitempty"`
 	RemoteHold bool   `json:"remote_hold,omitempty"`
@@ -115,7 +115,7 @@ type RTCDTMFEvent struct {
 // Type is "rtc_dtmf".
 func (*RTCDTMFEvent) Type() protocol.MsgType { return MsgRTCDTMF }
 
-// RTCStatsEvent is a call's media quality, every rtc_stats_interval_ms.
+// RTCStatsEvent is a call's media quality, every Config.RTCStatsInterval.
 type RTCStatsEvent struct {
 	MsgType      protocol.MsgType `json:"msg_type,omitempty"`
 	UUID         string           `json:"uuid"`

@@ -42,7 +42,7 @@ func (e *env) rtcAgent(t *testing.T, mod func(*Config)) *rtcAgent {
 	t.Helper()
 	ra := &rtcAgent{tagent: &tagent{t: t, evs: make(chan session.Event, 4096), id: rtcID}, sdk: make(chan session.Event, 4096)}
 	cfg := Config{WSURL: e.ws, HTTPURL: e.http, CompanyCode: "090008", AgentID: rtcID, ExtID: boundExt(rtcID), Language: "en-US",
-		RequestTimeoutMS: 5000, HeartbeatIntervalMS: -1, ReconnectMinMS: 5, ReconnectMaxMS: 20, LogLevel: "off"}
+		RequestTimeout: 5000 * time.Millisecond, HeartbeatInterval: -1, Reconnect: session.Backoff{Min: 5 * time.Millisecond, Max: 20 * time.Millisecond}, LogLevel: "off"}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -195,7 +195,7 @@ func (ra *rtcAgent) agentHears(uuid string) {
 
 func TestRTCCheckinRegistersAndOutboundCallMedia(t *testing.T) {
 	bothPBXModes(t, func(t *testing.T, e *env, plain bool) {
-		a := e.rtcAgent(t, func(c *Config) { c.RTCStatsIntervalMS = 200 })
+		a := e.rtcAgent(t, func(c *Config) { c.RTCStatsInterval = 200 * time.Millisecond })
 		t0 := time.Now()
 		rep := a.checkinRTC(protocol.StatusFree)
 		reg := a.registered()
@@ -536,10 +536,10 @@ func TestRTCEventsMarshal(t *testing.T) {
 
 func TestRTCDisabledByConfig(t *testing.T) {
 	e := newEnv(t, nil)
-	a := e.rtcAgent(t, func(c *Config) { c.RTC = new(bool) })
+	a := e.rtcAgent(t, func(c *Config) { c.DisableRTC = true })
 	a.checkinRTC(protocol.StatusFree)
 	if a.Phone() != nil {
-		t.Fatal("phone made with rtc=false")
+		t.Fatal("phone made with DisableRTC")
 	}
 	if _, err := a.Do(context.Background(), &protocol.MuteRequest{UUID: "u", Mute: true}); !errors.Is(err, ErrMuteNeedsRTC) {
 		t.Fatalf("mute: %v", err)
@@ -550,7 +550,7 @@ func TestRTCDisabledByConfig(t *testing.T) {
 	a.quiet()
 	select {
 	case ev := <-a.sdk:
-		t.Fatalf("RTC event with rtc=false: %+v", ev)
+		t.Fatalf("RTC event with DisableRTC: %+v", ev)
 	default:
 	}
 	if regs := e.srv.RTCRegistrations(); len(regs) != 0 {
@@ -559,15 +559,13 @@ func TestRTCDisabledByConfig(t *testing.T) {
 }
 
 func TestRTCConfigKeys(t *testing.T) {
-	c, err := ParseConfig([]byte(`{"ws_url":"ws://x/ws","rtc":false,"rtc_domain":"d","ice_servers":[{"urls":["stun:s:3478"],"username":"u","credential":"p"}],
-		"rtc_stats_interval_ms":1000,"rtc_keepalive_ms":5000,"rtc_default_source":"tone:440","rtc_include_loopback":true}`))
+	a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", DisableRTC: true, RTCDomain: "d",
+		ICEServers:       []ICEServer{{URLs: []string{"stun:s:3478"}, Username: "u", Credential: "p"}},
+		RTCStatsInterval: time.Second, RTCKeepalive: 5 * time.Second, RTCDefaultSource: "tone:440", RTCIncludeLoopback: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.RTC == nil || *c.RTC || c.RTCDomain != "d" || len(c.ICEServers) != 1 || c.ICEServers[0].URLs[0] != "stun:s:3478" ||
-		c.RTCStatsIntervalMS != 1000 || c.RTCKeepaliveMS != 5000 || c.RTCDefaultSource != "tone:440" || !c.RTCIncludeLoopback {
-		t.Fatalf("parsed %+v", c)
-	}
+	a.Close()
 	for _, src := range []string{"tone:x", "beep", "wav:/no/such/file.wav"} {
 		if a, err := New(Config{WSURL: "ws://127.0.0.1:1/ws", RTCDefaultSource: src}, nil); !errors.Is(err, session.ErrInvalidArgument) {
 			if a != nil {

@@ -23,9 +23,9 @@ type rtcTarget struct {
 //
 //   - a full URL (ws:// or wss://) is dialled as given;
 //   - "host", "host:port" and "host:port/path" get a scheme: scheme when set
-//     (rtc_scheme), else wss when the CTI link (ctiURL) is wss and ws
+//     (Config.RTCScheme), else wss when the CTI link (ctiURL) is wss and ws
 //     otherwise;
-//   - a template (rtc_url_template, e.g. "wss://{host}:7443/"), when set,
+//   - a template (Config.RTCURLTemplate, e.g. "wss://{host}:7443/"), when set,
 //     replaces all of that: {host}, {port}, {path} and {scheme} are the
 //     parts of rtc_address (a deployment may publish its SIP WebSocket on
 //     another port than the one the platform hands out).

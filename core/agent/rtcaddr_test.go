@@ -124,7 +124,7 @@ func TestRTCAddressFormsRegister(t *testing.T) {
 		host := strings.TrimPrefix(hs.URL, "https://")
 		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: hs.Certificate().Raw})
 		e := &env{srv: srv, hs: hs, ws: "wss://" + host + "/msg/", http: hs.URL}
-		a := e.rtcAgent(t, func(c *Config) { c.TLSCAPEM = string(ca) })
+		a := e.rtcAgent(t, func(c *Config) { c.TLSCAPEM = ca })
 		if rep := a.pcheckin("919191Aa."); rep.RTCAddress != host {
 			t.Fatalf("rtc_address %q", rep.RTCAddress)
 		}

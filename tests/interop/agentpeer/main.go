@@ -353,7 +353,7 @@ func (p *peer) start(ctx context.Context, r request) (map[string]any, error) {
 	}
 	ag, err := agent.New(agent.Config{
 		WSURL: cti.url(), CompanyCode: "090008", AgentID: "090008_" + r.Ext, ExtID: r.Ext, OS: "Linux",
-		HeartbeatIntervalMS: -1, RTCDomain: r.Domain, RTCDefaultSource: fmt.Sprintf("tone:%g", hz),
+		HeartbeatInterval: -1, RTCDomain: r.Domain, RTCDefaultSource: fmt.Sprintf("tone:%g", hz),
 		RTCIncludeLoopback: true, LogLevel: logLevel,
 	}, p.onEvent)
 	if err != nil {

@@ -1,4 +1,4 @@
-package main
+package abi
 
 // The events of the ABI contract (abi_contract_test.go): a fully set sample
 // of each, marshalled as the ABI delivers it.

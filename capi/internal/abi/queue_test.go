@@ -1,4 +1,4 @@
-package main
+package abi
 
 import (
 	"fmt"
@@ -39,6 +39,7 @@ func drain(t *testing.T, c *client) (events []string, dropped int) {
 }
 
 func TestPollQueueCountBoundAndNote(t *testing.T) {
+	begin(t)
 	c := pollClient(3, 1<<30)
 	for i := 0; i < 10; i++ {
 		c.pollq.Push([]byte(fmt.Sprintf(`{"msg_type":"e","n":%d}`, i)))
@@ -62,6 +63,7 @@ func TestPollQueueCountBoundAndNote(t *testing.T) {
 }
 
 func TestPollQueueByteBound(t *testing.T) {
+	begin(t)
 	const max = 64 << 10
 	c := pollClient(1<<20, max)
 	pad := strings.Repeat("x", 1000)
@@ -80,6 +82,7 @@ func TestPollQueueByteBound(t *testing.T) {
 }
 
 func TestPollWaitsAndWakes(t *testing.T) {
+	begin(t)
 	c := pollClient(10, 1<<20)
 	done := make(chan []byte, 1)
 	go func() {

@@ -1,4 +1,4 @@
-package main
+package abi
 
 // What the ABI contract (abi_contract_test.go) reads from sources and files:
 // dispatch switches, typed constants, the module's root, JSON helpers.
