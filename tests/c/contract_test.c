@@ -1,6 +1,6 @@
 /*
  * contract_test.c - the C side of the ABI contract (include/cloudcc.abi.json,
- * written by `go test ./capi -run TestABIContract -update`).
+ * written by `go test ./capi/internal/abi -run TestABIContract -update`).
  *
  * C's table is the header itself: tests/c/run.sh lists cloudcc.h's cc_status
  * constants into cc_status_list.h (one CC_STATUS(name) each), compiled here

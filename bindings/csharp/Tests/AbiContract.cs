@@ -10,7 +10,7 @@ using CloudCC;
 
 namespace CloudCC.Tests
 {
-    /// <summary>The binding's tables against the C ABI's contract, include/cloudcc.abi.json (written by `go test ./capi -run TestABIContract -update`): statuses and exceptions, config keys (every one a <see cref="ClientOptions"/> property reaching the config JSON with its name and type), request, HTTP and media names, event types and their fields, enumerations. No server needed.</summary>
+    /// <summary>The binding's tables against the C ABI's contract, include/cloudcc.abi.json (written by `go test ./capi/internal/abi -run TestABIContract -update`): statuses and exceptions, config keys (every one a <see cref="ClientOptions"/> property reaching the config JSON with its name and type), request, HTTP and media names, event types and their fields, enumerations. No server needed.</summary>
     internal static class AbiContract
     {
         private static Dictionary<string, object> s_contract;
