@@ -68,7 +68,7 @@ void cc_bridge_call_event(cc_event_fn fn, uintptr_t ud, const char *json, uintpt
 
 void cc_bridge_call_reply(cc_reply_fn fn, uintptr_t ud, int status, const char *json, uintptr_t client) {
     cc_cb_frame prev = cc_cb_get();
-    cc_cb_set((cc_cb_frame){client, CC_CB_COUNTED});
+    cc_cb_set((cc_cb_frame){client, CC_CB_REPLY});
     if (fn) fn((void *)ud, status, json);
     cc_cb_set(prev);
 }

@@ -25,7 +25,7 @@ static inline uintptr_t cc_id_of(cc_client_t *c) { return (uintptr_t)c; }
  * back into the library from that callback (cc_client_free,
  * cc_client_set_event_callback) knows not to wait for the callback it is
  * running in. A goroutine id would do the same at ~10 us a lookup. */
-enum { CC_CB_NONE = 0, CC_CB_EVENT = 1, CC_CB_COUNTED = 2 /* reply or PCM: counted in flight */ };
+enum { CC_CB_NONE = 0, CC_CB_EVENT = 1, CC_CB_COUNTED = 2 /* PCM: counted in flight */, CC_CB_REPLY = 3 /* async reply: counted too */ };
 
 #if defined(_WIN32)
 #define CC_BRIDGE_HIDDEN /* a DLL exports only what is marked dllexport (cgo's //export) */

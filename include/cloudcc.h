@@ -275,7 +275,9 @@ CC_EXTERN(int) cc_client_request(cc_client_t *c, const char *request_json, int t
 
 /* Like cc_client_request, without blocking: fn is called exactly once, on a
  * library thread, with the outcome; cc_client_free waits for it (it then
- * reports CC_ERR_CLOSED). A negative return means the request was refused at
+ * reports CC_ERR_CLOSED). A client's reply callbacks run one at a time, in
+ * the order the outcomes came (a slow one delays the next of that client,
+ * never its events). A negative return means the request was refused at
  * once (bad handle or JSON, CC_ERR_CLOSED while the client is being freed,
  * CC_ERR_BUSY past async_max) and fn will not be called. */
 CC_EXTERN(int) cc_client_request_async(cc_client_t *c, const char *request_json, int timeout_ms,

@@ -43,9 +43,12 @@ const (
 	NoCallback CallbackKind = iota
 	// EventCallback: the client's event callback.
 	EventCallback
-	// CountedCallback: an async reply or a PCM callback, which
-	// cc_client_free waits for (counted in flight).
+	// CountedCallback: a PCM callback, which cc_client_free waits for
+	// (counted in flight).
 	CountedCallback
+	// ReplyCallback: an async request's reply callback, counted in flight
+	// too; they run one at a time per client (replies.go).
+	ReplyCallback
 )
 
 // Host is what the ABI asks of the C side.

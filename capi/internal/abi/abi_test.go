@@ -109,7 +109,7 @@ func (h *testHost) event(id uintptr, fn func(event []byte)) EventFunc {
 }
 
 func (h *testHost) reply(id uintptr, fn func(status int, reply []byte)) ReplyFunc {
-	return func(st int, b []byte) { h.run(id, CountedCallback, func() { fn(st, b) }) }
+	return func(st int, b []byte) { h.run(id, ReplyCallback, func() { fn(st, b) }) }
 }
 
 // goid is the calling goroutine's id (tests only: bridge.c uses a

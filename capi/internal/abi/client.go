@@ -45,6 +45,11 @@ type client struct {
 	asyncN   int
 	asyncMax int
 	idle     *sync.Cond
+
+	// The async replies waiting for their callback, and the end of their
+	// deliverer (replies.go).
+	replies   *eventq.Queue[reply]
+	delivered chan struct{}
 }
 
 // New is cc_client_new: a client made from config, in the handle table.
@@ -120,6 +125,7 @@ func newClient(configJSON []byte, host Host) (*client, error) {
 	}
 	c.ag = a
 	c.secrets = a.Session().Secrets() // before any event: nothing is sent before the first request
+	c.startReplies()
 	return c, nil
 }
 
@@ -230,7 +236,14 @@ func (c *client) close() {
 	c.pollq.Close()  // waiting polls return CC_ERR_CLOSED
 	_ = c.ag.Close() // waits for the event callback unless called from it
 	self := 0
-	if c.host.kind(c.id) == CountedCallback {
+	kind := c.host.kind(c.id)
+	switch kind {
+	case ReplyCallback:
+		// The deliverer is this goroutine: the replies still to come are
+		// called back here, before Free returns.
+		c.deliverRestHere()
+		self = 1
+	case CountedCallback:
 		self = 1
 	}
 	c.mu.Lock()
@@ -238,4 +251,8 @@ func (c *client) close() {
 		c.idle.Wait()
 	}
 	c.mu.Unlock()
+	c.replies.Close()
+	if kind != ReplyCallback {
+		<-c.delivered // the deliverer has ended (it is not the caller)
+	}
 }

@@ -45,8 +45,9 @@ func RequestAsync(id uintptr, req Str, timeoutMS int, fn ReplyFunc) int {
 	}).Status
 }
 
+// requestAsync runs an async request on its own goroutine and queues its
+// outcome for the client's deliverer (replies.go), which calls fn.
 func (c *client) requestAsync(req string, timeoutMS int, fn ReplyFunc) {
-	defer c.endAsync()
 	var r Result
 	func() {
 		defer func() {
@@ -56,7 +57,7 @@ func (c *client) requestAsync(req string, timeoutMS int, fn ReplyFunc) {
 		}()
 		r = c.request(req, timeoutMS, false)
 	}()
-	fn(r.Status, r.JSON)
+	c.replies.Push(reply{fn: fn, r: r})
 }
 
 // request runs one request and returns the status and the reply (or
