@@ -268,3 +268,12 @@ func (c *Config) rtcAddressTemplate() string {
 
 // BoolPtr returns a pointer to v, for the optional switches of Config.
 func BoolPtr(v bool) *bool { return &v }
+
+// AgentPath is where a dialect serves the agent WebSocket: the platform's
+// "/msg/" (the agent's identity segment follows) or the spec's "/ws".
+func AgentPath(dialect string) string {
+	if dialect == DialectSpec {
+		return "/ws"
+	}
+	return pathMsg
+}
