@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pbx"
 )
 
 // ErrNoCall: no call has that uuid.
@@ -286,7 +288,136 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+// ---- the customer's side ----
+
+// InboundCall is a customer dialling the platform.
+type InboundCall struct {
+	CompanyCode  string `json:"company_code"`
+	CallerNumber string `json:"caller_number"`
+	CalleeNumber string `json:"callee_number"`
+	AgentID      string `json:"agent_id,omitempty"`
+	SkillID      string `json:"skill_id,omitempty"`
+	FlowData     string `json:"flow_data,omitempty"`
+	IsVideo      int    `json:"is_video,omitempty"`
+	Audio        *int   `json:"audio,omitempty"`
+	Video        *int   `json:"video,omitempty"`
+	WorkOrderID  string `json:"work_order_id,omitempty"`
+	Channel      string `json:"callin_channel,omitempty"` // e.g. PREDICT_OUT_CALL
+}
+
+// media is the call's audio and video (3 and 0 unless given); it also
+// fills the default caller number.
+func (in *InboundCall) media() (audio, video int) {
+	audio, video = 3, 0
+	if in.Audio != nil {
+		audio = *in.Audio
+	}
+	if in.Video != nil {
+		video = *in.Video
+	}
+	if in.CallerNumber == "" {
+		in.CallerNumber = "13800000000"
+	}
+	return audio, video
+}
+
+// Inbound routes a customer's call to a free agent (the given one, or the
+// first free agent of the company, with the skill if given) and rings it.
+func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.platform() {
+		return s.pInbound(in)
+	}
+	var a *agent
+	if in.AgentID != "" {
+		a = s.agents[in.AgentID]
+		if a != nil && a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil && !s.rtcReady(a) {
+			return "", "", ErrNotRegistered
+		}
+		if a == nil || !s.free(a) {
+			return "", "", ErrNoFreeAgent
+		}
+	} else {
+		a = s.pickFree(in.CompanyCode, in.SkillID, nil)
+		if a == nil {
+			return "", "", ErrNoFreeAgent
+		}
+	}
+	audio, video := in.media()
+	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "inbound", owner: a, number: in.CallerNumber,
+		callee: in.CalleeNumber, state: "ringing", pre: a.status, workOrder: in.WorkOrderID, audio: audio, video: video}
+	s.calls[cl.uuid] = cl
+	a.call = cl
+	s.setStatus(a, "RINGING", "", "")
+	s.sendCallin(a, cl.uuid, cl, in.Channel, in.FlowData, in.IsVideo)
+	if a.isRTC() {
+		// The agent's phone rings (no auto-answer); the SIP answer or the
+		// CTI answer answers the call.
+		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{Audio: audio, Video: video, Caller: cl.number},
+			func() { s.answerBySIP(a, cl.uuid) },
+			func(key string) {
+				if cl.state == "ringing" && cl.owner == a {
+					s.endCall(cl, key, false)
+				}
+			})
+	}
+	return cl.uuid, a.conf.AgentID, nil
+}
+
+// CustomerHangup: the simulated customer (or external party) hangs up.
+func (s *Server) CustomerHangup(uuid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil {
+			return ErrNoCall
+		}
+		s.pEnd(l)
+		return nil
+	}
+	cl := s.findCall(uuid)
+	if cl == nil {
+		return ErrNoCall
+	}
+	s.endCall(cl, "customer_hangup", true)
+	return nil
+}
+
+// CustomerAnswer: the customer answers an outbound call to a manual-answer number.
+func (s *Server) CustomerAnswer(uuid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.platform() {
+		l := s.pCustomerLeg(uuid)
+		if l == nil || l.agent != nil || l.state != legRinging {
+			return ErrNoCall
+		}
+		s.pAnswered(l)
+		return nil
+	}
+	cl := s.findCall(uuid)
+	if cl == nil || !s.customerAnswer(cl) {
+		return ErrNoCall
+	}
+	return nil
+}
+
+// faulted applies the faults a test injected (shared with the spec
+// dialect): true when the frame gets no further handling. s.mu held.
+func (s *Server) faulted(c *conn, a *agent, mt string) bool {
+	a.lastReq = mt
+	f := &a.fault
+	switch {
+	case f.dropAfter != "" && (f.dropAfter == mt || f.dropAfter == "*"):
+		f.dropAfter = ""
+		go c.ws.Close()
+		return true
+	case mt == "ping" && f.noPong:
+		return true
+	case f.withhold != "" && (f.withhold == mt || f.withhold == "*"):
+		return true
+	}
+	return false
 }

@@ -85,15 +85,6 @@ func (s *Server) pAgent(company, agentID string) *agent {
 	return a
 }
 
-func (s *Server) company(code string) *Company {
-	for i := range s.cfg.Companies {
-		if s.cfg.Companies[i].Code == code {
-			return &s.cfg.Companies[i]
-		}
-	}
-	return nil
-}
-
 // extRegistered: the agent's bound extension is registered (RTC: at the
 // PBX; login_type 2: unless configured offline).
 func (s *Server) extRegistered(a *agent) bool {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -68,9 +67,6 @@ func (r req) msgType() string {
 	return t
 }
 
-// obj is an outgoing frame; key order does not matter to JSON readers.
-type obj map[string]any
-
 // Localized messages: the connection's LANGUAGE picks one.
 var texts = map[string][2]string{
 	"success":            {"success", "success"},
@@ -125,8 +121,3 @@ func text(lang, key string) string {
 	}
 	return t[0]
 }
-
-var secretRE = regexp.MustCompile(`("\s*(?:agent_pwd|aagent_pwd|ext_pwd|token)\s*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)`)
-
-// redact hides passwords and tokens in a frame for the frame log.
-func redact(b []byte) string { return secretRE.ReplaceAllString(string(b), `$1"***"`) }

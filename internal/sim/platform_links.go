@@ -492,24 +492,6 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 	}
 }
 
-// faulted applies the faults a test injected (shared with the spec
-// dialect): true when the frame gets no further handling. s.mu held.
-func (s *Server) faulted(c *conn, a *agent, mt string) bool {
-	a.lastReq = mt
-	f := &a.fault
-	switch {
-	case f.dropAfter != "" && (f.dropAfter == mt || f.dropAfter == "*"):
-		f.dropAfter = ""
-		go c.ws.Close()
-		return true
-	case mt == "ping" && f.noPong:
-		return true
-	case f.withhold != "" && (f.withhold == mt || f.withhold == "*"):
-		return true
-	}
-	return false
-}
-
 // replyFrame writes a reply to the requesting link; the delay fault of the
 // request's agent postpones it. s.mu held.
 func (s *Server) replyFrame(c *conn, q preq, o obj) {
@@ -529,13 +511,4 @@ func (s *Server) replyFrame(c *conn, q preq, o obj) {
 		}
 	}
 	s.send(c, o)
-}
-
-func (s *Server) logLine(line string) {
-	if s.frameLog == nil {
-		return
-	}
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	fmt.Fprintf(s.frameLog, "%s %s\n", time.Now().Format("15:04:05.000"), line)
 }

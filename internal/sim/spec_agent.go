@@ -5,40 +5,6 @@ import (
 	"time"
 )
 
-// agent is one agent's platform-side state.
-type agent struct {
-	conf      AgentConfig
-	company   *Company
-	status    string
-	sub       string
-	ext       string // the extension the agent checked in at
-	checkedIn bool
-	token     string
-	conn      *conn
-	grace     *time.Timer
-	afterCall string // a *_AFTER_CALL_STOP action waiting for the call's end
-	restGen   int    // bumps to cancel a pending end of rest
-	pre       string // status before a supervisor action, to return to
-	call      *call  // the call the agent is in, or ringing with
-	leg       *leg   // the agent's leg when it is not the call's owner
-	dtmf      string // digits received from this agent
-	lastReq   string
-	mode      int
-	playing   string // play_record uuid
-	fault     fault
-	rtc       *rtcLeg   // RTC agents: the media leg of the call it is in
-	p         agentPlat // the platform dialect's state
-}
-
-func (a *agent) lang() string {
-	if a.conn != nil {
-		return a.conn.lang
-	}
-	return ""
-}
-
-func (a *agent) onCall() bool { return a.call != nil }
-
 // handleFrame reads one request and answers it.
 func (s *Server) handleFrame(c *conn, b []byte) {
 	q, err := parseReq(b)
@@ -396,5 +362,38 @@ func (s *Server) afterCallLocked(a *agent, reason string) {
 		}
 		a.afterCall = ""
 		s.setStatus(a, next, "", why)
+	})
+}
+
+func (s *Server) bindLocked(a *agent, c *conn) {
+	if a.conn != nil && a.conn != c {
+		old := a.conn
+		old.agent = nil
+		go old.ws.Close() // replaced by the new link
+	}
+	a.conn = c
+	c.agent = a
+	c.who.Store(&a.conf.AgentID)
+	if a.grace != nil {
+		a.grace.Stop()
+		a.grace = nil
+	}
+	s.notifyLocked()
+}
+
+func (s *Server) startGraceLocked(a *agent) {
+	if !a.checkedIn {
+		return
+	}
+	g := s.cfg.Timings.GraceMS
+	if g <= 0 {
+		g = 60000
+	}
+	a.grace = time.AfterFunc(time.Duration(g)*time.Millisecond, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if a.conn == nil && a.checkedIn && !s.closed {
+			s.checkoutLocked(a, text("", "dropped"))
+		}
 	})
 }

@@ -1,0 +1,179 @@
+package sim
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// The world both dialects share: agents, their links, timers and the
+// wait for a change (see docs/ccsim.md, "Code map").
+
+// conn is one agent WebSocket.
+type conn struct {
+	ws      *websocket.Conn
+	wmu     sync.Mutex
+	lang    string
+	dialled dialled                // how the agent reached us: its rtc_address is made of it
+	agent   *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
+	who     atomic.Pointer[string] // the bound agent's id, for the frame log
+
+	// Platform dialect, guarded by Server.mu: the handshake's identity
+	// (company_agent_os, the real server's loginMap), the identity of the
+	// link's last successful check-in (clientMap) and the bound ext.
+	ident, bound, boundExt string
+	closing                bool // the server closes it (no auto check-out twice)
+	remote                 string
+}
+
+// sipURL is the PBX's address as the client reached this listener:
+// ws://<host>/sip, wss:// over TLS or behind an https proxy.
+// dialled is how an agent reached the simulator: the scheme of the SIP
+// WebSocket it would use (ws, or wss over TLS) and the host:port it dialled.
+type dialled struct{ scheme, host string }
+
+func dialledBy(r *http.Request) dialled {
+	d := dialled{scheme: "ws", host: r.Host}
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		d.scheme = "wss"
+	}
+	return d
+}
+
+// rtcAddress is the rtc_address check-in gives an RTC agent on link c
+// (Config.RTCAddress filled in).
+func (s *Server) rtcAddress(c *conn) string {
+	var d dialled
+	if c != nil {
+		d = c.dialled
+	}
+	hostname := d.host
+	if h, _, err := net.SplitHostPort(d.host); err == nil {
+		hostname = h
+		if strings.Contains(h, ":") {
+			hostname = "[" + h + "]"
+		}
+	}
+	return strings.NewReplacer("{scheme}", d.scheme, "{host}", d.host, "{hostname}", hostname).Replace(s.cfg.rtcAddressTemplate())
+}
+
+// send writes one frame to c (nil c: the agent is not connected; dropped).
+func (s *Server) send(c *conn, o obj) {
+	if c == nil {
+		return
+	}
+	b, _ := json.Marshal(o)
+	s.sendRaw(c, b)
+}
+
+func (s *Server) sendRaw(c *conn, b []byte) {
+	if c == nil {
+		return
+	}
+	s.logFrame("out", c, b)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	_ = c.ws.WriteMessage(websocket.TextMessage, b)
+}
+
+// after runs fn under the lock after d; zero runs it now (the caller holds
+// the lock), keeping event order deterministic in tests.
+func (s *Server) afterLocked(d time.Duration, fn func()) {
+	if d <= 0 {
+		fn()
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if _, ok := s.timers[t]; !ok || s.closed {
+			return
+		}
+		delete(s.timers, t)
+		fn()
+	})
+	s.timers[t] = struct{}{}
+}
+
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func newID(prefix string) string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// agent is one agent's platform-side state.
+type agent struct {
+	conf      AgentConfig
+	company   *Company
+	status    string
+	sub       string
+	ext       string // the extension the agent checked in at
+	checkedIn bool
+	token     string
+	conn      *conn
+	grace     *time.Timer
+	afterCall string // a *_AFTER_CALL_STOP action waiting for the call's end
+	restGen   int    // bumps to cancel a pending end of rest
+	pre       string // status before a supervisor action, to return to
+	call      *call  // the call the agent is in, or ringing with
+	leg       *leg   // the agent's leg when it is not the call's owner
+	dtmf      string // digits received from this agent
+	lastReq   string
+	mode      int
+	playing   string // play_record uuid
+	fault     fault
+	rtc       *rtcLeg   // RTC agents: the media leg of the call it is in
+	p         agentPlat // the platform dialect's state
+}
+
+func (a *agent) lang() string {
+	if a.conn != nil {
+		return a.conn.lang
+	}
+	return ""
+}
+
+func (a *agent) onCall() bool { return a.call != nil }
+
+func (a *agent) isRTC() bool { return a.conf.LoginType == "1" }
+
+// obj is an outgoing frame; key order does not matter to JSON readers.
+type obj map[string]any
+
+func mustJSON(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func (s *Server) company(code string) *Company {
+	for i := range s.cfg.Companies {
+		if s.cfg.Companies[i].Code == code {
+			return &s.cfg.Companies[i]
+		}
+	}
+	return nil
+}
+
+func (s *Server) numberIn(list []string, n string) bool { return slices.Contains(list, n) }
