@@ -9,8 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/cloudcc/agent-sdk/internal/pbx"
 )
 
 // ErrNoCall: no call has that uuid.
@@ -51,10 +49,7 @@ func (s *Server) Fault(f FaultSpec) error {
 	if any == "" {
 		any = "*"
 	}
-	link := a.conn
-	if s.platform() {
-		link = s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)]
-	}
+	link := s.dialect.agentLink(a)
 	switch f.Kind {
 	case "drop":
 		if link != nil {
@@ -129,26 +124,16 @@ func (s *Server) Agent(id string) (AgentSnapshot, bool) {
 	return s.snapshotLocked(a), true
 }
 
-func (s *Server) snapshotLocked(a *agent) AgentSnapshot {
+func (s *world) snapshotLocked(a *agent) AgentSnapshot {
 	sn := AgentSnapshot{AgentID: a.conf.AgentID, CompanyCode: a.company.Code, Status: a.status, SubStatus: a.sub,
-		CheckedIn: a.checkedIn, Connected: a.conn != nil, DTMF: a.dtmf, LastRequest: a.lastReq,
-		ServiceMode: a.mode, AfterCall: a.afterCall, Playing: a.playing}
+		CheckedIn: a.checkedIn, DTMF: a.dtmf, LastRequest: a.lastReq, ServiceMode: a.mode, Playing: a.playing}
 	if a.isRTC() && a.checkedIn && s.pbx != nil {
 		sn.RTCRegistered = s.pbx.Registered(a.ext)
 	}
 	if l := a.rtc; l != nil {
 		sn.RTCUUID, sn.RTCState = l.uuid, l.state
 	}
-	if cl := a.call; cl != nil {
-		sn.CallUUID, sn.CallState = cl.uuid, cl.state
-		if a.leg != nil {
-			sn.CallUUID, sn.CallState = a.leg.uuid, a.leg.state
-		}
-		sn.Peers = cl.numbersFor(a)
-	}
-	if s.platform() {
-		s.platformSnapshot(a, &sn)
-	}
+	s.dialect.snapshot(a, &sn)
 	return sn
 }
 
@@ -162,7 +147,7 @@ func (s *Server) Connections() int {
 // Reset checks everyone out, ends every call and clears faults.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.conns))
+	conns := make([]*link, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
@@ -171,23 +156,10 @@ func (s *Server) Reset() {
 	}
 	s.timers = map[*time.Timer]struct{}{}
 	for _, a := range s.agents {
-		if a.grace != nil {
-			a.grace.Stop()
-		}
-	}
-	for _, a := range s.agents {
 		s.rtcDrop(a)
 	}
+	s.dialect.reset()
 	s.agents = map[string]*agent{}
-	s.tokens = map[string]*agent{}
-	s.calls = map[string]*call{}
-	if s.platform() {
-		s.plat = newPlatState()
-		for c := range s.conns {
-			c.closing = true // its end schedules no auto check-out
-			delete(s.conns, c)
-		}
-	}
 	s.loadAgents()
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -264,7 +236,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
 		writeJSON(w, http.StatusOK, out)
-	case s.platform() && s.servePlatformAdmin(w, r, path, body, fail):
+	case s.platform() != nil && s.servePlatformAdmin(w, r, path, body, fail):
 	case path == "rtc/registrations" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.RTCRegistrations())
 	case path == "rtc/calls" && r.Method == http.MethodGet:
@@ -326,87 +298,27 @@ func (in *InboundCall) media() (audio, video int) {
 func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.platform() {
-		return s.pInbound(in)
-	}
-	var a *agent
-	if in.AgentID != "" {
-		a = s.agents[in.AgentID]
-		if a != nil && a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil && !s.rtcReady(a) {
-			return "", "", ErrNotRegistered
-		}
-		if a == nil || !s.free(a) {
-			return "", "", ErrNoFreeAgent
-		}
-	} else {
-		a = s.pickFree(in.CompanyCode, in.SkillID, nil)
-		if a == nil {
-			return "", "", ErrNoFreeAgent
-		}
-	}
-	audio, video := in.media()
-	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "inbound", owner: a, number: in.CallerNumber,
-		callee: in.CalleeNumber, state: "ringing", pre: a.status, workOrder: in.WorkOrderID, audio: audio, video: video}
-	s.calls[cl.uuid] = cl
-	a.call = cl
-	s.setStatus(a, "RINGING", "", "")
-	s.sendCallin(a, cl.uuid, cl, in.Channel, in.FlowData, in.IsVideo)
-	if a.isRTC() {
-		// The agent's phone rings (no auto-answer); the SIP answer or the
-		// CTI answer answers the call.
-		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{Audio: audio, Video: video, Caller: cl.number},
-			func() { s.answerBySIP(a, cl.uuid) },
-			func(key string) {
-				if cl.state == "ringing" && cl.owner == a {
-					s.endCall(cl, key, false)
-				}
-			})
-	}
-	return cl.uuid, a.conf.AgentID, nil
+	return s.dialect.inbound(in)
 }
 
 // CustomerHangup: the simulated customer (or external party) hangs up.
 func (s *Server) CustomerHangup(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.platform() {
-		l := s.pCustomerLeg(uuid)
-		if l == nil {
-			return ErrNoCall
-		}
-		s.pEnd(l)
-		return nil
-	}
-	cl := s.findCall(uuid)
-	if cl == nil {
-		return ErrNoCall
-	}
-	s.endCall(cl, "customer_hangup", true)
-	return nil
+	return s.dialect.customerHangup(uuid)
 }
 
 // CustomerAnswer: the customer answers an outbound call to a manual-answer number.
 func (s *Server) CustomerAnswer(uuid string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.platform() {
-		l := s.pCustomerLeg(uuid)
-		if l == nil || l.agent != nil || l.state != legRinging {
-			return ErrNoCall
-		}
-		s.pAnswered(l)
-		return nil
-	}
-	cl := s.findCall(uuid)
-	if cl == nil || !s.customerAnswer(cl) {
-		return ErrNoCall
-	}
-	return nil
+	return s.dialect.customerAnswer(uuid)
 }
 
-// faulted applies the faults a test injected (shared with the spec
-// dialect): true when the frame gets no further handling. s.mu held.
-func (s *Server) faulted(c *conn, a *agent, mt string) bool {
+// faulted applies the faults a test injected for agent a to a request of
+// msg_type mt on link c: true when the frame gets no further handling.
+// s.mu held.
+func (s *world) faulted(c *link, a *agent, mt string) bool {
 	a.lastReq = mt
 	f := &a.fault
 	switch {
@@ -420,4 +332,16 @@ func (s *Server) faulted(c *conn, a *agent, mt string) bool {
 		return true
 	}
 	return false
+}
+
+// delayed sends reply o to a request of msg_type mt later, when a test
+// asked to delay a's replies to it: true when it did. s.mu held.
+func (s *world) delayed(c *link, a *agent, mt string, o obj) bool {
+	if a == nil || a.fault.delay <= 0 || (a.fault.delayType != "" && a.fault.delayType != mt) {
+		return false
+	}
+	b := mustJSON(o)
+	s.wg.Add(1)
+	time.AfterFunc(a.fault.delay, func() { defer s.wg.Done(); s.sendRaw(c, b) })
+	return true
 }

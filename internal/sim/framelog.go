@@ -11,7 +11,7 @@ import (
 // The frame log (-log): every frame in and out, HTTP calls and SIP
 // messages, secrets redacted.
 
-func (s *Server) logFrame(dir string, c *conn, b []byte) {
+func (s *world) logFrame(dir string, c *link, b []byte) {
 	if s.frameLog == nil {
 		return
 	}
@@ -24,7 +24,7 @@ func (s *Server) logFrame(dir string, c *conn, b []byte) {
 	fmt.Fprintf(s.frameLog, "%s %-3s %s %s\n", time.Now().Format("15:04:05.000"), dir, who, redact(b))
 }
 
-func (s *Server) logHTTP(r *http.Request) {
+func (s *world) logHTTP(r *http.Request) {
 	if s.frameLog == nil {
 		return
 	}
@@ -37,7 +37,7 @@ func (s *Server) logHTTP(r *http.Request) {
 	fmt.Fprintf(s.frameLog, "%s http %s %s%s\n", time.Now().Format("15:04:05.000"), r.Method, r.URL.Path, tok)
 }
 
-func (s *Server) logLine(line string) {
+func (s *world) logLine(line string) {
 	if s.frameLog == nil {
 		return
 	}
@@ -58,7 +58,7 @@ var sipLogHeaders = map[string]bool{"from": true, "to": true, "call-id": true, "
 
 // logSIP logs one SIP message: its first line, key headers, the SDP's media
 // directions; Authorization and challenges redacted.
-func (s *Server) logSIP(dir, remote string, msg []byte) {
+func (s *world) logSIP(dir, remote string, msg []byte) {
 	text := string(msg)
 	head, body, _ := strings.Cut(text, "\r\n\r\n")
 	lines := strings.Split(head, "\r\n")

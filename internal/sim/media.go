@@ -16,8 +16,8 @@ import (
 // taking part in a call has at most one media leg (agent.rtc), placed by the
 // PBX with X-CC-UUID = the uuid the agent knows the call by.
 
-// rtcLeg is an RTC agent's media leg in a call. Guarded by Server.mu.
-type rtcLeg struct {
+// mediaLeg is an RTC agent's media leg in a call. Guarded by world.mu.
+type mediaLeg struct {
 	uuid  string
 	ext   string
 	agent *agent
@@ -25,7 +25,7 @@ type rtcLeg struct {
 	state string // "inviting", "answered", "ended"
 	// dropped: the platform hung the leg up itself; its end is no news.
 	dropped bool
-	// onAnswer runs (under Server.mu) when the agent answers the INVITE;
+	// onAnswer runs (under world.mu) when the agent answers the INVITE;
 	// onFail when the leg ends before that (refused, no answer, transport).
 	onAnswer func()
 	onFail   func(reasonKey string)
@@ -38,7 +38,7 @@ type pendingAnswer struct {
 	ok, fail func()
 }
 
-// serial runs one call's PBX operations in order, off Server.mu.
+// serial runs one call's PBX operations in order, off world.mu.
 type serial struct {
 	mu      sync.Mutex
 	q       []func(context.Context)
@@ -52,14 +52,14 @@ const (
 	rtcToneHz        = 1000 // the tone the PBX plays to agents
 )
 
-func (s *Server) rtcRingTimeout() time.Duration {
+func (s *world) rtcRingTimeout() time.Duration {
 	if ms := s.cfg.Timings.RTCRingMS; ms > 0 {
 		return time.Duration(ms) * time.Millisecond
 	}
 	return defaultRTCRing
 }
 
-func (s *Server) rtcAnswerWait() time.Duration {
+func (s *world) rtcAnswerWait() time.Duration {
 	if ms := s.cfg.Timings.RTCAnswerWaitMS; ms > 0 {
 		return time.Duration(ms) * time.Millisecond
 	}
@@ -67,7 +67,7 @@ func (s *Server) rtcAnswerWait() time.Duration {
 }
 
 // startPBX creates the PBX, mounts it at /sip and follows its events.
-func (s *Server) startPBX() {
+func (s *world) startPBX() {
 	logger := s.logger
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -108,7 +108,7 @@ func (s *Server) PBX() *pbx.PBX { return s.pbx }
 
 // extPassword is the PBX's user list: every extension of the world (the
 // configured one, or the one an agent checked in at) with its ext_pwd.
-func (s *Server) extPassword(ext string) (string, bool) {
+func (s *world) extPassword(ext string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, a := range s.agents {
@@ -125,13 +125,13 @@ func (s *Server) extPassword(ext string) (string, bool) {
 }
 
 // rtcReady: the agent's media side can take a call (RTC agents only).
-func (s *Server) rtcReady(a *agent) bool {
+func (s *world) rtcReady(a *agent) bool {
 	return !a.isRTC() || (s.pbx != nil && s.pbx.Registered(a.ext))
 }
 
 // enqueue runs fn after the earlier operations on the same uuid, off the lock.
 // s.mu held.
-func (s *Server) enqueue(uuid string, fn func(ctx context.Context)) {
+func (s *world) enqueue(uuid string, fn func(ctx context.Context)) {
 	if s.closed || s.pbx == nil {
 		return
 	}
@@ -178,10 +178,10 @@ func legKey(uuid, ext string) string { return uuid + "|" + ext }
 
 // rtcInvite places the agent's media leg: an INVITE to its extension with
 // X-CC-UUID uuid. auto adds the auto-answer hint. s.mu held.
-func (s *Server) rtcInvite(a *agent, uuid string, opts pbx.InviteOptions, onAnswer func(), onFail func(string)) *rtcLeg {
+func (s *world) rtcInvite(a *agent, uuid string, opts pbx.InviteOptions, onAnswer func(), onFail func(string)) *mediaLeg {
 	opts.Plain = s.cfg.plainInvites()
 	s.rtcDrop(a)
-	leg := &rtcLeg{uuid: uuid, ext: a.ext, agent: a, auto: opts.AutoAnswer, state: "inviting", onAnswer: onAnswer, onFail: onFail}
+	leg := &mediaLeg{uuid: uuid, ext: a.ext, agent: a, auto: opts.AutoAnswer, state: "inviting", onAnswer: onAnswer, onFail: onFail}
 	a.rtc = leg
 	s.rtcLegs[legKey(uuid, leg.ext)] = leg
 	s.notifyLocked()
@@ -213,7 +213,7 @@ func (s *Server) rtcInvite(a *agent, uuid string, opts pbx.InviteOptions, onAnsw
 
 // rtcDrop hangs up the agent's media leg (BYE, or CANCEL while it rings):
 // the agent's part in a call is over. s.mu held.
-func (s *Server) rtcDrop(a *agent) {
+func (s *world) rtcDrop(a *agent) {
 	leg := a.rtc
 	if leg == nil {
 		return
@@ -238,7 +238,7 @@ func (s *Server) rtcDrop(a *agent) {
 	})
 }
 
-func (s *Server) failPending(leg *rtcLeg) {
+func (s *world) failPending(leg *mediaLeg) {
 	for _, p := range leg.pending {
 		p.fail()
 	}
@@ -247,7 +247,7 @@ func (s *Server) failPending(leg *rtcLeg) {
 
 // rtcOp runs a PBX operation on the agent's answered media leg, after the
 // CTI reply. s.mu held.
-func (s *Server) rtcOp(a *agent, what string, op func(ctx context.Context, uuid string) error) {
+func (s *world) rtcOp(a *agent, what string, op func(ctx context.Context, uuid string) error) {
 	leg := a.rtc
 	if leg == nil || leg.state != "answered" {
 		return
@@ -260,7 +260,7 @@ func (s *Server) rtcOp(a *agent, what string, op func(ctx context.Context, uuid 
 }
 
 // rtcEvent follows the PBX.
-func (s *Server) rtcEvent(e pbx.Event) {
+func (s *world) rtcEvent(e pbx.Event) {
 	switch e.Type {
 	case pbx.EvAnswered, pbx.EvHungup:
 	default:
@@ -313,7 +313,7 @@ func (s *Server) rtcEvent(e pbx.Event) {
 // rtcEnded: the leg is over, not by the platform's doing. Before the
 // answer it is a failure (refused, transport lost); after it, the agent
 // hung up. s.mu held.
-func (s *Server) rtcEnded(leg *rtcLeg, key string) {
+func (s *world) rtcEnded(leg *mediaLeg, key string) {
 	if leg.state == "ended" {
 		return
 	}
@@ -338,18 +338,5 @@ func (s *Server) rtcEnded(leg *rtcLeg, key string) {
 		return
 	}
 	// The agent hung up on its media leg: the same as a CTI hangup.
-	if s.platform() {
-		if l := s.plat.legs[leg.uuid]; l != nil && l.agent == a {
-			s.pEnd(l)
-		}
-		return
-	}
-	cl := a.call
-	switch {
-	case cl == nil:
-	case a.leg != nil:
-		s.leaveLeg(cl, a.leg, "agent_hangup")
-	case cl.owner == a:
-		s.endCall(cl, "agent_hangup", true)
-	}
+	s.dialect.mediaHungUp(leg)
 }

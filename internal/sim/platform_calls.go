@@ -10,51 +10,45 @@ import (
 // strategies: call, answer, hangup, hold, dtmf, change_media, play_record);
 // the legs they drive are in platform_legs.go.
 
-// ccReply is a call-control reply (ClientResponseBaseVO.response): the
-// request's req_id, company_code and msg_type, code, msg, reply true.
-func (s *Server) ccReply(c *conn, q preq, code, msg string, extra obj) {
-	s.siReply(c, q, code, msg, extra)
-}
-
-func (s *Server) ccRequest(c *conn, q preq) {
+func (s *platform) callControl(c *link, q platformRequest) {
 	switch mt := q.s("msg_type"); mt {
 	case "call", "preview_out_call":
-		s.ccCall(c, q)
+		s.call(c, q)
 	case "answer":
-		s.ccAnswer(c, q)
+		s.answer(c, q)
 	case "hangup":
-		s.ccHangup(c, q)
+		s.hangup(c, q)
 	case "hold":
-		s.ccHold(c, q)
+		s.hold(c, q)
 	case "dtmf":
-		s.ccDtmf(c, q)
+		s.dtmf(c, q)
 	case "change_media":
-		s.ccChangeMedia(c, q)
+		s.changeMedia(c, q)
 	case "play_record":
-		s.ccPlayRecord(c, q)
+		s.playRecord(c, q)
 	case "play_record_control":
-		s.ccPlayRecordControl(c, q)
+		s.playRecordControl(c, q)
 	case "trans":
-		s.ccTrans(c, q)
+		s.trans(c, q)
 	case "consult":
-		s.ccConsult(c, q)
+		s.consult(c, q)
 	case "consult_to_trans":
-		s.ccConsultToTrans(c, q)
+		s.consultToTrans(c, q)
 	case "three_way":
-		s.ccThreeWay(c, q)
+		s.threeWay(c, q)
 	case "eavesdrop", "whisper", "force_call":
-		s.ccSupervise(c, q)
+		s.supervise(c, q)
 	case "substitute":
-		s.ccSubstitute(c, q)
+		s.substitute(c, q)
 	case "interrupt_call":
-		s.ccInterrupt(c, q)
+		s.interrupt(c, q)
 	default: // mute, pickup, callin: routed to call-control, which has no handler
-		s.ccReply(c, q, "4014", "msg_type非法", nil)
+		s.reply(c, q, "4014", "msg_type非法", nil)
 	}
 }
 
-// ccCall is CallClientRequestStrategyImpl (and the preview variant).
-func (s *Server) ccCall(c *conn, q preq) {
+// call is CallClientRequestStrategyImpl (and the preview variant).
+func (s *platform) call(c *link, q platformRequest) {
 	preview := q.s("msg_type") == "preview_out_call"
 	specs := []string{"i:out_line", "i:audio", "i:video", "s:callee_number", "o:max_ring_time", "o:max_call_time"}
 	number := q.s("callee_number")
@@ -63,54 +57,54 @@ func (s *Server) ccCall(c *conn, q preq) {
 		number = q.s("client_number")
 	}
 	if code, msg, bad := q.validate(specs...); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	company, agentID := q.s("company_code"), q.s("agent_id")
 	a, why := s.checkAvail(company, agentID, q.s("ext_id"), "ONLINE", "FREE", "BUSY", "REST", "ARRANGE")
 	if a == nil {
-		s.ccReply(c, q, "1", why, nil)
+		s.reply(c, q, "1", why, nil)
 		return
 	}
 	outLine, _, _ := q.int("out_line")
 	inline := !preview && outLine == 0
 	if inline {
 		if _, why := s.checkAvail(company, number, "", "ONLINE", "FREE"); why != "" {
-			s.ccReply(c, q, "1", why, nil)
+			s.reply(c, q, "1", why, nil)
 			return
 		}
 	}
 	audio, _, _ := q.int("audio")
 	video, _, _ := q.int("video")
-	cl := &pcall{audio: audio, video: video, workOrder: q.s("work_order_id"), display: "4008001000"}
+	cl := &platformCall{audio: audio, video: video, workOrder: q.s("work_order_id"), display: "4008001000"}
 	action, id, msg := "CALL", "call-"+newID(""), "发起外呼成功!"
 	if preview {
 		action, id, msg = "PREVIEW_OUT_CALL", "preview-"+newID(""), "发起预览外呼成功!"
 	}
-	l := &pleg{uuid: id, agent: a, action: action, number: number, auto: true, inline: inline}
-	a.p.arrangeGen++ // cancelArrangeTask
+	l := &platformLeg{uuid: id, agent: a, action: action, number: number, auto: true, inline: inline}
+	a.plat.arrangeGen++ // cancelArrangeTask
 	s.newLeg(cl, l)
-	s.ccReply(c, q, "0", msg, obj{"uuid": id})
+	s.reply(c, q, "0", msg, obj{"uuid": id})
 	s.ring(l, 0)
 }
 
-// ccAnswer is AnswerClientRequestStrategyImpl: the base API answers the
+// answer is AnswerClientRequestStrategyImpl: the base API answers the
 // ringing leg; its answer event moves the agent →CALLING after the reply.
-func (s *Server) ccAnswer(c *conn, q preq) {
+func (s *platform) answer(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:uuid", "i:audio", "i:video"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
-	l := s.plat.legs[q.s("uuid")]
+	l := s.legs[q.s("uuid")]
 	if l == nil || l.agent == nil || l.state != legRinging {
-		s.ccReply(c, q, "1", "接听失败!", nil)
+		s.reply(c, q, "1", "接听失败!", nil)
 		return
 	}
 	a := l.agent
 	if leg := a.rtc; leg != nil && leg.uuid == l.uuid && !leg.auto && leg.state == "inviting" {
 		// An RTC phone answers by SIP: the base API's answer waits for it.
-		p := &pendingAnswer{ok: func() { s.ccReply(c, q, "0", "接听成功!", nil) },
-			fail: func() { s.ccReply(c, q, "1", "接听失败!", nil) }}
+		p := &pendingAnswer{ok: func() { s.reply(c, q, "0", "接听成功!", nil) },
+			fail: func() { s.reply(c, q, "1", "接听失败!", nil) }}
 		leg.pending = append(leg.pending, p)
 		s.notifyLocked()
 		s.afterLocked(s.rtcAnswerWait(), func() {
@@ -121,26 +115,26 @@ func (s *Server) ccAnswer(c *conn, q preq) {
 		})
 		return
 	}
-	s.ccReply(c, q, "0", "接听成功!", nil)
-	s.pAnswered(l)
+	s.reply(c, q, "0", "接听成功!", nil)
+	s.answered(l)
 }
 
-// ccHangup is HangupClientRequestStrategyImpl: any uuid the platform knows.
-func (s *Server) ccHangup(c *conn, q preq) {
+// hangup is HangupClientRequestStrategyImpl: any uuid the platform knows.
+func (s *platform) hangup(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:uuid"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	id := q.s("uuid")
-	l := s.plat.legs[id]
+	l := s.legs[id]
 	switch {
 	case l != nil:
-		s.ccReply(c, q, "0", "挂断成功!", nil)
-		s.pEnd(l)
-	case s.plat.ended[id]:
-		s.ccReply(c, q, "0", "当前通话已挂断!", nil)
+		s.reply(c, q, "0", "挂断成功!", nil)
+		s.endLeg(l)
+	case s.ended[id]:
+		s.reply(c, q, "0", "当前通话已挂断!", nil)
 	default:
-		s.ccReply(c, q, "4000", "uuid不存在!", nil)
+		s.reply(c, q, "4000", "uuid不存在!", nil)
 	}
 }
 
@@ -153,11 +147,11 @@ func hutoolTrue(v string) bool {
 	return false
 }
 
-// ccHold is HoldClientRequestStrategyImpl: the push (for the requesting
+// hold is HoldClientRequestStrategyImpl: the push (for the requesting
 // agent) goes out before the reply.
-func (s *Server) ccHold(c *conn, q preq) {
+func (s *platform) hold(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:uuid", "s:hold"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	on := hutoolTrue(q.s("hold"))
@@ -165,69 +159,69 @@ func (s *Server) ccHold(c *conn, q preq) {
 	if !on {
 		okMsg, failMsg, sub = "取消保持成功!", "取消保持失败!", ""
 	}
-	l := s.plat.legs[q.s("uuid")]
-	a := s.pAgent(q.s("company_code"), q.s("agent_id"))
+	l := s.legs[q.s("uuid")]
+	a := s.agentIn(q.s("company_code"), q.s("agent_id"))
 	if l == nil || a == nil {
-		s.ccReply(c, q, "1", failMsg, obj{"hold": q.s("hold")})
+		s.reply(c, q, "1", failMsg, obj{"hold": q.s("hold")})
 		return
 	}
-	s.pStatus(a, "CALLING", sub, pushOpt{uuid: l.uuid})
-	s.ccReply(c, q, "0", okMsg, obj{"hold": q.s("hold")})
+	s.setStatus(a, "CALLING", sub, pushOptions{uuid: l.uuid})
+	s.reply(c, q, "0", okMsg, obj{"hold": q.s("hold")})
 	if l.agent != nil {
 		s.rtcOp(l.agent, "hold", func(ctx context.Context, uuid string) error { return s.pbx.Hold(ctx, uuid, on) })
 	}
 }
 
-// ccDtmf is DtmfClientRequestStrategyImpl: the digits go to the other
+// dtmf is DtmfClientRequestStrategyImpl: the digits go to the other
 // party's leg; the reply carries reply:false.
-func (s *Server) ccDtmf(c *conn, q preq) {
+func (s *platform) dtmf(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:uuid", "s:content", "o:dtmf_type"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	id := q.s("uuid")
-	l := s.plat.legs[id]
+	l := s.legs[id]
 	switch {
-	case l == nil && !s.plat.ended[id]:
-		s.bare(c, q, "4043", "请求失败!") // no call context: a NullPointerException
+	case l == nil && !s.ended[id]:
+		s.refuse(c, q, "4043", "请求失败!") // no call context: a NullPointerException
 	case l == nil:
-		s.ccReply(c, q, "1", "二次拨号失败!", obj{"reply": false})
+		s.reply(c, q, "1", "二次拨号失败!", obj{"reply": false})
 	default:
-		if a := s.pAgent(q.s("company_code"), q.s("agent_id")); a != nil {
+		if a := s.agentIn(q.s("company_code"), q.s("agent_id")); a != nil {
 			a.dtmf += q.s("content")
 			s.notifyLocked()
 		}
-		s.ccReply(c, q, "0", "二次拨号成功!", obj{"reply": false})
+		s.reply(c, q, "0", "二次拨号成功!", obj{"reply": false})
 	}
 }
 
-// ccChangeMedia is ChangeMediaRequestStrategyImpl and the media-toggle
+// changeMedia is ChangeMediaRequestStrategyImpl and the media-toggle
 // callback to the agent who asked.
-func (s *Server) ccChangeMedia(c *conn, q preq) {
+func (s *platform) changeMedia(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:uuid", "i:audio", "i:video"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	a, why := s.checkAvail(q.s("company_code"), q.s("agent_id"), q.s("ext_id"), "CALLING", "CALLING")
 	if a == nil {
-		s.ccReply(c, q, "1", why, nil)
+		s.reply(c, q, "1", why, nil)
 		return
 	}
-	l := s.plat.legs[q.s("uuid")]
+	l := s.legs[q.s("uuid")]
 	if l == nil {
-		s.bare(c, q, "4043", "请求失败!")
+		s.refuse(c, q, "4043", "请求失败!")
 		return
 	}
 	audio, _, _ := q.int("audio")
 	video, _, _ := q.int("video")
 	last := obj{"last_audio": l.call.audio, "last_video": l.call.video}
 	l.call.audio, l.call.video = audio, video
-	s.ccReply(c, q, "0", "发起音视频切换成功!", obj{"uuid": l.uuid, "audio": audio, "video": video})
+	s.reply(c, q, "0", "发起音视频切换成功!", obj{"uuid": l.uuid, "audio": audio, "video": video})
 	cb := obj{"audio": audio, "video": video, "change_media_flag": 0}
 	for k, v := range last {
 		cb[k] = v
 	}
-	s.pCallback(a, "CHANGE_MEDIA", "", true, "坐席发起音视频切换请求", cb)
+	s.callback(a, "CHANGE_MEDIA", "", true, "坐席发起音视频切换请求", cb)
 	if l.agent != nil {
 		s.rtcOp(l.agent, "change_media", func(ctx context.Context, uuid string) error {
 			return s.pbx.ChangeMedia(ctx, uuid, audio, video)
@@ -235,68 +229,68 @@ func (s *Server) ccChangeMedia(c *conn, q preq) {
 	}
 }
 
-// ccPlayRecord is PlayRecordRequestStrategyImpl: into a call, or a
+// playRecord is PlayRecordRequestStrategyImpl: into a call, or a
 // playback leg originated to the agent.
-func (s *Server) ccPlayRecord(c *conn, q preq) {
+func (s *platform) playRecord(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:file_path", "i:audio", "i:video"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	if id := q.s("uuid"); id != "" {
-		if s.plat.legs[id] == nil {
-			s.ccReply(c, q, "1", "录音播放失败!", nil)
+		if s.legs[id] == nil {
+			s.reply(c, q, "1", "录音播放失败!", nil)
 			return
 		}
-		if a := s.pAgent(q.s("company_code"), q.s("agent_id")); a != nil {
+		if a := s.agentIn(q.s("company_code"), q.s("agent_id")); a != nil {
 			a.playing = id
 			s.notifyLocked()
 		}
-		s.ccReply(c, q, "0", "录音播放成功!", obj{"uuid": id})
+		s.reply(c, q, "0", "录音播放成功!", obj{"uuid": id})
 		return
 	}
 	a, why := s.checkAvail(q.s("company_code"), q.s("agent_id"), q.s("ext_id"), "ONLINE", "FREE", "BUSY", "REST", "ARRANGE", "CALLING")
 	if a == nil {
-		s.ccReply(c, q, "1", why, nil)
+		s.reply(c, q, "1", why, nil)
 		return
 	}
 	audio, _, _ := q.int("audio")
 	video, _, _ := q.int("video")
 	id := "play_record-" + newID("")
-	l := &pleg{uuid: id, agent: a, action: "PLAY_RECORD", auto: true}
-	a.p.arrangeGen++
+	l := &platformLeg{uuid: id, agent: a, action: "PLAY_RECORD", auto: true}
+	a.plat.arrangeGen++
 	a.playing = id
-	s.newLeg(&pcall{audio: audio, video: video}, l)
-	s.ccReply(c, q, "0", "发起外呼成功, 等待坐席接通!", obj{"uuid": id})
+	s.newLeg(&platformCall{audio: audio, video: video}, l)
+	s.reply(c, q, "0", "发起外呼成功, 等待坐席接通!", obj{"uuid": id})
 	s.ring(l, 0)
 }
 
-// ccPlayRecordControl is PlayRecordControlRequestStrategyImpl; "stop" ends
+// playRecordControl is PlayRecordControlRequestStrategyImpl; "stop" ends
 // a playback leg.
-func (s *Server) ccPlayRecordControl(c *conn, q preq) {
+func (s *platform) playRecordControl(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:action", "o:speed_value", "o:volume_value", "o:seek_value"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
-	s.ccReply(c, q, "0", "放音控制成功!", nil)
+	s.reply(c, q, "0", "放音控制成功!", nil)
 	if strings.EqualFold(q.s("action"), "stop") {
-		if a := s.pAgent(q.s("company_code"), q.s("agent_id")); a != nil {
+		if a := s.agentIn(q.s("company_code"), q.s("agent_id")); a != nil {
 			a.playing = ""
 			s.notifyLocked()
 		}
-		if l := s.plat.legs[q.s("uuid")]; l != nil && l.action == "PLAY_RECORD" {
-			s.pEnd(l)
+		if l := s.legs[q.s("uuid")]; l != nil && l.action == "PLAY_RECORD" {
+			s.endLeg(l)
 		}
 	}
 }
 
 // callingLeg is the agent's answered leg a request names (its uuid), with
 // call-control's CALLING check; the message on failure.
-func (s *Server) callingLeg(q preq) (*pleg, *agent, string) {
+func (s *platform) callingLeg(q platformRequest) (*platformLeg, *agent, string) {
 	a, why := s.checkAvail(q.s("company_code"), q.s("agent_id"), q.s("ext_id"), "CALLING", "CALLING")
 	if a == nil {
 		return nil, nil, why
 	}
-	l := a.p.leg
+	l := a.plat.leg
 	if l == nil || l.state != legAnswered {
 		return nil, a, "uuid不存在!"
 	}

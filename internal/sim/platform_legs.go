@@ -23,30 +23,30 @@ const (
 	legEnded    = "ended"
 )
 
-// pcall is one call: the legs that are or were bridged together.
-type pcall struct {
-	legs         []*pleg
+// platformCall is one call: the legs that are or were bridged together.
+type platformCall struct {
+	legs         []*platformLeg
 	audio, video int
 	workOrder    string
 	display      string
 }
 
-// pleg is one party's leg.
-type pleg struct {
+// platformLeg is one party's leg.
+type platformLeg struct {
 	uuid   string
-	call   *pcall
+	call   *platformCall
 	agent  *agent // nil: a customer or an outside number
 	number string // an outside party's number
 	state  string
 	// action: CALL or PREVIEW_OUT_CALL on the leg of the agent who dials
 	// (its answer dials the customer); PLAY_RECORD on a playback leg.
 	action  string
-	channel string // callin channel of an agent leg ("" no callin); CALL or PREVIEW_OUT_CALL on the dialled party's leg
-	xfer    string // CONSULT TRANS THREE_WAY EAVESDROP WHISPER FORCE_CALL
-	from    *pleg  // xfer: the leg it was started from (xferUUID)
-	bridge  *pleg  // the dialled party of an outbound leg, the customer of an inbound one, and back
-	before  string // agent legs: the agent's status when the leg was placed
-	caller  string // callin's caller_number / callee_number
+	channel string       // callin channel of an agent leg ("" no callin); CALL or PREVIEW_OUT_CALL on the dialled party's leg
+	xfer    string       // CONSULT TRANS THREE_WAY EAVESDROP WHISPER FORCE_CALL
+	from    *platformLeg // xfer: the leg it was started from (xferUUID)
+	bridge  *platformLeg // the dialled party of an outbound leg, the customer of an inbound one, and back
+	before  string       // agent legs: the agent's status when the leg was placed
+	caller  string       // callin's caller_number / callee_number
 	callee  string
 	queue   bool // routed from a queue: auto_show_busy applies
 	keep    bool // its end ends only itself (hangupAll false)
@@ -67,27 +67,27 @@ var agentStatusDesc = map[string]string{"OFFLINE": "离线", "FREE": "空闲", "
 var extStatusDesc = map[string]string{"OFFLINE": "离线", "ONLINE": "在线", "RINGING": "振铃中", "CALLING": "通话中"}
 
 // newLeg registers a leg in call cl. s.mu held.
-func (s *Server) newLeg(cl *pcall, l *pleg) *pleg {
+func (s *platform) newLeg(cl *platformCall, l *platformLeg) *platformLeg {
 	l.call = cl
 	l.state = legRinging
 	cl.legs = append(cl.legs, l)
-	s.plat.legs[l.uuid] = l
+	s.legs[l.uuid] = l
 	if a := l.agent; a != nil {
 		l.before = a.status // the CALLOUT transition: recorded, nothing pushed
-		a.p.leg = l
+		a.plat.leg = l
 	}
 	s.notifyLocked()
 	return l
 }
 
-// pCallback sends a callback (ClientCallbackVO) to the agent: a fresh
+// callback sends a callback (ClientCallbackVO) to the agent: a fresh
 // req_id, no uuid, no curren_time, success a boolean. s.mu held.
-func (s *Server) pCallback(a *agent, action, phase string, success bool, msg string, extra obj) {
+func (s *platform) callback(a *agent, action, phase string, success bool, msg string, extra obj) {
 	if a == nil {
 		return
 	}
 	o := obj{"req_id": fastUUID(), "msg_type": "callback", "company_code": a.company.Code, "agent_id": a.conf.AgentID,
-		"ext_id": a.conf.ExtID, "action": action, "success": success, "msg": msg, "os": a.p.os}
+		"ext_id": a.conf.ExtID, "action": action, "success": success, "msg": msg, "os": a.plat.os}
 	if phase != "" {
 		o["phase"] = phase
 	}
@@ -97,13 +97,13 @@ func (s *Server) pCallback(a *agent, action, phase string, success bool, msg str
 	s.pushTo(a, o)
 }
 
-// pCallin tells the agent its leg rings (ClientCallInVO): req_id = the
+// callin tells the agent its leg rings (ClientCallInVO): req_id = the
 // leg's uuid, client_uuid, no is_video, no caller_channel. s.mu held.
-func (s *Server) pCallin(l *pleg) {
+func (s *platform) callin(l *platformLeg) {
 	a := l.agent
 	o := obj{"req_id": l.uuid, "msg_type": "callin", "company_code": a.company.Code, "agent_id": a.conf.AgentID,
 		"ext_id": a.conf.ExtID, "uuid": l.uuid, "caller_number": l.caller, "callee_number": l.callee,
-		"callin_channel": l.channel, "audio": l.call.audio, "video": l.call.video, "os": a.p.os}
+		"callin_channel": l.channel, "audio": l.call.audio, "video": l.call.video, "os": a.plat.os}
 	if cu := s.clientUUID(l); cu != "" {
 		o["client_uuid"] = cu
 	}
@@ -111,7 +111,7 @@ func (s *Server) pCallin(l *pleg) {
 }
 
 // clientUUID is the customer's leg in the call of l.
-func (s *Server) clientUUID(l *pleg) string {
+func (s *platform) clientUUID(l *platformLeg) string {
 	if b := l.bridge; b != nil && b.agent == nil {
 		return b.uuid
 	}
@@ -124,9 +124,9 @@ func (s *Server) clientUUID(l *pleg) string {
 }
 
 // inCallNumbers are the numbers talking with the agent now.
-func (s *Server) inCallNumbers(a *agent) []string {
+func (s *platform) inCallNumbers(a *agent) []string {
 	out := []string{}
-	l := a.p.leg
+	l := a.plat.leg
 	if l == nil || l.state == legEnded {
 		return out
 	}
@@ -146,7 +146,7 @@ func (s *Server) inCallNumbers(a *agent) []string {
 // ring places a leg: an agent leg gets its callin (if it has a channel) and
 // →RINGING, then its phone rings (RTC: the PBX's INVITE); an outside leg
 // rings and answers by the number lists. s.mu held.
-func (s *Server) ring(l *pleg, answerAfter time.Duration) {
+func (s *platform) ring(l *platformLeg, answerAfter time.Duration) {
 	a := l.agent
 	if a == nil {
 		switch {
@@ -158,22 +158,22 @@ func (s *Server) ring(l *pleg, answerAfter time.Duration) {
 			}
 			s.afterLocked(time.Duration(ring)*time.Millisecond, func() {
 				if l.state == legRinging {
-					s.pEnd(l)
+					s.endLeg(l)
 				}
 			})
 		default:
 			s.afterLocked(answerAfter, func() {
 				if l.state == legRinging {
-					s.pAnswered(l)
+					s.answered(l)
 				}
 			})
 		}
 		return
 	}
 	if l.channel != "" {
-		s.pCallin(l)
+		s.callin(l)
 	}
-	s.pStatus(a, "RINGING", "", pushOpt{reason: strp(l.xfer), uuid: l.uuid})
+	s.setStatus(a, "RINGING", "", pushOptions{reason: strp(l.xfer), uuid: l.uuid})
 	if a.isRTC() {
 		opts := pbx.InviteOptions{AutoAnswer: l.auto, Audio: l.call.audio, Video: l.call.video, Caller: l.caller}
 		if l.xfer == "EAVESDROP" {
@@ -182,12 +182,12 @@ func (s *Server) ring(l *pleg, answerAfter time.Duration) {
 		s.rtcInvite(a, l.uuid, opts,
 			func() {
 				if l.state == legRinging {
-					s.pAnswered(l)
+					s.answered(l)
 				}
 			},
 			func(string) {
 				if l.state == legRinging {
-					s.pEnd(l)
+					s.endLeg(l)
 				}
 			})
 		return
@@ -195,14 +195,14 @@ func (s *Server) ring(l *pleg, answerAfter time.Duration) {
 	if l.auto {
 		s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.AgentLegAnswerMS), func() {
 			if l.state == legRinging {
-				s.pAnswered(l)
+				s.answered(l)
 			}
 		})
 	}
 }
 
 // subFor is the calling sub-status an answered leg gives its agent.
-func subFor(l *pleg) string {
+func subFor(l *platformLeg) string {
 	switch l.xfer {
 	case "WHISPER", "EAVESDROP", "CONSULT", "THREE_WAY", "FORCE_CALL", "TRANS":
 		return l.xfer
@@ -213,10 +213,10 @@ func subFor(l *pleg) string {
 	return ""
 }
 
-// pAnswered is AnswerCallStatusStrategyImpl: the answer callbacks, the
+// answered is AnswerCallStatusStrategyImpl: the answer callbacks, the
 // agent's →CALLING (with in_call_numbers), then the after-answer action
 // (dial the customer of an outbound call; the xfer callbacks). s.mu held.
-func (s *Server) pAnswered(l *pleg) {
+func (s *platform) answered(l *platformLeg) {
 	if l.state != legRinging {
 		return
 	}
@@ -226,7 +226,7 @@ func (s *Server) pAnswered(l *pleg) {
 	case l.from != nil:
 		switch l.xfer {
 		case "TRANS", "CONSULT", "THREE_WAY", "FORCE_CALL":
-			s.pCallback(l.from.agent, l.xfer, "START_CALL", true, "对方已接通!", nil)
+			s.callback(l.from.agent, l.xfer, "START_CALL", true, "对方已接通!", nil)
 		}
 	case l.channel == "CALL" || l.channel == "PREVIEW_OUT_CALL":
 		if b := l.bridge; b != nil {
@@ -234,11 +234,11 @@ func (s *Server) pAnswered(l *pleg) {
 			if l.call.workOrder != "" {
 				extra["work_order_id"] = l.call.workOrder
 			}
-			s.pCallback(b.agent, l.channel, "START_CALL", true, "对方已接通!", extra)
+			s.callback(b.agent, l.channel, "START_CALL", true, "对方已接通!", extra)
 		}
 	}
 	if a := l.agent; a != nil {
-		s.pStatus(a, "CALLING", subFor(l), pushOpt{reason: strp(l.xfer), uuid: l.uuid, inCall: s.inCallNumbers(a)})
+		s.setStatus(a, "CALLING", subFor(l), pushOptions{reason: strp(l.xfer), uuid: l.uuid, inCall: s.inCallNumbers(a)})
 	}
 	switch {
 	case l.action == "CALL" || l.action == "PREVIEW_OUT_CALL":
@@ -250,32 +250,32 @@ func (s *Server) pAnswered(l *pleg) {
 
 // dialCustomerLeg is the call-bridge after the dialling agent's leg
 // answered: the dialled party's leg "B-"+uuid, then callback INITIATE.
-func (s *Server) dialCustomerLeg(a *pleg) {
+func (s *platform) dialCustomerLeg(a *platformLeg) {
 	cl := a.call
-	b := &pleg{uuid: "B-" + a.uuid, number: a.number, channel: a.action, bridge: a, caller: a.agent.conf.ExtID}
+	b := &platformLeg{uuid: "B-" + a.uuid, number: a.number, channel: a.action, bridge: a, caller: a.agent.conf.ExtID}
 	if a.inline { // out_line 0: the callee is an agent
 		b.agent, b.number = s.agents[a.number], ""
 		b.callee = b.agent.conf.ExtID
 	}
 	a.bridge = b
 	s.newLeg(cl, b)
-	s.pCallback(a.agent, a.action, "INITIATE", true, "外呼成功!", nil)
+	s.callback(a.agent, a.action, "INITIATE", true, "外呼成功!", nil)
 	s.ring(b, s.cfg.Timings.d(s.cfg.Timings.CustomerAnswerMS))
 }
 
 // xferDone is XferAfterAnswerActionStrategyImpl's callbacks once an xfer leg
 // answered, and what the xfer does to the call. s.mu held.
-func (s *Server) xferDone(l *pleg) {
+func (s *platform) xferDone(l *platformLeg) {
 	desc := xferDesc[l.xfer]
 	switch l.xfer {
 	case "EAVESDROP", "WHISPER", "FORCE_CALL":
-		s.pCallback(l.agent, l.xfer, "INITIATE", true, desc+"成功!", nil)
-		s.pCallback(l.from.agent, l.xfer, "INITIATE", true, "正在被"+desc+"!", nil)
+		s.callback(l.agent, l.xfer, "INITIATE", true, desc+"成功!", nil)
+		s.callback(l.from.agent, l.xfer, "INITIATE", true, "正在被"+desc+"!", nil)
 		return
 	}
-	s.pCallback(l.from.agent, l.xfer, "INITIATE", true, desc+"成功!", nil)
+	s.callback(l.from.agent, l.xfer, "INITIATE", true, desc+"成功!", nil)
 	if l.agent != nil {
-		s.pCallback(l.agent, l.xfer, "INITIATE", true, "正在被"+desc+"!", nil)
+		s.callback(l.agent, l.xfer, "INITIATE", true, "正在被"+desc+"!", nil)
 	}
 	if l.xfer == "TRANS" {
 		// The customer is handed to the new party; the agent who
@@ -285,24 +285,24 @@ func (s *Server) xferDone(l *pleg) {
 			l.bridge.bridge = l
 		}
 		l.from.keep = true
-		s.pEnd(l.from)
+		s.endLeg(l.from)
 	}
 }
 
-// pEnd is HangupCallStatusStrategyImpl for one leg: the hang-up callback of
+// endLeg is HangupCallStatusStrategyImpl for one leg: the hang-up callback of
 // xfer legs, the agent's status after the call, and the other legs it
 // takes down. s.mu held.
-func (s *Server) pEnd(l *pleg) {
+func (s *platform) endLeg(l *platformLeg) {
 	if l.state == legEnded {
 		return
 	}
 	answered := l.state == legAnswered
 	l.state = legEnded
-	delete(s.plat.legs, l.uuid)
-	if len(s.plat.ended) >= maxEnded {
-		clear(s.plat.ended) // a bound for load runs: old uuids become unknown (4000)
+	delete(s.legs, l.uuid)
+	if len(s.ended) >= maxEnded {
+		clear(s.ended) // a bound for load runs: old uuids become unknown (4000)
 	}
-	s.plat.ended[l.uuid] = true
+	s.ended[l.uuid] = true
 	s.notifyLocked()
 	if a := l.agent; a != nil && a.rtc != nil && a.rtc.uuid == l.uuid {
 		s.rtcDrop(a)
@@ -313,13 +313,13 @@ func (s *Server) pEnd(l *pleg) {
 			msg = "对方未接通!"
 		}
 		if !(l.xfer == "TRANS" && f.state == legEnded) {
-			s.pCallback(f.agent, l.xfer, "END_CALL", true, msg, nil)
+			s.callback(f.agent, l.xfer, "END_CALL", true, msg, nil)
 		}
 	}
 	others := s.hangupTargets(l, answered)
 	if a := l.agent; a != nil {
-		if a.p.leg == l {
-			a.p.leg = nil
+		if a.plat.leg == l {
+			a.plat.leg = nil
 		}
 		if !l.offline {
 			s.hangupStatus(l, answered)
@@ -329,13 +329,13 @@ func (s *Server) pEnd(l *pleg) {
 		if o.agent != nil && o.state == legRinging && l.agent == nil {
 			o.customerFirst = true
 		}
-		s.pEnd(o)
+		s.endLeg(o)
 	}
 }
 
 // hangupTargets is checkHangupOther: which other legs end with l.
-func (s *Server) hangupTargets(l *pleg, answered bool) []*pleg {
-	alive := []*pleg{}
+func (s *platform) hangupTargets(l *platformLeg, answered bool) []*platformLeg {
+	alive := []*platformLeg{}
 	for _, o := range l.call.legs {
 		if o != l && o.state != legEnded {
 			alive = append(alive, o)
@@ -362,7 +362,7 @@ func (s *Server) hangupTargets(l *pleg, answered bool) []*pleg {
 }
 
 // consulting: an agent leg has a live consult leg started from it.
-func (s *Server) consulting(a *pleg) bool {
+func (s *platform) consulting(a *platformLeg) bool {
 	for _, o := range a.call.legs {
 		if o.from == a && o.xfer == "CONSULT" && o.state != legEnded {
 			return true
@@ -373,29 +373,29 @@ func (s *Server) consulting(a *pleg) bool {
 
 // hangupStatus is SdkInterfaceRemoteServiceImpl.agentHangupStatus: the
 // agent's status once its leg ended. s.mu held.
-func (s *Server) hangupStatus(l *pleg, answered bool) {
+func (s *platform) hangupStatus(l *platformLeg, answered bool) {
 	a := l.agent
 	before := l.before
 	if before == "" {
 		before = "BUSY"
 	}
-	if act := a.p.afterAction; act != "" {
-		a.p.afterAction = ""
-		s.pStatus(a, afterCallActions[act][0], "", pushOpt{})
+	if act := a.plat.afterAction; act != "" {
+		a.plat.afterAction = ""
+		s.setStatus(a, afterCallActions[act][0], "", pushOptions{})
 		return
 	}
 	outFail := (l.action == "CALL" || l.action == "PREVIEW_OUT_CALL") && answered && (l.bridge == nil || !l.bridge.answeredEver)
 	switch {
 	case outFail:
-		s.pStatus(a, before, "", pushOpt{})
+		s.setStatus(a, before, "", pushOptions{})
 	case !answered:
-		if l.queue && a.p.autoShowBusy && !l.customerFirst {
-			s.pStatus(a, "BUSY", "", pushOpt{})
+		if l.queue && a.plat.autoShowBusy && !l.customerFirst {
+			s.setStatus(a, "BUSY", "", pushOptions{})
 		} else {
-			s.pStatus(a, before, "", pushOpt{})
+			s.setStatus(a, before, "", pushOptions{})
 		}
-	case a.p.postProcess:
-		s.pStatus(a, "ARRANGE", "", pushOpt{})
+	case a.plat.postProcess:
+		s.setStatus(a, "ARRANGE", "", pushOptions{})
 		next := before
 		switch before {
 		case "RINGING":
@@ -405,18 +405,18 @@ func (s *Server) hangupStatus(l *pleg, answered bool) {
 		}
 		s.scheduleArrangeEnd(a, next)
 	default:
-		s.pStatus(a, before, "", pushOpt{})
+		s.setStatus(a, before, "", pushOptions{})
 	}
 }
 
 // checkAvail is call-control's checkAgentAvailable: the first failure's
 // message, or the agent. extID "" means the bound one. s.mu held.
-func (s *Server) checkAvail(company, agentID, extID, extWant string, statuses ...string) (*agent, string) {
+func (s *platform) checkAvail(company, agentID, extID, extWant string, statuses ...string) (*agent, string) {
 	if s.company(company) == nil {
 		return nil, "未找到企业配置: " + company + "!"
 	}
-	a := s.pAgent(company, agentID)
-	if a == nil || !a.p.hasStatus {
+	a := s.agentIn(company, agentID)
+	if a == nil || !a.plat.hasStatus {
 		return nil, "坐席: " + agentID + ", 未签入!"
 	}
 	if !slices.Contains(statuses, a.status) {
@@ -426,7 +426,7 @@ func (s *Server) checkAvail(company, agentID, extID, extWant string, statuses ..
 		}
 		return nil, "坐席: " + agentID + ", 非" + strings.Join(descs, "、") + "状态!"
 	}
-	if a.p.disabled {
+	if a.plat.disabled {
 		return nil, "坐席: " + agentID + ", 被禁用!"
 	}
 	if extID == "" {
@@ -442,7 +442,7 @@ func (s *Server) checkAvail(company, agentID, extID, extWant string, statuses ..
 	if es != extWant {
 		return nil, "分机: " + extID + ", 非" + extStatusDesc[extWant] + "状态!"
 	}
-	if a.p.unbound {
+	if a.plat.unbound {
 		return nil, "坐席: " + agentID + ", 未绑定分机!"
 	}
 	if extID != a.conf.ExtID {
@@ -451,7 +451,7 @@ func (s *Server) checkAvail(company, agentID, extID, extWant string, statuses ..
 	return a, ""
 }
 
-func (s *Server) agentByExt(co *Company, ext string) *agent {
+func (s *platform) agentByExt(co *Company, ext string) *agent {
 	for _, ac := range co.Agents {
 		if ac.ExtID == ext || (ac.ExtID == "" && ac.AgentID == ext) {
 			return s.agents[ac.AgentID]
@@ -460,12 +460,12 @@ func (s *Server) agentByExt(co *Company, ext string) *agent {
 	return nil
 }
 
-// pickFreePlatform is the queue: the first FREE agent of the company with
+// pickFree is the queue: the first FREE agent of the company with
 // the skill ("" any) whose extension is online.
-func (s *Server) pickFreePlatform(co *Company, skill string, except *agent) *agent {
+func (s *platform) pickFree(co *Company, skill string, except *agent) *agent {
 	for _, ac := range co.Agents {
 		b := s.agents[ac.AgentID]
-		if b == nil || b == except || !b.p.hasStatus || b.status != "FREE" || s.extStatus(b) != "ONLINE" {
+		if b == nil || b == except || !b.plat.hasStatus || b.status != "FREE" || s.extStatus(b) != "ONLINE" {
 			continue
 		}
 		if skill == "" || slices.Contains(ac.Skills, skill) {
@@ -477,23 +477,51 @@ func (s *Server) pickFreePlatform(co *Company, skill string, except *agent) *age
 
 // ---- admin: customers ----
 
-// pInbound routes a customer's call to a FREE agent whose extension is
+// customerHangup: the customer's leg the uuid names (or the party an
+// agent's leg dialled) hangs up.
+func (s *platform) customerHangup(uuid string) error {
+	l := s.customerLeg(uuid)
+	if l == nil {
+		return ErrNoCall
+	}
+	s.endLeg(l)
+	return nil
+}
+
+// customerAnswer: the ringing customer leg the uuid names answers.
+func (s *platform) customerAnswer(uuid string) error {
+	l := s.customerLeg(uuid)
+	if l == nil || l.agent != nil || l.state != legRinging {
+		return ErrNoCall
+	}
+	s.answered(l)
+	return nil
+}
+
+// mediaHungUp: the agent hung up its media leg, as the leg's hangup event.
+func (s *platform) mediaHungUp(leg *mediaLeg) {
+	if l := s.legs[leg.uuid]; l != nil && l.agent == leg.agent {
+		s.endLeg(l)
+	}
+}
+
+// inbound routes a customer's call to a FREE agent whose extension is
 // online (the given one, or the first of the company with the skill) and
 // rings its leg: callin (CALL_IN unless given), →RINGING. s.mu held.
-func (s *Server) pInbound(in InboundCall) (string, string, error) {
+func (s *platform) inbound(in InboundCall) (string, string, error) {
 	co := s.company(in.CompanyCode)
 	var a *agent
 	switch {
 	case in.AgentID != "":
 		a = s.agents[in.AgentID]
-		if a != nil && a.isRTC() && a.p.hasStatus && a.status == "FREE" && !s.extRegistered(a) {
+		if a != nil && a.isRTC() && a.plat.hasStatus && a.status == "FREE" && !s.extRegistered(a) {
 			return "", "", ErrNotRegistered
 		}
-		if a == nil || !a.p.hasStatus || a.status != "FREE" || s.extStatus(a) != "ONLINE" {
+		if a == nil || !a.plat.hasStatus || a.status != "FREE" || s.extStatus(a) != "ONLINE" {
 			return "", "", ErrNoFreeAgent
 		}
 	case co != nil:
-		a = s.pickFreePlatform(co, in.SkillID, nil)
+		a = s.pickFree(co, in.SkillID, nil)
 	}
 	if a == nil {
 		return "", "", ErrNoFreeAgent
@@ -503,20 +531,20 @@ func (s *Server) pInbound(in InboundCall) (string, string, error) {
 	if channel == "" {
 		channel = "CALL_IN"
 	}
-	cl := &pcall{audio: audio, video: video, workOrder: in.WorkOrderID, display: in.CalleeNumber}
-	cu := s.newLeg(cl, &pleg{uuid: fastUUID(), number: in.CallerNumber})
+	cl := &platformCall{audio: audio, video: video, workOrder: in.WorkOrderID, display: in.CalleeNumber}
+	cu := s.newLeg(cl, &platformLeg{uuid: fastUUID(), number: in.CallerNumber})
 	cu.state, cu.answeredEver = legAnswered, true // the IVR answered it
-	l := &pleg{uuid: newID(""), agent: a, channel: channel, queue: true, bridge: cu, caller: in.CallerNumber, callee: in.CalleeNumber}
+	l := &platformLeg{uuid: newID(""), agent: a, channel: channel, queue: true, bridge: cu, caller: in.CallerNumber, callee: in.CalleeNumber}
 	cu.bridge = l
 	s.newLeg(cl, l)
 	s.ring(l, 0)
 	return l.uuid, a.conf.AgentID, nil
 }
 
-// pCustomerLeg is the customer's leg a uuid names: the leg itself, or the
+// customerLeg is the customer's leg a uuid names: the leg itself, or the
 // dialled/bridged party of an agent's leg.
-func (s *Server) pCustomerLeg(id string) *pleg {
-	l := s.plat.legs[id]
+func (s *platform) customerLeg(id string) *platformLeg {
+	l := s.legs[id]
 	if l == nil {
 		return nil
 	}

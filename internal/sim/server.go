@@ -14,20 +14,26 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// Server is the simulated CTI server: one http.Handler serving the CTI
-// WebSocket (/ws), the SDK HTTP interface (/cloudcc-sdk-interface/openapi/...)
-// and the admin API tests drive it with (/admin/...). Mount extra handlers
-// (the PBX) with Handle.
+// Server is the simulated CTI server: one http.Handler serving the agent
+// WebSocket (platform: /msg/<identity>; spec: /ws), the SDK HTTP interfaces,
+// the simulated PBX (/sip and /) and the admin API tests drive it with
+// (/admin/...). Mount extra handlers with Handle.
 type Server struct {
+	*world
+}
+
+// world is what both dialects share: the configuration, the agents, their
+// links, timers, the frame log and the PBX hookup; the dialect is the
+// server's behaviour on top of it (spec_*.go, platform_*.go).
+type world struct {
 	cfg      Config
 	upgrader websocket.Upgrader
 	mux      *http.ServeMux
+	dialect  dialect
 
 	mu       sync.Mutex
 	agents   map[string]*agent // by agent_id
-	tokens   map[string]*agent
-	calls    map[string]*call
-	conns    map[*conn]struct{}
+	conns    map[*link]struct{}
 	changed  chan struct{} // closed and replaced on every state change
 	closed   bool
 	timers   map[*time.Timer]struct{}
@@ -36,43 +42,59 @@ type Server struct {
 	wg       sync.WaitGroup
 	logger   *slog.Logger
 
-	// RTC mode: the PBX at /sip and the agents' media legs (rtc.go).
+	// The PBX at /sip and the agents' media legs (media.go).
 	pbx        *pbx.PBX
 	pbxErr     error
 	rtcCtx     context.Context
 	rtcCancel  context.CancelFunc
 	stopEvents func()
-	rtcLegs    map[string]*rtcLeg // by uuid|ext
-	serials    map[string]*serial // PBX operations in flight, by uuid
+	rtcLegs    map[string]*mediaLeg // by uuid|ext
+	serials    map[string]*serial   // PBX operations in flight, by uuid
+}
 
-	// Platform dialect (platform_*.go).
-	plat *platState
+// dialect is the behaviour of one of the two servers ccsim can be, on the
+// shared world. Every method but mount runs with world.mu held.
+type dialect interface {
+	// mount serves the dialect's agent WebSocket and HTTP interfaces.
+	mount(mux *http.ServeMux)
+	// inbound routes a customer's call to an agent and rings it.
+	inbound(in InboundCall) (uuid, agentID string, err error)
+	// customerHangup and customerAnswer act for the customer of a call.
+	customerHangup(uuid string) error
+	customerAnswer(uuid string) error
+	// mediaHungUp: the agent ended its answered media leg (a SIP BYE, or
+	// its SIP WebSocket closing), which the platform takes as a hangup.
+	mediaHungUp(leg *mediaLeg)
+	// agentLink is the link the agent's faults act on, or nil.
+	agentLink(a *agent) *link
+	// snapshot fills in what the dialect knows of the agent.
+	snapshot(a *agent, sn *AgentSnapshot)
+	// reset forgets the dialect's calls, tokens and links (Server.Reset).
+	reset()
 }
 
 // Option configures a Server.
-type Option func(*Server)
+type Option func(*world)
 
 // WithFrameLog writes every frame in and out (secrets redacted) to w.
-func WithFrameLog(w io.Writer) Option { return func(s *Server) { s.frameLog = w } }
+func WithFrameLog(w io.Writer) Option { return func(s *world) { s.frameLog = w } }
 
 // WithLogger sets the logger of the PBX and of RTC operations (default: none).
-func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.logger = l } }
+func WithLogger(l *slog.Logger) Option { return func(s *world) { s.logger = l } }
 
 var writeBuffers sync.Pool
 
 // New makes a simulator for cfg.
 func New(cfg Config, opts ...Option) *Server {
-	s := &Server{
+	s := &world{
 		cfg:      cfg,
 		upgrader: websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: &writeBuffers},
 		agents:   map[string]*agent{},
-		tokens:   map[string]*agent{},
-		calls:    map[string]*call{},
-		conns:    map[*conn]struct{}{},
+		conns:    map[*link]struct{}{},
 		changed:  make(chan struct{}),
 		timers:   map[*time.Timer]struct{}{},
 		mux:      http.NewServeMux(),
-		rtcLegs:  map[string]*rtcLeg{},
+		rtcLegs:  map[string]*mediaLeg{},
 		serials:  map[string]*serial{},
 	}
 	for _, o := range opts {
@@ -81,24 +103,26 @@ func New(cfg Config, opts ...Option) *Server {
 	s.startPBX()
 	s.loadAgents()
 	if s.cfg.dialect() == DialectPlatform {
-		s.plat = newPlatState()
-		s.mountPlatform()
+		s.dialect = newPlatform(s)
 	} else {
-		s.mux.HandleFunc("/ws", s.serveWS)
-		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-token", s.httpGetToken)
-		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-skill-service-list", s.httpSkills)
-		s.mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-ivr-service-list", s.httpIVRs)
+		s.dialect = newSpec(s)
 	}
-	s.mux.HandleFunc("/admin/", s.serveAdmin)
-	return s
+	s.dialect.mount(s.mux)
+	srv := &Server{world: s}
+	s.mux.HandleFunc("/admin/", srv.serveAdmin)
+	return srv
 }
 
 // Dialect is the dialect this simulator speaks.
 func (s *Server) Dialect() string { return s.cfg.dialect() }
 
-func (s *Server) platform() bool { return s.plat != nil }
+// platform is the platform dialect, nil in the spec dialect.
+func (s *Server) platform() *platform {
+	p, _ := s.dialect.(*platform)
+	return p
+}
 
-func (s *Server) loadAgents() {
+func (s *world) loadAgents() {
 	for ci := range s.cfg.Companies {
 		co := &s.cfg.Companies[ci]
 		for _, ac := range co.Agents {
@@ -109,7 +133,7 @@ func (s *Server) loadAgents() {
 				ac.LoginType = "2"
 			}
 			a := &agent{conf: ac, company: co, status: "OFFLINE"}
-			a.p.loadConf(ac)
+			a.plat.loadConf(ac)
 			s.agents[ac.AgentID] = a
 		}
 	}
@@ -131,15 +155,11 @@ func (s *Server) Close() {
 		t.Stop()
 	}
 	s.timers = map[*time.Timer]struct{}{}
-	for _, a := range s.agents {
-		if a.grace != nil {
-			a.grace.Stop()
-		}
-	}
-	conns := make([]*conn, 0, len(s.conns))
+	conns := make([]*link, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
+	s.dialect.reset() // the dialect's own timers
 	s.mu.Unlock()
 	if s.rtcCancel != nil {
 		s.rtcCancel()

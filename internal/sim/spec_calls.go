@@ -11,8 +11,8 @@ import (
 	"github.com/cloudcc/agent-sdk/internal/pbx"
 )
 
-// call is a customer's call and the agents in it.
-type call struct {
+// specCall is a customer's specCall and the agents in it.
+type specCall struct {
 	uuid      string // the agent-side call id every request names
 	peer      string // the customer's leg
 	kind      string // "outbound" or "inbound"
@@ -26,11 +26,11 @@ type call struct {
 	workOrder string
 	audio     int
 	video     int
-	legs      []*leg
+	legs      []*specLeg
 }
 
-// leg is another party brought into a call: an agent or an external number.
-type leg struct {
+// specLeg is another party brought into a call: an agent or an external number.
+type specLeg struct {
 	uuid   string
 	agent  *agent // nil for an external number
 	number string
@@ -41,7 +41,7 @@ type leg struct {
 	blind  bool
 }
 
-func (cl *call) numbersFor(a *agent) []string {
+func (cl *specCall) numbersFor(a *agent) []string {
 	out := []string{}
 	if cl.number != "" && cl.state == "talking" {
 		out = append(out, cl.number)
@@ -62,14 +62,14 @@ func (cl *call) numbersFor(a *agent) []string {
 	return out
 }
 
-func direction(q req, key string, def int) (int, bool) {
+func direction(q specRequest, key string, def int) (int, bool) {
 	v, ok := q.int(key, def)
 	return v, ok && v >= 0 && v <= 3
 }
 
 // ---- outbound ----
 
-func (s *Server) outbound(c *conn, a *agent, q req) {
+func (s *spec) outbound(c *link, a *agent, q specRequest) {
 	t := q.msgType()
 	number := q.str("callee_number")
 	action := "CALL"
@@ -102,11 +102,11 @@ func (s *Server) outbound(c *conn, a *agent, q req) {
 	if v, ok := q.int("max_ring_time", 60); ok && ring < 0 {
 		ring = v * 1000
 	}
-	cl := &call{uuid: newID("call-"), peer: newID("cust-"), kind: "outbound", action: action,
+	cl := &specCall{uuid: newID("call-"), peer: newID("cust-"), kind: "outbound", action: action,
 		reqID: q.str("req_id"), owner: a, number: number, state: "ringing", pre: a.status,
 		workOrder: q.str("work_order_id"), audio: audio, video: video}
 	s.calls[cl.uuid] = cl
-	a.call = cl
+	a.spec.call = cl
 	s.ok(c, q, obj{"uuid": cl.uuid})
 	s.callback(a, action, "INITIATE", true, "call_init", cl, cl.reqID, nil)
 	s.setStatus(a, "RINGING", "", "")
@@ -128,19 +128,19 @@ func (s *Server) outbound(c *conn, a *agent, q req) {
 
 // dialCustomer rings the customer of an outbound call; ring is how long a
 // no-answer number rings (ms).
-func (s *Server) dialCustomer(cl *call, ring int) {
+func (s *spec) dialCustomer(cl *specCall, ring int) {
 	switch {
 	case s.numberIn(s.cfg.ManualAnswerNumbers, cl.number):
 		// rings until POST /admin/customer-answer
 	case s.numberIn(s.cfg.NoAnswerNumbers, cl.number):
 		s.afterLocked(time.Duration(ring)*time.Millisecond, func() { s.endCall(cl, "no_answer", false) })
 	default:
-		s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.CustomerAnswerMS), func() { s.customerAnswer(cl) })
+		s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.CustomerAnswerMS), func() { s.customerPicksUp(cl) })
 	}
 }
 
-// customerAnswer: the customer picks up an outbound call.
-func (s *Server) customerAnswer(cl *call) bool {
+// customerPicksUp: the customer answers an outbound call.
+func (s *spec) customerPicksUp(cl *specCall) bool {
 	if cl.state != "ringing" || cl.kind != "outbound" || cl.owner == nil {
 		return false
 	}
@@ -153,7 +153,7 @@ func (s *Server) customerAnswer(cl *call) bool {
 }
 
 // endCall ends a call for everyone in it.
-func (s *Server) endCall(cl *call, reasonKey string, success bool) {
+func (s *spec) endCall(cl *specCall, reasonKey string, success bool) {
 	if cl.state == "ended" {
 		return
 	}
@@ -172,7 +172,7 @@ func (s *Server) endCall(cl *call, reasonKey string, success bool) {
 		s.callback(a, cl.action, "END_CALL", success, reasonKey, cl, cl.reqID, obj{"peer_uuid": cl.peer})
 	}
 	if !answered {
-		a.call = nil
+		a.spec.call = nil
 		s.rtcDrop(a)
 		s.setStatus(a, cl.pre, "", text(a.lang(), reasonKey))
 		return
@@ -181,7 +181,7 @@ func (s *Server) endCall(cl *call, reasonKey string, success bool) {
 }
 
 // leaveLeg takes a leg out of its call.
-func (s *Server) leaveLeg(cl *call, l *leg, reasonKey string) {
+func (s *spec) leaveLeg(cl *specCall, l *specLeg, reasonKey string) {
 	i := slices.Index(cl.legs, l)
 	if i < 0 {
 		return
@@ -191,7 +191,7 @@ func (s *Server) leaveLeg(cl *call, l *leg, reasonKey string) {
 	if b := l.agent; b != nil {
 		switch {
 		case l.state == "ringing":
-			b.call, b.leg = nil, nil
+			b.spec.call, b.spec.leg = nil, nil
 			s.rtcDrop(b)
 			s.setStatus(b, "FREE", "", text(b.lang(), reasonKey))
 		case l.by == b: // a supervisor's own leg
@@ -201,7 +201,7 @@ func (s *Server) leaveLeg(cl *call, l *leg, reasonKey string) {
 			s.afterCallLocked(b, text(b.lang(), reasonKey))
 		}
 	}
-	if by != nil && by != l.agent && by.call == cl && cl.state != "ended" {
+	if by != nil && by != l.agent && by.spec.call == cl && cl.state != "ended" {
 		s.callback(by, l.role, "END_CALL", true, "call_end", cl, l.reqID, nil)
 		if by == cl.owner && cl.state == "talking" {
 			s.setStatus(by, "CALLING", s.ownerSub(cl), "")
@@ -213,7 +213,7 @@ func (s *Server) leaveLeg(cl *call, l *leg, reasonKey string) {
 }
 
 // ownerSub is the owner's sub-status given the legs still in the call.
-func (s *Server) ownerSub(cl *call) string {
+func (s *spec) ownerSub(cl *specCall) string {
 	for _, l := range cl.legs {
 		switch l.role {
 		case "CONSULT", "THREE_WAY", "FORCE_CALL":
@@ -227,13 +227,86 @@ func (s *Server) ownerSub(cl *call) string {
 	return ""
 }
 
-// free: the agent can take a call (an RTC agent also needs its extension
-// registered).
-func (s *Server) free(a *agent) bool {
-	return a.checkedIn && a.conn != nil && a.status == "FREE" && a.call == nil && s.rtcReady(a)
+// inbound rings the given agent, or the first free agent of the company
+// (with the skill if given).
+func (s *spec) inbound(in InboundCall) (uuid, agentID string, err error) {
+	var a *agent
+	if in.AgentID != "" {
+		a = s.agents[in.AgentID]
+		if a != nil && a.checkedIn && a.spec.conn != nil && a.status == "FREE" && a.spec.call == nil && !s.rtcReady(a) {
+			return "", "", ErrNotRegistered
+		}
+		if a == nil || !s.free(a) {
+			return "", "", ErrNoFreeAgent
+		}
+	} else {
+		a = s.pickFree(in.CompanyCode, in.SkillID, nil)
+		if a == nil {
+			return "", "", ErrNoFreeAgent
+		}
+	}
+	audio, video := in.media()
+	cl := &specCall{uuid: newID("call-"), peer: newID("cust-"), kind: "inbound", owner: a, number: in.CallerNumber,
+		callee: in.CalleeNumber, state: "ringing", pre: a.status, workOrder: in.WorkOrderID, audio: audio, video: video}
+	s.calls[cl.uuid] = cl
+	a.spec.call = cl
+	s.setStatus(a, "RINGING", "", "")
+	s.sendCallin(a, cl.uuid, cl, in.Channel, in.FlowData, in.IsVideo)
+	if a.isRTC() {
+		// The agent's phone rings (no auto-answer); the SIP answer or the
+		// CTI answer answers the call.
+		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{Audio: audio, Video: video, Caller: cl.number},
+			func() { s.answerBySIP(a, cl.uuid) },
+			func(key string) {
+				if cl.state == "ringing" && cl.owner == a {
+					s.endCall(cl, key, false)
+				}
+			})
+	}
+	return cl.uuid, a.conf.AgentID, nil
 }
 
-func (s *Server) pickFree(company, skill string, except *agent) *agent {
+// customerHangup: the customer of the call uuid names (or its customer leg)
+// hangs up.
+func (s *spec) customerHangup(uuid string) error {
+	cl := s.findCall(uuid)
+	if cl == nil {
+		return ErrNoCall
+	}
+	s.endCall(cl, "customer_hangup", true)
+	return nil
+}
+
+// customerAnswer: the customer of an outbound call to a manual-answer
+// number answers.
+func (s *spec) customerAnswer(uuid string) error {
+	cl := s.findCall(uuid)
+	if cl == nil || !s.customerPicksUp(cl) {
+		return ErrNoCall
+	}
+	return nil
+}
+
+// mediaHungUp: the agent hung up its media leg, as a CTI hangup would.
+func (s *spec) mediaHungUp(leg *mediaLeg) {
+	a := leg.agent
+	cl := a.spec.call
+	switch {
+	case cl == nil:
+	case a.spec.leg != nil:
+		s.leaveLeg(cl, a.spec.leg, "agent_hangup")
+	case cl.owner == a:
+		s.endCall(cl, "agent_hangup", true)
+	}
+}
+
+// free: the agent can take a call (an RTC agent also needs its extension
+// registered).
+func (s *spec) free(a *agent) bool {
+	return a.checkedIn && a.spec.conn != nil && a.status == "FREE" && a.spec.call == nil && s.rtcReady(a)
+}
+
+func (s *spec) pickFree(company, skill string, except *agent) *agent {
 	var ids []string
 	for id, a := range s.agents {
 		if a != except && a.company.Code == company && s.free(a) && (skill == "" || slices.Contains(a.conf.Skills, skill)) {
@@ -247,7 +320,7 @@ func (s *Server) pickFree(company, skill string, except *agent) *agent {
 	return s.agents[ids[0]]
 }
 
-func (s *Server) sendCallin(a *agent, uuid string, cl *call, channel, flowData string, isVideo int) {
+func (s *spec) sendCallin(a *agent, uuid string, cl *specCall, channel, flowData string, isVideo int) {
 	o := obj{"req_id": newID(""), "msg_type": "callin", "company_code": a.company.Code, "agent_id": a.conf.AgentID,
 		"ext_id": a.ext, "uuid": uuid, "caller_number": cl.number, "callee_number": cl.callee,
 		"callin_channel": channel, "is_video": isVideo, "audio": cl.audio, "video": cl.video}
@@ -261,12 +334,12 @@ func (s *Server) sendCallin(a *agent, uuid string, cl *call, channel, flowData s
 		o["is_video"] = itoa(isVideo)
 		o["caller_channel"] = channel
 	}
-	s.send(a.conn, o)
+	s.send(a.spec.conn, o)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-func (s *Server) findCall(uuid string) *call {
+func (s *spec) findCall(uuid string) *specCall {
 	if cl := s.calls[uuid]; cl != nil {
 		return cl
 	}
@@ -282,13 +355,13 @@ func (s *Server) findCall(uuid string) *call {
 
 // agentCall finds the call a request's uuid names for agent a: the call it
 // owns or its leg in one.
-func (s *Server) agentCall(a *agent, uuid string) (*call, *leg) {
-	cl := a.call
+func (s *spec) agentCall(a *agent, uuid string) (*specCall, *specLeg) {
+	cl := a.spec.call
 	if cl == nil || uuid == "" {
 		return nil, nil
 	}
-	if a.leg != nil && (a.leg.uuid == uuid || cl.uuid == uuid) {
-		return cl, a.leg
+	if a.spec.leg != nil && (a.spec.leg.uuid == uuid || cl.uuid == uuid) {
+		return cl, a.spec.leg
 	}
 	if cl.uuid == uuid && cl.owner == a {
 		return cl, nil
@@ -297,12 +370,12 @@ func (s *Server) agentCall(a *agent, uuid string) (*call, *leg) {
 }
 
 // answerable: the agent's call (or leg) rings and an answer takes it.
-func answerable(cl *call, l *leg) bool {
+func answerable(cl *specCall, l *specLeg) bool {
 	return (l != nil && l.state == "ringing") || (cl != nil && l == nil && cl.kind == "inbound" && cl.state == "ringing")
 }
 
 // doAnswer answers a ringing call or leg (answerable holds).
-func (s *Server) doAnswer(a *agent, cl *call, l *leg) {
+func (s *spec) doAnswer(a *agent, cl *specCall, l *specLeg) {
 	if l != nil {
 		s.answerLeg(cl, l)
 		return
@@ -311,7 +384,7 @@ func (s *Server) doAnswer(a *agent, cl *call, l *leg) {
 	s.setStatus(a, "CALLING", "", "")
 }
 
-func (s *Server) answer(c *conn, a *agent, q req) {
+func (s *spec) answer(c *link, a *agent, q specRequest) {
 	cl, l := s.agentCall(a, q.str("uuid"))
 	ringing := answerable(cl, l)
 	if leg := a.rtc; leg != nil && cl != nil && !leg.auto && leg.uuid == legUUID(cl, l) {
@@ -342,7 +415,7 @@ func (s *Server) answer(c *conn, a *agent, q req) {
 }
 
 // legUUID is the uuid the agent knows its part of the call by.
-func legUUID(cl *call, l *leg) string {
+func legUUID(cl *specCall, l *specLeg) string {
 	if l != nil {
 		return l.uuid
 	}
@@ -351,14 +424,14 @@ func legUUID(cl *call, l *leg) string {
 
 // answerBySIP: the agent answered the SIP leg; a platform sees the media
 // leg answered and takes that as the answer.
-func (s *Server) answerBySIP(a *agent, uuid string) {
+func (s *spec) answerBySIP(a *agent, uuid string) {
 	cl, l := s.agentCall(a, uuid)
 	if answerable(cl, l) {
 		s.doAnswer(a, cl, l)
 	}
 }
 
-func (s *Server) answerLeg(cl *call, l *leg) {
+func (s *spec) answerLeg(cl *specCall, l *specLeg) {
 	l.state = "talking"
 	b := l.agent
 	switch l.role {
@@ -368,7 +441,7 @@ func (s *Server) answerLeg(cl *call, l *leg) {
 		if b != nil {
 			s.setStatus(b, "CALLING", l.role, "")
 		}
-		if l.by.call == cl {
+		if l.by.spec.call == cl {
 			s.setStatus(l.by, "CALLING", l.role, "")
 		}
 		s.callback(l.by, l.role, "START_CALL", true, "call_start", cl, l.reqID, obj{"consult_uuid": l.uuid})
@@ -376,7 +449,7 @@ func (s *Server) answerLeg(cl *call, l *leg) {
 }
 
 // handOver makes leg l's agent the call's owner: the end of a transfer.
-func (s *Server) handOver(cl *call, l *leg) {
+func (s *spec) handOver(cl *specCall, l *specLeg) {
 	if i := slices.Index(cl.legs, l); i >= 0 {
 		cl.legs = slices.Delete(cl.legs, i, i+1)
 	}
@@ -385,12 +458,12 @@ func (s *Server) handOver(cl *call, l *leg) {
 	cl.owner = b
 	cl.action, cl.reqID = "", "" // the new owner did not start this call
 	if b != nil {
-		b.leg = nil
-		b.call = cl
+		b.spec.leg = nil
+		b.spec.call = cl
 		s.setStatus(b, "CALLING", "", "")
 	}
 	s.callback(l.by, l.role, "START_CALL", true, "transferred", cl, l.reqID, nil)
-	if old != nil && old.call == cl {
+	if old != nil && old.spec.call == cl {
 		s.afterCallLocked(old, text(old.lang(), "transferred"))
 	}
 	if b == nil { // handed to an IVR or an outside number: out of the agents' world
@@ -399,7 +472,7 @@ func (s *Server) handOver(cl *call, l *leg) {
 	}
 }
 
-func (s *Server) hangup(c *conn, a *agent, q req) {
+func (s *spec) hangup(c *link, a *agent, q specRequest) {
 	cl, l := s.agentCall(a, q.str("uuid"))
 	switch {
 	case l != nil:
@@ -413,7 +486,7 @@ func (s *Server) hangup(c *conn, a *agent, q req) {
 	}
 }
 
-func (s *Server) talking(c *conn, a *agent, q req, extra obj) (*call, bool) {
+func (s *spec) talking(c *link, a *agent, q specRequest, extra obj) (*specCall, bool) {
 	cl, l := s.agentCall(a, q.str("uuid"))
 	if cl == nil || cl.state != "talking" || (l != nil && l.state != "talking") {
 		s.fail(c, q, "no_call", extra)
@@ -422,7 +495,7 @@ func (s *Server) talking(c *conn, a *agent, q req, extra obj) (*call, bool) {
 	return cl, true
 }
 
-func (s *Server) hold(c *conn, a *agent, q req) {
+func (s *spec) hold(c *link, a *agent, q specRequest) {
 	on := q.bool("hold")
 	cl, ok := s.talking(c, a, q, obj{"hold": "0"})
 	if !ok {
@@ -438,7 +511,7 @@ func (s *Server) hold(c *conn, a *agent, q req) {
 	s.rtcOp(a, "hold", func(ctx context.Context, uuid string) error { return s.pbx.Hold(ctx, uuid, on) })
 }
 
-func (s *Server) mute(c *conn, a *agent, q req) {
+func (s *spec) mute(c *link, a *agent, q specRequest) {
 	if _, ok := s.talking(c, a, q, obj{"mute": "0"}); !ok {
 		return
 	}
@@ -451,7 +524,7 @@ func (s *Server) mute(c *conn, a *agent, q req) {
 
 var dtmfRE = regexp.MustCompile(`^[0-9*#A-Da-d]+$`)
 
-func (s *Server) dtmf(c *conn, a *agent, q req) {
+func (s *spec) dtmf(c *link, a *agent, q specRequest) {
 	if _, ok := s.talking(c, a, q, nil); !ok {
 		return
 	}
@@ -469,7 +542,7 @@ func (s *Server) dtmf(c *conn, a *agent, q req) {
 	s.notifyLocked()
 }
 
-func (s *Server) changeMedia(c *conn, a *agent, q req) {
+func (s *spec) changeMedia(c *link, a *agent, q specRequest) {
 	cl, ok := s.talking(c, a, q, nil)
 	if !ok {
 		return
@@ -495,7 +568,7 @@ func (s *Server) changeMedia(c *conn, a *agent, q req) {
 	})
 }
 
-func (s *Server) playRecord(c *conn, a *agent, q req) {
+func (s *spec) playRecord(c *link, a *agent, q specRequest) {
 	if q.str("file_path") == "" {
 		s.fail(c, q, "missing", obj{"uuid": ""})
 		return
@@ -516,7 +589,7 @@ func (s *Server) playRecord(c *conn, a *agent, q req) {
 
 var playActions = map[string]bool{"pause": true, "resume": true, "replay": true, "seek": true, "speed": true, "stop": true, "volume": true}
 
-func (s *Server) playRecordControl(c *conn, a *agent, q req) {
+func (s *spec) playRecordControl(c *link, a *agent, q specRequest) {
 	action := strings.ToLower(q.str("action"))
 	if a.playing == "" || q.str("uuid") != a.playing {
 		s.fail(c, q, "not_playing", nil)
@@ -536,8 +609,8 @@ func (s *Server) playRecordControl(c *conn, a *agent, q req) {
 	if action == "stop" {
 		a.playing = ""
 		sub := ""
-		if a.call != nil {
-			sub = s.ownerSub(a.call)
+		if a.spec.call != nil {
+			sub = s.ownerSub(a.spec.call)
 		}
 		s.setStatus(a, a.status, sub, "")
 	}

@@ -6,15 +6,58 @@ import (
 	"strings"
 )
 
-// The spec dialect's endpoints: the agent WebSocket at /ws and the SDK
-// HTTP interface.
+// spec is the spec dialect: the toolbar spec's server, quirks included, on
+// the shared world. Its state is guarded by world.mu.
+type spec struct {
+	*world
+	tokens map[string]*agent    // an agent's current token
+	calls  map[string]*specCall // by uuid
+}
 
-func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
+func newSpec(w *world) *spec {
+	return &spec{world: w, tokens: map[string]*agent{}, calls: map[string]*specCall{}}
+}
+
+// mount serves the agent WebSocket at /ws and the SDK HTTP interface.
+func (s *spec) mount(mux *http.ServeMux) {
+	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-token", s.httpGetToken)
+	mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-skill-service-list", s.httpSkills)
+	mux.HandleFunc("/cloudcc-sdk-interface/openapi/get-ivr-service-list", s.httpIVRs)
+}
+
+// agentLink is the agent's bound link.
+func (s *spec) agentLink(a *agent) *link { return a.spec.conn }
+
+// snapshot fills in the agent's link, after-call action and call.
+func (s *spec) snapshot(a *agent, sn *AgentSnapshot) {
+	sn.Connected, sn.AfterCall = a.spec.conn != nil, a.spec.afterCall
+	if cl := a.spec.call; cl != nil {
+		sn.CallUUID, sn.CallState = cl.uuid, cl.state
+		if a.spec.leg != nil {
+			sn.CallUUID, sn.CallState = a.spec.leg.uuid, a.spec.leg.state
+		}
+		sn.Peers = cl.numbersFor(a)
+	}
+}
+
+// reset forgets the tokens and calls and stops the grace timers.
+func (s *spec) reset() {
+	for _, a := range s.agents {
+		if a.spec.grace != nil {
+			a.spec.grace.Stop()
+		}
+	}
+	s.tokens = map[string]*agent{}
+	s.calls = map[string]*specCall{}
+}
+
+func (s *spec) serveWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
 	}
-	c := &conn{ws: ws, lang: r.Header.Get("LANGUAGE"), dialled: dialledBy(r)}
+	c := &link{ws: ws, lang: r.Header.Get("LANGUAGE"), dialled: dialledBy(r)}
 	ws.SetReadLimit(1 << 20)
 	s.mu.Lock()
 	if s.closed {
@@ -41,8 +84,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	delete(s.conns, c)
-	if a := c.agent; a != nil && a.conn == c {
-		a.conn = nil
+	if a := c.agent; a != nil && a.spec.conn == c {
+		a.spec.conn = nil
 		s.startGraceLocked(a)
 		s.notifyLocked()
 	}
@@ -52,7 +95,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // ---- SDK HTTP interface ----
 
-func (s *Server) httpGetToken(w http.ResponseWriter, r *http.Request) {
+func (s *spec) httpGetToken(w http.ResponseWriter, r *http.Request) {
 	s.logHTTP(r)
 	lang := r.Header.Get("LANGUAGE")
 	if r.Method != http.MethodPost {
@@ -60,7 +103,7 @@ func (s *Server) httpGetToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	q, err := parseReq(b)
+	q, err := parseSpecRequest(b)
 	if err != nil {
 		writeJSON(w, http.StatusOK, obj{"code": "1", "msg": text(lang, "bad_json")})
 		return
@@ -79,16 +122,16 @@ func (s *Server) httpGetToken(w http.ResponseWriter, r *http.Request) {
 	case a.conf.Password != pwd:
 		out["code"], out["msg"] = "1", text(lang, "wrong_password")
 	default:
-		if a.token == "" {
-			a.token = newID("")
-			s.tokens[a.token] = a
+		if a.spec.token == "" {
+			a.spec.token = newID("")
+			s.tokens[a.spec.token] = a
 		}
-		out["code"], out["msg"], out["token"] = "0", text(lang, "success"), a.token
+		out["code"], out["msg"], out["token"] = "0", text(lang, "success"), a.spec.token
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *Server) listAuth(w http.ResponseWriter, r *http.Request) (*Company, bool) {
+func (s *spec) listAuth(w http.ResponseWriter, r *http.Request) (*Company, bool) {
 	s.logHTTP(r)
 	lang := r.Header.Get("LANGUAGE")
 	s.mu.Lock()
@@ -111,7 +154,7 @@ func (s *Server) listAuth(w http.ResponseWriter, r *http.Request) (*Company, boo
 	return nil, false
 }
 
-func (s *Server) httpSkills(w http.ResponseWriter, r *http.Request) {
+func (s *spec) httpSkills(w http.ResponseWriter, r *http.Request) {
 	co, ok := s.listAuth(w, r)
 	if !ok {
 		return
@@ -126,7 +169,7 @@ func (s *Server) httpSkills(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, obj{"code": "0", "msg": "成功!", "data": data, "company_code": co.Code})
 }
 
-func (s *Server) httpIVRs(w http.ResponseWriter, r *http.Request) {
+func (s *spec) httpIVRs(w http.ResponseWriter, r *http.Request) {
 	co, ok := s.listAuth(w, r)
 	if !ok {
 		return

@@ -14,7 +14,7 @@ import (
 
 // target finds the internal agent a request names (or, for a skill, the
 // first free agent with it), free to take a call.
-func (s *Server) target(a *agent, number string, skill bool) (*agent, string) {
+func (s *spec) target(a *agent, number string, skill bool) (*agent, string) {
 	if skill {
 		if b := s.pickFree(a.company.Code, number, a); b != nil {
 			return b, ""
@@ -31,10 +31,10 @@ func (s *Server) target(a *agent, number string, skill bool) (*agent, string) {
 	return b, ""
 }
 
-func (s *Server) ringLeg(cl *call, l *leg, channel string) {
+func (s *spec) ringLeg(cl *specCall, l *specLeg, channel string) {
 	cl.legs = append(cl.legs, l)
 	if b := l.agent; b != nil {
-		b.call, b.leg = cl, l
+		b.spec.call, b.spec.leg = cl, l
 		s.setStatus(b, "RINGING", "", "")
 		s.sendCallin(b, l.uuid, cl, channel, "", 0)
 		if b.isRTC() {
@@ -56,7 +56,7 @@ func (s *Server) ringLeg(cl *call, l *leg, channel string) {
 	})
 }
 
-func (s *Server) trans(c *conn, a *agent, q req) {
+func (s *spec) trans(c *link, a *agent, q specRequest) {
 	cl, ok := s.talking(c, a, q, nil)
 	if !ok {
 		return
@@ -81,7 +81,7 @@ func (s *Server) trans(c *conn, a *agent, q req) {
 		s.fail(c, q, "bad_value", nil)
 		return
 	}
-	l := &leg{uuid: newID("call-"), role: "TRANS", state: "ringing", by: a, reqID: q.str("req_id"), blind: mode == "1", number: number}
+	l := &specLeg{uuid: newID("call-"), role: "TRANS", state: "ringing", by: a, reqID: q.str("req_id"), blind: mode == "1", number: number}
 	switch ttype {
 	case "1", "2":
 		b, why := s.target(a, number, ttype == "2")
@@ -121,7 +121,7 @@ func (s *Server) trans(c *conn, a *agent, q req) {
 	s.setStatus(a, "CALLING", "TRANS", "")
 }
 
-func (s *Server) hasIVR(co *Company, id string) bool {
+func (s *spec) hasIVR(co *Company, id string) bool {
 	for _, iv := range co.IVRs {
 		if iv.ID == id {
 			return true
@@ -130,10 +130,10 @@ func (s *Server) hasIVR(co *Company, id string) bool {
 	return false
 }
 
-func (s *Server) consult(c *conn, a *agent, q req) {
+func (s *spec) consult(c *link, a *agent, q specRequest) {
 	mode := q.str("type")
 	if mode == "2" {
-		if cl := a.call; cl != nil {
+		if cl := a.spec.call; cl != nil {
 			for _, l := range cl.legs {
 				if l.role == "CONSULT" && l.by == a {
 					s.ok(c, q, obj{"consult_uuid": l.uuid})
@@ -153,7 +153,7 @@ func (s *Server) consult(c *conn, a *agent, q req) {
 		s.fail(c, q, "bad_value", nil)
 		return
 	}
-	l := &leg{uuid: newID("call-"), role: "CONSULT", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("consult_number")}
+	l := &specLeg{uuid: newID("call-"), role: "CONSULT", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("consult_number")}
 	switch q.str("consult_type") {
 	case "0":
 		b, why := s.target(a, l.number, false)
@@ -177,9 +177,9 @@ func (s *Server) consult(c *conn, a *agent, q req) {
 	s.ringLeg(cl, l, "CONSULT")
 }
 
-func (s *Server) consultToTrans(c *conn, a *agent, q req) {
+func (s *spec) consultToTrans(c *link, a *agent, q specRequest) {
 	id := q.str("consult_uuid")
-	cl := a.call
+	cl := a.spec.call
 	if cl != nil {
 		for _, l := range cl.legs {
 			if l.uuid == id && l.role == "CONSULT" && l.by == a {
@@ -200,7 +200,7 @@ func (s *Server) consultToTrans(c *conn, a *agent, q req) {
 	s.fail(c, q, "no_consult", nil)
 }
 
-func (s *Server) threeWay(c *conn, a *agent, q req) {
+func (s *spec) threeWay(c *link, a *agent, q specRequest) {
 	cl, ok := s.talking(c, a, q, nil)
 	if !ok {
 		return
@@ -209,7 +209,7 @@ func (s *Server) threeWay(c *conn, a *agent, q req) {
 		s.fail(c, q, "bad_state", nil)
 		return
 	}
-	l := &leg{uuid: newID("call-"), role: "THREE_WAY", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("three_way_number")}
+	l := &specLeg{uuid: newID("call-"), role: "THREE_WAY", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("three_way_number")}
 	switch q.str("three_way_type") {
 	case "0":
 		b, why := s.target(a, l.number, false)
@@ -234,7 +234,7 @@ func (s *Server) threeWay(c *conn, a *agent, q req) {
 
 // ---- supervisors ----
 
-func (s *Server) supervisorTarget(c *conn, a *agent, q req) (*agent, bool) {
+func (s *spec) supervisorTarget(c *link, a *agent, q specRequest) (*agent, bool) {
 	if !a.conf.Supervisor {
 		s.fail(c, q, "no_permission", nil)
 		return nil, false
@@ -257,23 +257,23 @@ func (s *Server) supervisorTarget(c *conn, a *agent, q req) (*agent, bool) {
 
 // supervise handles eavesdrop, whisper and force_call: the supervisor joins
 // the target's call with a role.
-func (s *Server) supervise(c *conn, a *agent, q req) {
+func (s *spec) supervise(c *link, a *agent, q specRequest) {
 	t, ok := s.supervisorTarget(c, a, q)
 	if !ok {
 		return
 	}
-	cl := t.call
+	cl := t.spec.call
 	if cl == nil || cl.state != "talking" || cl.owner != t {
 		s.fail(c, q, "target_no_call", nil)
 		return
 	}
 	role := strings.ToUpper(q.msgType())
-	l := &leg{uuid: newID("call-"), agent: a, role: role, state: "talking", by: a, reqID: q.str("req_id")}
+	l := &specLeg{uuid: newID("call-"), agent: a, role: role, state: "talking", by: a, reqID: q.str("req_id")}
 	s.ok(c, q, nil)
 	s.callback(a, role, "INITIATE", true, "call_init", cl, l.reqID, obj{"operated_agent_id": t.conf.AgentID})
 	cl.legs = append(cl.legs, l)
-	a.pre = a.status
-	a.call, a.leg = cl, l
+	a.spec.pre = a.status
+	a.spec.call, a.spec.leg = cl, l
 	s.setStatus(a, "CALLING", role, "")
 	if role == "FORCE_CALL" {
 		s.setStatus(t, "CALLING", "FORCE_CALL", "")
@@ -303,28 +303,28 @@ func (s *Server) supervise(c *conn, a *agent, q req) {
 		})
 }
 
-func (s *Server) substitute(c *conn, a *agent, q req) {
+func (s *spec) substitute(c *link, a *agent, q specRequest) {
 	t, ok := s.supervisorTarget(c, a, q)
 	if !ok {
 		return
 	}
-	cl := t.call
+	cl := t.spec.call
 	if cl == nil || cl.state != "ringing" || cl.owner != t || cl.kind != "inbound" {
 		s.fail(c, q, "target_no_ring", nil)
 		return
 	}
 	s.ok(c, q, nil)
 	s.callback(a, "SUBSTITUTE", "INITIATE", true, "call_init", cl, q.str("req_id"), nil)
-	t.call = nil
+	t.spec.call = nil
 	s.rtcDrop(t)
 	s.setStatus(t, cl.pre, "", text(t.lang(), "substituted"))
 	cl.owner, cl.state, cl.pre = a, "talking", a.status
-	a.call = cl
+	a.spec.call = cl
 	s.setStatus(a, "CALLING", "", "")
 	if a.isRTC() {
 		s.rtcInvite(a, cl.uuid, pbx.InviteOptions{AutoAnswer: true, Audio: cl.audio, Video: cl.video, Caller: cl.number}, nil,
 			func(key string) {
-				if cl.owner == a && a.call == cl {
+				if cl.owner == a && a.spec.call == cl {
 					s.endCall(cl, key, true)
 				}
 			})
@@ -332,12 +332,12 @@ func (s *Server) substitute(c *conn, a *agent, q req) {
 	s.callback(a, "SUBSTITUTE", "START_CALL", true, "call_start", cl, q.str("req_id"), nil)
 }
 
-func (s *Server) interrupt(c *conn, a *agent, q req) {
+func (s *spec) interrupt(c *link, a *agent, q specRequest) {
 	t, ok := s.supervisorTarget(c, a, q)
 	if !ok {
 		return
 	}
-	cl := t.call
+	cl := t.spec.call
 	if cl == nil || cl.owner != t {
 		s.fail(c, q, "target_no_call", nil)
 		return

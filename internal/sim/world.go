@@ -18,16 +18,16 @@ import (
 // The world both dialects share: agents, their links, timers and the
 // wait for a change (see docs/ccsim.md, "Code map").
 
-// conn is one agent WebSocket.
-type conn struct {
+// link is one agent WebSocket.
+type link struct {
 	ws      *websocket.Conn
 	wmu     sync.Mutex
 	lang    string
 	dialled dialled                // how the agent reached us: its rtc_address is made of it
-	agent   *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by Server.mu
+	agent   *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by world.mu
 	who     atomic.Pointer[string] // the bound agent's id, for the frame log
 
-	// Platform dialect, guarded by Server.mu: the handshake's identity
+	// Platform dialect, guarded by world.mu: the handshake's identity
 	// (company_agent_os, the real server's loginMap), the identity of the
 	// link's last successful check-in (clientMap) and the bound ext.
 	ident, bound, boundExt string
@@ -51,7 +51,7 @@ func dialledBy(r *http.Request) dialled {
 
 // rtcAddress is the rtc_address check-in gives an RTC agent on link c
 // (Config.RTCAddress filled in).
-func (s *Server) rtcAddress(c *conn) string {
+func (s *world) rtcAddress(c *link) string {
 	var d dialled
 	if c != nil {
 		d = c.dialled
@@ -67,7 +67,7 @@ func (s *Server) rtcAddress(c *conn) string {
 }
 
 // send writes one frame to c (nil c: the agent is not connected; dropped).
-func (s *Server) send(c *conn, o obj) {
+func (s *world) send(c *link, o obj) {
 	if c == nil {
 		return
 	}
@@ -75,7 +75,7 @@ func (s *Server) send(c *conn, o obj) {
 	s.sendRaw(c, b)
 }
 
-func (s *Server) sendRaw(c *conn, b []byte) {
+func (s *world) sendRaw(c *link, b []byte) {
 	if c == nil {
 		return
 	}
@@ -88,7 +88,7 @@ func (s *Server) sendRaw(c *conn, b []byte) {
 
 // after runs fn under the lock after d; zero runs it now (the caller holds
 // the lock), keeping event order deterministic in tests.
-func (s *Server) afterLocked(d time.Duration, fn func()) {
+func (s *world) afterLocked(d time.Duration, fn func()) {
 	if d <= 0 {
 		fn()
 		return
@@ -106,7 +106,7 @@ func (s *Server) afterLocked(d time.Duration, fn func()) {
 	s.timers[t] = struct{}{}
 }
 
-func (s *Server) notifyLocked() {
+func (s *world) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
@@ -131,31 +131,16 @@ type agent struct {
 	sub       string
 	ext       string // the extension the agent checked in at
 	checkedIn bool
-	token     string
-	conn      *conn
-	grace     *time.Timer
-	afterCall string // a *_AFTER_CALL_STOP action waiting for the call's end
-	restGen   int    // bumps to cancel a pending end of rest
-	pre       string // status before a supervisor action, to return to
-	call      *call  // the call the agent is in, or ringing with
-	leg       *leg   // the agent's leg when it is not the call's owner
 	dtmf      string // digits received from this agent
 	lastReq   string
 	mode      int
 	playing   string // play_record uuid
 	fault     fault
-	rtc       *rtcLeg   // RTC agents: the media leg of the call it is in
-	p         agentPlat // the platform dialect's state
-}
+	rtc       *mediaLeg // RTC agents: the media leg of the call it is in
 
-func (a *agent) lang() string {
-	if a.conn != nil {
-		return a.conn.lang
-	}
-	return ""
+	spec specAgent     // the spec dialect's state
+	plat platformAgent // the platform dialect's state
 }
-
-func (a *agent) onCall() bool { return a.call != nil }
 
 func (a *agent) isRTC() bool { return a.conf.LoginType == "1" }
 
@@ -167,7 +152,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-func (s *Server) company(code string) *Company {
+func (s *world) company(code string) *Company {
 	for i := range s.cfg.Companies {
 		if s.cfg.Companies[i].Code == code {
 			return &s.cfg.Companies[i]
@@ -176,4 +161,4 @@ func (s *Server) company(code string) *Company {
 	return nil
 }
 
-func (s *Server) numberIn(list []string, n string) bool { return slices.Contains(list, n) }
+func (s *world) numberIn(list []string, n string) bool { return slices.Contains(list, n) }
