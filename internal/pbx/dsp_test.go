@@ -1,37 +1,22 @@
 package pbx
 
 import (
-	"fmt"
 	"io"
 	"log/slog"
 	"math"
-	"os"
-	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
 	// sipgo's own warnings (the test agent's) are noise here.
 	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	base := runtime.NumGoroutine()
-	code := m.Run()
-	// Goroutine-leak check: once every PBX, agent and call is closed,
-	// what they started must be gone (pion and sipgo end theirs a little
-	// after Close returns, hence the grace period).
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); code == 0 && n > base+2 {
-		buf := make([]byte, 1<<20)
-		fmt.Fprintf(os.Stderr, "goroutine leak: %d at start, %d at the end\n%s\n", base, n, buf[:runtime.Stack(buf, true)])
-		code = 1
-	}
-	os.Exit(code)
+	// Once every PBX, agent and call is closed, what they started must be
+	// gone (goleak retries while pion and sipgo end theirs).
+	goleak.VerifyTestMain(m)
 }
 
 func TestG711RoundTrip(t *testing.T) {
