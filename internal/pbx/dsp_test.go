@@ -93,6 +93,57 @@ func TestDTMFDetector(t *testing.T) {
 	}
 }
 
+// TestDTMFDetectorTiming: a repeated digit counts again after a gap, a blip
+// shorter than a digit does not count, nor does a pair too unequal.
+func TestDTMFDetectorTiming(t *testing.T) {
+	var got string
+	d := DTMFDetector{OnDigit: func(b byte) { got += string(b) }}
+	lo, hi, _ := DTMFFreqs('5')
+	for range 2 {
+		d.Write(tone([]float64{lo, hi}, 800)) // 100 ms
+		d.Write(make([]int16, 480))           // 60 ms gap
+	}
+	d.Write(tone([]float64{lo, hi}, 240)) // a 30 ms blip
+	d.Write(make([]int16, 480))
+	twisted := ToneGen{Freqs: []float64{lo}, Amplitude: 6000}
+	weak := ToneGen{Freqs: []float64{hi}, Amplitude: 1500} // 12 dB below
+	a, b := make([]int16, 800), make([]int16, 800)
+	twisted.Fill(a)
+	weak.Fill(b)
+	for i := range a {
+		a[i] += b[i]
+	}
+	d.Write(a)
+	if got != "55" {
+		t.Fatalf("detected %q, want \"55\"", got)
+	}
+}
+
+// TestG711KnownCodes checks codes of the G.711 tables: the loudest and
+// quietest steps and a few in between, both laws.
+func TestG711KnownCodes(t *testing.T) {
+	// μ-law: the loudest steps, silence both ways, segment 7's last step
+	// (1024 apart from 32124).
+	for code, want := range map[byte]int16{0x00: -32124, 0x80: 32124, 0xFF: 0, 0x7F: 0, 0x0F: -16764, 0x8F: 16764} {
+		if got := DecodeULaw(code); got != want {
+			t.Errorf("μ-law %#x → %d, want %d", code, got, want)
+		}
+	}
+	// A-law: the loudest steps, the quietest (silence is ±8), 0x00.
+	for code, want := range map[byte]int16{0xAA: 32256, 0x2A: -32256, 0xD5: 8, 0x55: -8, 0x00: -5504, 0x80: 5504} {
+		if got := DecodeALaw(code); got != want {
+			t.Errorf("A-law %#x → %d, want %d", code, got, want)
+		}
+	}
+	// Encoding is monotonic: a louder sample never gets a quieter code.
+	for s := -32767; s < 32767; s++ {
+		if DecodeULaw(EncodeULaw(int16(s))) > DecodeULaw(EncodeULaw(int16(s+1))) ||
+			DecodeALaw(EncodeALaw(int16(s))) > DecodeALaw(EncodeALaw(int16(s+1))) {
+			t.Fatalf("not monotonic at %d", s)
+		}
+	}
+}
+
 func TestDigest(t *testing.T) {
 	var ns nonceStore
 	n := ns.issue()
@@ -117,6 +168,20 @@ func TestDigest(t *testing.T) {
 	}
 }
 
+func TestQuoteParams(t *testing.T) {
+	got := quoteParams(`Digest username="10 01", Realm="a,b", nonce=abc , uri="sip:r", response="x\"y", qop=auth,nc=00000001,bare`)
+	want := map[string]string{"digest username": "10 01", "realm": "a,b", "nonce": "abc", "uri": "sip:r", "response": `x"y`,
+		"qop": "auth", "nc": "00000001"}
+	if len(got) != len(want) {
+		t.Fatalf("%q", got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+}
+
 func TestSetDirections(t *testing.T) {
 	const raw = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=sendrecv\r\n" +
 		"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n" +
@@ -134,5 +199,21 @@ func TestSetDirections(t *testing.T) {
 	}
 	if SendOnly.Mirror() != RecvOnly || SendRecv.Mirror() != SendRecv || Inactive.Mirror() != Inactive {
 		t.Fatal("mirror")
+	}
+	// Without a=mid an m= line is named by its index; without a direction
+	// it takes the session's, and a new one goes last.
+	const bare = "v=0\no=- 1 1 IN IP4 0.0.0.0\ns=-\nt=0 0\na=sendonly\nm=audio 9 RTP/AVP 8\nc=IN IP4 0.0.0.0\n"
+	secs, err = parseSDP(bare)
+	if err != nil || len(secs) != 1 || secs[0].Mid != "0" || secs[0].Dir != SendOnly || secs[0].Codecs[8] != "pcma/8000" {
+		t.Fatalf("%+v %v", secs, err)
+	}
+	out, err = setDirections(bare, func(mid string) (Direction, bool) { return RecvOnly, mid == "0" })
+	if err != nil || !strings.HasSuffix(out, "c=IN IP4 0.0.0.0\r\na=recvonly\r\n") || strings.Contains(out, "sendonly") {
+		t.Fatalf("%q %v", out, err)
+	}
+	for _, bad := range []string{"", "hello", "m=audio 9 RTP/AVP 0\r\n", "v=0\r\nm=audio\r\n"} {
+		if _, err := parseSDP(bad); err == nil {
+			t.Errorf("parseSDP(%q) accepted", bad)
+		}
 	}
 }
