@@ -10,6 +10,7 @@ import (
 // strategies: call, answer, hangup, hold, dtmf, change_media, play_record);
 // the legs they drive are in platform_legs.go.
 
+// callControl hands a request to call-control's handler for its msg_type.
 func (s *platform) callControl(c *link, q platformRequest) {
 	switch mt := q.s("msg_type"); mt {
 	case "call", "preview_out_call":
