@@ -134,6 +134,11 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	srv := sim.New(cfg, opts...)
 	defer srv.Close()
 
+	// Signals are caught before the listening line says ccsim is ready: a
+	// SIGTERM right after it stops ccsim cleanly.
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return 1, err
@@ -161,9 +166,6 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 			errc <- hs.Serve(ln)
 		}
 	}()
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sig)
 	shutdown := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
