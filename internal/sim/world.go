@@ -22,10 +22,13 @@ import (
 type link struct {
 	ws      *websocket.Conn
 	wmu     sync.Mutex
-	lang    string
 	dialled dialled                // how the agent reached us: its rtc_address is made of it
-	agent   *agent                 // bound at check-in or by a valid SDK-TOKEN; guarded by world.mu
-	who     atomic.Pointer[string] // the bound agent's id, for the frame log
+	who     atomic.Pointer[string] // whose link it is, for the frame log
+
+	// Spec dialect, guarded by world.mu: the LANGUAGE header, and the agent
+	// bound at check-in or by a valid SDK-TOKEN.
+	lang  string
+	agent *agent
 
 	// Platform dialect, guarded by world.mu: the handshake's identity
 	// (company_agent_os, the real server's loginMap), the identity of the
@@ -35,8 +38,6 @@ type link struct {
 	remote                 string
 }
 
-// sipURL is the PBX's address as the client reached this listener:
-// ws://<host>/sip, wss:// over TLS or behind an https proxy.
 // dialled is how an agent reached the simulator: the scheme of the SIP
 // WebSocket it would use (ws, or wss over TLS) and the host:port it dialled.
 type dialled struct{ scheme, host string }
@@ -86,7 +87,7 @@ func (s *world) sendRaw(c *link, b []byte) {
 	_ = c.ws.WriteMessage(websocket.TextMessage, b)
 }
 
-// after runs fn under the lock after d; zero runs it now (the caller holds
+// afterLocked runs fn under the lock after d; zero runs it now (the caller holds
 // the lock), keeping event order deterministic in tests.
 func (s *world) afterLocked(d time.Duration, fn func()) {
 	if d <= 0 {
@@ -106,6 +107,7 @@ func (s *world) afterLocked(d time.Duration, fn func()) {
 	s.timers[t] = struct{}{}
 }
 
+// notifyLocked wakes whoever waits for a change (WaitAgent). s.mu held.
 func (s *world) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
@@ -123,7 +125,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// agent is one agent's platform-side state.
+// agent is one agent as the simulated server sees it: its configuration
+// and the state both dialects keep, with each dialect's own part.
 type agent struct {
 	conf      AgentConfig
 	company   *Company
@@ -152,6 +155,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
+// company is the configured company with that code, or nil.
 func (s *world) company(code string) *Company {
 	for i := range s.cfg.Companies {
 		if s.cfg.Companies[i].Code == code {
@@ -161,4 +165,5 @@ func (s *world) company(code string) *Company {
 	return nil
 }
 
+// numberIn reports whether n is one of the configured numbers in list.
 func (s *world) numberIn(list []string, n string) bool { return slices.Contains(list, n) }
