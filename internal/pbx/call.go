@@ -49,16 +49,20 @@ type Call struct {
 	inviteCSeq   uint32
 	ackFor2xx    *msgBuilder
 	cancelled    bool
-	offerBusy    bool
-	pending      *sip.Request // the agent's INVITE, until answered
-	answerSDP    string
-	answeredAt   time.Time
-	endedAt      time.Time
-	setupStart   time.Time
-	firstAudio   time.Time
-	endBy        string
-	endCode      int
-	endReason    string
+	// lateDialog: the agent answered after the call had ended here (a 2xx
+	// that crossed our CANCEL, or came after we gave up on it): only the
+	// agent's dialog is left to close with a BYE.
+	lateDialog bool
+	offerBusy  bool
+	pending    *sip.Request // the agent's INVITE, until answered
+	answerSDP  string
+	answeredAt time.Time
+	endedAt    time.Time
+	setupStart time.Time
+	firstAudio time.Time
+	endBy      string
+	endCode    int
+	endReason  string
 }
 
 func (p *PBX) newCall(uuid, ext string, conn *sipConn, outbound bool) *Call {
@@ -201,17 +205,13 @@ func (c *Call) runInvite(tx *clientTx) {
 			c.mu.Unlock()
 			_ = c.conn.send(ack)
 			if cancelled {
-				c.mu.Lock()
-				c.state = stAnswered
-				c.mu.Unlock()
+				c.answeredToHangUp()
 				go func() { _ = c.bye(context.Background(), "cancelled") }()
 				return
 			}
 			if err := c.media.applyAnswer(string(res.Body())); err != nil {
 				c.p.log.Warn("bad SDP answer", "uuid", c.uuid, "err", err)
-				c.mu.Lock()
-				c.state = stAnswered
-				c.mu.Unlock()
+				c.answeredToHangUp()
 				go func() { _ = c.bye(context.Background(), "bad SDP answer: "+err.Error()) }()
 				return
 			}
@@ -234,6 +234,19 @@ func (c *Call) runInvite(tx *clientTx) {
 			return
 		}
 	}
+}
+
+// answeredToHangUp notes a 2xx the PBX answers with a BYE at once: the
+// call is answered, or, if it has ended here meanwhile, stays ended with
+// only the agent's dialog to close (an ended call never comes back).
+func (c *Call) answeredToHangUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stEnded {
+		c.lateDialog = true
+		return
+	}
+	c.state = stAnswered
 }
 
 func (c *Call) markAnswered() {
@@ -279,11 +292,13 @@ func (c *Call) resendAck(cseq uint32) {
 // For INVITE it also sends the ACK.
 func (c *Call) inDialog(ctx context.Context, method, ctype string, body []byte, extra map[string]string) (*sip.Response, error) {
 	c.mu.Lock()
-	if c.state == stEnded {
+	switch {
+	case c.state == stEnded && method == "BYE" && c.lateDialog:
+		c.lateDialog = false // one BYE closes it
+	case c.state == stEnded:
 		c.mu.Unlock()
 		return nil, ErrCallEnded
-	}
-	if c.state != stAnswered {
+	case c.state != stAnswered:
 		c.mu.Unlock()
 		return nil, ErrNotAnswered
 	}

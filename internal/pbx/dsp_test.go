@@ -129,3 +129,23 @@ func TestG711KnownCodes(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDTMFDetector feeds one second of a digit (8000 samples, 100
+// looks) per iteration: the detector's cost per second of a call's audio.
+func BenchmarkDTMFDetector(b *testing.B) {
+	lo, hi, _ := DTMFFreqs('7')
+	pcm := tone([]float64{lo, hi}, SampleRate)
+	d := DTMFDetector{OnDigit: func(byte) {}}
+	b.SetBytes(int64(2 * len(pcm)))
+	for b.Loop() {
+		d.Write(pcm)
+	}
+}
+
+// BenchmarkAnalyseTone analyses 200 ms, as every call snapshot does.
+func BenchmarkAnalyseTone(b *testing.B) {
+	pcm := tone([]float64{1000}, SampleRate/5)
+	for b.Loop() {
+		AnalyseTone(pcm, SampleRate)
+	}
+}
