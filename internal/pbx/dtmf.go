@@ -79,15 +79,20 @@ var dtmfBasis = func() (b [8][2][dtmfWindow]float64) {
 	return b
 }()
 
-// dtmfWindowSum and dtmfWindowSquares are Σw and Σw² of the Hann window.
-var dtmfWindowSum, dtmfWindowSquares = func() (sum, squares float64) {
-	for n := range dtmfWindow {
-		w := hann(n, dtmfWindow)
-		sum += w
-		squares += w * w
-	}
-	return sum, squares
-}()
+// dtmfHann is the Hann window; dtmfWindowSum and dtmfWindowSquares are Σw
+// and Σw².
+var (
+	dtmfHann                         [dtmfWindow]float64
+	dtmfWindowSum, dtmfWindowSquares = func() (sum, squares float64) {
+		for n := range dtmfWindow {
+			w := hann(n, dtmfWindow)
+			dtmfHann[n] = w
+			sum += w
+			squares += w * w
+		}
+		return sum, squares
+	}()
+)
 
 // DTMFDetector finds inband DTMF digits in a stream of 8 kHz samples. Every
 // 10 ms it correlates the last 25 ms (Hann-windowed) with the eight DTMF
@@ -125,18 +130,20 @@ func (d *DTMFDetector) Write(pcm []int16) {
 
 // look names the digit the window holds, or 0.
 func (d *DTMFDetector) look() byte {
-	var amp [8]float64
+	var x [dtmfWindow]float64 // the window, oldest sample first
+	copy(x[:], d.ring[d.next:])
+	copy(x[dtmfWindow-d.next:], d.ring[:d.next])
 	var energy float64 // of the windowed samples
+	for n, v := range x {
+		w := dtmfHann[n] * v
+		energy += w * w
+	}
+	var amp [8]float64
 	for k := range amp {
 		var re, im float64
-		for n := range dtmfWindow {
-			v := d.ring[(d.next+n)%dtmfWindow]
+		for n, v := range x {
 			re += v * dtmfBasis[k][0][n]
 			im += v * dtmfBasis[k][1][n]
-			if k == 0 {
-				w := hann(n, dtmfWindow) * v
-				energy += w * w
-			}
 		}
 		amp[k] = 2 * math.Hypot(re, im) / dtmfWindowSum // a sine's amplitude
 	}
