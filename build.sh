@@ -4,7 +4,8 @@
 #   ./build.sh            same as ./build.sh lib
 #   ./build.sh lib        build/lib/libcloudcc.so, build/include/cloudcc.h, build/bin/ccsim
 #   ./build.sh demo       start ccsim and run the example agent against it
-#   ./build.sh test       every test of every language (what CI runs)
+#   ./build.sh check      the quick suite (a few minutes): go vet, gofmt, Go tests (-race), C, Python, C# against ccsim
+#   ./build.sh test       check, plus fuzzing, sound devices (PulseAudio), Opus, Windows/Wine, gateway interop and packaging (what CI runs)
 #   ./build.sh bench      benchmarks and soaks (not part of test)
 #   ./build.sh test-audio the sound-device tests against a private PulseAudio
 #   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
@@ -176,31 +177,10 @@ dist() {
   (cd "$out" && ls -l --time-style=+ | sed 1d)
 }
 
-# start_ccsim [ARGS...]: starts ccsim on a free loopback port; sets CCSIM_PID
-# and CCSIM_ADDR (host:port). The caller stops it with stop_ccsim.
-start_ccsim() {
-  local out
-  out="$(mktemp)"
-  "$BUILD/bin/ccsim" -addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
-  CCSIM_PID=$!
-  CCSIM_LOG="$out.err"
-  for _ in $(seq 1 100); do
-    if grep -q "listening on" "$out"; then
-      CCSIM_ADDR="$(sed -n 's#.*listening on https\?://##p' "$out" | head -n1)"
-      export CCSIM_ADDR
-      return 0
-    fi
-    kill -0 "$CCSIM_PID" 2>/dev/null || { cat "$out.err" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "ccsim did not start" >&2
-  return 1
-}
-
-stop_ccsim() {
-  [ -n "${CCSIM_PID:-}" ] && kill "$CCSIM_PID" 2>/dev/null && wait "$CCSIM_PID" 2>/dev/null || true
-  CCSIM_PID=""
-}
+# with_ccsim [CCSIM-FLAGS...] -- CMD [ARGS...]: runs CMD against a ccsim on a
+# free loopback port (its address in $CCSIM_ADDR, see docs/ccsim.md "Run
+# mode") and returns CMD's status; the ccsim stops with CMD.
+with_ccsim() { "$BUILD/bin/ccsim" "$@"; }
 
 test_go() {
   need_go
@@ -277,6 +257,15 @@ test_interop() {
   bash tests/interop/run.sh
 }
 
+# check: the quick suite, every language against ccsim (test runs it first).
+check() {
+  build_lib
+  test_go
+  test_c
+  test_python
+  test_csharp
+}
+
 demo() {
   build_lib
   log "building the C example agent"
@@ -284,16 +273,17 @@ demo() {
     -L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib"
   gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bin/rtc_agent" examples/c/rtc_agent.c \
     -L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib"
-  trap stop_ccsim EXIT
-  start_ccsim -log
-  log "ccsim on $CCSIM_ADDR; the example agent (C, through libcloudcc) runs its session"
-  "$BUILD/bin/agent" "$CCSIM_ADDR"
-  log "an RTC agent (login_type 1): the SDK is its phone; it answers, plays a WAV, records the customer"
   mkdir -p "$BUILD/demo"
-  (cd "$BUILD/demo" && "$BUILD/bin/rtc_agent" "$CCSIM_ADDR")
+  local frames="$BUILD/demo/ccsim-frames.log"
+  # shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_ADDR
+  with_ccsim -log -log-file "$frames" -- bash -c '
+    printf "\n==> ccsim on %s; the example agent (C, through libcloudcc) runs its session\n" "$CCSIM_ADDR" >&2
+    "$1/agent" "$CCSIM_ADDR"
+    printf "\n==> an RTC agent (login_type 1): the SDK is its phone; it answers, plays a WAV, records the customer\n" >&2
+    cd "$2" && "$1/rtc_agent" "$CCSIM_ADDR"' demo "$BUILD/bin" "$BUILD/demo"
   log "files: $BUILD/demo/greeting.wav (played), $BUILD/demo/customer.wav (recorded)"
   log "what ccsim saw (its frame log; secrets redacted)"
-  cat "$CCSIM_LOG"
+  cat "$frames"
 }
 
 # bench_abi: the same round trip and event latency through the Go API, C,
@@ -305,15 +295,14 @@ bench_abi() {
     -L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib"
   [ -x "$BUILD/venv/bin/python" ] || python3 -m venv "$BUILD/venv"
   "$BUILD/venv/bin/python" -m pip install -q --disable-pip-version-check websockets
-  trap stop_ccsim EXIT
-  start_ccsim -fast -dialect spec # the bench clients dial /ws
-  for round in 1 2 3; do
-    "$BUILD/bin/ccbench" -addr "$CCSIM_ADDR" -n "$n" >>"$out"
-    "$BUILD/bin/ccbench-c" "$CCSIM_ADDR" "$n" >>"$out"
-    CLOUDCC_LIBRARY="$BUILD/lib/libcloudcc.so" "$BUILD/venv/bin/python" bindings/python/bench.py "$CCSIM_ADDR" "$n" >>"$out"
-    if [ -f bindings/csharp/bench.sh ]; then bash bindings/csharp/bench.sh "$CCSIM_ADDR" "$n" | grep '^{' >>"$out" || true; fi
-  done
-  stop_ccsim
+  # shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_ADDR
+  with_ccsim -fast -dialect spec -- bash -c ' # the bench clients dial /ws
+    for round in 1 2 3; do
+      "$1/ccbench" -addr "$CCSIM_ADDR" -n "$2" >>"$3"
+      "$1/ccbench-c" "$CCSIM_ADDR" "$2" >>"$3"
+      CLOUDCC_LIBRARY="$1/../lib/libcloudcc.so" "$1/../venv/bin/python" bindings/python/bench.py "$CCSIM_ADDR" "$2" >>"$3"
+      if [ -f bindings/csharp/bench.sh ]; then bash bindings/csharp/bench.sh "$CCSIM_ADDR" "$2" | grep "^{" >>"$3" || true; fi
+    done' bench "$BUILD/bin" "$n" "$out"
   python3 - "$out" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -365,11 +354,9 @@ bench() {
   log "codec and session benchmarks"
   go test -run '^$' -bench . -benchmem ./core/... | grep -E '^(Benchmark|ok|PASS)'
   log "10,000 checked-in sessions against ccsim"
-  trap stop_ccsim EXIT
-  start_ccsim -dialect spec -load-agents 10000 -load-password load # ccload dials /ws
-  CCLOAD_PASSWORD=load "$BUILD/bin/ccload" -ws "ws://$CCSIM_ADDR/ws" -company load -prefix load_ -n 10000 \
-    -heartbeat 20s -measure 30s
-  stop_ccsim
+  # shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_WS
+  CCLOAD_PASSWORD=load with_ccsim -dialect spec -load-agents 10000 -load-password load -- \
+    bash -c '"$0" -ws "$CCSIM_WS" -company load -prefix load_ -n 10000 -heartbeat 20s -measure 30s' "$BUILD/bin/ccload"
   log "request round trip and event latency: Go API vs C, Python, C#"
   bench_abi
   log "reliability figures (floods, reconnect rate, free latency, soak)"
@@ -385,16 +372,16 @@ case "${1:-lib}" in
   lib) build_lib ;;
   ccsim) build_ccsim ;;
   demo) demo ;;
+  check)
+    check
+    log "check passed (./build.sh test runs the rest: fuzz, sound devices, Opus, Windows, interop, packaging)"
+    ;;
   test)
-    build_lib
-    test_go
+    check
     test_fuzz 10
     test_audio
     test_opus
-    test_c
     test_windows
-    test_python
-    test_csharp
     test_packaging
     test_interop
     log "all tests passed"
@@ -417,5 +404,5 @@ case "${1:-lib}" in
   windows) build_lib; test_windows; log "build/windows/cloudcc.dll (+ include/cloudcc.h)" ;;
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
-  *) echo "usage: $0 [lib|demo|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac

@@ -13,17 +13,12 @@ if [ $# -ge 2 ] && [[ "$1" == *:* ]]; then
     exit 0
 fi
 
-log="$(mktemp)"
-"$root/build/bin/ccsim" -addr 127.0.0.1:0 -fast -dialect spec >"$log" 2>&1 &
-sim=$!
-trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; rm -f "$log"' EXIT
-addr=""
-for _ in $(seq 1 100); do
-    addr="$(sed -n 's|^ccsim listening on http://||p' "$log")"
-    [ -n "$addr" ] && break
-    sleep 0.1
-done
-[ -n "$addr" ] || { echo "bench.sh: ccsim did not start" >&2; exit 1; }
+# Alone: under a ccsim of its own (ccsim's run mode: CCSIM_ADDR in the environment, stopped with this script).
+if [ "${1:-}" != "--under-ccsim" ]; then
+    exec "$root/build/bin/ccsim" -fast -dialect spec -- "$0" --under-ccsim "$@"
+fi
+shift
+addr="$CCSIM_ADDR"
 
 echo "== C# (Mono) through libcloudcc, ccsim at $addr"
 LD_LIBRARY_PATH="$root/build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mono --optimize=all "$here/out/CloudCC.Bench.exe" "$addr" "${1:-20000}"

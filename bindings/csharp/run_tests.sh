@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# run_tests.sh - builds the C# binding (see build.sh), then for each ccsim dialect (spec, platform) starts ccsim on a
-# free port, runs the test runner against it on Mono or on CoreCLR, stops ccsim. Each run prints "N passed, N failed"
-# last; exits non-zero on any failure.
+# run_tests.sh - builds the C# binding (see build.sh), then for each ccsim dialect (spec, platform) runs the test
+# runner on Mono or on CoreCLR under a ccsim of its own (ccsim's run mode: it passes its address, dialect and push
+# order in the environment, and stops with the runner). Each run prints "N passed, N failed" last; exits non-zero on
+# any failure.
 # Usage: bindings/csharp/run_tests.sh [--runtime mono|coreclr] [--binding DIR] [--native DIR] [TEST-NAME-FILTER]
 #   CCSIM_BIN=PATH      run another ccsim binary
 #   --runtime coreclr  .NET Core 2.0.0 (CoreCLR) from coreclr.sh, with a runtimeconfig.json next to the tests
@@ -35,40 +36,32 @@ if [ -n "$binding" ]; then
 fi
 
 # The dialects the tests run against, one ccsim each (Tests/Program.cs says which tests belong to which); the runner reads
-# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form). The platform's tests run
-# once per order of a request's reply and its pushes ("platform/push_first": ccsim -push-order push_first; the
-# runner reads it from CCSIM_PUSH_ORDER): the real server's order is a race.
+# its dialect from CCSIM_DIALECT (Harness.cs Sim.Dialect, which also sets the ws_url form), which ccsim's run mode
+# sets. The platform's tests run once per order of a request's reply and its pushes ("platform/push_first": ccsim
+# -push-order push_first; the runner reads it from CCSIM_PUSH_ORDER): the real server's order is a race.
 ccsim="${CCSIM_BIN:-$root/build/bin/ccsim}"
 # The reliability tests start cchostile themselves (Tests/Reliability.cs).
 export CCHOSTILE_BIN="${CCHOSTILE_BIN:-$root/build/bin/cchostile}"
 dialects="spec platform platform/push_first"
-sim=""
-trap '[ -n "$sim" ] && { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; }; rm -rf "$tmp"' EXIT
-# start_ccsim DIALECT[/ORDER]: starts ccsim on a free port; sets sim (its pid), addr, dialect and order.
-start_ccsim() {
-    local log="$tmp/ccsim-${1//\//-}.log"
-    dialect="${1%%/*}" order="reply_first"
+trap 'rm -rf "$tmp"' EXIT
+# on_ccsim DIALECT[/ORDER] CMD [ARGS...]: runs CMD under a ccsim of that dialect and push order (default
+# reply_first), which passes its address ($CCSIM_ADDR), dialect and order in the environment and stops with CMD.
+on_ccsim() {
+    local dialect="${1%%/*}" order="reply_first"
     [ "$dialect" != "$1" ] && order="${1#*/}"
-    "$ccsim" -addr 127.0.0.1:0 -fast -dialect "$dialect" -push-order "$order" >"$log" 2>&1 &
-    sim=$!
-    addr=""
-    for _ in $(seq 1 100); do
-        addr="$(sed -n 's|^ccsim listening on http://||p' "$log")"
-        [ -n "$addr" ] && return 0
-        sleep 0.1
-    done
-    echo "run_tests.sh: ccsim -dialect $dialect -push-order $order did not start" >&2; cat "$log" >&2; exit 1
+    shift
+    echo "== ccsim dialect $dialect/$order"
+    "$ccsim" -fast -dialect "$dialect" -push-order "$order" -- "$@"
 }
-stop_ccsim() { kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null || true; sim=""; }
+# The runner takes ccsim's address as its first argument, before this script's own (a test-name filter): an inner
+# shell puts $CCSIM_ADDR there.
+# shellcheck disable=SC2016 # $CCSIM_ADDR is expanded by the inner shell, where ccsim set it
 
 export LD_LIBRARY_PATH="$native${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ "$runtime" = mono ]; then
     rc=0
     for d in $dialects; do
-        start_ccsim "$d"
-        echo "== ccsim dialect $d"
-        CCSIM_DIALECT="$dialect" CCSIM_PUSH_ORDER="$order" mono --debug "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
-        stop_ccsim
+        on_ccsim "$d" bash -c 'exec mono --debug "$0" "$CCSIM_ADDR" "$@"' "$app/CloudCC.Tests.exe" "$@" || rc=1
     done
     exit $rc
 fi
@@ -90,9 +83,6 @@ export COMPlus_INTERNAL_ThreadSuspendInjection=0
 # CoreCLR ends the process when Main returns (HardExit's _exit is Mono's only); a bound all the same.
 rc=0
 for d in $dialects; do
-    start_ccsim "$d"
-    echo "== ccsim dialect $d"
-    CCSIM_DIALECT="$dialect" CCSIM_PUSH_ORDER="$order" timeout 1200 "$dotnet" "$app/CloudCC.Tests.exe" "$addr" "$@" || rc=1
-    stop_ccsim
+    on_ccsim "$d" timeout 1200 bash -c 'exec "$0" "$1" "$CCSIM_ADDR" "${@:2}"' "$dotnet" "$app/CloudCC.Tests.exe" "$@" || rc=1
 done
 exit $rc

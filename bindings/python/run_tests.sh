@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Python binding's tests against ccsim: installs the package (and
-# pytest) into a virtualenv under build/, then runs pytest. Needs
-# build/lib/libcloudcc.so and build/bin/ccsim (./build.sh lib).
+# pytest) into a virtualenv under build/, then runs pytest under one ccsim
+# per dialect and push order (ccsim's run mode, nested: each adds itself to
+# $CCSIM_SIMS, which tests/conftest.py reads; all stop with pytest). Needs
+# build/lib/libcloudcc.so and build/bin/ccsim (./build.sh lib); $CCSIM_BIN
+# runs another ccsim binary.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -18,5 +21,9 @@ fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[test]"
 export CLOUDCC_LIBRARY="${CLOUDCC_LIBRARY:-$ROOT/build/lib/libcloudcc.so}"
+CCSIM="${CCSIM_BIN:-$ROOT/build/bin/ccsim}"
 cd "$HERE"
-exec "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"
+exec "$CCSIM" -fast -dialect spec -- \
+  "$CCSIM" -fast -dialect platform -push-order reply_first -- \
+  "$CCSIM" -fast -dialect platform -push-order push_first -- \
+  "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"

@@ -49,16 +49,20 @@ type Call struct {
 	inviteCSeq   uint32
 	ackFor2xx    *msgBuilder
 	cancelled    bool
-	offerBusy    bool
-	pending      *sip.Request // the agent's INVITE, until answered
-	answerSDP    string
-	answeredAt   time.Time
-	endedAt      time.Time
-	setupStart   time.Time
-	firstAudio   time.Time
-	endBy        string
-	endCode      int
-	endReason    string
+	// lateDialog: the agent answered after the call had ended here (a 2xx
+	// that crossed our CANCEL, or came after we gave up on it): only the
+	// agent's dialog is left to close with a BYE.
+	lateDialog bool
+	offerBusy  bool
+	pending    *sip.Request // the agent's INVITE, until answered
+	answerSDP  string
+	answeredAt time.Time
+	endedAt    time.Time
+	setupStart time.Time
+	firstAudio time.Time
+	endBy      string
+	endCode    int
+	endReason  string
 }
 
 func (p *PBX) newCall(uuid, ext string, conn *sipConn, outbound bool) *Call {
@@ -201,17 +205,13 @@ func (c *Call) runInvite(tx *clientTx) {
 			c.mu.Unlock()
 			_ = c.conn.send(ack)
 			if cancelled {
-				c.mu.Lock()
-				c.state = stAnswered
-				c.mu.Unlock()
+				c.answeredToHangUp()
 				go func() { _ = c.bye(context.Background(), "cancelled") }()
 				return
 			}
 			if err := c.media.applyAnswer(string(res.Body())); err != nil {
 				c.p.log.Warn("bad SDP answer", "uuid", c.uuid, "err", err)
-				c.mu.Lock()
-				c.state = stAnswered
-				c.mu.Unlock()
+				c.answeredToHangUp()
 				go func() { _ = c.bye(context.Background(), "bad SDP answer: "+err.Error()) }()
 				return
 			}
@@ -234,6 +234,19 @@ func (c *Call) runInvite(tx *clientTx) {
 			return
 		}
 	}
+}
+
+// answeredToHangUp notes a 2xx the PBX answers with a BYE at once: the
+// call is answered, or, if it has ended here meanwhile, stays ended with
+// only the agent's dialog to close (an ended call never comes back).
+func (c *Call) answeredToHangUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == stEnded {
+		c.lateDialog = true
+		return
+	}
+	c.state = stAnswered
 }
 
 func (c *Call) markAnswered() {
@@ -279,11 +292,13 @@ func (c *Call) resendAck(cseq uint32) {
 // For INVITE it also sends the ACK.
 func (c *Call) inDialog(ctx context.Context, method, ctype string, body []byte, extra map[string]string) (*sip.Response, error) {
 	c.mu.Lock()
-	if c.state == stEnded {
+	switch {
+	case c.state == stEnded && method == "BYE" && c.lateDialog:
+		c.lateDialog = false // one BYE closes it
+	case c.state == stEnded:
 		c.mu.Unlock()
 		return nil, ErrCallEnded
-	}
-	if c.state != stAnswered {
+	case c.state != stAnswered:
 		c.mu.Unlock()
 		return nil, ErrNotAnswered
 	}
@@ -508,319 +523,4 @@ func (c *Call) endError() error {
 		return &RequestError{Method: "INVITE", Code: c.endCode, Reason: c.endReason}
 	}
 	return ErrCallEnded
-}
-
-// ---- agent → PBX ----
-
-func (c *Call) handleRequest(req *sip.Request) {
-	switch req.Method {
-	case sip.ACK:
-		return
-	case sip.BYE:
-		_ = c.conn.send(response(req, 200, "OK", ""))
-		c.end("agent", 0, "bye")
-	case sip.CANCEL:
-		c.mu.Lock()
-		inv := c.pending
-		match := inv != nil && branchOf(inv) == branchOf(req)
-		if match {
-			c.pending = nil
-		}
-		tag := tagOf(headerParams(c.localHdr))
-		c.mu.Unlock()
-		if !match {
-			_ = c.conn.send(response(req, 481, "Call/Transaction Does Not Exist", ""))
-			return
-		}
-		_ = c.conn.send(response(req, 200, "OK", tag))
-		_ = c.conn.send(response(inv, 487, "Request Terminated", tag))
-		c.end("agent", 487, "cancelled")
-	case sip.INVITE, sip.UPDATE:
-		c.handleOffer(req)
-	case sip.INFO:
-		c.handleInfo(req)
-	default:
-		res := response(req, 405, "Method Not Allowed", "")
-		res.h("Allow", allowMethods)
-		_ = c.conn.send(res)
-	}
-}
-
-// handleOffer answers a re-INVITE or UPDATE from the agent.
-func (c *Call) handleOffer(req *sip.Request) {
-	c.mu.Lock()
-	state, busy := c.state, c.offerBusy
-	if state == stAnswered && !busy {
-		c.offerBusy = true
-	}
-	c.mu.Unlock()
-	switch {
-	case state != stAnswered:
-		_ = c.conn.send(response(req, 491, "Request Pending", ""))
-		return
-	case busy:
-		res := response(req, 491, "Request Pending", "")
-		_ = c.conn.send(res)
-		return
-	}
-	defer func() {
-		c.mu.Lock()
-		c.offerBusy = false
-		c.mu.Unlock()
-	}()
-	if len(req.Body()) == 0 {
-		if req.Method == sip.UPDATE {
-			_ = c.conn.send(response(req, 200, "OK", ""))
-			return
-		}
-		_ = c.conn.send(response(req, 488, "Not Acceptable Here (offerless re-INVITE)", ""))
-		return
-	}
-	answer, err := c.media.answerOffer(string(req.Body()))
-	if err != nil {
-		c.p.log.Warn("bad SDP offer in re-INVITE", "uuid", c.uuid, "err", err)
-		c.media.rollback()
-		_ = c.conn.send(response(req, 488, "Not Acceptable Here", ""))
-		return
-	}
-	c.mu.Lock()
-	if ct := req.Contact(); ct != nil {
-		c.remoteTarget = ct.Address.String()
-	}
-	c.mu.Unlock()
-	res := response(req, 200, "OK", "")
-	res.h("Contact", c.contact())
-	res.h("Allow", allowMethods)
-	res.h("Content-Type", "application/sdp")
-	res.body = []byte(answer)
-	_ = c.conn.send(res)
-	c.media.mu.Lock()
-	a, v := c.media.agentDir(0), c.media.agentDir(1)
-	c.media.mu.Unlock()
-	c.p.emit(Event{Type: EvReinvite, UUID: c.uuid, Ext: c.ext, CallID: c.cid, Audio: a, Video: v,
-		Held: a == SendOnly || a == Inactive})
-}
-
-func (c *Call) handleInfo(req *sip.Request) {
-	ct := ""
-	if h := req.ContentType(); h != nil {
-		ct = strings.ToLower(strings.TrimSpace(h.Value()))
-	}
-	body := strings.TrimSpace(string(req.Body()))
-	var digit string
-	switch {
-	case strings.HasPrefix(ct, "application/dtmf-relay"):
-		for _, line := range strings.Split(body, "\n") {
-			k, v, ok := strings.Cut(line, "=")
-			if ok && strings.EqualFold(strings.TrimSpace(k), "signal") {
-				digit = strings.TrimSpace(v)
-			}
-		}
-	case strings.HasPrefix(ct, "application/dtmf"):
-		digit = body
-	}
-	if digit != "" {
-		if len(digit) == 1 {
-			if _, ok := DTMFEventCode(digit[0]); !ok {
-				digit = ""
-			}
-		} else if n, err := strconv.Atoi(digit); err == nil && n >= 0 && n <= 15 {
-			d, _ := DTMFEventDigit(uint8(n))
-			digit = string(d)
-		} else {
-			digit = ""
-		}
-	}
-	if digit == "" && ct != "" && strings.Contains(ct, "dtmf") {
-		_ = c.conn.send(response(req, 400, "Bad DTMF", ""))
-		return
-	}
-	_ = c.conn.send(response(req, 200, "OK", ""))
-	if digit != "" {
-		c.media.addDigit(strings.ToUpper(digit), DTMFInfo)
-	}
-}
-
-// agentInvite handles an INVITE the agent sends on its own.
-func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
-	if !p.cfg.AcceptAgentCalls {
-		_ = conn.send(response(req, 403, "Forbidden", newTag()))
-		return
-	}
-	ext := req.From().Address.User
-	p.mu.Lock()
-	reg := p.liveReg(ext)
-	if reg == nil || reg.conn != conn {
-		p.mu.Unlock()
-		_ = conn.send(response(req, 403, "Forbidden (not registered on this connection)", newTag()))
-		return
-	}
-	uuid := strings.TrimSpace(headerValue(req, "X-CC-UUID"))
-	if uuid == "" {
-		uuid = "agent-" + randHex(8)
-	}
-	if _, dup := p.calls[uuid]; dup {
-		p.mu.Unlock()
-		_ = conn.send(response(req, 486, "Busy Here (uuid in use)", newTag()))
-		return
-	}
-	c := p.newCall(uuid, ext, conn, false)
-	c.cid = req.CallID().Value()
-	tag := newTag()
-	c.localHdr = req.To().Value() + ";tag=" + tag
-	c.remoteHdr = req.From().Value()
-	if ct := req.Contact(); ct != nil {
-		c.remoteTarget = ct.Address.String()
-	}
-	c.cseq = 100
-	c.pending = req
-	c.setupStart = time.Now()
-	p.calls[uuid] = c
-	p.byCID[c.cid] = c
-	p.mu.Unlock()
-	_ = conn.send(response(req, 100, "Trying", ""))
-
-	headers := map[string]string{}
-	for _, h := range req.Headers() {
-		if strings.HasPrefix(strings.ToLower(h.Name()), "x-") {
-			headers[h.Name()] = h.Value()
-		}
-	}
-	var err error
-	if err = c.newMedia(0); err == nil {
-		c.answerSDP, err = c.media.answerOffer(string(req.Body()))
-	}
-	if err != nil {
-		p.log.Warn("cannot answer agent INVITE", "uuid", uuid, "err", err)
-		_ = conn.send(response(req, 488, "Not Acceptable Here", tag))
-		c.mu.Lock()
-		c.pending = nil
-		c.mu.Unlock()
-		c.end("pbx", 488, err.Error())
-		return
-	}
-	if p.cfg.AutoAnswerAgentCalls {
-		p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
-		_ = c.answerIncoming()
-		return
-	}
-	c.mu.Lock()
-	c.state = stRinging
-	c.mu.Unlock()
-	_ = conn.send(response(req, 180, "Ringing", tag))
-	p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
-}
-
-func (c *Call) answerIncoming() error {
-	c.mu.Lock()
-	req := c.pending
-	if c.state == stEnded {
-		c.mu.Unlock()
-		return ErrCallEnded
-	}
-	if c.outbound || req == nil {
-		c.mu.Unlock()
-		return ErrNoCall
-	}
-	c.pending = nil
-	res := response(req, 200, "OK", tagOf(headerParams(c.localHdr)))
-	res.h("Contact", c.contact())
-	res.h("Allow", allowMethods)
-	res.h("Content-Type", "application/sdp")
-	res.body = []byte(c.answerSDP)
-	c.mu.Unlock()
-	if err := c.conn.send(res); err != nil {
-		return err
-	}
-	c.markAnswered()
-	return nil
-}
-
-// ---- snapshot ----
-
-// Snapshot is a call's state and what its media leg has seen.
-type Snapshot struct {
-	UUID, Ext, CallID string
-	State             string // calling, ringing, answered, ended
-	Outbound          bool   // placed by the PBX
-	Held              bool   // the PBX has the call on hold
-	AgentHeld         bool   // the agent's SDP puts audio sendonly/inactive
-	Audio, Video      Direction
-	AudioCodec        string
-
-	AudioRx, AudioTx StreamStats
-	VideoRx, VideoTx StreamStats
-
-	// Tone analyses the last 200 ms of audio received from the agent.
-	Tone   ToneAnalysis
-	Digits string
-	DTMF   []DTMFDigit
-
-	SetupTime  time.Duration // INVITE to first audio packet from the agent (0: none yet)
-	AnsweredAt time.Time
-	EndedAt    time.Time
-	EndBy      string
-	EndCode    int
-	EndReason  string
-}
-
-func (c *Call) snapshot() Snapshot {
-	c.mu.Lock()
-	s := Snapshot{UUID: c.uuid, Ext: c.ext, CallID: c.cid, State: c.state.String(), Outbound: c.outbound,
-		AnsweredAt: c.answeredAt, EndedAt: c.endedAt, EndBy: c.endBy, EndCode: c.endCode, EndReason: c.endReason}
-	if !c.firstAudio.IsZero() {
-		s.SetupTime = c.firstAudio.Sub(c.setupStart)
-	}
-	c.mu.Unlock()
-	m := c.media
-	if m == nil {
-		s.Audio, s.Video = -1, -1
-		return s
-	}
-	m.mu.Lock()
-	s.Held = m.held
-	s.Audio, s.Video = m.agentDir(0), m.agentDir(1)
-	s.AgentHeld = s.Audio == SendOnly || s.Audio == Inactive
-	s.AudioRx, s.AudioTx, s.VideoRx, s.VideoTx = m.rx[0], m.tx[0], m.rx[1], m.tx[1]
-	s.DTMF = append([]DTMFDigit(nil), m.digits...)
-	m.mu.Unlock()
-	for _, d := range s.DTMF {
-		s.Digits += d.Digit
-	}
-	if _, _, mime, _, _ := m.audio.codec(); mime != "" {
-		s.AudioCodec = mime
-	}
-	s.Tone = AnalyseTone(m.recent(SampleRate/5), SampleRate)
-	return s
-}
-
-// RecentAudio returns up to d (at most 1 s) of the audio last received
-// from the agent on a call, as 8 kHz linear samples.
-func (p *PBX) RecentAudio(uuid string, d time.Duration) ([]int16, error) {
-	c, err := p.call(uuid)
-	if err != nil {
-		return nil, err
-	}
-	if c.media == nil {
-		return nil, nil
-	}
-	return c.media.recent(int(d.Seconds() * SampleRate)), nil
-}
-
-const keepEndedCalls = 512
-
-// keepEnded remembers an ended call for Snapshot. p.mu held.
-func (p *PBX) keepEnded(c *Call) {
-	if p.ended == nil {
-		p.ended = map[string]*Call{}
-	}
-	p.ended[c.uuid] = c
-	p.endedOrder = append(p.endedOrder, c)
-	for len(p.endedOrder) > keepEndedCalls {
-		old := p.endedOrder[0]
-		p.endedOrder = p.endedOrder[1:]
-		if p.ended[old.uuid] == old {
-			delete(p.ended, old.uuid)
-		}
-	}
 }

@@ -1,38 +1,9 @@
 package pbx
 
 import (
-	"fmt"
-	"io"
-	"log/slog"
 	"math"
-	"os"
-	"runtime"
-	"strings"
 	"testing"
-	"time"
-
-	"github.com/emiago/sipgo/sip"
 )
-
-func TestMain(m *testing.M) {
-	// sipgo's own warnings (the test agent's) are noise here.
-	sip.SetDefaultLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	base := runtime.NumGoroutine()
-	code := m.Run()
-	// Goroutine-leak check: once every PBX, agent and call is closed,
-	// what they started must be gone (pion and sipgo end theirs a little
-	// after Close returns, hence the grace period).
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > base+2 && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); code == 0 && n > base+2 {
-		buf := make([]byte, 1<<20)
-		fmt.Fprintf(os.Stderr, "goroutine leak: %d at start, %d at the end\n%s\n", base, n, buf[:runtime.Stack(buf, true)])
-		code = 1
-	}
-	os.Exit(code)
-}
 
 func TestG711RoundTrip(t *testing.T) {
 	for _, tc := range []struct {
@@ -108,46 +79,73 @@ func TestDTMFDetector(t *testing.T) {
 	}
 }
 
-func TestDigest(t *testing.T) {
-	var ns nonceStore
-	n := ns.issue()
-	pwd := func(u string) (string, bool) { return "pw", u == "1001" }
-	ha1 := digestHex("MD5", "1001", "r", "pw")
-	ha2 := digestHex("MD5", "REGISTER", "sip:r")
-	resp := digestHex("MD5", ha1, n, "00000001", "abc", "auth", ha2)
-	authz := `Digest username="1001", realm="r", nonce="` + n + `", uri="sip:r", response="` + resp + `", qop=auth, nc=00000001, cnonce="abc", algorithm=MD5`
-	if u, ok := checkDigest(authz, "REGISTER", "r", &ns, pwd); !ok || u != "1001" {
-		t.Fatalf("good digest refused: %q", u)
+// TestDTMFDetectorTiming: a repeated digit counts again after a gap, a blip
+// shorter than a digit does not count, nor does a pair too unequal.
+func TestDTMFDetectorTiming(t *testing.T) {
+	var got string
+	d := DTMFDetector{OnDigit: func(b byte) { got += string(b) }}
+	lo, hi, _ := DTMFFreqs('5')
+	for range 2 {
+		d.Write(tone([]float64{lo, hi}, 800)) // 100 ms
+		d.Write(make([]int16, 480))           // 60 ms gap
 	}
-	if _, ok := checkDigest(authz, "INVITE", "r", &ns, pwd); ok {
-		t.Fatal("digest for another method accepted")
+	d.Write(tone([]float64{lo, hi}, 240)) // a 30 ms blip
+	d.Write(make([]int16, 480))
+	twisted := ToneGen{Freqs: []float64{lo}, Amplitude: 6000}
+	weak := ToneGen{Freqs: []float64{hi}, Amplitude: 1500} // 12 dB below
+	a, b := make([]int16, 800), make([]int16, 800)
+	twisted.Fill(a)
+	weak.Fill(b)
+	for i := range a {
+		a[i] += b[i]
 	}
-	bad := `Digest username="1001", realm="r", nonce="made-up", uri="sip:r", response="` + resp + `"`
-	if _, ok, stale := checkDigestStale(bad, "REGISTER", "r", &ns, pwd); ok || !stale {
-		t.Fatal("unknown nonce: accepted, or not reported stale")
-	}
-	wrong := strings.Replace(authz, resp, strings.Repeat("0", 32), 1)
-	if _, ok, stale := checkDigestStale(wrong, "REGISTER", "r", &ns, pwd); ok || stale {
-		t.Fatal("wrong response: accepted, or reported stale")
+	d.Write(a)
+	if got != "55" {
+		t.Fatalf("detected %q, want \"55\"", got)
 	}
 }
 
-func TestSetDirections(t *testing.T) {
-	const raw = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=sendrecv\r\n" +
-		"m=audio 9 UDP/TLS/RTP/SAVPF 0\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendrecv\r\n" +
-		"m=video 0 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=rtpmap:96 VP8/90000\r\n"
-	out, err := setDirections(raw, func(mid string) (Direction, bool) { return Inactive, mid == "0" })
-	if err != nil {
-		t.Fatal(err)
+// TestG711KnownCodes checks codes of the G.711 tables: the loudest and
+// quietest steps and a few in between, both laws.
+func TestG711KnownCodes(t *testing.T) {
+	// μ-law: the loudest steps, silence both ways, segment 7's last step
+	// (1024 apart from 32124).
+	for code, want := range map[byte]int16{0x00: -32124, 0x80: 32124, 0xFF: 0, 0x7F: 0, 0x0F: -16764, 0x8F: 16764} {
+		if got := DecodeULaw(code); got != want {
+			t.Errorf("μ-law %#x → %d, want %d", code, got, want)
+		}
 	}
-	secs, err := parseSDP(out)
-	if err != nil {
-		t.Fatal(err)
+	// A-law: the loudest steps, the quietest (silence is ±8), 0x00.
+	for code, want := range map[byte]int16{0xAA: 32256, 0x2A: -32256, 0xD5: 8, 0x55: -8, 0x00: -5504, 0x80: 5504} {
+		if got := DecodeALaw(code); got != want {
+			t.Errorf("A-law %#x → %d, want %d", code, got, want)
+		}
 	}
-	if len(secs) != 2 || secs[0].Dir != Inactive || secs[1].Dir != SendRecv || !secs[1].Rejected || secs[1].Codecs[96] != "vp8/90000" {
-		t.Fatalf("%+v\n%s", secs, out)
+	// Encoding is monotonic: a louder sample never gets a quieter code.
+	for s := -32767; s < 32767; s++ {
+		if DecodeULaw(EncodeULaw(int16(s))) > DecodeULaw(EncodeULaw(int16(s+1))) ||
+			DecodeALaw(EncodeALaw(int16(s))) > DecodeALaw(EncodeALaw(int16(s+1))) {
+			t.Fatalf("not monotonic at %d", s)
+		}
 	}
-	if SendOnly.Mirror() != RecvOnly || SendRecv.Mirror() != SendRecv || Inactive.Mirror() != Inactive {
-		t.Fatal("mirror")
+}
+
+// BenchmarkDTMFDetector feeds one second of a digit (8000 samples, 100
+// looks) per iteration: the detector's cost per second of a call's audio.
+func BenchmarkDTMFDetector(b *testing.B) {
+	lo, hi, _ := DTMFFreqs('7')
+	pcm := tone([]float64{lo, hi}, SampleRate)
+	d := DTMFDetector{OnDigit: func(byte) {}}
+	b.SetBytes(int64(2 * len(pcm)))
+	for b.Loop() {
+		d.Write(pcm)
+	}
+}
+
+// BenchmarkAnalyseTone analyses 200 ms, as every call snapshot does.
+func BenchmarkAnalyseTone(b *testing.B) {
+	pcm := tone([]float64{1000}, SampleRate/5)
+	for b.Loop() {
+		AnalyseTone(pcm, SampleRate)
 	}
 }

@@ -1,11 +1,15 @@
 package pbx
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/pion/sdp/v3"
 )
+
+// The PBX reads and rewrites SDP line by line, with code of its own (the
+// SDK goes through pion/sdp's object model): all it needs of a body is
+// each m= line's kind, mid, direction, port and payload types.
 
 // Direction is an SDP media direction. Its value is the spec's media int
 // (0 none/inactive, 1 sendonly, 2 recvonly, 3 sendrecv): bit 0 is "sends",
@@ -24,15 +28,7 @@ func (d Direction) String() string {
 	if d < 0 {
 		return "none"
 	}
-	switch d & 3 {
-	case SendOnly:
-		return "sendonly"
-	case RecvOnly:
-		return "recvonly"
-	case SendRecv:
-		return "sendrecv"
-	}
-	return "inactive"
+	return [...]string{"inactive", "sendonly", "recvonly", "sendrecv"}[d&3]
 }
 
 // Sends reports whether the side that declared d sends media.
@@ -44,18 +40,11 @@ func (d Direction) Receives() bool { return d&2 != 0 }
 // Mirror is the same flow seen from the other end.
 func (d Direction) Mirror() Direction { return (d&1)<<1 | (d&2)>>1 }
 
+var directions = map[string]Direction{"sendrecv": SendRecv, "sendonly": SendOnly, "recvonly": RecvOnly, "inactive": Inactive}
+
 func parseDirection(s string) (Direction, bool) {
-	switch s {
-	case "sendrecv":
-		return SendRecv, true
-	case "sendonly":
-		return SendOnly, true
-	case "recvonly":
-		return RecvOnly, true
-	case "inactive":
-		return Inactive, true
-	}
-	return 0, false
+	d, ok := directions[s]
+	return d, ok
 }
 
 // mediaSection is what the PBX needs to know of one m= line.
@@ -67,52 +56,121 @@ type mediaSection struct {
 	Codecs   map[uint8]string
 }
 
+// sdpLines is an SDP body as lines (without their CRLF): the session part,
+// then one block per m= line, each starting with it.
+type sdpLines struct {
+	session []string
+	media   [][]string
+}
+
+var errNotSDP = errors.New("sdp: not a session description")
+
+func splitSDP(raw string) (sdpLines, error) {
+	var b sdpLines
+	for _, line := range strings.Split(raw, "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		switch {
+		case line == "":
+			continue
+		case len(line) < 2 || line[1] != '=' || line[0] < 'a' || line[0] > 'z':
+			return sdpLines{}, fmt.Errorf("%w: line %q", errNotSDP, line)
+		case line[0] == 'm':
+			b.media = append(b.media, []string{line})
+		case len(b.media) > 0:
+			b.media[len(b.media)-1] = append(b.media[len(b.media)-1], line)
+		default:
+			b.session = append(b.session, line)
+		}
+	}
+	if len(b.session) == 0 || b.session[0] != "v=0" {
+		return sdpLines{}, fmt.Errorf("%w: no v=0 first", errNotSDP)
+	}
+	return b, nil
+}
+
+func (b sdpLines) String() string {
+	var sb strings.Builder
+	for _, block := range append([][]string{b.session}, b.media...) {
+		for _, line := range block {
+			sb.WriteString(line)
+			sb.WriteString("\r\n")
+		}
+	}
+	return sb.String()
+}
+
+// attribute splits an a= line into its name and value ("a=mid:0" → "mid",
+// "0"); ok is false for other lines.
+func attribute(line string) (name, value string, ok bool) {
+	rest, ok := strings.CutPrefix(line, "a=")
+	if !ok {
+		return "", "", false
+	}
+	name, value, _ = strings.Cut(rest, ":")
+	return name, value, true
+}
+
+// isDirection reports whether line is a direction attribute.
+func isDirection(line string) bool {
+	name, _, ok := attribute(line)
+	_, dir := directions[name]
+	return ok && dir
+}
+
+// midOf is block i's mid: its a=mid, else its index.
+func midOf(block []string, i int) string {
+	for _, line := range block {
+		if name, value, ok := attribute(line); ok && name == "mid" {
+			return value
+		}
+	}
+	return strconv.Itoa(i)
+}
+
 func parseSDP(raw string) ([]mediaSection, error) {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(raw); err != nil {
+	b, err := splitSDP(raw)
+	if err != nil {
 		return nil, err
 	}
-	sessDir := SendRecv
-	for _, a := range sd.Attributes {
-		if d, ok := parseDirection(a.Key); ok {
-			sessDir = d
+	sessionDir := SendRecv
+	for _, line := range b.session {
+		if name, _, ok := attribute(line); ok {
+			if d, ok := directions[name]; ok {
+				sessionDir = d
+			}
 		}
 	}
-	var out []mediaSection
-	for i, md := range sd.MediaDescriptions {
-		ms := mediaSection{
-			Mid:      strconv.Itoa(i),
-			Kind:     md.MediaName.Media,
-			Dir:      sessDir,
-			Rejected: md.MediaName.Port.Value == 0,
-			Codecs:   map[uint8]string{},
+	out := make([]mediaSection, 0, len(b.media))
+	for i, block := range b.media {
+		// m=<media> <port>[/<count>] <proto> <fmt> ...
+		f := strings.Fields(strings.TrimPrefix(block[0], "m="))
+		if len(f) < 3 {
+			return nil, fmt.Errorf("%w: %q", errNotSDP, block[0])
 		}
-		for _, a := range md.Attributes {
-			if d, ok := parseDirection(a.Key); ok {
+		port, _, _ := strings.Cut(f[1], "/")
+		ms := mediaSection{Mid: midOf(block, i), Kind: f[0], Dir: sessionDir, Rejected: port == "0", Codecs: map[uint8]string{}}
+		for _, line := range block[1:] {
+			name, value, ok := attribute(line)
+			if !ok {
+				continue
+			}
+			if d, ok := directions[name]; ok {
 				ms.Dir = d
 			}
-			switch a.Key {
-			case "mid":
-				ms.Mid = a.Value
-			case "rtpmap":
-				sp := strings.IndexByte(a.Value, ' ')
-				if sp > 0 {
-					if pt, err := strconv.Atoi(a.Value[:sp]); err == nil {
-						ms.Codecs[uint8(pt)] = strings.ToLower(a.Value[sp+1:])
-					}
+			if name == "rtpmap" { // "96 VP8/90000"
+				pt, codec, _ := strings.Cut(value, " ")
+				if n, err := strconv.ParseUint(pt, 10, 8); err == nil && codec != "" {
+					ms.Codecs[uint8(n)] = strings.ToLower(codec)
 				}
 			}
 		}
-		for _, f := range md.MediaName.Formats {
-			if pt, err := strconv.Atoi(f); err == nil {
-				if _, ok := ms.Codecs[uint8(pt)]; !ok {
-					switch pt {
-					case 0:
-						ms.Codecs[0] = "pcmu/8000"
-					case 8:
-						ms.Codecs[8] = "pcma/8000"
-					}
-				}
+		// The static payload types need no rtpmap.
+		for _, pt := range f[3:] {
+			if _, mapped := ms.Codecs[0]; pt == "0" && !mapped {
+				ms.Codecs[0] = "pcmu/8000"
+			}
+			if _, mapped := ms.Codecs[8]; pt == "8" && !mapped {
+				ms.Codecs[8] = "pcma/8000"
 			}
 		}
 		out = append(out, ms)
@@ -120,48 +178,42 @@ func parseSDP(raw string) ([]mediaSection, error) {
 	return out, nil
 }
 
-// setDirections rewrites the direction attribute of each m= line whose mid
-// is in dirs; dirOf picks the direction for a mid (ok=false leaves it).
+// setDirections drops the session-level direction and gives each m= line
+// for whose mid dirOf answers ok that direction, in place of its own (or
+// last, if it had none).
 func setDirections(raw string, dirOf func(mid string) (Direction, bool)) (string, error) {
-	var sd sdp.SessionDescription
-	if err := sd.UnmarshalString(raw); err != nil {
+	b, err := splitSDP(raw)
+	if err != nil {
 		return "", err
 	}
-	kept := sd.Attributes[:0]
-	for _, a := range sd.Attributes {
-		if _, isDir := parseDirection(a.Key); !isDir {
-			kept = append(kept, a)
+	kept := b.session[:0]
+	for _, line := range b.session {
+		if !isDirection(line) {
+			kept = append(kept, line)
 		}
 	}
-	sd.Attributes = kept
-	for i, md := range sd.MediaDescriptions {
-		mid := strconv.Itoa(i)
-		for _, a := range md.Attributes {
-			if a.Key == "mid" {
-				mid = a.Value
-			}
-		}
-		d, ok := dirOf(mid)
+	b.session = kept
+	for i, block := range b.media {
+		d, ok := dirOf(midOf(block, i))
 		if !ok {
 			continue
 		}
-		attrs := make([]sdp.Attribute, 0, len(md.Attributes))
+		attr := "a=" + d.String()
+		lines := make([]string, 0, len(block)+1)
 		placed := false
-		for _, a := range md.Attributes {
-			if _, isDir := parseDirection(a.Key); isDir {
-				if !placed {
-					attrs = append(attrs, sdp.NewPropertyAttribute(d.String()))
-					placed = true
-				}
-				continue
+		for _, line := range block {
+			switch {
+			case !isDirection(line):
+				lines = append(lines, line)
+			case !placed:
+				lines = append(lines, attr)
+				placed = true
 			}
-			attrs = append(attrs, a)
 		}
 		if !placed {
-			attrs = append(attrs, sdp.NewPropertyAttribute(d.String()))
+			lines = append(lines, attr)
 		}
-		md.Attributes = attrs
+		b.media[i] = lines
 	}
-	b, err := sd.Marshal()
-	return string(b), err
+	return b.String(), nil
 }

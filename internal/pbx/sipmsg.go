@@ -97,35 +97,47 @@ func branchOf(m sip.Message) string {
 	return ""
 }
 
-// quoteParams parses a comma-separated list of k=v or k="v" pairs, as in a
-// Digest header.
+// quoteParams parses the auth-params of a Digest header (RFC 7616: k=v or
+// k="v", comma-separated; a backslash in a quoted value escapes the next
+// character). Keys are lower-cased. It scans a character at a time, a
+// reader of its own (the SDK's digest client has another).
 func quoteParams(s string) map[string]string {
 	out := map[string]string{}
-	for len(s) > 0 {
-		s = strings.TrimLeft(s, " ,\t")
-		eq := strings.IndexByte(s, '=')
-		if eq < 0 {
-			break
+	var key, val strings.Builder
+	inKey, quoted, escaped := true, false, false
+	flush := func() {
+		if k := strings.ToLower(strings.TrimSpace(key.String())); k != "" {
+			out[k] = strings.TrimSpace(val.String())
 		}
-		key := strings.ToLower(strings.TrimSpace(s[:eq]))
-		s = strings.TrimLeft(s[eq+1:], " \t")
-		var val string
-		if strings.HasPrefix(s, `"`) {
-			end := strings.IndexByte(s[1:], '"')
-			if end < 0 {
-				val, s = s[1:], ""
-			} else {
-				val, s = s[1:1+end], s[2+end:]
-			}
-		} else {
-			end := strings.IndexByte(s, ',')
-			if end < 0 {
-				val, s = strings.TrimSpace(s), ""
-			} else {
-				val, s = strings.TrimSpace(s[:end]), s[end:]
-			}
+		key.Reset()
+		val.Reset()
+		inKey = true
+	}
+	for _, r := range s {
+		switch {
+		case inKey && r == '=':
+			inKey = false
+		case inKey && r == ',':
+			key.Reset() // a key without a value
+		case inKey:
+			key.WriteRune(r)
+		case escaped:
+			val.WriteRune(r)
+			escaped = false
+		case quoted && r == '\\':
+			escaped = true
+		case r == '"':
+			quoted = !quoted
+		case quoted:
+			val.WriteRune(r)
+		case r == ',':
+			flush()
+		default:
+			val.WriteRune(r)
 		}
-		out[key] = val
+	}
+	if !inKey {
+		flush()
 	}
 	return out
 }

@@ -49,10 +49,7 @@ func (s *Server) Fault(f FaultSpec) error {
 	if any == "" {
 		any = "*"
 	}
-	link := a.conn
-	if s.platform() {
-		link = s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)]
-	}
+	link := s.dialect.agentLink(a)
 	switch f.Kind {
 	case "drop":
 		if link != nil {
@@ -127,26 +124,16 @@ func (s *Server) Agent(id string) (AgentSnapshot, bool) {
 	return s.snapshotLocked(a), true
 }
 
-func (s *Server) snapshotLocked(a *agent) AgentSnapshot {
+func (s *world) snapshotLocked(a *agent) AgentSnapshot {
 	sn := AgentSnapshot{AgentID: a.conf.AgentID, CompanyCode: a.company.Code, Status: a.status, SubStatus: a.sub,
-		CheckedIn: a.checkedIn, Connected: a.conn != nil, DTMF: a.dtmf, LastRequest: a.lastReq,
-		ServiceMode: a.mode, AfterCall: a.afterCall, Playing: a.playing}
+		CheckedIn: a.checkedIn, DTMF: a.dtmf, LastRequest: a.lastReq, ServiceMode: a.mode, Playing: a.playing}
 	if a.isRTC() && a.checkedIn && s.pbx != nil {
 		sn.RTCRegistered = s.pbx.Registered(a.ext)
 	}
 	if l := a.rtc; l != nil {
 		sn.RTCUUID, sn.RTCState = l.uuid, l.state
 	}
-	if cl := a.call; cl != nil {
-		sn.CallUUID, sn.CallState = cl.uuid, cl.state
-		if a.leg != nil {
-			sn.CallUUID, sn.CallState = a.leg.uuid, a.leg.state
-		}
-		sn.Peers = cl.numbersFor(a)
-	}
-	if s.platform() {
-		s.platformSnapshot(a, &sn)
-	}
+	s.dialect.snapshot(a, &sn)
 	return sn
 }
 
@@ -160,7 +147,7 @@ func (s *Server) Connections() int {
 // Reset checks everyone out, ends every call and clears faults.
 func (s *Server) Reset() {
 	s.mu.Lock()
-	conns := make([]*conn, 0, len(s.conns))
+	conns := make([]*link, 0, len(s.conns))
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
@@ -169,23 +156,10 @@ func (s *Server) Reset() {
 	}
 	s.timers = map[*time.Timer]struct{}{}
 	for _, a := range s.agents {
-		if a.grace != nil {
-			a.grace.Stop()
-		}
-	}
-	for _, a := range s.agents {
 		s.rtcDrop(a)
 	}
+	s.dialect.reset()
 	s.agents = map[string]*agent{}
-	s.tokens = map[string]*agent{}
-	s.calls = map[string]*call{}
-	if s.platform() {
-		s.plat = newPlatState()
-		for c := range s.conns {
-			c.closing = true // its end schedules no auto check-out
-			delete(s.conns, c)
-		}
-	}
 	s.loadAgents()
 	s.notifyLocked()
 	s.mu.Unlock()
@@ -262,7 +236,7 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		sort.Slice(out, func(i, j int) bool { return out[i].AgentID < out[j].AgentID })
 		writeJSON(w, http.StatusOK, out)
-	case s.platform() && s.servePlatformAdmin(w, r, path, body, fail):
+	case s.platform() != nil && s.servePlatformAdmin(w, r, path, body, fail):
 	case path == "rtc/registrations" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.RTCRegistrations())
 	case path == "rtc/calls" && r.Method == http.MethodGet:
@@ -286,7 +260,88 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+// ---- the customer's side ----
+
+// InboundCall is a customer dialling the platform.
+type InboundCall struct {
+	CompanyCode  string `json:"company_code"`
+	CallerNumber string `json:"caller_number"`
+	CalleeNumber string `json:"callee_number"`
+	AgentID      string `json:"agent_id,omitempty"`
+	SkillID      string `json:"skill_id,omitempty"`
+	FlowData     string `json:"flow_data,omitempty"`
+	IsVideo      int    `json:"is_video,omitempty"`
+	Audio        *int   `json:"audio,omitempty"`
+	Video        *int   `json:"video,omitempty"`
+	WorkOrderID  string `json:"work_order_id,omitempty"`
+	Channel      string `json:"callin_channel,omitempty"` // e.g. PREDICT_OUT_CALL
+}
+
+// media is the call's audio and video (3 and 0 unless given); it also
+// fills the default caller number.
+func (in *InboundCall) media() (audio, video int) {
+	audio, video = 3, 0
+	if in.Audio != nil {
+		audio = *in.Audio
+	}
+	if in.Video != nil {
+		video = *in.Video
+	}
+	if in.CallerNumber == "" {
+		in.CallerNumber = "13800000000"
+	}
+	return audio, video
+}
+
+// Inbound routes a customer's call to a free agent (the given one, or the
+// first free agent of the company, with the skill if given) and rings it.
+func (s *Server) Inbound(in InboundCall) (uuid, agentID string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialect.inbound(in)
+}
+
+// CustomerHangup: the simulated customer (or external party) hangs up.
+func (s *Server) CustomerHangup(uuid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialect.customerHangup(uuid)
+}
+
+// CustomerAnswer: the customer answers an outbound call to a manual-answer number.
+func (s *Server) CustomerAnswer(uuid string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dialect.customerAnswer(uuid)
+}
+
+// faulted applies the faults a test injected for agent a to a request of
+// msg_type mt on link c: true when the frame gets no further handling.
+// s.mu held.
+func (s *world) faulted(c *link, a *agent, mt string) bool {
+	a.lastReq = mt
+	f := &a.fault
+	switch {
+	case f.dropAfter != "" && (f.dropAfter == mt || f.dropAfter == "*"):
+		f.dropAfter = ""
+		go c.ws.Close()
+		return true
+	case mt == "ping" && f.noPong:
+		return true
+	case f.withhold != "" && (f.withhold == mt || f.withhold == "*"):
+		return true
+	}
+	return false
+}
+
+// delayed sends reply o to a request of msg_type mt later, when a test
+// asked to delay a's replies to it: true when it did. s.mu held.
+func (s *world) delayed(c *link, a *agent, mt string, o obj) bool {
+	if a == nil || a.fault.delay <= 0 || (a.fault.delayType != "" && a.fault.delayType != mt) {
+		return false
+	}
+	b := mustJSON(o)
+	s.wg.Add(1)
+	time.AfterFunc(a.fault.delay, func() { defer s.wg.Done(); s.sendRaw(c, b) })
+	return true
 }

@@ -1,6 +1,6 @@
 // Package sim is ccsim: a simulator of the CloudCC platform's CTI server. It
 // speaks two dialects: "platform" behaves like the platform's real server
-// (docs/ccsim.md, ../shared/platform/real-server.md), "spec" follows the
+// (docs/ccsim.md, docs/platform.md), "spec" follows the
 // agent-toolbar spec (7.0.0) and its examples. It is the other end of every
 // SDK test and of the demo. It shares no code with the SDK's client side (it
 // parses requests with its own readers), so a test catches a bug in either
@@ -59,7 +59,7 @@ type Config struct {
 	SIPDomain string `json:"sip_domain,omitempty"`
 	// RTCPlainInvites makes the PBX's INVITEs to RTC agents carry neither
 	// X-CC-UUID nor the auto-answer hint, as nothing shows the real
-	// platform's do (real-server.md §7): the SDK must tie SIP calls to CTI
+	// platform's do (docs/platform.md): the SDK must tie SIP calls to CTI
 	// calls and answer the agent's own legs from its CTI state alone.
 	// Unset: plain in the platform dialect, with the headers in the spec's.
 	RTCPlainInvites *bool   `json:"rtc_plain_invites,omitempty"`
@@ -268,3 +268,12 @@ func (c *Config) rtcAddressTemplate() string {
 
 // BoolPtr returns a pointer to v, for the optional switches of Config.
 func BoolPtr(v bool) *bool { return &v }
+
+// AgentPath is where a dialect serves the agent WebSocket: the platform's
+// "/msg/" (the agent's identity segment follows) or the spec's "/ws".
+func AgentPath(dialect string) string {
+	if dialect == DialectSpec {
+		return "/ws"
+	}
+	return pathMsg
+}

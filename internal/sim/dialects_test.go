@@ -50,9 +50,11 @@ func TestDialectsDiffer(t *testing.T) {
 			t.Fatal(s.Dialect())
 		}
 		// No /ws in the platform dialect.
-		if resp, err := http.Get(base + "/ws"); err != nil || resp.StatusCode != http.StatusNotFound {
+		resp, err := http.Get(base + "/ws")
+		if err != nil || resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("GET /ws: %v %v", resp, err)
 		}
+		resp.Body.Close()
 		l := dialPlat(t, base, agent6k, "Windows")
 		push, rep := l.checkin() // reply and push, in the server's order
 		if push["agent_status"] != "FREE" || rep["msg_type"] != "checkin" {

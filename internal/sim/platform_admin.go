@@ -15,17 +15,19 @@ import (
 // ErrNoLink: the agent's company_agent_os has no link to push to.
 var ErrNoLink = errors.New("no link routed for the agent")
 
-func (s *Server) platformSnapshot(a *agent, sn *AgentSnapshot) {
-	sn.OS = a.p.os
-	sn.Connected = s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)] != nil
-	_, sn.HasToken = s.plat.tokenOf[a.company.Code+":"+a.p.os+":"+a.conf.AgentID]
+// snapshot fills in the agent's platform state: the link routed for its
+// company_agent_os, its token, extension, legs and configuration.
+func (s *platform) snapshot(a *agent, sn *AgentSnapshot) {
+	sn.OS = a.plat.os
+	sn.Connected = s.routes[linkKey(a.company.Code, a.conf.AgentID, a.plat.os)] != nil
+	_, sn.HasToken = s.tokenOf[a.company.Code+":"+a.plat.os+":"+a.conf.AgentID]
 	sn.ExtStatus = s.extStatus(a)
-	pp := a.p.postProcess
+	pp := a.plat.postProcess
 	sn.PostProcess = &pp
-	sn.AfterCall = a.p.afterAction
-	sn.ServiceMode = a.p.serviceMode
-	sn.AutoCheckoutChecks = a.p.autoChecks
-	if l := a.p.leg; l != nil && l.state != legEnded {
+	sn.AfterCall = a.plat.afterAction
+	sn.ServiceMode = a.plat.serviceMode
+	sn.AutoCheckoutChecks = a.plat.autoChecks
+	if l := a.plat.leg; l != nil && l.state != legEnded {
 		sn.CallUUID, sn.CallState = l.uuid, l.state
 		for _, o := range l.call.legs {
 			if o.state != legEnded {
@@ -54,7 +56,8 @@ func (s *Server) Push(p PushSpec) error {
 	if a == nil {
 		return fmt.Errorf("no agent %q", p.AgentID)
 	}
-	if !s.platform() {
+	plat := s.platform()
+	if plat == nil {
 		return errors.New("push is a platform-dialect call")
 	}
 	if !json.Valid(p.Frame) {
@@ -62,9 +65,9 @@ func (s *Server) Push(p PushSpec) error {
 	}
 	os := p.OS
 	if os == "" {
-		os = a.p.os
+		os = a.plat.os
 	}
-	c := s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, os)]
+	c := plat.routes[linkKey(a.company.Code, a.conf.AgentID, os)]
 	if c == nil {
 		return ErrNoLink
 	}
@@ -95,10 +98,10 @@ func (s *Server) SetAgentConfig(spec AgentConfigSpec) error {
 			*dst = *v
 		}
 	}
-	set(&a.p.postProcess, spec.PostProcess)
-	set(&a.p.autoShowBusy, spec.AutoShowBusy)
-	set(&a.p.extOffline, spec.ExtOffline)
-	set(&a.p.disabled, spec.Disabled)
+	set(&a.plat.postProcess, spec.PostProcess)
+	set(&a.plat.autoShowBusy, spec.AutoShowBusy)
+	set(&a.plat.extOffline, spec.ExtOffline)
+	set(&a.plat.disabled, spec.Disabled)
 	s.notifyLocked()
 	return nil
 }
@@ -116,11 +119,12 @@ func (s *Server) Links() []LinkInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []LinkInfo{}
-	if !s.platform() {
+	plat := s.platform()
+	if plat == nil {
 		return out
 	}
 	for c := range s.conns {
-		out = append(out, LinkInfo{Identity: c.ident, Bound: c.bound, Routed: s.plat.routes[c.ident] == c, Remote: c.remote})
+		out = append(out, LinkInfo{Identity: c.ident, Bound: c.bound, Routed: plat.routes[c.ident] == c, Remote: c.remote})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Identity != out[j].Identity {

@@ -10,13 +10,13 @@ import (
 // change_status, get_status, get_token, toggle_service_mode; and the
 // change_status pushes.
 
-// agentPlat is an agent's platform-dialect state. Guarded by Server.mu.
-type agentPlat struct {
-	os          string // the os of the last check-in: pushes go to company_agent_os
-	hasStatus   bool   // a status record exists (the agent checked in since start)
-	leg         *pleg  // the agent's leg in a call
-	afterAction string // a *_AFTER_CALL_STOP action applied at hang-up
-	arrangeGen  int    // bumps to cancel the ARRANGE timer
+// platformAgent is an agent's platform-dialect state. Guarded by world.mu.
+type platformAgent struct {
+	os          string       // the os of the last check-in: pushes go to company_agent_os
+	hasStatus   bool         // a status record exists (the agent checked in since start)
+	leg         *platformLeg // the agent's leg in a call
+	afterAction string       // a *_AFTER_CALL_STOP action applied at hang-up
+	arrangeGen  int          // bumps to cancel the ARRANGE timer
 	serviceMode int
 	autoChecks  int // runs of the auto check-out check (tests wait on it)
 	// records are the check-in records by os (the IPs of agent_ip), kept
@@ -26,7 +26,7 @@ type agentPlat struct {
 	postProcess, autoShowBusy, extOffline, disabled, unbound bool
 }
 
-func (p *agentPlat) loadConf(ac AgentConfig) {
+func (p *platformAgent) loadConf(ac AgentConfig) {
 	p.postProcess = ac.PostProcess == nil || *ac.PostProcess
 	p.autoShowBusy, p.extOffline, p.disabled, p.unbound = ac.AutoShowBusy, ac.ExtOffline, ac.Disabled, ac.Unbound
 	p.serviceMode = ac.ServiceMode
@@ -36,8 +36,8 @@ func (p *agentPlat) loadConf(ac AgentConfig) {
 	p.records = map[string][]string{}
 }
 
-// pushOpt are the optional fields of a status push.
-type pushOpt struct {
+// pushOptions are the optional fields of a status push.
+type pushOptions struct {
 	reason *string  // nil: left out (transitions that set none)
 	uuid   string   // the call's uuid ("" left out)
 	inCall []string // set on the ANSWER transition only
@@ -46,18 +46,18 @@ type pushOpt struct {
 
 func strp(s string) *string { return &s }
 
-// pStatus moves the agent and pushes the change as the real server does
+// setStatus moves the agent and pushes the change as the real server does
 // (ClientAgentStatusChangeVO.build): msg_type "change_status", a fresh
 // req_id, code "0", msg "success". s.mu held.
-func (s *Server) pStatus(a *agent, status, sub string, o pushOpt) {
-	last, had := a.status, a.p.hasStatus
+func (s *platform) setStatus(a *agent, status, sub string, o pushOptions) {
+	last, had := a.status, a.plat.hasStatus
 	a.status, a.sub = status, sub
-	a.p.hasStatus = true
+	a.plat.hasStatus = true
 	a.checkedIn = status != "OFFLINE"
 	s.notifyLocked()
 	f := obj{"req_id": fastUUID(), "msg_type": "change_status", "code": "0", "msg": "success",
 		"company_code": a.company.Code, "agent_id": a.conf.AgentID, "ext_id": a.conf.ExtID,
-		"agent_status": status, "os": a.p.os}
+		"agent_status": status, "os": a.plat.os}
 	if had && !o.noLast {
 		f["last_agent_status"] = last
 	}
@@ -76,8 +76,8 @@ func (s *Server) pStatus(a *agent, status, sub string, o pushOpt) {
 	s.pushTo(a, f)
 }
 
-// pAgent is the agent a request names (agent_id in company_code).
-func (s *Server) pAgent(company, agentID string) *agent {
+// agentIn is the agent a request names (agent_id in company_code).
+func (s *platform) agentIn(company, agentID string) *agent {
 	a := s.agents[agentID]
 	if a == nil || a.company.Code != company {
 		return nil
@@ -85,28 +85,19 @@ func (s *Server) pAgent(company, agentID string) *agent {
 	return a
 }
 
-func (s *Server) company(code string) *Company {
-	for i := range s.cfg.Companies {
-		if s.cfg.Companies[i].Code == code {
-			return &s.cfg.Companies[i]
-		}
-	}
-	return nil
-}
-
 // extRegistered: the agent's bound extension is registered (RTC: at the
 // PBX; login_type 2: unless configured offline).
-func (s *Server) extRegistered(a *agent) bool {
+func (s *platform) extRegistered(a *agent) bool {
 	if a.isRTC() {
 		return s.pbx != nil && s.pbx.Registered(a.conf.ExtID)
 	}
-	return !a.p.extOffline
+	return !a.plat.extOffline
 }
 
 // extStatus is the bound extension's status as call-control reads it: ""
 // (no record: not registered), ONLINE, RINGING, CALLING.
-func (s *Server) extStatus(a *agent) string {
-	if l := a.p.leg; l != nil && l.state != legEnded {
+func (s *platform) extStatus(a *agent) string {
+	if l := a.plat.leg; l != nil && l.state != legEnded {
 		if l.state == legAnswered {
 			return "CALLING"
 		}
@@ -119,11 +110,11 @@ func (s *Server) extStatus(a *agent) string {
 }
 
 // extInCall: the extension is in a call (the auto check-out waits).
-func (s *Server) extInCall(a *agent) bool { return a.p.leg != nil && a.p.leg.state != legEnded }
+func (s *platform) extInCall(a *agent) bool { return a.plat.leg != nil && a.plat.leg.state != legEnded }
 
-// siReply is a SI reply: the request's req_id, company_code and msg_type,
+// reply is a SI reply: the request's req_id, company_code and msg_type,
 // code, msg, reply true, plus extra. s.mu held.
-func (s *Server) siReply(c *conn, q preq, code, msg string, extra obj) {
+func (s *platform) reply(c *link, q platformRequest, code, msg string, extra obj) {
 	o := obj{"code": code, "msg": msg, "reply": true}
 	q.copyTo(o, "req_id", "company_code", "msg_type")
 	for k, v := range extra {
@@ -136,29 +127,29 @@ func (s *Server) siReply(c *conn, q preq, code, msg string, extra obj) {
 	s.replyFrame(c, q, o)
 }
 
-// bare is a refusal from ExceptionUtil.exceptionControl: code and msg only.
-func (s *Server) bare(c *conn, q preq, code, msg string) {
+// refuse is a refusal from ExceptionUtil.exceptionControl: code and msg only.
+func (s *platform) refuse(c *link, q platformRequest, code, msg string) {
 	s.replyFrame(c, q, obj{"code": code, "msg": msg})
 }
 
-func (s *Server) siRequest(c *conn, q preq) {
+func (s *platform) sdkInterface(c *link, q platformRequest) {
 	switch q.s("msg_type") {
 	case "checkout":
-		s.siCheckout(c, q)
+		s.checkout(c, q)
 	case "change_status":
-		s.siChangeStatus(c, q)
+		s.changeStatus(c, q)
 	case "get_status":
-		s.siGetStatus(c, q)
+		s.getStatus(c, q)
 	case "get_token":
-		s.siGetToken(c, q)
+		s.getToken(c, q)
 	case "toggle_service_mode":
-		s.siToggleServiceMode(c, q)
+		s.toggleServiceMode(c, q)
 	}
 }
 
-// siCheckin is CheckinClientRequestStrategyImpl, and CS's clientMap binding
+// checkin is CheckinClientRequestStrategyImpl, and CS's clientMap binding
 // of the link on success. s.mu held.
-func (s *Server) siCheckin(c *conn, q preq) {
+func (s *platform) checkin(c *link, q platformRequest) {
 	// A validation failure (base fields, or os/agent_id) becomes a 4002
 	// that CS cannot cast to a check-in reply: nothing is sent.
 	if _, _, bad := q.validate("s:msg_type", "s:req_id", "s:company_code"); bad {
@@ -177,7 +168,7 @@ func (s *Server) siCheckin(c *conn, q preq) {
 		fail("4008", "企业不存在")
 		return
 	}
-	a := s.pAgent(co.Code, q.s("agent_id"))
+	a := s.agentIn(co.Code, q.s("agent_id"))
 	switch {
 	case a == nil:
 		fail("4003", "坐席不存在!")
@@ -188,13 +179,13 @@ func (s *Server) siCheckin(c *conn, q preq) {
 	case q.s("agent_pwd") != a.conf.Password:
 		fail("4004", "坐席账号或密码错误")
 		return
-	case a.p.disabled:
+	case a.plat.disabled:
 		fail("1001", "坐席已禁用")
 		return
 	case co.Disabled:
 		fail("1000", "企业已禁用")
 		return
-	case a.p.unbound:
+	case a.plat.unbound:
 		fail("4005", "坐席无绑定分机")
 		return
 	case q.s("ext_id") != a.conf.ExtID:
@@ -202,7 +193,7 @@ func (s *Server) siCheckin(c *conn, q preq) {
 		return
 	}
 	for _, bc := range co.Agents {
-		if b := s.agents[bc.AgentID]; b != nil && b != a && b.conf.ExtID == a.conf.ExtID && !b.p.unbound {
+		if b := s.agents[bc.AgentID]; b != nil && b != a && b.conf.ExtID == a.conf.ExtID && !b.plat.unbound {
 			fail("4007", "分机已被坐席: "+b.conf.AgentID+"绑定")
 			return
 		}
@@ -214,33 +205,33 @@ func (s *Server) siCheckin(c *conn, q preq) {
 	}
 	os := q.s("os")
 	ips := splitIPs(q.s("agent_ip"))
-	if last, ok := a.p.records[os]; ok && registered && co.ForbidKick && !containsAll(ips, last) {
+	if last, ok := a.plat.records[os]; ok && registered && co.ForbidKick && !containsAll(ips, last) {
 		fail("4010", "坐席账号已在其他地方签入 "+strings.Join(last, ","))
 		return
 	}
 	// (With kick allowed the real server builds a kick_off it never delivers.)
-	a.p.records[os] = ips
+	a.plat.records[os] = ips
 
 	reset := q.s("reset") == "true"
 	target := strings.ToUpper(q.s("start_status"))
 	if target == "" || reset {
 		target = "FREE"
 	}
-	leg := a.p.leg
+	leg := a.plat.leg
 	sub, uuid := a.sub, ""
 	if leg != nil && leg.state != legEnded {
 		uuid = leg.uuid
 	}
 	if reset {
 		sub, uuid = "", ""
-		a.p.afterAction = ""
+		a.plat.afterAction = ""
 	}
-	a.p.os = os
+	a.plat.os = os
 	a.ext = a.conf.ExtID
-	a.p.arrangeGen++
+	a.plat.arrangeGen++
 	// The check-in push carries no last_agent_status, reason or
 	// sub_agent_status: the real server leaves out what it has no value for.
-	s.pStatus(a, target, "", pushOpt{uuid: uuid, noLast: true})
+	s.setStatus(a, target, "", pushOptions{uuid: uuid, noLast: true})
 	a.sub = sub
 	if target == "ARRANGE" {
 		s.scheduleArrangeEnd(a, "FREE")
@@ -252,14 +243,14 @@ func (s *Server) siCheckin(c *conn, q preq) {
 	token := s.newToken(co.Code, os, a.conf.AgentID)
 	o := obj{"code": "0", "msg": "成功!", "reply": true, "os": os, "ext_id": a.conf.ExtID, "ext_pwd": a.conf.ExtPwd,
 		"login_type": a.conf.LoginType, "pbx": rtc, "rtc_address": rtc, "ext_call_mode": 1,
-		"service_mode": a.p.serviceMode, "token": token}
+		"service_mode": a.plat.serviceMode, "token": token}
 	q.copyTo(o, "req_id", "company_code", "msg_type")
 	s.replyFrame(c, q, o)
 	if c != nil {
 		c.bound, c.boundExt = linkKey(co.Code, a.conf.AgentID, os), a.conf.ExtID
 	}
 	if reset && leg != nil && leg.state != legEnded {
-		s.pEnd(leg) // reset hangs up the extension's call
+		s.endLeg(leg) // reset hangs up the extension's call
 	}
 }
 
@@ -282,37 +273,37 @@ func containsAll(have, want []string) bool {
 	return true
 }
 
-// siCheckout is CheckoutClientRequestStrategyImpl. c is nil for the link
+// checkout is CheckoutClientRequestStrategyImpl. c is nil for the link
 // layer's auto check-out. s.mu held.
-func (s *Server) siCheckout(c *conn, q preq) {
+func (s *platform) checkout(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:agent_id", "s:ext_id"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
-	a := s.pAgent(q.s("company_code"), q.s("agent_id"))
-	if a == nil || !a.p.hasStatus {
-		s.siReply(c, q, "1", "签出失败!", nil)
+	a := s.agentIn(q.s("company_code"), q.s("agent_id"))
+	if a == nil || !a.plat.hasStatus {
+		s.reply(c, q, "1", "签出失败!", nil)
 		return
 	}
-	delete(a.p.records, q.s("os"))
+	delete(a.plat.records, q.s("os"))
 	leg := s.stopCallForCheckout(a)
-	a.p.afterAction = ""
-	a.p.arrangeGen++
-	s.pStatus(a, "OFFLINE", "", pushOpt{})
+	a.plat.afterAction = ""
+	a.plat.arrangeGen++
+	s.setStatus(a, "OFFLINE", "", pushOptions{})
 	extra := obj{"reply": nil}
 	if q.has("reply") {
 		extra["reply"] = q.s("reply") == "true"
 	}
-	s.siReply(c, q, "0", "签出成功", extra)
+	s.reply(c, q, "0", "签出成功", extra)
 	if leg != nil {
-		s.pEnd(leg)
+		s.endLeg(leg)
 	}
 }
 
 // stopCallForCheckout marks the leg of a RINGING or CALLING agent to end
 // without a status change for it (checkoutToOffline); the caller ends it.
-func (s *Server) stopCallForCheckout(a *agent) *pleg {
-	leg := a.p.leg
+func (s *platform) stopCallForCheckout(a *agent) *platformLeg {
+	leg := a.plat.leg
 	if leg == nil || leg.state == legEnded || (a.status != "RINGING" && a.status != "CALLING") {
 		return nil
 	}
@@ -333,35 +324,35 @@ var afterCallActions = map[string][2]string{ // status at hang-up, success
 	"CHECKOUT_AFTER_CALL_STOP":  {"OFFLINE", "结束通话后进入离线状态!!"},
 }
 
-// siChangeStatus is ChangeStatusClientRequestStrategyImpl and the
+// changeStatus is ChangeStatusClientRequestStrategyImpl and the
 // agentstatus strategies. s.mu held.
-func (s *Server) siChangeStatus(c *conn, q preq) {
+func (s *platform) changeStatus(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:action", "o:rest_min"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	action := q.s("action")
 	extra := obj{"action": action}
 	answer := func(code, msg string, t *agent, last string) {
 		if t != nil {
-			extra["last_agent_status"], extra["agent_status"], extra["os"] = last, t.status, t.p.os
+			extra["last_agent_status"], extra["agent_status"], extra["os"] = last, t.status, t.plat.os
 		}
-		s.siReply(c, q, code, msg, extra)
+		s.reply(c, q, code, msg, extra)
 	}
-	self := s.pAgent(q.s("company_code"), q.s("agent_id"))
+	self := s.agentIn(q.s("company_code"), q.s("agent_id"))
 	if m, ok := makeActions[action]; ok {
 		switch {
-		case self == nil || !self.p.hasStatus:
+		case self == nil || !self.plat.hasStatus:
 			answer("1", "未查询到坐席状态信息, 请先确认是否已迁入!", nil, "")
 		case self.status == "OFFLINE":
-			s.bare(c, q, "4009", "坐席未签入")
+			s.refuse(c, q, "4009", "坐席未签入")
 		case self.status == m[0]:
 			answer("1", m[1], nil, "")
 		default:
 			// No push, no refusal during a call, no timer ending a rest.
 			last := self.status
 			self.status = m[0]
-			self.p.arrangeGen++
+			self.plat.arrangeGen++
 			s.notifyLocked()
 			answer("0", m[2], self, last)
 		}
@@ -369,20 +360,20 @@ func (s *Server) siChangeStatus(c *conn, q preq) {
 	}
 	if m, ok := afterCallActions[action]; ok {
 		switch {
-		case self == nil || !self.p.hasStatus:
+		case self == nil || !self.plat.hasStatus:
 			answer("1", "未查询到坐席状态信息, 请先确认是否已迁入!", nil, "")
 		case self.status != "CALLING" && self.status != "RINGING":
-			s.bare(c, q, "4016", "坐席非通话状态!")
+			s.refuse(c, q, "4016", "坐席非通话状态!")
 		default:
-			self.p.afterAction = action
+			self.plat.afterAction = action
 			s.notifyLocked()
 			answer("0", m[1], nil, "")
 		}
 		return
 	}
-	t := s.pAgent(q.s("company_code"), q.s("operated_agent_id"))
+	t := s.agentIn(q.s("company_code"), q.s("operated_agent_id"))
 	force := action == "FORCE_MAKE_BUSY" || action == "FORCE_MAKE_FREE" || action == "FORCE_CHECKOUT"
-	if force && (t == nil || !t.p.hasStatus) {
+	if force && (t == nil || !t.plat.hasStatus) {
 		answer("1", "未查询到坐席状态信息, 请先确认是否已签入!", nil, "")
 		return
 	}
@@ -394,44 +385,44 @@ func (s *Server) siChangeStatus(c *conn, q preq) {
 	case "FORCE_MAKE_BUSY":
 		switch {
 		case t.status == "OFFLINE":
-			s.bare(c, q, "4009", "坐席未签入")
+			s.refuse(c, q, "4009", "坐席未签入")
 		case t.status != "FREE":
 			answer("1", "强制示忙失败, 被操作坐席当前状态不可强制示忙!", nil, "")
 		default:
-			t.p.arrangeGen++
-			s.pStatus(t, "BUSY", "", pushOpt{reason: strp("被管理员强制示忙")})
+			t.plat.arrangeGen++
+			s.setStatus(t, "BUSY", "", pushOptions{reason: strp("被管理员强制示忙")})
 			answer("0", "强制示忙成功!", t, last)
 		}
 	case "FORCE_MAKE_FREE":
 		switch {
 		case t.status == "OFFLINE":
-			s.bare(c, q, "4009", "坐席未签入")
+			s.refuse(c, q, "4009", "坐席未签入")
 		case t.status != "BUSY" && t.status != "REST" && t.status != "ARRANGE":
 			answer("1", "强制示闲失败，被操作坐席当前状态不可强制示闲!", nil, "")
 		default:
-			t.p.arrangeGen++
-			s.pStatus(t, "FREE", "", pushOpt{reason: strp("被管理员强制示闲")})
+			t.plat.arrangeGen++
+			s.setStatus(t, "FREE", "", pushOptions{reason: strp("被管理员强制示闲")})
 			answer("0", "强制示闲成功!!", t, last)
 		}
 	case "FORCE_CHECKOUT":
 		leg := s.stopCallForCheckout(t)
-		t.p.arrangeGen++
-		t.p.afterAction = ""
-		s.pStatus(t, "OFFLINE", "", pushOpt{reason: strp("被管理员强制签出")})
+		t.plat.arrangeGen++
+		t.plat.afterAction = ""
+		s.setStatus(t, "OFFLINE", "", pushOptions{reason: strp("被管理员强制签出")})
 		answer("0", "强签成功!!", t, last)
 		if leg != nil {
-			s.pEnd(leg)
+			s.endLeg(leg)
 		}
 	default:
 		answer("-1", "action非法!", nil, "")
 	}
 }
 
-// siGetStatus is GetStatusClientRequestStrategyImpl. s.mu held.
-func (s *Server) siGetStatus(c *conn, q preq) {
-	a := s.pAgent(q.s("company_code"), q.s("agent_id"))
-	if a == nil || !a.p.hasStatus {
-		s.siReply(c, q, "1", "获取不到坐席状态!", nil)
+// getStatus is GetStatusClientRequestStrategyImpl. s.mu held.
+func (s *platform) getStatus(c *link, q platformRequest) {
+	a := s.agentIn(q.s("company_code"), q.s("agent_id"))
+	if a == nil || !a.plat.hasStatus {
+		s.reply(c, q, "1", "获取不到坐席状态!", nil)
 		return
 	}
 	o := obj{"code": "0", "msg": "获取成功!", "status": a.status}
@@ -442,34 +433,34 @@ func (s *Server) siGetStatus(c *conn, q preq) {
 	if a.sub != "" {
 		o["sub_status"] = a.sub
 	}
-	if l := a.p.leg; l != nil && l.state != legEnded {
+	if l := a.plat.leg; l != nil && l.state != legEnded {
 		o["uuid"] = l.uuid
 	}
 	s.replyFrame(c, q, o)
 }
 
-// siGetToken is GetTokenRequestStrategyImpl over WS (the link must have
+// getToken is GetTokenRequestStrategyImpl over WS (the link must have
 // checked in: get_token is not exempt from CS's binding check). s.mu held.
-func (s *Server) siGetToken(c *conn, q preq) {
+func (s *platform) getToken(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("s:os", "s:agent_id"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
-	code, msg, token := s.getToken(q)
+	code, msg, token := s.issueToken(q)
 	switch {
 	case code == "0":
-		s.siReply(c, q, code, msg, obj{"token": token})
+		s.reply(c, q, code, msg, obj{"token": token})
 	case code == "4004" || code == "4015":
-		s.siReply(c, q, code, msg, nil)
+		s.reply(c, q, code, msg, nil)
 	default:
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 	}
 }
 
-// getToken checks the agent and password and makes a new token: code "0"
+// issueToken checks the agent and password and makes a new token: code "0"
 // with the token, or the refusal. s.mu held.
-func (s *Server) getToken(q preq) (code, msg, token string) {
-	a := s.pAgent(q.s("company_code"), q.s("agent_id"))
+func (s *platform) issueToken(q platformRequest) (code, msg, token string) {
+	a := s.agentIn(q.s("company_code"), q.s("agent_id"))
 	switch {
 	case a == nil:
 		return "4003", "坐席不存在!", ""
@@ -477,45 +468,45 @@ func (s *Server) getToken(q preq) (code, msg, token string) {
 		return "4043", "请求失败!", "" // the password's encryption throws
 	case q.s("agent_pwd") != a.conf.Password:
 		return "4004", "坐席账号或密码错误", ""
-	case a.p.disabled:
+	case a.plat.disabled:
 		return "4015", "获取token失败!", ""
 	}
 	return "0", "成功!", s.newToken(a.company.Code, q.s("os"), a.conf.AgentID)
 }
 
-// siToggleServiceMode is ToggleServiceModeRequestStrategyImpl. s.mu held.
-func (s *Server) siToggleServiceMode(c *conn, q preq) {
+// toggleServiceMode is ToggleServiceModeRequestStrategyImpl. s.mu held.
+func (s *platform) toggleServiceMode(c *link, q platformRequest) {
 	if code, msg, bad := q.validate("i:service_mode"); bad {
-		s.bare(c, q, code, msg)
+		s.refuse(c, q, code, msg)
 		return
 	}
 	m, _, _ := q.int("service_mode")
-	a := s.pAgent(q.s("company_code"), q.s("agent_id"))
+	a := s.agentIn(q.s("company_code"), q.s("agent_id"))
 	switch {
-	case a == nil || !a.p.hasStatus:
-		s.siReply(c, q, "4009", "坐席未签入", nil)
-	case a.p.serviceMode == m:
-		s.siReply(c, q, "4003", "坐席服务模式未变化!", nil)
+	case a == nil || !a.plat.hasStatus:
+		s.reply(c, q, "4009", "坐席未签入", nil)
+	case a.plat.serviceMode == m:
+		s.reply(c, q, "4003", "坐席服务模式未变化!", nil)
 	default:
-		a.p.serviceMode = m
+		a.plat.serviceMode = m
 		a.mode = m
 		s.notifyLocked()
 		extra := obj{"service_mode": m}
 		q.copyTo(extra, "os")
-		s.siReply(c, q, "0", "成功!", extra)
+		s.reply(c, q, "0", "成功!", extra)
 	}
 }
 
 // scheduleArrangeEnd ends an ARRANGE after Timings.ArrangeMS with a push to
 // next, unless something cancelled it meanwhile (a status change, a
 // check-in, a call). s.mu held.
-func (s *Server) scheduleArrangeEnd(a *agent, next string) {
-	a.p.arrangeGen++
-	gen := a.p.arrangeGen
+func (s *platform) scheduleArrangeEnd(a *agent, next string) {
+	a.plat.arrangeGen++
+	gen := a.plat.arrangeGen
 	s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.ArrangeMS), func() {
-		if a.p.arrangeGen != gen {
+		if a.plat.arrangeGen != gen {
 			return
 		}
-		s.pStatus(a, next, "", pushOpt{})
+		s.setStatus(a, next, "", pushOptions{})
 	})
 }

@@ -14,14 +14,14 @@ import (
 // resultVO is the real GlobalExceptionHandler's body.
 func resultVO(code int, message string) obj { return obj{"code": code, "message": message} }
 
-func (s *Server) pHTTPGetToken(w http.ResponseWriter, r *http.Request, cs bool) {
+func (s *platform) httpGetToken(w http.ResponseWriter, r *http.Request, cs bool) {
 	s.logHTTP(r)
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusMethodNotAllowed, resultVO(500, "System Error!"))
 		return
 	}
 	b, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
-	q, err := parseExact(b)
+	q, err := parsePlatformRequest(b)
 	if err != nil {
 		writeJSON(w, http.StatusOK, resultVO(400, "请求body异常"))
 		return
@@ -47,7 +47,7 @@ func (s *Server) pHTTPGetToken(w http.ResponseWriter, r *http.Request, cs bool) 
 		return
 	}
 	s.mu.Lock()
-	code, msg, token := s.getToken(q)
+	code, msg, token := s.issueToken(q)
 	s.mu.Unlock()
 	o := obj{"code": code, "msg": msg, "reply": true}
 	q.copyTo(o, "req_id", "company_code", "msg_type")
@@ -63,7 +63,7 @@ func (s *Server) pHTTPGetToken(w http.ResponseWriter, r *http.Request, cs bool) 
 	writeJSON(w, http.StatusOK, o)
 }
 
-func (s *Server) pHTTPList(w http.ResponseWriter, r *http.Request, cs, skills bool) {
+func (s *platform) httpList(w http.ResponseWriter, r *http.Request, cs, skills bool) {
 	s.logHTTP(r)
 	if cs {
 		// CS RequestAuthInterceptor: @Auth checks SDK-TOKEN (SI's copy of

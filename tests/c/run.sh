@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C ABI test and the C example under AddressSanitizer and runs the
-# test against a fresh ccsim; then installs the C SDK (./build.sh install) into
+# tests against fresh ccsims (ccsim's run mode); then installs the C SDK (./build.sh install) into
 # a scratch prefix and builds the example against it once with pkg-config and
 # once with CMake's find_package(cloudcc), and runs both. Expects ./build.sh lib
 # to have run. Installs pkg-config and cmake if missing.
@@ -27,23 +27,12 @@ gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
 
-# start_sim VAR [ARGS...]: starts a ccsim on a free port; VAR gets host:port.
+# on_sim [CCSIM-FLAGS...] -- CMD [ARGS...]: runs CMD against a fresh ccsim (-fast), its address in $CCSIM_ADDR
+# (ccsim's run mode); the ccsim stops with CMD.
+on_sim() { "$BUILD/bin/ccsim" -fast "$@"; }
 PIDS=()
 LOGS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -f "${LOGS[@]}"' EXIT
-start_sim() {
-  local var="$1" log
-  shift
-  log="$(mktemp)"
-  LOGS+=("$log" "$log.err")
-  "$BUILD/bin/ccsim" -addr 127.0.0.1:0 -fast "$@" >"$log" 2>"$log.err" &
-  PIDS+=($!)
-  for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
-  local a
-  a="$(sed -n 's#.*listening on http://##p' "$log")"
-  [ -n "$a" ] || { cat "$log.err" >&2; exit 1; }
-  printf -v "$var" '%s' "$a"
-}
 # cchostile: the misbehaving server of the reliability tests (plain and TLS).
 HLOG="$(mktemp)"
 LOGS+=("$HLOG" "$HLOG.err")
@@ -62,24 +51,23 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 "$OUT/contract_test" "$ROOT/include/cloudcc.abi.json"
 # The ABI test's flows are the spec's (ws://host/ws, agent_change after each
 # status change): it runs against the spec dialect.
-start_sim SPEC_ADDR -dialect spec
-CCSIM_ADDR="$SPEC_ADDR" "$OUT/abi_test"
+on_sim -dialect spec -- "$OUT/abi_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"
 # The platform's server as built (the default dialect): events, codes,
 # get_status, refusals without req_id, a link dropped during a call; with
-# each order of a request's reply and its pushes (a race on the real server).
-start_sim PUSH_FIRST_ADDR -push-order push_first
-CCSIM_ADDR="$PUSH_FIRST_ADDR" CCSIM_PUSH_ORDER=push_first "$OUT/platform_test"
-start_sim CCSIM_ADDR
-export CCSIM_ADDR
-CCSIM_PUSH_ORDER=reply_first "$OUT/platform_test"
+# each order of a request's reply and its pushes (a race on the real server;
+# ccsim passes its order as CCSIM_PUSH_ORDER).
+on_sim -push-order push_first -- "$OUT/platform_test"
+on_sim -- "$OUT/platform_test"
 # The examples are what users run: against the platform's behaviour.
-# The example agent runs the demo flow against the simulator.
-"$OUT/agent" "$CCSIM_ADDR" >/dev/null
+# The example agent runs the demo flow against the simulator (it takes
+# $CCSIM_ADDR when given no address).
+on_sim -- "$OUT/agent" >/dev/null
 echo "C example agent: ok"
-(cd "$OUT" && "$OUT/rtc_agent" "$CCSIM_ADDR" >/dev/null)
+# shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_ADDR
+(cd "$OUT" && on_sim -- sh -c 'exec "$0" "$CCSIM_ADDR"' "$OUT/rtc_agent" >/dev/null)
 echo "C RTC example agent (plays and records a WAV): ok"
 
 # The installed SDK, as a C/C++ team takes it: ./build.sh install, then
@@ -110,14 +98,14 @@ gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -O1 -o "$OUT/agent-pkgconfig" "
   $(pkg-config --cflags --libs cloudcc) -Wl,-rpath,"$(pkg-config --variable=libdir cloudcc)"
 readelf -d "$OUT/agent-pkgconfig" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
   { echo "the pkg-config build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
-"$OUT/agent-pkgconfig" "$CCSIM_ADDR" >/dev/null
+on_sim -- "$OUT/agent-pkgconfig" >/dev/null
 echo "C example built with pkg-config against the installed SDK: ok"
 
 cmake -S "$ROOT/examples/c" -B "$OUT/cmake" -DCMAKE_PREFIX_PATH="$PREFIX" -DCLOUDCC_VERSION="$VER" >/dev/null
 cmake --build "$OUT/cmake" >/dev/null
 readelf -d "$OUT/cmake/agent" | grep -c "NEEDED.*\[libcloudcc.so.$MAJOR\]" >/dev/null ||
   { echo "the CMake build does not load libcloudcc.so.$MAJOR" >&2; exit 1; }
-"$OUT/cmake/agent" "$CCSIM_ADDR" >/dev/null
+on_sim -- "$OUT/cmake/agent" >/dev/null
 # The version file turns away a request for the next major version.
 if cmake -S "$ROOT/examples/c" -B "$OUT/cmake-newer" -DCMAKE_PREFIX_PATH="$PREFIX" \
   -DCLOUDCC_VERSION="$((MAJOR + 1)).0" >/dev/null 2>&1; then

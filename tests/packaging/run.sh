@@ -52,8 +52,8 @@ new_venv() {
 # installed_check VENV: the installed-package checks, from a folder outside the checkout, without CLOUDCC_LIBRARY.
 installed_check() {
   mkdir -p "$TMP/elsewhere"
-  (cd "$TMP/elsewhere" && env -u CLOUDCC_LIBRARY -u CCSIM_ADDR "$1/bin/python" -m pytest -q -p no:cacheprovider \
-    "$ROOT/bindings/python/tests/installed_check.py")
+  (cd "$TMP/elsewhere" && env -u CLOUDCC_LIBRARY "$ROOT/build/bin/ccsim" -fast -dialect spec -- \
+    "$1/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/bindings/python/tests/installed_check.py")
 }
 
 wheel_in_fresh_venv() {

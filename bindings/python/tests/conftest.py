@@ -1,17 +1,18 @@
-"""Fixtures: one ccsim per dialect for the run (build/bin/ccsim, or $CCSIM_ADDR), reset before each test.
+"""Fixtures: the ccsim of each dialect for the run, reset before each test.
 
-A test runs against the `spec` dialect (the toolbar spec's server) unless
-it is marked `@pytest.mark.dialect("platform")` (the platform's real
-server); $CCSIM_DIALECT changes the default. DEFAULT_DIALECT and WS_PATH
-below are the one place each of the dialect and the ws_url form is set.
-$CCSIM_BIN runs another ccsim binary.
+The ccsims are started by ccsim's own run mode around pytest (run_tests.sh:
+`ccsim -dialect spec -- ccsim -dialect platform -- ... pytest`): each adds
+`DIALECT/ORDER=HOST:PORT` to $CCSIM_SIMS, which this file reads. A test runs
+against the `spec` dialect (the toolbar spec's server) unless it is marked
+`@pytest.mark.dialect("platform")` (the platform's real server);
+$CLOUDCC_TEST_DIALECT changes the default. DEFAULT_DIALECT and WS_PATH below
+are the one place each of the dialect and the ws_url form is set.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -35,7 +36,7 @@ def ext_of(agent_id: str) -> str:
     return EXT.get(agent_id, agent_id)
 
 
-DEFAULT_DIALECT = os.environ.get("CCSIM_DIALECT", "spec")
+DEFAULT_DIALECT = os.environ.get("CLOUDCC_TEST_DIALECT", "spec")
 # A platform-dialect test runs once per order of a request's reply and the
 # status pushes it causes (the real server's order is a race: docs/platform.md).
 PUSH_ORDERS = ("reply_first", "push_first")
@@ -91,11 +92,14 @@ class Sim:
 
 
 class _Sims:
-    """The ccsim of each dialect, started on first use and stopped at the end of the run."""
+    """The ccsim of each dialect and push order, as the run-mode ccsims around this run list them in $CCSIM_SIMS."""
 
     def __init__(self) -> None:
         self.sims: Dict[Any, Sim] = {}
-        self.procs: List[subprocess.Popen] = []
+        self.addrs: Dict[str, str] = {}
+        for entry in os.environ.get("CCSIM_SIMS", "").split():
+            key, _, addr = entry.partition("=")
+            self.addrs[key] = addr
 
     def get(self, dialect: str, push_order: Optional[str] = None) -> Sim:
         if dialect not in WS_PATH:
@@ -103,44 +107,19 @@ class _Sims:
         key = (dialect, push_order)
         if key in self.sims:
             return self.sims[key]
-        addr = os.environ.get("CCSIM_ADDR")
-        if addr:
-            if dialect != DEFAULT_DIALECT:
-                pytest.fail(f"CCSIM_ADDR serves the {DEFAULT_DIALECT} dialect (CCSIM_DIALECT); this test needs {dialect}")
-            self.sims[key] = Sim(addr, dialect, push_order)
-            return self.sims[key]
-        exe = Path(os.environ.get("CCSIM_BIN") or ROOT / "build" / "bin" / "ccsim")
-        if not exe.exists():
-            pytest.fail(f"{exe} is missing: run ./build.sh lib first")
-        args = [str(exe), "-addr", "127.0.0.1:0", "-fast", "-dialect", dialect]
-        if push_order:
-            args += ["-push-order", push_order]
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        self.procs.append(proc)
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if "listening on" not in line:
-            pytest.fail(f"{' '.join(args[1:])}: ccsim did not start: {line!r}")
-        self.sims[key] = Sim(line.strip().split("://", 1)[1], dialect, push_order)
+        name = f"{dialect}/{push_order or 'reply_first'}"
+        addr = self.addrs.get(name)
+        if not addr:
+            pytest.fail(f"no ccsim {name} in $CCSIM_SIMS ({os.environ.get('CCSIM_SIMS', 'unset')}): run the tests with "
+                        f"bindings/python/run_tests.sh, or under ccsim's run mode (ccsim -fast -dialect {dialect} "
+                        f"-push-order {push_order or 'reply_first'} -- pytest ...)")
+        self.sims[key] = Sim(addr, dialect, push_order)
         return self.sims[key]
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
 @pytest.fixture(scope="session")
-def _sims() -> Iterator[_Sims]:
-    sims = _Sims()
-    try:
-        yield sims
-    finally:
-        sims.stop()
+def _sims() -> _Sims:
+    return _Sims()
 
 
 def _dialect_of(node: Any) -> str:

@@ -20,35 +20,20 @@ import (
 // connect frame, the body token, the per-link check-in binding, the read-idle
 // close and the auto check-out after a link drops. See docs/ccsim.md.
 
-// platState is the platform dialect's server-wide state. Guarded by Server.mu.
-type platState struct {
-	// routes is the real server's redis netty:client:{company}_{agent}_{os}:
-	// the link pushes for that identity go to. The newest handshake wins.
-	routes map[string]*conn
-	// Tokens: one per company+os+agent (owner key), a later check-in or
-	// get_token with the same os replaces it; check-out keeps it.
-	tokens  map[string]string // token → owner
-	tokenOf map[string]string // owner → token
-	legs    map[string]*pleg  // live call legs by uuid
-	ended   map[string]bool   // uuids of legs that ended (hangup → "当前通话已挂断!")
-	// scope is the frame being handled, if any (platformFrame).
-	scope *frameScope
-}
-
 // frameScope holds, while one frame is handled, its reply and the pushes
 // for its link; they are written once the handler is done, in
 // Config.PushOrder's order. The real server hands a request's pushes and
 // its reply to the link on different paths, so either may come first.
 type frameScope struct {
-	c               *conn
+	c               *link
 	replies, pushes [][]byte
 }
 
 // flushScope writes what the frame's handling held back and ends the scope.
 // s.mu held.
-func (s *Server) flushScope() {
-	sc := s.plat.scope
-	s.plat.scope = nil
+func (s *platform) flushScope() {
+	sc := s.scope
+	s.scope = nil
 	if sc == nil {
 		return
 	}
@@ -66,11 +51,6 @@ func (s *Server) flushScope() {
 	}
 }
 
-func newPlatState() *platState {
-	return &platState{routes: map[string]*conn{}, tokens: map[string]string{}, tokenOf: map[string]string{},
-		legs: map[string]*pleg{}, ended: map[string]bool{}}
-}
-
 // linkKey is a link identity as the real server writes it.
 func linkKey(company, agentID, os string) string { return company + "_" + agentID + "_" + os }
 
@@ -81,17 +61,6 @@ const pathMsg = "/msg/"
 // maxFrame is netty's default WebSocket frame limit; a bigger frame closes
 // the link (1009).
 const maxFrame = 65536
-
-func (s *Server) mountPlatform() {
-	s.mux.HandleFunc(pathMsg, s.serveMsg)
-	s.mux.HandleFunc(strings.TrimSuffix(pathMsg, "/"), s.serveMsg) // no segment: refused, not redirected
-	for _, base := range []string{"/cloudcc-sdk-interface/openapi/", "/cloudcc-client-server/openapi/"} {
-		cs := strings.HasPrefix(base, "/cloudcc-client-server")
-		s.mux.HandleFunc(base+"get-token", func(w http.ResponseWriter, r *http.Request) { s.pHTTPGetToken(w, r, cs) })
-		s.mux.HandleFunc(base+"get-skill-service-list", func(w http.ResponseWriter, r *http.Request) { s.pHTTPList(w, r, cs, true) })
-		s.mux.HandleFunc(base+"get-ivr-service-list", func(w http.ResponseWriter, r *http.Request) { s.pHTTPList(w, r, cs, false) })
-	}
-}
 
 // Identity is the JSON a platform handshake carries in its path segment.
 type Identity struct {
@@ -209,14 +178,14 @@ func abortHandshake(w http.ResponseWriter) {
 	panic(http.ErrAbortHandler) // net/http drops the connection
 }
 
-func (s *Server) readIdle() time.Duration {
+func (s *platform) readIdle() time.Duration {
 	if s.cfg.Timings.ReadIdleMS < 0 {
 		return 0
 	}
 	return orDefault(s.cfg.Timings.ReadIdleMS, realReadIdle)
 }
 
-func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
+func (s *platform) serveMsg(w http.ResponseWriter, r *http.Request) {
 	id, err := decodeIdentity(r.RequestURI)
 	if err != nil {
 		s.logLine(fmt.Sprintf("handshake %s refused: %v", r.URL.Path, err))
@@ -229,7 +198,7 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 	}
 	host, _, _ := net.SplitHostPort(r.RemoteAddr)
 	key := linkKey(id.CompanyCode, id.AgentID, id.OS)
-	c := &conn{ws: ws, dialled: dialledBy(r), ident: key, remote: host}
+	c := &link{ws: ws, dialled: dialledBy(r), ident: key, remote: host}
 	c.who.Store(&key)
 	ws.SetReadLimit(maxFrame)
 	s.mu.Lock()
@@ -239,7 +208,7 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.conns[c] = struct{}{}
-	s.plat.routes[key] = c // the newest handshake takes the pushes
+	s.routes[key] = c // the newest handshake takes the pushes
 	s.notifyLocked()
 	s.wg.Add(1)
 	// CS WebSocketHandler.channelActive: {"code","msg","msg_type":"connect"}
@@ -284,7 +253,7 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 		}
 		extend()
 		s.logFrame("in", c, b)
-		s.platformFrame(c, b)
+		s.handleFrame(c, b)
 	}
 	s.mu.Lock()
 	if idled {
@@ -301,7 +270,7 @@ func (s *Server) serveMsg(w http.ResponseWriter, r *http.Request) {
 
 // closeLink closes a link as netty's ctx.close() does behind
 // WebSocketServerProtocolHandler: a close frame (1000), then the TCP close.
-func closeLink(c *conn) {
+func closeLink(c *link) {
 	c.wmu.Lock()
 	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""),
 		time.Now().Add(time.Second))
@@ -311,8 +280,8 @@ func closeLink(c *conn) {
 
 // refuseAndClose writes a bare refusal and closes the link (the token and
 // check-in refusals of CS WebSocketHandler). s.mu held.
-func (s *Server) refuseAndClose(c *conn, code, msg string) {
-	if sc := s.plat.scope; sc != nil && sc.c == c {
+func (s *platform) refuseAndClose(c *link, code, msg string) {
+	if sc := s.scope; sc != nil && sc.c == c {
 		s.flushScope() // what the link was owed goes before the refusal
 	}
 	s.send(c, obj{"code": code, "msg": msg})
@@ -323,15 +292,15 @@ func (s *Server) refuseAndClose(c *conn, code, msg string) {
 // linkGone is the real server's offlineMethod: the route is dropped if it
 // still points to this link, and if the link had checked in, the auto
 // check-out check runs after first and then every ReconnectMS. s.mu held.
-func (s *Server) linkGone(c *conn, first time.Duration) {
+func (s *platform) linkGone(c *link, first time.Duration) {
 	if _, live := s.conns[c]; !live || s.closed {
 		return
 	}
 	delete(s.conns, c)
 	s.notifyLocked()
 	if c.bound == "" {
-		if s.plat.routes[c.ident] == c {
-			delete(s.plat.routes, c.ident)
+		if s.routes[c.ident] == c {
+			delete(s.routes, c.ident)
 		}
 		return
 	}
@@ -343,8 +312,8 @@ func (s *Server) linkGone(c *conn, first time.Duration) {
 	if !ok {
 		return
 	}
-	if s.plat.routes[c.ident] == c {
-		delete(s.plat.routes, c.ident)
+	if s.routes[c.ident] == c {
+		delete(s.routes, c.ident)
 	}
 	s.scheduleAutoCheckout(company, agentID, os, c.boundExt, first)
 }
@@ -360,7 +329,7 @@ func javaSplitBound(bound string) (company, agentID, os string, ok bool) {
 // scheduleAutoCheckout is WebsocketRunnable: stop if a new handshake
 // re-created the route; else check the agent out unless its extension is in
 // a call, in which case look again ReconnectMS later. s.mu held.
-func (s *Server) scheduleAutoCheckout(company, agentID, os, ext string, after time.Duration) {
+func (s *platform) scheduleAutoCheckout(company, agentID, os, ext string, after time.Duration) {
 	var run func()
 	run = func() {
 		if s.closed {
@@ -368,10 +337,10 @@ func (s *Server) scheduleAutoCheckout(company, agentID, os, ext string, after ti
 		}
 		a := s.agents[agentID]
 		if a != nil {
-			a.p.autoChecks++
+			a.plat.autoChecks++
 			s.notifyLocked()
 		}
-		if s.plat.routes[linkKey(company, agentID, os)] != nil {
+		if s.routes[linkKey(company, agentID, os)] != nil {
 			return // reconnected in time
 		}
 		if a != nil && a.company.Code == company && s.extInCall(a) {
@@ -381,21 +350,21 @@ func (s *Server) scheduleAutoCheckout(company, agentID, os, ext string, after ti
 		if ext == "" {
 			ext = agentID
 		}
-		q := preq{"msg_type": "checkout", "req_id": "netty-auto-checkout", "company_code": company,
+		q := platformRequest{"msg_type": "checkout", "req_id": "netty-auto-checkout", "company_code": company,
 			"agent_id": agentID, "os": os, "ext_id": ext}
-		s.siCheckout(nil, q)
+		s.checkout(nil, q)
 	}
 	s.afterLocked(max(after, time.Millisecond), run)
 }
 
 // pushTo writes a server push to the link routed for the agent's
 // company_agent_os (nowhere when there is none). s.mu held.
-func (s *Server) pushTo(a *agent, o obj) {
-	c := s.plat.routes[linkKey(a.company.Code, a.conf.AgentID, a.p.os)]
+func (s *platform) pushTo(a *agent, o obj) {
+	c := s.routes[linkKey(a.company.Code, a.conf.AgentID, a.plat.os)]
 	if c == nil || c.closing {
 		return
 	}
-	if sc := s.plat.scope; sc != nil && sc.c == c {
+	if sc := s.scope; sc != nil && sc.c == c {
 		sc.pushes = append(sc.pushes, mustJSON(o))
 		return
 	}
@@ -404,41 +373,41 @@ func (s *Server) pushTo(a *agent, o obj) {
 
 // tokenValid: t is the current token of some company+os+agent (the real
 // checkToken does not compare the owner with the frame's agent).
-func (s *Server) tokenValid(t string) bool {
+func (s *platform) tokenValid(t string) bool {
 	if t == "" {
 		return false
 	}
-	owner, ok := s.plat.tokens[t]
-	return ok && s.plat.tokenOf[owner] == t
+	owner, ok := s.tokens[t]
+	return ok && s.tokenOf[owner] == t
 }
 
 // newToken makes the 32-hex token of company+os+agent, replacing the last.
-func (s *Server) newToken(company, os, agentID string) string {
+func (s *platform) newToken(company, os, agentID string) string {
 	owner := company + ":" + os + ":" + agentID
-	if old, ok := s.plat.tokenOf[owner]; ok {
-		delete(s.plat.tokens, old)
+	if old, ok := s.tokenOf[owner]; ok {
+		delete(s.tokens, old)
 	}
 	t := newID("")
-	s.plat.tokens[t] = owner
-	s.plat.tokenOf[owner] = t
+	s.tokens[t] = owner
+	s.tokenOf[owner] = t
 	return t
 }
 
 // The msg_types the real server routes to its two back ends (a deployment
 // whose lists hold every handler; msg_types in neither get no reply).
 var (
-	siTypes = map[string]bool{"checkout": true, "change_status": true, "get_status": true, "get_token": true,
+	sdkInterfaceTypes = map[string]bool{"checkout": true, "change_status": true, "get_status": true, "get_token": true,
 		"toggle_service_mode": true}
-	ccTypes = map[string]bool{"call": true, "hold": true, "mute": true, "hangup": true, "consult": true, "dtmf": true,
+	callControlTypes = map[string]bool{"call": true, "hold": true, "mute": true, "hangup": true, "consult": true, "dtmf": true,
 		"eavesdrop": true, "whisper": true, "substitute": true, "interrupt_call": true, "force_call": true,
 		"callin": true, "pickup": true, "trans": true, "three_way": true, "change_media": true,
 		"consult_to_trans": true, "answer": true, "play_record": true, "play_record_control": true,
 		"preview_out_call": true}
 )
 
-// platformFrame is CS WebSocketHandler.channelRead0 for one frame.
-func (s *Server) platformFrame(c *conn, b []byte) {
-	q, err := parseExact(b)
+// handleFrame is CS WebSocketHandler.channelRead0 for one frame.
+func (s *platform) handleFrame(c *link, b []byte) {
+	q, err := parsePlatformRequest(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || c.closing {
@@ -447,7 +416,7 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 	if err != nil {
 		return // logged and skipped by the real server: no reply
 	}
-	s.plat.scope = &frameScope{c: c}
+	s.scope = &frameScope{c: c}
 	defer s.flushScope() // before the unlock
 	mt := q.s("msg_type")
 	if a := s.agents[q.s("agent_id")]; a != nil && s.faulted(c, a, mt) {
@@ -464,7 +433,7 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 		return
 	}
 	if mt == "checkin" {
-		s.siCheckin(c, q)
+		s.checkin(c, q)
 		return
 	}
 	if linkKey(q.s("company_code"), q.s("agent_id"), q.s("os")) != c.bound && mt != "get_status" {
@@ -472,7 +441,7 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 		return
 	}
 	switch {
-	case siTypes[mt]:
+	case sdkInterfaceTypes[mt]:
 		// SdkInterfaceRemoteServiceImpl.request validates the base fields
 		// first; its exception reaches CS, which answers "请求失败".
 		if _, _, bad := q.validate("s:msg_type", "s:req_id", "s:company_code"); bad {
@@ -481,61 +450,29 @@ func (s *Server) platformFrame(c *conn, b []byte) {
 			s.replyFrame(c, q, o)
 			return
 		}
-		s.siRequest(c, q)
-	case ccTypes[mt]:
+		s.sdkInterface(c, q)
+	case callControlTypes[mt]:
 		// CallControlRemoteServiceImpl's base validation throws: CS logs it
 		// and sends nothing.
 		if _, _, bad := q.validate("s:msg_type", "s:req_id", "s:company_code"); bad {
 			return
 		}
-		s.ccRequest(c, q)
+		s.callControl(c, q)
 	}
-}
-
-// faulted applies the faults a test injected (shared with the spec
-// dialect): true when the frame gets no further handling. s.mu held.
-func (s *Server) faulted(c *conn, a *agent, mt string) bool {
-	a.lastReq = mt
-	f := &a.fault
-	switch {
-	case f.dropAfter != "" && (f.dropAfter == mt || f.dropAfter == "*"):
-		f.dropAfter = ""
-		go c.ws.Close()
-		return true
-	case mt == "ping" && f.noPong:
-		return true
-	case f.withhold != "" && (f.withhold == mt || f.withhold == "*"):
-		return true
-	}
-	return false
 }
 
 // replyFrame writes a reply to the requesting link; the delay fault of the
 // request's agent postpones it. s.mu held.
-func (s *Server) replyFrame(c *conn, q preq, o obj) {
+func (s *platform) replyFrame(c *link, q platformRequest, o obj) {
 	if c == nil {
 		return // an internal request (the auto check-out): nobody to answer
 	}
-	if a := s.agents[q.s("agent_id")]; a != nil && a.fault.delay > 0 && (a.fault.delayType == "" || a.fault.delayType == q.s("msg_type")) {
-		b := mustJSON(o)
-		s.wg.Add(1)
-		time.AfterFunc(a.fault.delay, func() { defer s.wg.Done(); s.sendRaw(c, b) })
+	if s.delayed(c, s.agents[q.s("agent_id")], q.s("msg_type"), o) {
 		return
 	}
-	if s.plat != nil {
-		if sc := s.plat.scope; sc != nil && sc.c == c {
-			sc.replies = append(sc.replies, mustJSON(o))
-			return
-		}
+	if sc := s.scope; sc != nil && sc.c == c {
+		sc.replies = append(sc.replies, mustJSON(o))
+		return
 	}
 	s.send(c, o)
-}
-
-func (s *Server) logLine(line string) {
-	if s.frameLog == nil {
-		return
-	}
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	fmt.Fprintf(s.frameLog, "%s %s\n", time.Now().Format("15:04:05.000"), line)
 }

@@ -11,17 +11,17 @@ import (
 	"github.com/google/uuid"
 )
 
-// preq is a platform-dialect request read as the real server's Jackson
+// platformRequest is a platform-dialect request read as the real server's Jackson
 // mapper reads it: keys exact (" msg_type" is an unknown field), values not
 // trimmed, scalars coerced to strings, unknown fields ignored.
-type preq map[string]any
+type platformRequest map[string]any
 
 // The base DTO's String fields: a non-scalar there fails the whole parse.
 var baseStringFields = []string{"msg_type", "req_id", "company_code", "ext_id", "agent_id", "os", "token"}
 
 var errNotObject = errors.New("not a JSON object")
 
-func parseExact(b []byte) (preq, error) {
+func parsePlatformRequest(b []byte) (platformRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
@@ -34,14 +34,14 @@ func parseExact(b []byte) (preq, error) {
 			return nil, errNotObject
 		}
 	}
-	return preq(m), nil
+	return platformRequest(m), nil
 }
 
 // has: the field is present and not null.
-func (q preq) has(k string) bool { return q[k] != nil }
+func (q platformRequest) has(k string) bool { return q[k] != nil }
 
 // s is the field as Jackson gives it to a String property ("" when absent).
-func (q preq) s(k string) string {
+func (q platformRequest) s(k string) string {
 	switch v := q[k].(type) {
 	case string:
 		return v
@@ -56,7 +56,7 @@ func (q preq) s(k string) string {
 // copyTo sets o[k] to the request's value for each k present: a reply
 // copies req_id, company_code and msg_type from the request, null fields
 // left out.
-func (q preq) copyTo(o obj, keys ...string) {
+func (q platformRequest) copyTo(o obj, keys ...string) {
 	for _, k := range keys {
 		if q.has(k) {
 			o[k] = q.s(k)
@@ -66,7 +66,7 @@ func (q preq) copyTo(o obj, keys ...string) {
 
 // int reads an Integer property: set is false when absent, null or "";
 // ok is false when Jackson would fail to convert it.
-func (q preq) int(k string) (v int, set, ok bool) {
+func (q platformRequest) int(k string) (v int, set, ok bool) {
 	switch x := q[k].(type) {
 	case nil:
 		return 0, false, true
@@ -94,7 +94,7 @@ func (q preq) int(k string) (v int, set, ok bool) {
 // constraints, the first failure in declaration order giving 4002
 // "[field]不能为空!". Specs: "s:f" @NotEmpty String, "i:f" @NotNull Integer,
 // "o:f" optional Integer (type-checked only), "n:f" @NotNull String.
-func (q preq) validate(specs ...string) (code, msg string, bad bool) {
+func (q platformRequest) validate(specs ...string) (code, msg string, bad bool) {
 	for _, sp := range specs {
 		kind, f, _ := strings.Cut(sp, ":")
 		switch kind {

@@ -5,43 +5,21 @@ import (
 	"time"
 )
 
-// agent is one agent's platform-side state.
-type agent struct {
-	conf      AgentConfig
-	company   *Company
-	status    string
-	sub       string
-	ext       string // the extension the agent checked in at
-	checkedIn bool
+// specAgent is an agent's spec-dialect state. Guarded by world.mu.
+type specAgent struct {
 	token     string
-	conn      *conn
-	grace     *time.Timer
-	afterCall string // a *_AFTER_CALL_STOP action waiting for the call's end
-	restGen   int    // bumps to cancel a pending end of rest
-	pre       string // status before a supervisor action, to return to
-	call      *call  // the call the agent is in, or ringing with
-	leg       *leg   // the agent's leg when it is not the call's owner
-	dtmf      string // digits received from this agent
-	lastReq   string
-	mode      int
-	playing   string // play_record uuid
-	fault     fault
-	rtc       *rtcLeg   // RTC agents: the media leg of the call it is in
-	p         agentPlat // the platform dialect's state
+	conn      *link       // the agent's bound link
+	grace     *time.Timer // a dropped agent's check-out
+	afterCall string      // a *_AFTER_CALL_STOP action waiting for the call's end
+	restGen   int         // bumps to cancel a pending end of rest
+	pre       string      // status before a supervisor action, to return to
+	call      *specCall   // the call the agent is in, or ringing with
+	leg       *specLeg    // the agent's leg when it is not the call's owner
 }
-
-func (a *agent) lang() string {
-	if a.conn != nil {
-		return a.conn.lang
-	}
-	return ""
-}
-
-func (a *agent) onCall() bool { return a.call != nil }
 
 // handleFrame reads one request and answers it.
-func (s *Server) handleFrame(c *conn, b []byte) {
-	q, err := parseReq(b)
+func (s *spec) handleFrame(c *link, b []byte) {
+	q, err := parseSpecRequest(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -58,19 +36,8 @@ func (s *Server) handleFrame(c *conn, b []byte) {
 		// before check-in); state-changing requests need a check-in.
 		a = s.agents[q.str("agent_id")]
 	}
-	if a != nil {
-		a.lastReq = t
-		f := &a.fault
-		switch {
-		case f.dropAfter != "" && (f.dropAfter == t || f.dropAfter == "*"):
-			f.dropAfter = ""
-			go c.ws.Close()
-			return
-		case t == "ping" && f.noPong:
-			return
-		case f.withhold != "" && (f.withhold == t || f.withhold == "*"):
-			return
-		}
+	if a != nil && s.faulted(c, a, t) {
+		return
 	}
 	h, ok := handlers[t]
 	if !ok {
@@ -78,7 +45,7 @@ func (s *Server) handleFrame(c *conn, b []byte) {
 		return
 	}
 	if t != "checkin" && t != "ping" {
-		if a == nil || !a.checkedIn || a.conn != c {
+		if a == nil || !a.checkedIn || a.spec.conn != c {
 			s.reply(c, q, "1", text(c.lang, "not_checked_in"), nil)
 			return
 		}
@@ -86,36 +53,36 @@ func (s *Server) handleFrame(c *conn, b []byte) {
 	h(s, c, a, q)
 }
 
-type handler func(s *Server, c *conn, a *agent, q req)
+type handler func(s *spec, c *link, a *agent, q specRequest)
 
 var handlers map[string]handler
 
 func init() {
 	handlers = map[string]handler{
-		"checkin":             (*Server).checkin,
-		"checkout":            (*Server).checkout,
-		"ping":                (*Server).ping,
-		"toggle_service_mode": (*Server).toggleServiceMode,
-		"change_status":       (*Server).changeStatus,
-		"call":                (*Server).outbound,
-		"preview_out_call":    (*Server).outbound,
-		"answer":              (*Server).answer,
-		"hangup":              (*Server).hangup,
-		"hold":                (*Server).hold,
-		"mute":                (*Server).mute,
-		"dtmf":                (*Server).dtmf,
-		"change_media":        (*Server).changeMedia,
-		"play_record":         (*Server).playRecord,
-		"play_record_control": (*Server).playRecordControl,
-		"trans":               (*Server).trans,
-		"consult":             (*Server).consult,
-		"consult_to_trans":    (*Server).consultToTrans,
-		"three_way":           (*Server).threeWay,
-		"eavesdrop":           (*Server).supervise,
-		"whisper":             (*Server).supervise,
-		"force_call":          (*Server).supervise,
-		"substitute":          (*Server).substitute,
-		"interrupt_call":      (*Server).interrupt,
+		"checkin":             (*spec).checkin,
+		"checkout":            (*spec).checkout,
+		"ping":                (*spec).ping,
+		"toggle_service_mode": (*spec).toggleServiceMode,
+		"change_status":       (*spec).changeStatus,
+		"call":                (*spec).outbound,
+		"preview_out_call":    (*spec).outbound,
+		"answer":              (*spec).answer,
+		"hangup":              (*spec).hangup,
+		"hold":                (*spec).hold,
+		"mute":                (*spec).mute,
+		"dtmf":                (*spec).dtmf,
+		"change_media":        (*spec).changeMedia,
+		"play_record":         (*spec).playRecord,
+		"play_record_control": (*spec).playRecordControl,
+		"trans":               (*spec).trans,
+		"consult":             (*spec).consult,
+		"consult_to_trans":    (*spec).consultToTrans,
+		"three_way":           (*spec).threeWay,
+		"eavesdrop":           (*spec).supervise,
+		"whisper":             (*spec).supervise,
+		"force_call":          (*spec).supervise,
+		"substitute":          (*spec).substitute,
+		"interrupt_call":      (*spec).interrupt,
 	}
 }
 
@@ -124,7 +91,7 @@ var paddedReplies = map[string]bool{"checkin": true, "checkout": true, "change_s
 	"three_way": true, "eavesdrop": true, "force_call": true, "interrupt_call": true}
 
 // reply answers request q; the delay fault postpones it.
-func (s *Server) reply(c *conn, q req, code, msg string, extra obj) {
+func (s *spec) reply(c *link, q specRequest, code, msg string, extra obj) {
 	t := q.msgType()
 	rt := t
 	switch {
@@ -139,23 +106,21 @@ func (s *Server) reply(c *conn, q req, code, msg string, extra obj) {
 	for k, v := range extra {
 		o[k] = v
 	}
-	if a := c.agent; a != nil && a.fault.delay > 0 && (a.fault.delayType == "" || a.fault.delayType == t) {
-		b := mustJSON(o)
-		d := a.fault.delay
-		s.wg.Add(1)
-		time.AfterFunc(d, func() { defer s.wg.Done(); s.sendRaw(c, b) })
+	if s.delayed(c, c.agent, t, o) {
 		return
 	}
 	s.send(c, o)
 }
 
-func (s *Server) ok(c *conn, q req, extra obj) { s.reply(c, q, "0", text(c.lang, "success"), extra) }
-func (s *Server) fail(c *conn, q req, key string, extra obj) {
+func (s *spec) ok(c *link, q specRequest, extra obj) {
+	s.reply(c, q, "0", text(c.lang, "success"), extra)
+}
+func (s *spec) fail(c *link, q specRequest, key string, extra obj) {
 	s.reply(c, q, "1", text(c.lang, key), extra)
 }
 
 // setStatus moves the agent and tells it with agent_change.
-func (s *Server) setStatus(a *agent, status, sub, reason string) {
+func (s *spec) setStatus(a *agent, status, sub, reason string) {
 	if a.status == status && a.sub == sub {
 		return
 	}
@@ -175,14 +140,14 @@ func (s *Server) setStatus(a *agent, status, sub, reason string) {
 	if reason != "" {
 		o["reason"] = reason
 	}
-	if a.call != nil {
-		o["in_call_numbers"] = a.call.numbersFor(a)
+	if a.spec.call != nil {
+		o["in_call_numbers"] = a.spec.call.numbersFor(a)
 	}
-	s.send(a.conn, o)
+	s.send(a.spec.conn, o)
 }
 
 // callback reports a phase of an operation the agent started.
-func (s *Server) callback(a *agent, action, phase string, success bool, msgKey string, cl *call, reqID string, extra obj) {
+func (s *spec) callback(a *agent, action, phase string, success bool, msgKey string, cl *specCall, reqID string, extra obj) {
 	mt := "callback"
 	if s.cfg.quirks() {
 		mt = " callback"
@@ -199,12 +164,12 @@ func (s *Server) callback(a *agent, action, phase string, success bool, msgKey s
 	for k, v := range extra {
 		o[k] = v
 	}
-	s.send(a.conn, o)
+	s.send(a.spec.conn, o)
 }
 
 // ---- check-in, check-out, status ----
 
-func (s *Server) checkin(c *conn, _ *agent, q req) {
+func (s *spec) checkin(c *link, _ *agent, q specRequest) {
 	a := s.agents[q.str("agent_id")]
 	extra := obj{"ext_id": "", "pbx": "", "ext_pwd": "", "rtc_address": "", "login_type": ""}
 	if a == nil || a.company.Code != q.str("company_code") {
@@ -215,15 +180,15 @@ func (s *Server) checkin(c *conn, _ *agent, q req) {
 		s.fail(c, q, "wrong_password", extra)
 		return
 	}
-	if a.checkedIn && a.conn != nil && a.conn != c && !q.bool("reset") {
+	if a.checkedIn && a.spec.conn != nil && a.spec.conn != c && !q.bool("reset") {
 		s.fail(c, q, "already_in", extra)
 		return
 	}
 	restore := a.checkedIn
 	s.bindLocked(a, c)
-	if a.token == "" {
-		a.token = newID("")
-		s.tokens[a.token] = a
+	if a.spec.token == "" {
+		a.spec.token = newID("")
+		s.tokens[a.spec.token] = a
 	}
 	a.checkedIn = true
 	// An agent may sit at any extension; the configured one is the default.
@@ -236,7 +201,7 @@ func (s *Server) checkin(c *conn, _ *agent, q req) {
 		rtc = s.rtcAddress(c)
 	}
 	s.ok(c, q, obj{"ext_id": a.ext, "pbx": s.cfg.PBX, "ext_pwd": a.conf.ExtPwd,
-		"rtc_address": rtc, "login_type": a.conf.LoginType, "token": a.token})
+		"rtc_address": rtc, "login_type": a.conf.LoginType, "token": a.spec.token})
 	if restore {
 		return // the session (status, calls) carries on over the new link
 	}
@@ -249,33 +214,33 @@ func (s *Server) checkin(c *conn, _ *agent, q req) {
 	s.setStatus(a, start, "", text(a.lang(), "checked_in"))
 }
 
-func (s *Server) checkout(c *conn, a *agent, q req) {
+func (s *spec) checkout(c *link, a *agent, q specRequest) {
 	if a.onCall() {
 		s.fail(c, q, "in_call", nil)
 		return
 	}
-	delete(s.tokens, a.token) // void before the reply: the client may use the answer at once
+	delete(s.tokens, a.spec.token) // void before the reply: the client may use the answer at once
 	s.ok(c, q, nil)
 	s.checkoutLocked(a, text(a.lang(), "checked_out"))
 }
 
-func (s *Server) checkoutLocked(a *agent, reason string) {
+func (s *spec) checkoutLocked(a *agent, reason string) {
 	s.setStatus(a, "OFFLINE", "", reason)
 	a.checkedIn = false
-	a.afterCall = ""
-	a.restGen++
-	delete(s.tokens, a.token)
-	a.token = ""
-	if a.conn != nil {
-		a.conn.agent = nil
-		a.conn = nil
+	a.spec.afterCall = ""
+	a.spec.restGen++
+	delete(s.tokens, a.spec.token)
+	a.spec.token = ""
+	if a.spec.conn != nil {
+		a.spec.conn.agent = nil
+		a.spec.conn = nil
 	}
 	s.notifyLocked()
 }
 
-func (s *Server) ping(c *conn, _ *agent, q req) { s.ok(c, q, nil) }
+func (s *spec) ping(c *link, _ *agent, q specRequest) { s.ok(c, q, nil) }
 
-func (s *Server) toggleServiceMode(c *conn, a *agent, q req) {
+func (s *spec) toggleServiceMode(c *link, a *agent, q specRequest) {
 	m, ok := q.int("service_mode", 0)
 	if !ok || (m != 1 && m != 2) {
 		s.fail(c, q, "bad_value", nil)
@@ -285,7 +250,7 @@ func (s *Server) toggleServiceMode(c *conn, a *agent, q req) {
 	s.ok(c, q, nil)
 }
 
-func (s *Server) changeStatus(c *conn, a *agent, q req) {
+func (s *spec) changeStatus(c *link, a *agent, q specRequest) {
 	action := strings.ReplaceAll(strings.ToUpper(q.str("action")), " ", "")
 	extra := obj{"action": q.str("action")}
 	target := a
@@ -316,7 +281,7 @@ func (s *Server) changeStatus(c *conn, a *agent, q req) {
 		if target != a {
 			reason = text(target.lang(), "force_by")
 		}
-		target.restGen++
+		target.spec.restGen++
 		s.setStatusAfterReply(c, q, extra, target, last, st, reason)
 		if st == "REST" {
 			if mins, ok := q.int("rest_min", 0); ok && mins > 0 {
@@ -328,7 +293,7 @@ func (s *Server) changeStatus(c *conn, a *agent, q req) {
 			s.fail(c, q, "bad_state", extra)
 			return
 		}
-		a.afterCall = action
+		a.spec.afterCall = action
 		reply()
 	case "FORCE_CHECKOUT":
 		if target.onCall() {
@@ -345,17 +310,17 @@ func (s *Server) changeStatus(c *conn, a *agent, q req) {
 
 // setStatusAfterReply replies with the new status, then sends agent_change:
 // the platform answers first and reports the change after.
-func (s *Server) setStatusAfterReply(c *conn, q req, extra obj, t *agent, last, st, reason string) {
+func (s *spec) setStatusAfterReply(c *link, q specRequest, extra obj, t *agent, last, st, reason string) {
 	extra["last_agent_status"], extra["agent_status"] = last, st
 	s.ok(c, q, extra)
 	s.setStatus(t, st, "", reason)
 }
 
-func (s *Server) scheduleRestEnd(a *agent, mins int) {
-	gen := a.restGen
+func (s *spec) scheduleRestEnd(a *agent, mins int) {
+	gen := a.spec.restGen
 	per := s.cfg.Timings.RestMinuteMS
 	s.afterLocked(time.Duration(mins*per)*time.Millisecond, func() {
-		if a.restGen == gen && a.status == "REST" && a.checkedIn {
+		if a.spec.restGen == gen && a.status == "REST" && a.checkedIn {
 			s.setStatus(a, "FREE", "", text(a.lang(), "rest_over"))
 		}
 	})
@@ -363,26 +328,26 @@ func (s *Server) scheduleRestEnd(a *agent, mins int) {
 
 // afterCallLocked runs when the agent's part in a call ends: after-call work,
 // then the status the agent asked for (FREE by default).
-func (s *Server) afterCallLocked(a *agent, reason string) {
-	a.call = nil
-	a.leg = nil
+func (s *spec) afterCallLocked(a *agent, reason string) {
+	a.spec.call = nil
+	a.spec.leg = nil
 	s.rtcDrop(a)
 	if a.playing != "" {
 		a.playing = ""
 	}
-	if a.pre != "" { // a supervisor returns to where it was
-		pre := a.pre
-		a.pre = ""
+	if a.spec.pre != "" { // a supervisor returns to where it was
+		pre := a.spec.pre
+		a.spec.pre = ""
 		s.setStatus(a, pre, "", reason)
 		return
 	}
 	s.setStatus(a, "ARRANGE", "", reason)
 	s.afterLocked(s.cfg.Timings.d(s.cfg.Timings.ArrangeMS), func() {
-		if a.status != "ARRANGE" || a.call != nil || !a.checkedIn {
+		if a.status != "ARRANGE" || a.spec.call != nil || !a.checkedIn {
 			return
 		}
 		next, why := "FREE", ""
-		switch a.afterCall {
+		switch a.spec.afterCall {
 		case "MAKE_BUSY_AFTER_CALL_STOP":
 			next, why = "BUSY", text(a.lang(), "after_call")
 		case "MAKE_REST_AFTER_CALL_STOP":
@@ -390,11 +355,53 @@ func (s *Server) afterCallLocked(a *agent, reason string) {
 		case "MAKE_FREE_AFTER_CALL_STOP":
 			why = text(a.lang(), "after_call")
 		case "CHECKOUT_AFTER_CALL_STOP":
-			a.afterCall = ""
+			a.spec.afterCall = ""
 			s.checkoutLocked(a, text(a.lang(), "after_call"))
 			return
 		}
-		a.afterCall = ""
+		a.spec.afterCall = ""
 		s.setStatus(a, next, "", why)
 	})
 }
+
+func (s *spec) bindLocked(a *agent, c *link) {
+	if a.spec.conn != nil && a.spec.conn != c {
+		old := a.spec.conn
+		old.agent = nil
+		go old.ws.Close() // replaced by the new link
+	}
+	a.spec.conn = c
+	c.agent = a
+	c.who.Store(&a.conf.AgentID)
+	if a.spec.grace != nil {
+		a.spec.grace.Stop()
+		a.spec.grace = nil
+	}
+	s.notifyLocked()
+}
+
+func (s *spec) startGraceLocked(a *agent) {
+	if !a.checkedIn {
+		return
+	}
+	g := s.cfg.Timings.GraceMS
+	if g <= 0 {
+		g = 60000
+	}
+	a.spec.grace = time.AfterFunc(time.Duration(g)*time.Millisecond, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if a.spec.conn == nil && a.checkedIn && !s.closed {
+			s.checkoutLocked(a, text("", "dropped"))
+		}
+	})
+}
+
+func (a *agent) lang() string {
+	if a.spec.conn != nil {
+		return a.spec.conn.lang
+	}
+	return ""
+}
+
+func (a *agent) onCall() bool { return a.spec.call != nil }

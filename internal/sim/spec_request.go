@@ -4,30 +4,29 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
 
-// req is an incoming request read tolerantly: keys trimmed, every scalar
+// specRequest is an incoming request read tolerantly: keys trimmed, every scalar
 // available as a string.
-type req map[string]any
+type specRequest map[string]any
 
-func parseReq(b []byte) (req, error) {
+func parseSpecRequest(b []byte) (specRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
 	if err := dec.Decode(&m); err != nil || m == nil {
 		return nil, fmt.Errorf("not a JSON object")
 	}
-	r := req{}
+	r := specRequest{}
 	for k, v := range m {
 		r[strings.TrimSpace(k)] = v
 	}
 	return r, nil
 }
 
-func (r req) str(k string) string {
+func (r specRequest) str(k string) string {
 	switch v := r[k].(type) {
 	case string:
 		return strings.TrimSpace(v)
@@ -40,7 +39,7 @@ func (r req) str(k string) string {
 }
 
 // int reads k as an int; def when unset, ok false when set but not a number.
-func (r req) int(k string, def int) (int, bool) {
+func (r specRequest) int(k string, def int) (int, bool) {
 	s := r.str(k)
 	if s == "" {
 		return def, true
@@ -52,7 +51,7 @@ func (r req) int(k string, def int) (int, bool) {
 	return n, true
 }
 
-func (r req) bool(k string) bool {
+func (r specRequest) bool(k string) bool {
 	switch strings.ToLower(r.str(k)) {
 	case "true", "1", "yes":
 		return true
@@ -60,16 +59,13 @@ func (r req) bool(k string) bool {
 	return false
 }
 
-func (r req) msgType() string {
+func (r specRequest) msgType() string {
 	t := r.str("msg_type")
 	if t == "pickup" {
 		return "answer"
 	}
 	return t
 }
-
-// obj is an outgoing frame; key order does not matter to JSON readers.
-type obj map[string]any
 
 // Localized messages: the connection's LANGUAGE picks one.
 var texts = map[string][2]string{
@@ -125,8 +121,3 @@ func text(lang, key string) string {
 	}
 	return t[0]
 }
-
-var secretRE = regexp.MustCompile(`("\s*(?:agent_pwd|aagent_pwd|ext_pwd|token)\s*"\s*:\s*)("(?:[^"\\]|\\.)*"|[^,}\s]+)`)
-
-// redact hides passwords and tokens in a frame for the frame log.
-func redact(b []byte) string { return secretRE.ReplaceAllString(string(b), `$1"***"`) }
