@@ -218,21 +218,25 @@ func Encode(r Request) ([]byte, error) {
 // (a JSON object, or a JSON string when the frame was not valid JSON), with
 // invalid UTF-8 replaced by U+FFFD: the result is always valid UTF-8.
 func MarshalMessage(m Message) ([]byte, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	defer e.put()
+	if err := e.enc.Encode(m); err != nil {
 		return nil, fmt.Errorf("protocol: marshal %s: %w", m.Type(), err)
 	}
+	b := e.buf.Bytes()
+	b = b[:len(b)-1] // the newline Encode ends a value with
 	raw := []byte(m.Raw())
 	if len(raw) == 0 {
-		return b, nil
+		return bytes.Clone(b), nil
 	}
 	// Invalid UTF-8 (inside a string: elsewhere it is not JSON) becomes
 	// U+FFFD, so raw stays the frame's JSON object, as text.
 	raw = ValidUTF8(raw)
-	if !json.Valid(raw) {
+	if _, object := scanFrame(raw); !object && !json.Valid(raw) {
 		// A frame that needed repair travels as a JSON string, still verbatim.
+		var err error
 		if raw, err = json.Marshal(string(raw)); err != nil {
-			return b, nil
+			return bytes.Clone(b), nil
 		}
 	}
 	out := make([]byte, 0, len(b)+len(raw)+8)

@@ -1,7 +1,10 @@
 package protocol
 
 import (
+	"strings"
 	"testing"
+
+	json "github.com/goccy/go-json"
 )
 
 // AppendEncode writes exactly what Encode writes.
@@ -40,6 +43,32 @@ func BenchmarkAppendEncode(b *testing.B) {
 		var err error
 		if buf, err = AppendEncode(buf[:0], r); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// MarshalMessage writes the message's fields as json.Marshal does, then raw.
+func TestMarshalMessageFieldsAsMarshal(t *testing.T) {
+	frames := []string{
+		`{"req_id":"r<1>","msg_type":"pong","code":"0","msg":"成功 & <ok>\u2028"}`,
+		`{"req_id":"r","code":"0","msg_type":"call","uuid":"u\\"1"}`,
+		`{"req_id":"r","code":"1","msg":"a",}`,
+	}
+	for _, f := range frames {
+		r, err := DecodeReply([]byte(f), MsgCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := MarshalMessage(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(string(got), string(fields[:len(fields)-1])+`,"raw":`) {
+			t.Errorf("MarshalMessage(%s) = %s, want the fields %s first", f, got, fields)
 		}
 	}
 }

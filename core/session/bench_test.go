@@ -66,6 +66,9 @@ func reqIDOf(f []byte) []byte {
 // on the same goroutine), the floor.
 type roundTrippers struct {
 	session, reader, bare func()
+	// abi is the session's part of a C ABI request (capi's request path):
+	// the request from its JSON, the reply to JSON, secrets redacted.
+	abi func()
 }
 
 func newRoundTrippers(b *testing.B) roundTrippers {
@@ -121,6 +124,21 @@ func newRoundTrippers(b *testing.B) roundTrippers {
 				b.Fatal(err)
 			}
 		},
+		abi: func() {
+			req, err := protocol.DecodeRequest([]byte(`{"msg_type":"ping"}`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			rep, err := s.Do(ctx, req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out, err := protocol.MarshalMessage(rep)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = protocol.ValidUTF8(s.Secrets().JSON(out, nil))
+		},
 		reader: func() {
 			if err := rawAsync.WriteMessage(websocket.TextMessage, frame); err != nil {
 				b.Fatal(err)
@@ -146,7 +164,9 @@ func newRoundTrippers(b *testing.B) roundTrippers {
 // reader goroutine is the price of receiving pushed events, the rest is the
 // session's own work) and ratio-vs-bare. The other three run one client
 // alone, for its allocations per round trip (allocs/op, B/op: they include
-// the pong server's, which are the same for all three).
+// the pong server's, which are the same for all three). "abi-path" is the
+// session's share of a C ABI request: "session" plus the request's JSON
+// decoded and the reply's JSON made and redacted, as capi does.
 func BenchmarkRoundTrip(b *testing.B) {
 	rt := newRoundTrippers(b)
 	b.Run("interleaved", func(b *testing.B) {
@@ -179,7 +199,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		fn   func()
-	}{{"session", rt.session}, {"reader", rt.reader}, {"bare", rt.bare}} {
+	}{{"session", rt.session}, {"reader", rt.reader}, {"bare", rt.bare}, {"abi-path", rt.abi}} {
 		b.Run(c.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for i := 0; i < b.N; i++ {

@@ -418,19 +418,25 @@ func (s *Session) afterReply(req protocol.Request, reply protocol.Reply) {
 
 // Adaptive spinning (see roundTrip), for callers that asked for it with
 // WithSpinWait: only where a reply is expected within the budget, judged
-// from a moving average of recent round trips, and only with more than one
-// P (spinning on the only P would starve the reader).
+// from a moving average of recent round trips, and only with at least
+// minSpinProcs Ps. With fewer the spinning thread takes the CPU that the
+// reader, the server or the caller's own threads need: on 2 cores a C ABI
+// ping to a local server took 73-84 µs with the spin and 45-49 µs without
+// (bindings/python/bench.py, alternated runs).
 const maxSpin = 100 * time.Microsecond
 
-var multiP = runtime.GOMAXPROCS(0) > 1
+const minSpinProcs = 4
+
+var multiP = runtime.GOMAXPROCS(0) >= minSpinProcs
 
 type spinKey struct{}
 
 // WithSpinWait marks requests made with ctx as coming from a thread that is
 // costly to wake once parked: a foreign (C) thread blocked in a cgo call,
 // which the Go scheduler cannot hand a reply to as it does a goroutine.
-// Such a request polls for its reply briefly (up to 100 µs, and only when
-// recent replies came back that fast) before it parks. Go callers gain
+// Such a request polls for its reply briefly (up to 100 µs, only when
+// recent replies came back that fast, and only with 4 Ps or more) before it
+// parks. Go callers gain
 // nothing from it: a parked goroutine is cheap to wake, and the spin would
 // take a P from the goroutines that deliver the reply.
 func WithSpinWait(ctx context.Context) context.Context {
