@@ -281,16 +281,22 @@ class Client(Requests[Reply]):
 
         check=False returns a refusal as a Reply instead of raising ServerError.
         """
-        st, text = self._raw_request(payload, timeout)
-        return self._finish(st, text, check=check, request_type=_request_type(payload))
-
-    def _raw_request(self, payload: Mapping[str, Any], timeout: Optional[float]):
+        # The hot path of every request: kept short (each Python step here
+        # costs several times its own time in the round trip).
         try:
             data = _encode_json(payload).encode()
         except (TypeError, ValueError) as e:
             raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"request is not JSON: {e}") from None
-        st, text = _ffi.request(self._h(), data, ms(timeout))
-        return st, text
+        h = self._handle
+        if h is None:
+            self._h()  # raises ClientClosed
+        st, text = _ffi.request(h, data, ms(timeout))
+        if st != _ffi.OK:
+            raise from_status(self._status(st), text)
+        reply = parse_reply(text or "{}", _request_type(payload))
+        if check and reply.code != "0":
+            raise server_error(reply.code, reply.msg, reply.data)
+        return reply
 
     def _finish(self, st: int, text: Optional[str], check: bool = True, request_type: Optional[str] = None) -> Reply:
         if st != _ffi.OK:

@@ -62,22 +62,23 @@ class Reply:
                 obj = {"data": obj}
             data, raw = _data(obj), _raw_text(obj)
         g = data.get
-        fields = {
-            "msg_type": _str(g("msg_type", "")),
-            "code": _str(g("code", "")),
-            "msg": _str(g("msg", "")),
-            "req_id": _str(g("req_id", "")),
-            "data": data,
-            "raw": raw or text,
-        }
-        fields.update(cls._typed_fields(data))
+        mt, code, msg, rid = g("msg_type", ""), g("code", ""), g("msg", ""), g("req_id", "")
         if cls.__init__ is not _FAST_INIT.get(cls):
-            return cls(**fields)
+            return cls(msg_type=_str(mt), code=_str(code), msg=_str(msg), req_id=_str(rid), data=data, raw=raw or text,
+                       **cls._typed_fields(data))
         # Every field is given: set them as the dataclass's own __init__
         # would, without its per-field object.__setattr__ (a frozen
         # dataclass's), which cost about as much as the rest of the reply.
         r = object.__new__(cls)
-        r.__dict__.update(fields)
+        d = r.__dict__
+        d["msg_type"] = mt if type(mt) is str else str(mt)
+        d["code"] = code if type(code) is str else str(code)
+        d["msg"] = msg if type(msg) is str else str(msg)
+        d["req_id"] = rid if type(rid) is str else str(rid)
+        d["data"] = data
+        d["raw"] = raw or text
+        if cls is not Reply:
+            d.update(cls._typed_fields(data))
         return r
 
     @classmethod
