@@ -286,43 +286,111 @@ demo() {
   cat "$frames"
 }
 
-# bench_abi: the same round trip and event latency through the Go API, C,
-# Python and C#, against one ccsim, one after the other; prints the ratios.
+# bench_abi_rounds N RUNS OUT VENV HAVE_CS: bench_abi's rounds, run by
+# ccsim's run mode (CCSIM_ADDR set): each client in turn, RUNS rounds, the
+# order rotated each round.
+bench_abi_rounds() {
+  local n="$1" runs="$2" out="$3" venv="$4" have_cs="$5" round i k
+  local -a clients=(go c python)
+  [ -n "$have_cs" ] && clients+=(csharp)
+  for round in $(seq 1 "$runs"); do
+    for i in "${!clients[@]}"; do
+      k="${clients[$(((i + round - 1) % ${#clients[@]}))]}"
+      case "$k" in
+        go) "$BUILD/bin/ccbench" -addr "$CCSIM_ADDR" -n "$n" -run "$round" >>"$out" ;;
+        c) "$BUILD/bin/ccbench-c" "$CCSIM_ADDR" "$n" | sed "s/^{/{\"client\":\"c\",\"run\":$round,/" >>"$out" ;;
+        python) CLOUDCC_LIBRARY="$BUILD/lib/libcloudcc.so" "$venv/bin/python" bindings/python/bench.py \
+          "$CCSIM_ADDR" "$n" --run "$round" 2>/dev/null >>"$out" ;;
+        csharp) LD_LIBRARY_PATH="$BUILD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" mono --optimize=all \
+          bindings/csharp/out/CloudCC.Bench.exe "$CCSIM_ADDR" "$n" json "$round" | grep '^{' >>"$out" || true ;;
+      esac
+    done
+  done
+}
+
+# bench_abi: one table of ping round trips against one ccsim, through every
+# client side by side: Go (bare gorilla client, one with a reader
+# goroutine, the SDK's session), C, Python (raw ctypes on the binding's
+# own client, cloudcc.Client.request, a pure `websockets` sync client) and
+# C# (raw P/Invoke on the binding's own client, the binding). Clients of
+# one language alternate in blocks of 100 inside one process; the
+# processes run in turn, BENCH_RUNS rounds (default 3), their order
+# rotated each round. Each figure is the median over N round trips
+# (BENCH_N, default 2000); the table gives its range over the rounds and
+# the ratios the goals name, paired within a round. websockets lives in
+# the bench's own venv (build/venv-bench), not in the tests'.
 bench_abi() {
-  local n="${BENCH_N:-5000}" out
+  local n="${BENCH_N:-2000}" runs="${BENCH_RUNS:-3}" out venv="$BUILD/venv-bench"
   out="$(mktemp)"
   gcc -std=c11 -D_GNU_SOURCE -O2 -Iinclude -o "$BUILD/bin/ccbench-c" tests/c/bench.c \
     -L"$BUILD/lib" -lcloudcc -lpthread -Wl,-rpath,"$BUILD/lib"
-  [ -x "$BUILD/venv/bin/python" ] || python3 -m venv "$BUILD/venv"
-  "$BUILD/venv/bin/python" -m pip install -q --disable-pip-version-check websockets
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check websockets
+  local have_cs=""
+  if command -v mono >/dev/null 2>&1 || [ -n "${BENCH_CSHARP:-}" ]; then
+    bash bindings/csharp/build.sh >/dev/null && have_cs=1
+  fi
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)" >>"$out.load"
+  export -f bench_abi_rounds
   # shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_ADDR
-  with_ccsim -fast -dialect spec -- bash -c ' # the bench clients dial /ws
-    for round in 1 2 3; do
-      "$1/ccbench" -addr "$CCSIM_ADDR" -n "$2" >>"$3"
-      "$1/ccbench-c" "$CCSIM_ADDR" "$2" >>"$3"
-      CLOUDCC_LIBRARY="$1/../lib/libcloudcc.so" "$1/../venv/bin/python" bindings/python/bench.py "$CCSIM_ADDR" "$2" >>"$3"
-      if [ -f bindings/csharp/bench.sh ]; then bash bindings/csharp/bench.sh "$CCSIM_ADDR" "$2" | grep "^{" >>"$3" || true; fi
-    done' bench "$BUILD/bin" "$n" "$out"
-  python3 - "$out" <<'PY'
+  BUILD="$BUILD" with_ccsim -fast -dialect spec -- \
+    bash -c 'bench_abi_rounds "$@"' bench "$n" "$runs" "$out" "$venv" "$have_cs" # the bench clients dial /ws
+  echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out.load"
+  python3 - "$out" "$out.load" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-by = {}
+by = {}  # client -> run -> row
 for r in rows:
     if "error" not in r:
-        by.setdefault(r["lang"], []).append(r)
-def med(lang, key):
-    xs = [r[key] for r in by.get(lang, []) if key in r]
-    return statistics.median(xs) if xs else None
-go_rtt, go_ev = med("go", "rtt_us"), med("go", "event_us")
-print(f"{'through':<20}{'round trip µs':>15}{'ratio':>8}{'event µs':>12}{'ratio':>8}   (median of 3 runs, mean of N each)")
-for lang in by:
-    rtt, ev = med(lang, "rtt_us"), med(lang, "event_us")
-    fmt = lambda v, ref: (f"{v:>15.1f}{v / ref:>7.2f}x" if v is not None else f"{'-':>15}{'':>8}")
-    line = f"{lang:<20}" + fmt(rtt, go_rtt)
-    line += (f"{ev:>12.1f}{ev / go_ev:>7.2f}x" if ev is not None else f"{'-':>12}")
-    print(line)
+        by.setdefault(r.get("client") or r.get("lang"), {})[r.get("run", 1)] = r
+def p50(c, run):
+    r = by.get(c, {}).get(run)
+    return r.get("rtt_p50_us") if r else None
+def span(xs, d=1):
+    xs = [x for x in xs if x is not None]
+    if not xs:
+        return "-"
+    return f"{statistics.median(xs):.{d}f} [{min(xs):.{d}f}-{max(xs):.{d}f}]" if len(xs) > 1 else f"{xs[0]:.{d}f}"
+labels = [
+    ("go-bare", "bare gorilla client (Go, sync)"),
+    ("go-reader", "gorilla client + reader goroutine"),
+    ("go-session", "Go session (agent API)"),
+    ("c", "C ABI from C"),
+    ("py-ctypes", "C ABI, raw ctypes"),
+    ("py-ctypes-json", "C ABI, raw ctypes + json.loads"),
+    ("py-binding", "cloudcc.Client.request"),
+    ("py-websockets", "pure websockets sync client"),
+    ("cs-pinvoke", "C ABI, raw P/Invoke"),
+    ("cs-pinvoke-json", "C ABI, raw P/Invoke + parse"),
+    ("cs-binding", "C# binding Request"),
+]
+runs = sorted({run for c in by.values() for run in c})
+print(f"ping round trip, µs: median of each run's median over N, [min-max] over {len(runs)} runs")
+print(f"{'client':<36}{'round trip':>24}{'event':>20}")
+for c, label in labels:
+    if c not in by:
+        continue
+    ev = span([by[c][r].get("event_p50_us") for r in runs if r in by[c]])
+    print(f"{label:<36}{span([p50(c, r) for r in runs]):>24}{ev if ev != '-' else '':>20}")
+print()
+print("ratios, paired within each run: median [min-max]")
+goals = [
+    ("go-session", "go-reader", "Go session / gorilla+reader", "goal <= 1.2"),
+    ("go-session", "go-bare", "Go session / bare gorilla", ""),
+    ("py-binding", "py-ctypes", "Client.request / raw ctypes", "goal <= 1.2"),
+    ("py-binding", "py-ctypes-json", "Client.request / raw ctypes + json", ""),
+    ("py-binding", "py-websockets", "Client.request / pure websockets", "goal < 1"),
+    ("cs-binding", "cs-pinvoke", "C# binding / raw P/Invoke", "goal <= 1.2"),
+    ("cs-binding", "cs-pinvoke-json", "C# binding / raw P/Invoke + parse", ""),
+]
+for a, b, label, goal in goals:
+    xs = [p50(a, r) / p50(b, r) for r in runs if p50(a, r) and p50(b, r)]
+    if xs:
+        print(f"{label:<36}{span(xs, 2):>24}   {goal}")
+print()
+print(open(sys.argv[2]).read().rstrip())
 PY
-  rm -f "$out"
+  rm -f "$out" "$out.load"
 }
 
 # bench_reliability: resource figures against cchostile (a server that

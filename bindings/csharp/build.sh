@@ -38,5 +38,5 @@ cat > "$out/CloudCC.dll.config" <<'XML'
 </configuration>
 XML
 mcs -nologo -optimize+ -target:exe -out:"$out/CloudCC.Tests.exe" -r:"$out/CloudCC.dll" "$here"/Tests/*.cs
-mcs -nologo -optimize+ -target:exe -out:"$out/CloudCC.Bench.exe" -r:"$out/CloudCC.dll" "$here"/Bench/*.cs
+mcs -nologo -unsafe -optimize+ -target:exe -out:"$out/CloudCC.Bench.exe" -r:"$out/CloudCC.dll" "$here"/Bench/*.cs
 echo "build.sh: built $out"

@@ -22,10 +22,46 @@ type Envelope struct {
 	// Action tells a change_status reply (which echoes it) from the
 	// platform's change_status status push (which has none).
 	Action string `json:"action"`
+
+	// canonical: Peek found the frame valid JSON that the strict decoder
+	// takes as it is (see DecodeReply). onlyHeader: it has no top-level
+	// field but the common fields of a reply, msg's raw text being
+	// frame[msgAt:msgEnd] (msgAt < 0: no msg).
+	canonical, onlyHeader bool
+	msgAt, msgEnd         int
 }
 
 // Peek reads a frame's msg_type (normalized), req_id, code and action.
 func Peek(frame []byte) (Envelope, error) {
+	if fs, ok := scanFrame(frame); ok && fs.exact && !fs.normalize {
+		// The frame as the strict decoder would read it, without its
+		// allocations: the values are plain ASCII, already trimmed.
+		var e Envelope
+		if fs.msgType != nil {
+			e.MsgType = normalizeType(internType(fs.msgType))
+		}
+		if len(fs.reqID) > 0 {
+			e.ReqID = string(fs.reqID)
+		}
+		if fs.code != nil {
+			e.Code = internCode(fs.code)
+		}
+		if len(fs.action) > 0 {
+			e.Action = string(fs.action)
+		}
+		e.canonical, e.onlyHeader, e.msgAt = true, fs.onlyHeader, -1
+		if fs.msg != nil {
+			e.msgAt = cap(frame) - cap(fs.msg)
+			e.msgEnd = e.msgAt + len(fs.msg)
+		}
+		return e, nil
+	}
+	return peekSlow(frame)
+}
+
+// peekSlow is Peek through the full decoder, the reference for the frames
+// the one-pass scanner leaves to it.
+func peekSlow(frame []byte) (Envelope, error) {
 	var e Envelope
 	if err := decodeInto(frame, &e); err != nil {
 		return Envelope{}, err
@@ -71,8 +107,37 @@ func Decode(frame []byte) (Message, error) {
 // DecodeReply decodes frame as the reply to a request of type req, whatever
 // msg_type the frame itself carries (the platform is not always consistent).
 func DecodeReply(frame []byte, req MsgType) (Reply, error) {
+	return decodeReply(frame, req, false)
+}
+
+// DecodeReply is DecodeReply of the frame e was read from: it decodes a
+// frame Peek found canonical in one step, without looking at it again, and
+// a reply of the common fields only (a pong) from what Peek read.
+func (e Envelope) DecodeReply(frame []byte, req MsgType) (Reply, error) {
+	if e.canonical && e.onlyHeader {
+		if r, ok := newReply(normalizeType(req)).(*BasicReply); ok {
+			r.ReqID, r.MsgType, r.Code = e.ReqID, e.MsgType, e.Code
+			if e.msgAt >= 0 && e.msgEnd <= len(frame) {
+				r.Msg = internMsg(frame[e.msgAt:e.msgEnd])
+			}
+			if r.MsgType == "" {
+				r.MsgType = ReplyType(normalizeType(req))
+			}
+			r.setRaw(frame)
+			return r, nil
+		}
+	}
+	return decodeReply(frame, req, e.canonical)
+}
+
+func decodeReply(frame []byte, req MsgType, canonical bool) (Reply, error) {
 	r := newReply(normalizeType(req))
-	if _, err := finish(frame, r); err != nil {
+	if canonical {
+		if err := json.Unmarshal(frame, r); err != nil {
+			return decodeReply(frame, req, false) // the strict decoder says otherwise: the full path
+		}
+		settle(frame, r)
+	} else if _, err := finish(frame, r); err != nil {
 		return nil, err
 	}
 	h := r.Header()
@@ -107,6 +172,18 @@ func DecodeEvent(frame []byte) (Event, error) {
 // JSON (the C ABI does). The msg_type picks the type; an unknown one fails
 // with ErrUnknownType.
 func DecodeRequest(b []byte) (Request, error) {
+	fs, ok := scanFrame(b)
+	if ok && fs.exact && !fs.normalize {
+		// One pass told the type, and that the strict decoder takes the
+		// frame as it is: decode it once, with no normalizing.
+		r := newRequest(normalizeType(internType(fs.msgType)))
+		if r != nil {
+			if err := json.Unmarshal(b, r); err == nil {
+				r.RequestHeader().MsgType = r.Type()
+				return r, nil
+			}
+		}
+	}
 	env, err := Peek(b)
 	if err != nil {
 		return nil, err
@@ -141,21 +218,25 @@ func Encode(r Request) ([]byte, error) {
 // (a JSON object, or a JSON string when the frame was not valid JSON), with
 // invalid UTF-8 replaced by U+FFFD: the result is always valid UTF-8.
 func MarshalMessage(m Message) ([]byte, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	defer e.put()
+	if err := e.enc.Encode(m); err != nil {
 		return nil, fmt.Errorf("protocol: marshal %s: %w", m.Type(), err)
 	}
+	b := e.buf.Bytes()
+	b = b[:len(b)-1] // the newline Encode ends a value with
 	raw := []byte(m.Raw())
 	if len(raw) == 0 {
-		return b, nil
+		return bytes.Clone(b), nil
 	}
 	// Invalid UTF-8 (inside a string: elsewhere it is not JSON) becomes
 	// U+FFFD, so raw stays the frame's JSON object, as text.
 	raw = ValidUTF8(raw)
-	if !json.Valid(raw) {
+	if _, object := scanFrame(raw); !object && !json.Valid(raw) {
 		// A frame that needed repair travels as a JSON string, still verbatim.
+		var err error
 		if raw, err = json.Marshal(string(raw)); err != nil {
-			return b, nil
+			return bytes.Clone(b), nil
 		}
 	}
 	out := make([]byte, 0, len(b)+len(raw)+8)
@@ -212,6 +293,12 @@ func finish(frame []byte, m Message) (Message, error) {
 	if err := decodeInto(frame, m); err != nil {
 		return nil, err
 	}
+	settle(frame, m)
+	return m, nil
+}
+
+// settle completes a decoded message: its msg_type normalized, its frame kept.
+func settle(frame []byte, m Message) {
 	switch h := m.(type) {
 	case Reply:
 		hd := h.Header()
@@ -228,7 +315,6 @@ func finish(frame []byte, m Message) (Message, error) {
 		h.MsgType = normalizeType(h.MsgType)
 	}
 	m.setRaw(frame)
-	return m, nil
 }
 
 // decodeInto fills v from b. The fast path is one strict unmarshal; frames
@@ -263,6 +349,15 @@ var aliases = map[string]string{
 // needsNormalizing reports whether b has a key or string value with leading
 // or trailing white space, or an aliased key. It is one pass over the bytes.
 func needsNormalizing(b []byte) bool {
+	if fs, ok := scanFrame(b); ok {
+		return fs.normalize
+	}
+	return needsNormalizingRaw(b)
+}
+
+// needsNormalizingRaw is needsNormalizing for bytes that are not a valid
+// JSON object: it looks at them as they are.
+func needsNormalizingRaw(b []byte) bool {
 	in := false
 	for i := 0; i < len(b); i++ {
 		c := b[i]

@@ -98,7 +98,14 @@ func (t MsgType) IsEvent() bool {
 
 // IsRequest reports whether t is a request the SDK can send: one of the
 // spec's 24 (RequestTypes) or get_status.
-func (t MsgType) IsRequest() bool { return newRequest(t) != nil }
+func (t MsgType) IsRequest() bool {
+	switch t {
+	case MsgPong, MsgTransfer, MsgCallback, MsgCallin, MsgAgentChange, MsgGetToken, MsgKickOff, MsgConnect:
+		return false
+	}
+	_, known := knownTypes[string(t)]
+	return known
+}
 
 // AgentStatus is an agent's status (坐席状态). Values outside the spec's table
 // are kept as sent.

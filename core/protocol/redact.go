@@ -73,8 +73,9 @@ func IsSecretKey(key string) bool {
 	return false
 }
 
-// Redact returns a copy of a frame with the values of secret-named keys
-// replaced by "***", for logs. It works on broken JSON too.
+// Redact returns a frame with the values of secret-named keys replaced by
+// "***", for logs (the frame itself when it holds none). It works on broken
+// JSON too.
 func Redact(frame []byte) []byte {
 	var r *Redactor
 	return r.JSON(frame, nil)
@@ -127,50 +128,56 @@ func (r *Redactor) Text(s string) string {
 	return replaceKnown(s, known)
 }
 
-// JSON returns a copy of b (JSON, possibly broken) with secrets redacted:
-// the values of secret-named keys at any depth, and the known secret values
-// inside any string. keep, when not nil, names the keys of the top-level
-// object whose values are left as they are: the documented fields that
-// carry a secret to the application on purpose (check-in's token and
-// ext_pwd).
+// JSON returns b (JSON, possibly broken) with secrets redacted: the values
+// of secret-named keys at any depth, and the known secret values inside any
+// string. keep, when not nil, names the keys of the top-level object whose
+// values are left as they are: the documented fields that carry a secret to
+// the application on purpose (check-in's token and ext_pwd). When nothing
+// is redacted it returns b itself (most frames): a caller that keeps the
+// result must not change b, and the other way round.
 func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 	known := r.snapshot()
-	out := make([]byte, 0, len(b)+16)
+	// out is nil while the output equals the input; once a value is
+	// replaced it holds the output up to b[done:], which is still to copy.
+	var out []byte
+	done := 0
+	replace := func(from, to int, with []byte) {
+		if out == nil {
+			out = make([]byte, 0, len(b)+16)
+		}
+		out = append(out, b[done:from]...)
+		out = append(out, with...)
+		done = to
+	}
 	depth := 0
 	for i := 0; i < len(b); {
 		c := b[i]
 		switch c {
 		case '{', '[':
 			depth++
-			out = append(out, c)
 			i++
 			continue
 		case '}', ']':
 			depth--
-			out = append(out, c)
 			i++
 			continue
 		case '"':
 		default:
-			out = append(out, c)
 			i++
 			continue
 		}
 		end, closed := stringEnd(b, i)
 		j := skipSpace(b, end)
 		if j < len(b) && b[j] == ':' {
-			// A key: copy it and the colon, then decide about the value.
+			// A key: decide about its value.
 			key := jsonKey(b[i+1 : end-1])
-			out = append(out, b[i:j+1]...)
 			k := skipSpace(b, j+1)
-			out = append(out, b[j+1:k]...)
 			vend := valueEnd(b, k)
 			switch {
 			case depth == 1 && keep[key]:
-				out = append(out, b[k:vend]...)
 				i = vend
 			case IsSecretKey(key) && vend > k:
-				out = append(out, `"`+Redacted+`"`...)
+				replace(k, vend, redactedJSON)
 				i = vend
 			default:
 				i = k // the value is scanned like any other
@@ -182,23 +189,22 @@ func (r *Redactor) JSON(b []byte, keep map[string]bool) []byte {
 		// found.
 		if len(known) > 0 && end-i >= 2+MinSecretLen && closed {
 			inner := b[i+1 : end-1]
-			if bytes.IndexByte(inner, '\\') < 0 && !containsAny(inner, known) {
-				out = append(out, b[i:end]...)
-				i = end
-				continue
-			}
-			text := decodeJSONString(inner)
-			if red := replaceKnown(text, known); red != text {
-				out = appendJSONString(out, red)
-				i = end
-				continue
+			if bytes.IndexByte(inner, '\\') >= 0 || containsAny(inner, known) {
+				text := decodeJSONString(inner)
+				if red := replaceKnown(text, known); red != text {
+					replace(i, end, appendJSONString(nil, red))
+				}
 			}
 		}
-		out = append(out, b[i:end]...)
 		i = end
 	}
-	return out
+	if out == nil {
+		return b
+	}
+	return append(out, b[done:]...)
 }
+
+var redactedJSON = []byte(`"` + Redacted + `"`)
 
 // jsonKey is a key's text: decoded only when it has escapes (the common,
 // plain key costs no allocation: the compiler does not copy for a lookup).

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,7 +18,7 @@ import (
 func (s *Session) readLoop(conn *websocket.Conn, gen uint64) {
 	defer s.wg.Done()
 	for {
-		_, frame, err := conn.ReadMessage()
+		frame, err := readFrame(conn)
 		if err != nil {
 			s.linkFailed(gen, fmt.Errorf("read: %w", err))
 			return
@@ -105,14 +106,14 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 	fid = s.sent[i].reqID
 	// Settle the frames before i: on an ordered server they were handled
 	// without a reply.
-	var skipped []*sentFrame
+	var skipped []sentFrame
 	if s.ordered && i > 0 {
 		skipped = append(skipped, s.sent[:i]...)
 	}
-	if s.ordered || i == 0 {
-		s.sent = append(s.sent[:0], s.sent[i+1:]...)
+	if s.ordered {
+		s.sent = slices.Delete(s.sent, 0, i+1)
 	} else {
-		s.sent = append(s.sent[:i], s.sent[i+1:]...)
+		s.sent = slices.Delete(s.sent, i, i+1)
 	}
 	live := skipped[:0]
 	for _, f := range skipped {
@@ -148,7 +149,7 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 		}
 		return
 	}
-	r, err := protocol.DecodeReply(frame, pc.typ)
+	r, err := env.DecodeReply(frame, pc.typ)
 	if err == nil && env.ReqID == "" {
 		// A bare refusal: give it the request's identity.
 		h := r.Header()
@@ -162,7 +163,7 @@ func (s *Session) dispatch(frame []byte, gen uint64, n uint64) {
 		s.learnReply(r)
 		s.afterReply(pc.req, r)
 	}
-	pc.ch <- result{reply: r, err: err, mark: mark}
+	pc.ch <- result{reply: r, err: err, mark: mark, answered: true}
 }
 
 // bareIndexLocked finds the frame a reply naming no request answers: the

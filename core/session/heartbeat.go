@@ -77,9 +77,11 @@ func (s *Session) sendPing(gen uint64) (*websocket.Conn, string, error) {
 	ping := &protocol.PingRequest{}
 	s.fillLocked(ping)
 	ping.Token = protocol.Secret(s.token)
-	s.sent = append(s.sent, &sentFrame{reqID: ping.ReqID})
+	s.sent = append(s.sent, sentFrame{reqID: ping.ReqID})
 	s.mu.Unlock()
-	frame, err := protocol.Encode(ping)
+	enc := getFrameEncoder()
+	defer putFrameEncoder(enc)
+	frame, err := enc.encode(ping)
 	if err == nil {
 		err = s.writeLocked(conn, frame)
 	}

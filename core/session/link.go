@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -133,7 +134,7 @@ func (s *Session) install(conn *websocket.Conn) {
 	gen := s.gen
 	s.conn = conn
 	s.linkSince = time.Now()
-	s.sent = s.sent[:0]
+	s.sent = slices.Delete(s.sent, 0, len(s.sent))
 	s.linkRefusal = nil
 	s.state = StateConnected
 	restore := s.checkin
@@ -190,7 +191,7 @@ func (s *Session) linkFailed(gen uint64, cause error) {
 			f.pc.ch <- result{err: ErrConnectionLost}
 		}
 	}
-	s.sent = s.sent[:0]
+	s.sent = slices.Delete(s.sent, 0, len(s.sent))
 	s.failPendingLocked(gen, ErrConnectionLost, false)
 	select {
 	case <-s.up:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
@@ -25,7 +26,7 @@ func (s *Session) restore(saved *protocol.CheckinRequest, gen uint64) bool {
 	s.fill(&req)
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	reply, err := s.roundTrip(ctx, &req)
+	reply, err := s.roundTrip(ctx, &req, time.Time{})
 	if err != nil {
 		if errors.Is(err, ErrConnectionLost) || errors.Is(err, ErrClosed) || errors.Is(err, ErrNotConnected) {
 			return false
@@ -43,7 +44,7 @@ func (s *Session) restore(saved *protocol.CheckinRequest, gen uint64) bool {
 	ev := &RestoredEvent{Checkin: cr}
 	gsReq := &protocol.GetStatusRequest{}
 	s.fill(gsReq)
-	st, err := s.roundTrip(ctx, gsReq)
+	st, err := s.roundTrip(ctx, gsReq, time.Time{})
 	if gs, ok := st.(*protocol.GetStatusReply); ok && err == nil && gs.OK() {
 		ev.Status, ev.SubStatus, ev.UUID, ev.InCallNumbers, ev.Resynced = gs.Status, gs.SubStatus, gs.UUID, gs.InCallNumbers, true
 	} else {

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/eventq"
 	"github.com/cloudcc/agent-sdk/core/protocol"
-	"github.com/google/uuid"
 	"github.com/gorilla/websocket"
 )
 
@@ -24,23 +24,34 @@ func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply,
 	if req == nil {
 		return nil, fmt.Errorf("%w: nil request", ErrInvalidArgument)
 	}
+	// Without a deadline of the caller's, the request gets Config's
+	// RequestTimeout: kept by the session's one expiry timer while the reply
+	// is awaited (no context, no timer per request), and by a context made
+	// only when the request must wait for the link or a check-in.
+	var expireAt time.Time
 	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, s.cfg.RequestTimeout)
-		defer cancel()
+		expireAt = time.Now().Add(s.cfg.RequestTimeout)
 	}
-	s.fill(req)
+	s.mu.Lock()
+	s.fillLocked(req)
+	up := s.up
+	s.mu.Unlock()
 	s.learnRequest(req)
 	if err := s.validate(req); err != nil {
 		return nil, err
 	}
 	h := req.RequestHeader()
 	for {
-		if err := s.waitUp(ctx); err != nil {
-			return nil, fmt.Errorf("%s: %w", h.MsgType, err)
+		select {
+		case <-up:
+		default:
+			if err := s.waitUpUntil(ctx, expireAt); err != nil {
+				return nil, fmt.Errorf("%s: %w", h.MsgType, err)
+			}
 		}
-		reply, err := s.roundTrip(ctx, req)
-		if errors.Is(err, ErrNotConnected) && ctx.Err() == nil {
+		up = nil // after the first round, always through waitUp
+		reply, err := s.roundTrip(ctx, req, expireAt)
+		if errors.Is(err, ErrNotConnected) && ctx.Err() == nil && (expireAt.IsZero() || time.Now().Before(expireAt)) {
 			continue // the link dropped between the wait and the write: wait again
 		}
 		if err != nil {
@@ -48,6 +59,16 @@ func (s *Session) Do(ctx context.Context, req protocol.Request) (protocol.Reply,
 		}
 		return reply, reply.Header().Err()
 	}
+}
+
+// waitUpUntil is waitUp bounded by expireAt too (when set).
+func (s *Session) waitUpUntil(ctx context.Context, expireAt time.Time) error {
+	if !expireAt.IsZero() {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, expireAt)
+		defer cancel()
+	}
+	return s.waitUp(ctx)
 }
 
 // fill completes a request's header from the session, and the fields the
@@ -62,7 +83,7 @@ func (s *Session) fillLocked(req protocol.Request) {
 	h := req.RequestHeader()
 	h.MsgType = req.Type()
 	if h.ReqID == "" {
-		h.ReqID = uuid.NewString()
+		h.ReqID = newReqID()
 	}
 	if h.CompanyCode == "" {
 		h.CompanyCode = s.cfg.CompanyCode
@@ -140,7 +161,7 @@ func (s *Session) validate(req protocol.Request) error {
 // the platform closes a link on a frame with a stale one. On an ordered link,
 // a request written while another is still in flight is preceded by a ping,
 // a fence whose pong tells the reader where one request's replies end.
-func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol.Reply, error) {
+func (s *Session) roundTrip(ctx context.Context, req protocol.Request, expireAt time.Time) (protocol.Reply, error) {
 	h := req.RequestHeader()
 	typ := req.Type()
 	isCheckin := typ == protocol.MsgCheckin
@@ -158,12 +179,8 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 		}
 		s.mu.Unlock()
 		s.wmu.Unlock()
-		select {
-		case <-busy:
-		case <-ctx.Done():
-			return nil, ctxErr(ctx)
-		case <-s.closed:
-			return nil, ErrClosed
+		if err := s.waitCheckin(ctx, busy, expireAt); err != nil {
+			return nil, err
 		}
 	}
 	// s.wmu and s.mu held.
@@ -185,23 +202,32 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			return nil, ErrNotCheckedIn
 		}
 	}
-	frame, err := protocol.Encode(req)
-	if err != nil {
-		unlock()
-		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
-	}
+	enc := getFrameEncoder()
+	defer putFrameEncoder(enc)
 	var fence []byte
 	if s.ordered && s.token != "" && len(s.sent) > 0 && s.sent[len(s.sent)-1].pc != nil {
 		ping := &protocol.PingRequest{}
 		s.fillLocked(ping)
 		ping.Token = protocol.Secret(s.token)
-		if fence, err = protocol.Encode(ping); err == nil {
-			s.sent = append(s.sent, &sentFrame{reqID: ping.ReqID})
+		if f, err := enc.encode(ping); err == nil {
+			fence = f
+			s.sent = append(s.sent, sentFrame{reqID: ping.ReqID})
 		}
 	}
-	pc := &pendingCall{reqID: h.ReqID, req: req, typ: typ, gen: gen, seq: s.framesRead.Load(), ch: make(chan result, 1)}
+	frame, err := enc.encode(req)
+	if err != nil {
+		if fence != nil { // not written after all
+			s.sent = s.sent[:len(s.sent)-1]
+		}
+		unlock()
+		return nil, fmt.Errorf("%w: %v", ErrInvalidArgument, err)
+	}
+	pc := newPendingCall(h.ReqID, req, typ, gen, s.framesRead.Load(), expireAt)
 	s.pending[h.ReqID] = pc
-	s.sent = append(s.sent, &sentFrame{reqID: h.ReqID, pc: pc})
+	s.sent = append(s.sent, sentFrame{reqID: h.ReqID, pc: pc})
+	if !expireAt.IsZero() {
+		s.armExpiryLocked(expireAt)
+	}
 	if isCheckin {
 		done := make(chan struct{})
 		s.checkinBusy = done
@@ -230,7 +256,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			return nil, fmt.Errorf("%w: %v", ErrConnectionLost, err)
 		}
 		// Close (or the reader) settled this call first: its outcome stands.
-		return s.settled(ctx, <-pc.ch)
+		return s.settled(ctx, pc, <-pc.ch)
 	}
 	sent := time.Now()
 	if budget := s.spinBudget(ctx); budget > 0 {
@@ -242,7 +268,7 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 			select {
 			case r := <-pc.ch:
 				s.noteRTT(time.Since(sent))
-				return s.settled(ctx, r)
+				return s.settled(ctx, pc, r)
 			default:
 			}
 		}
@@ -250,28 +276,57 @@ func (s *Session) roundTrip(ctx context.Context, req protocol.Request) (protocol
 	select {
 	case r := <-pc.ch:
 		s.noteRTT(time.Since(sent))
-		return s.settled(ctx, r)
+		return s.settled(ctx, pc, r)
 	case <-ctx.Done():
 		if !s.abandon(pc) {
 			// The reply won the race; deliver it rather than lose it.
-			return s.settled(ctx, <-pc.ch)
+			return s.settled(ctx, pc, <-pc.ch)
 		}
 		return nil, ctxErr(ctx)
 	}
 }
 
+// waitCheckin waits for the check-in in flight (busy) to settle.
+func (s *Session) waitCheckin(ctx context.Context, busy <-chan struct{}, expireAt time.Time) error {
+	var expired <-chan time.Time
+	if !expireAt.IsZero() {
+		t := time.NewTimer(time.Until(expireAt))
+		defer t.Stop()
+		expired = t.C
+	}
+	select {
+	case <-busy:
+		return nil
+	case <-ctx.Done():
+		return ctxErr(ctx)
+	case <-expired:
+		return ErrTimeout
+	case <-s.closed:
+		return ErrClosed
+	}
+}
+
 // settled finishes a round trip (the reader has already learned from the
 // reply: token, check-in, status): the caller gets the reply once the events
-// that came before it have been handled.
-func (s *Session) settled(ctx context.Context, r result) (protocol.Reply, error) {
+// that came before it have been handled. A call the reader answered is
+// recycled: nothing refers to it any more.
+func (s *Session) settled(ctx context.Context, pc *pendingCall, r result) (protocol.Reply, error) {
 	if r.err != nil {
 		return nil, r.err
+	}
+	expireAt := pc.expireAt
+	if r.answered {
+		pc.release()
 	}
 	// The platform sends a request's pushes before its reply: the caller
 	// sees them first (not from the handler itself, which cannot run the
 	// events behind the one it is handling).
-	if err := s.events.WaitDelivered(ctx, r.mark, orderWait); errors.Is(err, eventq.ErrWaitLimit) {
-		s.cfg.Logger.Warn("reply delivered before the events that preceded it: the event handler is still busy", "waited", orderWait)
+	limit := orderWait
+	if !expireAt.IsZero() {
+		limit = max(0, min(limit, time.Until(expireAt)))
+	}
+	if err := s.events.WaitDelivered(ctx, r.mark, limit); errors.Is(err, eventq.ErrWaitLimit) {
+		s.cfg.Logger.Warn("reply delivered before the events that preceded it: the event handler is still busy", "waited", limit)
 	}
 	return r.reply, nil
 }
@@ -281,16 +336,20 @@ func (s *Session) settled(ctx context.Context, r result) (protocol.Reply, error)
 func (s *Session) abandon(pc *pendingCall) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.abandonLocked(pc)
+}
+
+func (s *Session) abandonLocked(pc *pendingCall) bool {
 	if s.pending[pc.reqID] != pc {
 		return false
 	}
 	delete(s.pending, pc.reqID)
-	for i, f := range s.sent {
-		if f.pc == pc {
+	for i := range s.sent {
+		if s.sent[i].pc == pc {
 			if s.ordered {
-				f.dead = true
+				s.sent[i].dead = true
 			} else {
-				s.sent = append(s.sent[:i], s.sent[i+1:]...)
+				s.sent = slices.Delete(s.sent, i, i+1)
 			}
 			break
 		}
@@ -318,6 +377,11 @@ func (s *Session) writeLocked(conn *websocket.Conn, frame []byte) error {
 func (s *Session) afterReply(req protocol.Request, reply protocol.Reply) {
 	if !reply.Header().OK() {
 		return
+	}
+	switch req.(type) {
+	case *protocol.CheckinRequest, *protocol.CheckoutRequest, *protocol.GetStatusRequest, *protocol.ChangeStatusRequest:
+	default:
+		return // nothing to learn: no lock to take
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -354,19 +418,25 @@ func (s *Session) afterReply(req protocol.Request, reply protocol.Reply) {
 
 // Adaptive spinning (see roundTrip), for callers that asked for it with
 // WithSpinWait: only where a reply is expected within the budget, judged
-// from a moving average of recent round trips, and only with more than one
-// P (spinning on the only P would starve the reader).
+// from a moving average of recent round trips, and only with at least
+// minSpinProcs Ps. With fewer the spinning thread takes the CPU that the
+// reader, the server or the caller's own threads need: on 2 cores a C ABI
+// ping to a local server took 73-84 µs with the spin and 45-49 µs without
+// (bindings/python/bench.py, alternated runs).
 const maxSpin = 100 * time.Microsecond
 
-var multiP = runtime.GOMAXPROCS(0) > 1
+const minSpinProcs = 4
+
+var multiP = runtime.GOMAXPROCS(0) >= minSpinProcs
 
 type spinKey struct{}
 
 // WithSpinWait marks requests made with ctx as coming from a thread that is
 // costly to wake once parked: a foreign (C) thread blocked in a cgo call,
 // which the Go scheduler cannot hand a reply to as it does a goroutine.
-// Such a request polls for its reply briefly (up to 100 µs, and only when
-// recent replies came back that fast) before it parks. Go callers gain
+// Such a request polls for its reply briefly (up to 100 µs, only when
+// recent replies came back that fast, and only with 4 Ps or more) before it
+// parks. Go callers gain
 // nothing from it: a parked goroutine is cheap to wake, and the spin would
 // take a P from the goroutines that deliver the reply.
 func WithSpinWait(ctx context.Context) context.Context {

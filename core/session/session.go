@@ -5,6 +5,7 @@ package session
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,7 +37,7 @@ type Session struct {
 	gen           uint64        // bumped for every new connection
 	up            chan struct{} // closed while a usable link is up
 	pending       map[string]*pendingCall
-	sent          []*sentFrame          // frames in flight on the link, in the order written
+	sent          []sentFrame           // frames in flight on the link, in the order written
 	linkRefusal   *protocol.ServerError // a 4003 after which the server closes the link
 	linkRefusalAt time.Time
 	checkinBusy   chan struct{} // closed when the check-in in flight settles
@@ -51,6 +52,8 @@ type Session struct {
 	hbTimer       *time.Timer
 	hbPending     string // req_id of the unanswered heartbeat ping
 	hbMissed      int
+	expiry        *time.Timer   // the one timer of the pending calls' deadlines (pendingCall.expireAt)
+	expiryAt      time.Time     // when it fires; zero when stopped
 	gaveUp        chan struct{} // closed when a dial cycle gives up (reconnect disabled)
 	closed        <-chan struct{}
 	ctx           context.Context // done when the session closes
@@ -67,12 +70,32 @@ type Session struct {
 }
 
 type pendingCall struct {
-	reqID string
-	req   protocol.Request // what the reader learns from its reply
-	typ   protocol.MsgType
-	gen   uint64
-	seq   uint64 // framesRead when it was registered: older frames cannot answer it
-	ch    chan result
+	reqID    string
+	req      protocol.Request // what the reader learns from its reply
+	typ      protocol.MsgType
+	gen      uint64
+	seq      uint64    // framesRead when it was registered: older frames cannot answer it
+	expireAt time.Time // when the session's expiry timer times it out; zero: the caller's ctx does
+	ch       chan result
+}
+
+// pendingCalls recycles pendingCall and its channel: a request's only
+// allocations should be its own frame and reply.
+var pendingCalls = sync.Pool{New: func() any { return &pendingCall{ch: make(chan result, 1)} }}
+
+func newPendingCall(reqID string, req protocol.Request, typ protocol.MsgType, gen, seq uint64, expireAt time.Time) *pendingCall {
+	pc := pendingCalls.Get().(*pendingCall)
+	pc.reqID, pc.req, pc.typ, pc.gen, pc.seq, pc.expireAt = reqID, req, typ, gen, seq, expireAt
+	return pc
+}
+
+// release recycles a call the reader answered: it was taken out of pending
+// and of the frames in flight in the same step, and its one result was
+// received. (A call that timed out or was abandoned may stay in flight as a
+// tombstone: it is left to the garbage collector.)
+func (pc *pendingCall) release() {
+	pc.req = nil
+	pendingCalls.Put(pc)
 }
 
 // sentFrame is a frame in flight: a request (pc) or a ping (pc nil). A
@@ -85,9 +108,10 @@ type sentFrame struct {
 }
 
 type result struct {
-	reply protocol.Reply
-	err   error
-	mark  uint64 // events queued before the reply: delivered before it returns
+	reply    protocol.Reply
+	err      error
+	mark     uint64 // events queued before the reply: delivered before it returns
+	answered bool   // the reader settled the call (see pendingCall.release)
 }
 
 // ringingCall is what a callin said of a call's media (answer's defaults).
@@ -100,9 +124,18 @@ type ringingCall struct {
 // as caused by it.
 const refusalCloseWindow = 5 * time.Second
 
-// uuidPool turns on uuid's buffered randomness once: req_ids are generated
-// for every request and crypto/rand per call is the costliest part of that.
-var uuidPool sync.Once
+// newReqID returns a random (version 4) UUID for a request's req_id. It
+// is an identifier, not a secret: the runtime's generator (ChaCha8, seeded
+// by the system) makes it in nanoseconds, where crypto/rand took the most
+// of a request's own time.
+func newReqID() string {
+	var u uuid.UUID
+	binary.LittleEndian.PutUint64(u[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(u[8:], rand.Uint64())
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // RFC 4122 variant
+	return u.String()
+}
 
 // closeFrameTimeout bounds the close frame Close sends.
 const closeFrameTimeout = 250 * time.Millisecond
@@ -120,7 +153,6 @@ var writeBuffers = &sync.Pool{}
 // New makes a session; it does not touch the network. The link comes up on
 // Connect or on the first request.
 func New(cfg Config) (*Session, error) {
-	uuidPool.Do(uuid.EnableRandPool)
 	c, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
@@ -262,6 +294,10 @@ func (s *Session) Close() error {
 	conn := s.conn
 	s.conn = nil
 	s.stopHeartbeatLocked()
+	if s.expiry != nil {
+		s.expiry.Stop()
+		s.expiryAt = time.Time{}
+	}
 	s.failPendingLocked(0, ErrClosed, true)
 	s.sent = nil
 	s.mu.Unlock()

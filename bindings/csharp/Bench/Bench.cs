@@ -1,6 +1,9 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.InteropServices;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using CloudCC;
@@ -15,7 +18,7 @@ namespace CloudCC.Bench
             if (args.Length < 1) { Console.Error.WriteLine("usage: CloudCC.Bench.exe HOST:PORT [N]"); return 2; }
             string addr = args[0];
             int n = args.Length > 1 ? int.Parse(args[1]) : 20000;
-            if (args.Length > 2 && args[2] == "json") return HardExit.Now(JsonMode(addr, n));
+            if (args.Length > 2 && args[2] == "json") return HardExit.Now(JsonMode(addr, n, args.Length > 3 ? int.Parse(args[3]) : 1));
             var opts = new ClientOptions
             {
                 WsUrl = "ws://" + addr + "/ws", CompanyCode = "090008", AgentId = "090008_6000", ExtId = "090008_5000",
@@ -81,8 +84,12 @@ namespace CloudCC.Bench
             return HardExit.Now(0);
         }
 
-        /// <summary>The cross-language measurement of build.sh bench-abi (as cmd/ccbench does it for Go): n blocking pings timed one by one, and n/2 change_status requests each timed until its agent_change reaches the handler; one JSON line.</summary>
-        private static int JsonMode(string addr, int n)
+        /// <summary>The cross-language measurement of build.sh bench-abi: ping round trips through the C ABI by raw P/Invoke on
+        /// the client's own native handle ("cs-pinvoke": the request's bytes made once, the reply copied out and freed, back to
+        /// back; "cs-pinvoke-json": the reply then parsed, the least a caller must do to read its code) and through the binding's
+        /// Request ("cs-binding"), alternated in blocks of 100; then n/10 change_status requests each timed until its agent_change
+        /// reaches the handler. One JSON line per client.</summary>
+        private static int JsonMode(string addr, int n, int run)
         {
             var opts = new ClientOptions
             {
@@ -96,15 +103,31 @@ namespace CloudCC.Bench
                 c.AgentChange += (s, e) => { lock (gate) { last = e.Status; Monitor.PulseAll(gate); } };
                 c.Request("{\"msg_type\":\"checkin\",\"agent_pwd\":\"919191Aa.\",\"start_status\":\"FREE\",\"reset\":true}");
                 const string ping = "{\"msg_type\":\"ping\"}";
-                for (int i = 0; i < 500; i++) c.Request(ping);
-                var rtt = new double[n];
-                for (int i = 0; i < n; i++)
+                var raw = new RawPInvoke(c.NativeHandle, ping);
+                var clients = new[]
                 {
-                    long t0 = Stopwatch.GetTimestamp();
-                    c.Request(ping);
-                    rtt[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
+                    new BenchClient("cs-pinvoke", () => raw.Once(false)),
+                    new BenchClient("cs-pinvoke-json", () => raw.Once(true)),
+                    new BenchClient("cs-binding", () => c.Request(ping)),
+                };
+                for (int i = 0; i < 500; i++) foreach (var cl in clients) cl.Once();
+                var rtt = clients.Select(_ => new List<double>(n)).ToArray();
+                for (int done = 0; done < n; done += 100)
+                {
+                    int m = Math.Min(100, n - done);
+                    int first = done / 100 % clients.Length; // rotate the order too
+                    for (int k0 = 0; k0 < clients.Length; k0++)
+                    {
+                        int k = (first + k0) % clients.Length;
+                        for (int i = 0; i < m; i++)
+                        {
+                            long t0 = Stopwatch.GetTimestamp();
+                            clients[k].Once();
+                            rtt[k].Add((Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency);
+                        }
+                    }
                 }
-                var ev = new double[n / 2];
+                var ev = new double[Math.Max(2, n / 10)];
                 for (int i = 0; i < ev.Length; i++)
                 {
                     var want = i % 2 == 0 ? AgentStatus.Busy : AgentStatus.Free;
@@ -113,17 +136,60 @@ namespace CloudCC.Bench
                     lock (gate) { while (last != want) Monitor.Wait(gate, 5000); }
                     ev[i] = (Stopwatch.GetTimestamp() - t0) * 1e6 / Stopwatch.Frequency;
                 }
-                Func<double[], string, string> stats = (xs, name) =>
+                var ci = System.Globalization.CultureInfo.InvariantCulture;
+                Func<IEnumerable<double>, string, string> stats = (xs, name) =>
                 {
                     var sorted = xs.OrderBy(x => x).ToArray();
-                    var ci = System.Globalization.CultureInfo.InvariantCulture;
-                    return string.Format(ci, "\"{0}_us\":{1:F3},\"{0}_p50_us\":{2:F3},\"{0}_p99_us\":{3:F3}", name, xs.Average(),
-                        sorted[sorted.Length / 2], sorted[sorted.Length * 99 / 100]);
+                    return string.Format(ci, "\"{0}_p50_us\":{1:F2},\"{0}_mean_us\":{2:F2},\"{0}_p99_us\":{3:F2}", name,
+                        sorted[sorted.Length / 2], sorted.Average(), sorted[sorted.Length * 99 / 100]);
                 };
-                Console.WriteLine("{\"lang\":\"csharp\",\"n\":" + n + "," + stats(rtt, "rtt") + "," + stats(ev, "event") + "}");
+                for (int k = 0; k < clients.Length; k++)
+                {
+                    string line = "{\"client\":\"" + clients[k].Name + "\",\"run\":" + run.ToString(ci) + ",\"n\":" + n.ToString(ci) + "," + stats(rtt[k], "rtt");
+                    if (clients[k].Name == "cs-binding") line += "," + stats(ev, "event");
+                    Console.WriteLine(line + "}");
+                }
                 Console.Out.Flush();
             }
             return 0;
+        }
+
+        private sealed class BenchClient
+        {
+            public BenchClient(string name, Action once) { Name = name; Once = once; }
+            public string Name { get; }
+            public Action Once { get; }
+        }
+
+        /// <summary>cc_client_request declared as anyone would: no binding code between the caller and the library.</summary>
+        private sealed class RawPInvoke
+        {
+            [DllImport("libcloudcc.so", CallingConvention = CallingConvention.Cdecl)]
+            private static extern int cc_client_request(IntPtr client, byte[] requestJson, int timeoutMs, out IntPtr replyJson);
+
+            [DllImport("libcloudcc.so", CallingConvention = CallingConvention.Cdecl)]
+            private static extern void cc_string_free(IntPtr s);
+
+            private readonly IntPtr _client;
+            private readonly byte[] _request;
+
+            public RawPInvoke(IntPtr client, string request)
+            {
+                _client = client;
+                _request = Encoding.UTF8.GetBytes(request + "\0");
+            }
+
+            public unsafe void Once(bool parse)
+            {
+                int st = cc_client_request(_client, _request, 0, out IntPtr rep);
+                byte* p = (byte*)rep;
+                int len = 0;
+                while (p[len] != 0) len++;
+                string text = Encoding.UTF8.GetString(p, len);
+                cc_string_free(rep);
+                if (st != 0) throw new InvalidOperationException(text);
+                if (parse && JsonFields.Str(Json.ParseObject(text), "code") != "0") throw new InvalidOperationException(text);
+            }
         }
 
         private static void Report(string what, TimeSpan t, int n) =>

@@ -26,6 +26,9 @@ namespace CloudCC
         private static long s_nextId;
 
         private readonly ClientHandle _handle;
+
+        /// <summary>The native cc_client_t*, for the bench's raw P/Invoke comparison (same session, no binding code).</summary>
+        internal IntPtr NativeHandle => _handle.DangerousGetHandle();
         private readonly PcmRegistry _pcm = new PcmRegistry();
         private readonly SynchronizationContext _eventContext;
         private int _disposed;
@@ -208,8 +211,8 @@ namespace CloudCC
             Reply r;
             try
             {
-                var f = Json.ParseObject(json);
-                r = Reply.Create(json, requestType ?? JsonFields.Str(f, "msg_type"));
+                // One parse: the reply's fields serve its typed reply too.
+                r = Reply.Create(json, Json.ParseObject(json), requestType);
             }
             catch (FormatException e)
             {

@@ -60,10 +60,12 @@ namespace CloudCC
         public override string ToString() => MsgType + " " + Code + " " + Msg;
 
         /// <summary>Parses a reply JSON into the typed reply for a request of type <paramref name="requestType"/>.</summary>
-        internal static Reply Create(string json, string requestType)
+        internal static Reply Create(string json, string requestType) => Create(json, Json.ParseObject(json), requestType);
+
+        /// <summary>As <see cref="Create(string, string)"/> for a reply already parsed into <paramref name="f"/> (the type then defaults to its msg_type).</summary>
+        internal static Reply Create(string json, IDictionary<string, object> f, string requestType)
         {
-            var f = Json.ParseObject(json);
-            switch (requestType)
+            switch (requestType ?? JsonFields.Str(f, "msg_type"))
             {
                 case "checkin": return new CheckinReply(f, json);
                 case "change_status": return new ChangeStatusReply(f, json);

@@ -13,8 +13,9 @@ import ctypes.util
 import os
 import platform
 import sys
+import threading
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 _LIBNAMES = {
     "win32": "cloudcc.dll",
@@ -155,11 +156,36 @@ def poll_event(handle: int, timeout_ms: int) -> Tuple[int, Optional[str]]:
     return st, _take(out)
 
 
+_tls = threading.local()
+
+
+def _out_ptr() -> Tuple[ctypes.c_void_p, Any]:
+    """This thread's char* out-parameter and its byref, made once per thread (requests are the hot path)."""
+    try:
+        return _tls.out
+    except AttributeError:
+        out = ctypes.c_void_p()
+        _tls.out = (out, ctypes.byref(out))
+        return _tls.out
+
+
+_cc_client_request = lib.cc_client_request
+_cc_string_free = lib.cc_string_free
+_string_at = ctypes.string_at
+
+
 def request(handle: int, request_json: bytes, timeout_ms: int) -> Tuple[int, Optional[str]]:
     """Sends a request and waits: (status, reply JSON). The GIL is released while waiting."""
-    out = ctypes.c_void_p()
-    st = lib.cc_client_request(handle, request_json, timeout_ms, ctypes.byref(out))
-    return st, _take(out)
+    out, outp = _out_ptr()
+    st = _cc_client_request(handle, request_json, timeout_ms, outp)
+    p = out.value
+    if not p:
+        return st, None
+    out.value = None
+    try:
+        return st, _string_at(p).decode("utf-8", errors="replace")
+    finally:
+        _cc_string_free(p)
 
 
 def request_async(handle: int, request_json: bytes, timeout_ms: int, fn, user_data: int) -> int:

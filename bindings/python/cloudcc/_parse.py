@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
-from typing import Any, Dict, Mapping, Optional, Type, TypeVar, Union
+from typing import Any, Dict, Mapping, Optional, Tuple, Type, TypeVar, Union
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -35,6 +35,40 @@ def _raw_text(obj: Mapping[str, Any]) -> str:
     if isinstance(raw, str):
         return raw  # the frame was not valid JSON: kept as sent
     return json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+
+
+_RAW_KEY = ',"raw":'
+
+
+def _split_reply(text: str) -> Optional[Tuple[Dict[str, Any], str]]:
+    """A reply's normalized fields and its raw frame's text, parsing only the fields; None if text is not that shape.
+
+    The library writes a reply as its normalized fields with "raw", the frame
+    as received, last: {...,"raw":<frame>}. Inside the fields no '"raw":'
+    can stand unescaped (a string's quotes are escaped; no reply field is
+    named raw), so the first one starts the frame. Parsing the fields alone
+    and taking the frame's text as it is spares a parse of the frame and a
+    re-encoding of it.
+    """
+    if not text.endswith("}"):
+        return None
+    i = text.find(_RAW_KEY)
+    if i >= 0:
+        head = text[:i] + "}"
+    elif text.startswith('{"raw":'):
+        head, i = "{}", 0
+    else:
+        return None
+    raw = text[i + len(_RAW_KEY):-1]
+    try:
+        obj = json.loads(head)
+        if raw.startswith('"'):
+            raw = json.loads(raw)  # the frame was not valid JSON: it travels as a string
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or not isinstance(raw, str):
+        return None
+    return obj, raw
 
 
 def _data(obj: Mapping[str, Any]) -> Dict[str, Any]:

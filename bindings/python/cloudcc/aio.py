@@ -15,7 +15,7 @@ from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping,
 
 from . import _ffi
 from ._requests import Requests
-from .client import Client, _kind_key, _request_type, log, ms
+from .client import Client, _encode_json, _kind_key, _request_type, log, ms
 from .errors import ClientClosed, InvalidArgument, from_status
 from .events import Event
 from .replies import Reply
@@ -98,7 +98,7 @@ class AsyncClient(Requests["Awaitable[Reply]"]):
     async def request(self, payload: Mapping[str, Any], timeout: Optional[float] = None, check: bool = True) -> Reply:
         """Sends any request (a dict with msg_type) and returns its Reply; see Client.request."""
         try:
-            data = json.dumps(payload, ensure_ascii=False).encode()
+            data = _encode_json(payload).encode()
         except (TypeError, ValueError) as e:
             raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"request is not JSON: {e}") from None
         fut: "asyncio.Future[tuple[int, Optional[str]]]" = self._loop.create_future()

@@ -281,16 +281,22 @@ class Client(Requests[Reply]):
 
         check=False returns a refusal as a Reply instead of raising ServerError.
         """
-        st, text = self._raw_request(payload, timeout)
-        return self._finish(st, text, check=check, request_type=_request_type(payload))
-
-    def _raw_request(self, payload: Mapping[str, Any], timeout: Optional[float]):
+        # The hot path of every request: kept short (each Python step here
+        # costs several times its own time in the round trip).
         try:
-            data = json.dumps(payload, ensure_ascii=False).encode()
+            data = _encode_json(payload).encode()
         except (TypeError, ValueError) as e:
             raise InvalidArgument(_ffi.ERR_INVALID_ARGUMENT, "-1", f"request is not JSON: {e}") from None
-        st, text = _ffi.request(self._h(), data, ms(timeout))
-        return st, text
+        h = self._handle
+        if h is None:
+            self._h()  # raises ClientClosed
+        st, text = _ffi.request(h, data, ms(timeout))
+        if st != _ffi.OK:
+            raise from_status(self._status(st), text)
+        reply = parse_reply(text or "{}", _request_type(payload))
+        if check and reply.code != "0":
+            raise server_error(reply.code, reply.msg, reply.data)
+        return reply
 
     def _finish(self, st: int, text: Optional[str], check: bool = True, request_type: Optional[str] = None) -> Reply:
         if st != _ffi.OK:
@@ -310,7 +316,7 @@ class Client(Requests[Reply]):
     def http(self, name: str, params: Optional[Mapping[str, Any]] = None, timeout: Optional[float] = None,
              check: bool = True) -> Reply:
         """Calls the SDK HTTP interface by name ("get-token", "get-skill-service-list", ...)."""
-        body = json.dumps(dict(params or {}), ensure_ascii=False).encode()
+        body = _encode_json(dict(params or {})).encode()
         st, text = _ffi.http(self._h(), name, body, ms(timeout))
         return self._finish(st, text, check=check, request_type=name)
 
@@ -493,8 +499,14 @@ class Client(Requests[Reply]):
                         log.exception("cloudcc: on_handler_error raised")
 
 
+# One encoder for every request (json.dumps with arguments makes a new one
+# per call): compact, UTF-8 as is.
+_encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _request_type(payload: Mapping[str, Any]) -> Optional[str]:
-    mt = payload.get("msg_type") if isinstance(payload, Mapping) else None
+    # A dict first: the Mapping check (an ABC's) costs more than the rest.
+    mt = payload.get("msg_type") if type(payload) is dict or isinstance(payload, Mapping) else None
     return mt.strip() if isinstance(mt, str) else None
 
 

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Type, Union
 
-from ._parse import _data, _enum, _int, _raw_text
+from ._parse import _data, _enum, _int, _raw_text, _split_reply
 from .enums import AgentStatus, Media, SubStatus
 
 __all__ = [
@@ -53,18 +53,33 @@ class Reply:
     @classmethod
     def from_json(cls, text: str) -> "Reply":
         """Builds a reply of this class from the library's reply JSON."""
-        obj = json.loads(text)
-        if not isinstance(obj, dict):
-            obj = {"data": obj}
-        return cls(
-            msg_type=str(obj.get("msg_type", "")),
-            code=str(obj.get("code", "")),
-            msg=str(obj.get("msg", "")),
-            req_id=str(obj.get("req_id", "")),
-            data=_data(obj),
-            raw=_raw_text(obj) or text,
-            **cls._typed_fields(obj),
-        )
+        split = _split_reply(text)
+        if split is not None:
+            data, raw = split
+        else:
+            obj = json.loads(text)
+            if not isinstance(obj, dict):
+                obj = {"data": obj}
+            data, raw = _data(obj), _raw_text(obj)
+        g = data.get
+        mt, code, msg, rid = g("msg_type", ""), g("code", ""), g("msg", ""), g("req_id", "")
+        if cls.__init__ is not _FAST_INIT.get(cls):
+            return cls(msg_type=_str(mt), code=_str(code), msg=_str(msg), req_id=_str(rid), data=data, raw=raw or text,
+                       **cls._typed_fields(data))
+        # Every field is given: set them as the dataclass's own __init__
+        # would, without its per-field object.__setattr__ (a frozen
+        # dataclass's), which cost about as much as the rest of the reply.
+        r = object.__new__(cls)
+        d = r.__dict__
+        d["msg_type"] = mt if type(mt) is str else str(mt)
+        d["code"] = code if type(code) is str else str(code)
+        d["msg"] = msg if type(msg) is str else str(msg)
+        d["req_id"] = rid if type(rid) is str else str(rid)
+        d["data"] = data
+        d["raw"] = raw or text
+        if cls is not Reply:
+            d.update(cls._typed_fields(data))
+        return r
 
     @classmethod
     def _typed_fields(cls, obj: Mapping[str, Any]) -> Dict[str, Any]:
@@ -131,6 +146,15 @@ class ChangeMediaReply(Reply):
         }
 
 
+def _str(v: Any) -> str:
+    return v if type(v) is str else str(v)
+
+
+# The classes whose replies from_json builds without calling __init__: the
+# dataclass __init__ each had when this module was loaded (a subclass of
+# an application's with its own __init__ goes through it).
+_FAST_INIT: Dict[type, Any] = {c: c.__init__ for c in (Reply, StatusReply, SupervisorReply, ChangeMediaReply)}
+
 # The typed reply of each request type; the others are a plain Reply.
 _REPLY_TYPES: Dict[str, Type[Reply]] = {
     "get_status": StatusReply,
@@ -145,8 +169,9 @@ _REPLY_TYPES: Dict[str, Type[Reply]] = {
 def parse_reply(text: str, request_type: Optional[str] = None) -> Reply:
     """Builds the typed reply of a request of `request_type` (default: the reply's own msg_type) from its JSON."""
     if request_type is None:
+        split = _split_reply(text)
         try:
-            obj = json.loads(text)
+            obj = split[0] if split is not None else json.loads(text)
             request_type = str(obj.get("msg_type", "")) if isinstance(obj, dict) else ""
         except ValueError:
             request_type = ""

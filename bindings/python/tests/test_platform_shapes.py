@@ -40,7 +40,7 @@ def test_get_status_typed_reply(sim, make_agent):
     assert isinstance(r, StatusReply) and r.ok
     assert r.status is AgentStatus.CALLING and r.sub_status is SubStatus.HOLD
     assert r.uuid == "call-1" and r.in_call_numbers == ["13900000000"] and r.company_code == "090008"
-    assert '"msg":"获取成功!"' in r.raw
+    assert json.loads(r.raw)["msg"] == "获取成功!" and '"msg": "获取成功!"' in r.raw  # the frame as sent, verbatim
     # A status this SDK does not know is kept as its text, and an idle agent has no call.
     r = reply_with(sim, a, "get_status", {"code": "0", "status": "MEETING", "sub_status": ""},
                    lambda rid: a.c.get_status(req_id=rid, timeout=5))
