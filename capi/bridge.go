@@ -41,10 +41,20 @@ func result(out **C.char, r abi.Result) C.int {
 	if out != nil {
 		*out = nil
 		if r.JSON != nil {
-			*out = C.CString(string(r.JSON))
+			*out = cString(r.JSON)
 		}
 	}
 	return C.int(r.Status)
+}
+
+// cString copies b into a NUL-terminated C string the host frees with
+// cc_string_free (C.free): one copy, where C.CString(string(b)) makes two.
+func cString(b []byte) *C.char {
+	p := C.malloc(C.size_t(len(b) + 1))
+	d := unsafe.Slice((*byte)(p), len(b)+1)
+	copy(d, b)
+	d[len(b)] = 0
+	return (*C.char)(p)
 }
 
 // sizeInt is n as an int, or -1 when it does not fit (refused).
@@ -73,7 +83,7 @@ func eventFunc(h *C.cc_client_t, fn C.cc_event_fn, ud C.uintptr_t) abi.EventFunc
 	}
 	id := C.uintptr_t(handle(h))
 	return func(event []byte) {
-		cs := C.CString(string(event))
+		cs := cString(event)
 		C.cc_bridge_call_event(fn, ud, cs, id)
 		C.free(unsafe.Pointer(cs))
 	}
@@ -85,7 +95,7 @@ func replyFunc(h *C.cc_client_t, fn C.cc_reply_fn, ud C.uintptr_t) abi.ReplyFunc
 	}
 	id := C.uintptr_t(handle(h))
 	return func(status int, reply []byte) {
-		cs := C.CString(string(reply))
+		cs := cString(reply)
 		C.cc_bridge_call_reply(fn, ud, C.int(status), cs, id)
 		C.free(unsafe.Pointer(cs))
 	}

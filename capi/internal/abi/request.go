@@ -31,7 +31,8 @@ func RequestAsync(id uintptr, req Str, timeoutMS int, fn ReplyFunc) int {
 		if req.Null || fn == nil {
 			return Result{Status: ccInvalidArgument}
 		}
-		if _, err := protocol.DecodeRequest([]byte(req.S)); err != nil {
+		r, err := protocol.DecodeRequest([]byte(req.S))
+		if err != nil {
 			return Result{Status: ccInvalidArgument}
 		}
 		// Counted before the goroutine exists: a Free from now on waits for
@@ -40,14 +41,14 @@ func RequestAsync(id uintptr, req Str, timeoutMS int, fn ReplyFunc) int {
 		if err := c.startAsync(); err != nil {
 			return Result{Status: statusOf(err)}
 		}
-		go c.requestAsync(req.S, timeoutMS, fn)
+		go c.requestAsync(r, timeoutMS, fn) // decoded once, here
 		return Result{Status: ccOK}
 	}).Status
 }
 
 // requestAsync runs an async request on its own goroutine and queues its
 // outcome for the client's deliverer (replies.go), which calls fn.
-func (c *client) requestAsync(req string, timeoutMS int, fn ReplyFunc) {
+func (c *client) requestAsync(req protocol.Request, timeoutMS int, fn ReplyFunc) {
 	var r Result
 	func() {
 		defer func() {
@@ -55,7 +56,7 @@ func (c *client) requestAsync(req string, timeoutMS int, fn ReplyFunc) {
 				r = fail(c, ccInternal, fmt.Errorf("%v", p), nil)
 			}
 		}()
-		r = c.request(req, timeoutMS, false)
+		r = c.do(req, timeoutMS, false)
 	}()
 	c.replies.Push(reply{fn: fn, r: r})
 }
@@ -68,9 +69,17 @@ func (c *client) request(reqJSON string, timeoutMS int, blocking bool) Result {
 	if err != nil {
 		return fail(c, ccInvalidArgument, err, nil)
 	}
+	return c.do(req, timeoutMS, blocking)
+}
+
+// spinCtx marks the requests of host threads parked inside cgo: made once.
+var spinCtx = session.WithSpinWait(context.Background())
+
+// do runs a decoded request (see request).
+func (c *client) do(req protocol.Request, timeoutMS int, blocking bool) Result {
 	ctx := context.Background()
 	if blocking {
-		ctx = session.WithSpinWait(ctx)
+		ctx = spinCtx
 	}
 	if timeoutMS > 0 {
 		var cancel context.CancelFunc
