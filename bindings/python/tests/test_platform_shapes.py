@@ -1,7 +1,7 @@
 """The platform server's shapes through the Python binding: typed events, replies and errors.
 
 ccsim's spec dialect cannot send these, so each test injects the frame the
-platform's server sends (docs/platform.md, real-server.md) through ccsim's
+platform's server sends (docs/platform.md) through ccsim's
 admin API, and checks what the app sees. get_status, the typed errors and
 the status push are also tested against the platform dialect in
 test_platform_dialect.py.
