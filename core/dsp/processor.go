@@ -1,0 +1,355 @@
+package dsp
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Processor is the voice processing of one call: the reference (what is
+// played out) goes in through [Processor.Playback] on the playout thread,
+// the agent's microphone through [Processor.Capture] on the capture thread,
+// which returns it cleaned. See the package documentation for the threading
+// rules.
+type Processor struct {
+	cfg    Config
+	block  int // samples per 10 ms processing block
+	fifo   *refFIFO
+	want   atomic.Uint32 // Features asked for; applied by the capture side
+	closed atomic.Bool
+
+	mu      sync.Mutex // the capture side: everything below
+	eng     *engine
+	cleanup runtime.Cleanup
+	ref     refStream
+	line    delayLine
+	est     *delayEstimator
+	applied Features
+	vad     vadState
+	erle    erleMeter
+	locked  bool
+	tau     int // echo delay after the FIFO, samples
+	cand    int
+	candN   int
+	realign int64
+	nb      []int16 // near block (a copy: out may alias near)
+	rb      []int16 // reference block, capture clock
+	db      []int16 // reference block, delayed
+	lin     []int16 // block being processed
+
+	stateMu sync.Mutex
+	state   State
+}
+
+// engine holds the speexdsp states, freed by Close (or, if the processor
+// is dropped without Close, by a cleanup: never both).
+type engine struct {
+	ec *echoCanceller
+	pp *preprocessor
+}
+
+func (e *engine) destroy() {
+	e.pp.destroy() // first: it points at the echo state
+	e.ec.destroy()
+}
+
+// Result is what Capture reports about the frame it processed.
+type Result struct {
+	// Speaking is the VAD's decision at the end of the frame (false while
+	// the VAD is off). It is computed on the cleaned signal, so echo of the
+	// customer does not count, and whatever the app's mute state is.
+	Speaking bool
+	// LevelDBFS is the frame's level before processing (RMS, dB relative
+	// to full scale; -120 for digital silence).
+	LevelDBFS float64
+}
+
+// State is the processor's readable state, for the app and for call
+// quality warnings. Any goroutine may read it ([Processor.State]).
+type State struct {
+	// Features is what is switched on (as last asked for).
+	Features Features
+	// Speaking is the VAD's current decision (false while the VAD is off).
+	Speaking bool
+	// InputDBFS and OutputDBFS are the last frame's levels before and after
+	// processing.
+	InputDBFS, OutputDBFS float64
+	// DelayKnown reports whether the alignment has found the echo's delay;
+	// DelayMs is then the bulk delay from Playback to the echo in Capture.
+	DelayKnown bool
+	DelayMs    float64
+	// Realignments counts the times the alignment moved the reference.
+	Realignments int64
+	// ERLEdB estimates how much echo the linear canceller removes (0 until
+	// the customer has been heard for a while; lower during double talk).
+	ERLEdB float64
+	// DriftPPM is how much faster the playout clock runs than the capture
+	// clock, as compensated.
+	DriftPPM float64
+	// RefUnderflows and RefOverflows count the times the reference FIFO ran
+	// dry (playout stalled) or overflowed (capture stalled).
+	RefUnderflows, RefOverflows int64
+	// Frames counts the capture frames processed.
+	Frames int64
+}
+
+const (
+	alignMarginMs = 10 // the filter starts this long before the echo's onset
+	alignTolMs    = 2  // a new estimate this close to the current one is no change
+	fifoSeconds   = 2  // reference FIFO capacity
+)
+
+// New makes a processor for one call. Close frees it.
+func New(cfg Config) (*Processor, error) {
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	block := c.SampleRate * blockMs / 1000
+	e := &engine{}
+	fail := func(err error) (*Processor, error) {
+		e.destroy()
+		return nil, err
+	}
+	if e.ec, err = newEchoCanceller(block, c.TailMs*c.SampleRate/1000, c.SampleRate); err != nil {
+		return fail(err)
+	}
+	if e.pp, err = newPreprocessor(block, c.SampleRate); err != nil {
+		return fail(err)
+	}
+	e.pp.setEchoSuppress(c.EchoSuppressDB)
+	e.pp.setEchoSuppressActive(c.EchoSuppressActiveDB)
+	e.pp.setAGCLevel(float32(32768 * math.Pow(10, float64(c.AGCLevelDBFS)/20)))
+	e.pp.setAGCMaxGain(c.AGCMaxGainDB)
+
+	p := &Processor{
+		cfg:   c,
+		block: block,
+		fifo:  newRefFIFO(fifoSeconds * c.SampleRate),
+		eng:   e,
+		line:  newDelayLine(c.MaxDelayMs*c.SampleRate/1000, block),
+		vad:   newVADState(blockMs),
+		erle:  newERLEMeter(blockMs),
+		nb:    make([]int16, block),
+		rb:    make([]int16, block),
+		db:    make([]int16, block),
+		lin:   make([]int16, block),
+	}
+	p.ref = newRefStream(p.fifo, c.SampleRate, block)
+	if !c.NoAlign {
+		p.est = newDelayEstimator(c.SampleRate, c.MaxDelayMs)
+	}
+	p.apply(c.Features)
+	p.want.Store(uint32(c.Features))
+	p.state = State{Features: c.Features, InputDBFS: -120, OutputDBFS: -120}
+	p.cleanup = runtime.AddCleanup(p, func(e *engine) { e.destroy() }, e)
+	return p, nil
+}
+
+// SampleRate is the rate both directions run at.
+func (p *Processor) SampleRate() int { return p.cfg.SampleRate }
+
+// FrameSizes are the capture frame lengths Capture accepts: 10 and 20 ms.
+func (p *Processor) FrameSizes() (ms10, ms20 int) { return p.block, 2 * p.block }
+
+// Latency is the delay the processor adds to the captured voice: the
+// preprocessor's overlap-add holds back one 10 ms block, whatever is
+// switched on (so switching does not move the audio). The playout
+// direction is not delayed at all: Playback only copies the reference.
+func (p *Processor) Latency() time.Duration { return blockMs * time.Millisecond }
+
+// SetFeatures switches stages on and off; the capture side applies the
+// change at its next frame. Any goroutine may call it.
+func (p *Processor) SetFeatures(f Features) error {
+	if f&^AllFeatures != 0 {
+		return fmt.Errorf("%w: unknown Features bits %#x", ErrConfig, uint8(f&^AllFeatures))
+	}
+	p.want.Store(uint32(f))
+	return nil
+}
+
+// Features is what was last asked for with SetFeatures (or Config).
+func (p *Processor) Features() Features { return Features(p.want.Load()) }
+
+// Playback hands the processor audio that is being played out (the
+// reference), on the playout thread, in any length: device periods need not
+// match capture frames. It only copies into a FIFO; it never blocks on the
+// capture side's processing.
+func (p *Processor) Playback(far []int16) error {
+	if p.closed.Load() {
+		return ErrClosed
+	}
+	if len(far) > 0 {
+		p.fifo.push(far)
+	}
+	return nil
+}
+
+// Capture processes one frame of the agent's microphone (10 or 20 ms at the
+// processor's rate) into out, which must be at least as long and may be
+// near itself. It runs on the capture thread; the frame's reference is what
+// Playback delivered, aligned and drift-compensated.
+func (p *Processor) Capture(near, out []int16) (Result, error) {
+	n := len(near)
+	if n != p.block && n != 2*p.block {
+		return Result{}, fmt.Errorf("%w: %d samples (want %d or %d: 10 or 20 ms at %d Hz)",
+			ErrFrame, n, p.block, 2*p.block, p.cfg.SampleRate)
+	}
+	if len(out) < n {
+		return Result{}, fmt.Errorf("%w: output holds %d samples, input %d", ErrFrame, len(out), n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eng == nil {
+		return Result{}, ErrClosed
+	}
+	if f := Features(p.want.Load()); f != p.applied {
+		p.apply(f)
+	}
+	var res Result
+	var inPow, outPow float64
+	for b := 0; b < n; b += p.block {
+		copy(p.nb, near[b:b+p.block])
+		inPow += meanSquare(p.nb)
+		o := out[b : b+p.block]
+		res.Speaking = p.processBlock(p.nb, o)
+		outPow += meanSquare(o)
+	}
+	blocks := float64(n / p.block)
+	res.LevelDBFS = powerDBFS(inPow / blocks)
+	p.publish(res, powerDBFS(outPow/blocks))
+	return res, nil
+}
+
+// processBlock runs one 10 ms block through the pipeline.
+func (p *Processor) processBlock(near, out []int16) bool {
+	p.ref.pull(p.rb)
+	if p.est != nil {
+		if tau, ok := p.est.push(p.rb, near); ok {
+			p.onEstimate(tau)
+		}
+	}
+	p.line.process(p.rb, p.db)
+	if p.applied.Has(EchoCancel) {
+		p.eng.ec.cancel(near, p.db, p.lin)
+		p.erle.update(p.db, near, p.lin)
+	} else {
+		copy(p.lin, near)
+	}
+	level := blockDBFS(p.lin)
+	p.eng.pp.run(p.lin)
+	copy(out, p.lin)
+	if !p.applied.Has(VAD) {
+		return false
+	}
+	return p.vad.update(p.eng.pp.speechProb(), level)
+}
+
+// onEstimate takes a confident delay estimate: the first one aligns at
+// once; a later one that differs must be seen twice in a row.
+func (p *Processor) onEstimate(tau int) {
+	tol := alignTolMs * p.cfg.SampleRate / 1000
+	switch {
+	case !p.locked:
+		p.align(tau)
+	case abs(tau-p.tau) <= tol:
+		p.candN = 0
+	case p.candN > 0 && abs(tau-p.cand) <= tol:
+		p.align(tau)
+	default:
+		p.cand, p.candN = tau, 1
+	}
+}
+
+// align delays the reference so that the filter starts alignMarginMs
+// before the echo; moving it invalidates the adapted filter.
+func (p *Processor) align(tau int) {
+	p.tau, p.locked, p.candN = tau, true, 0
+	p.est.locked(true)
+	d := max(0, tau-alignMarginMs*p.cfg.SampleRate/1000)
+	if d != p.line.delay {
+		p.line.setDelay(d)
+		p.eng.ec.reset()
+		p.erle.reset()
+		p.realign++
+	}
+}
+
+// apply sets the preprocessor for the stages in f. Nothing is allocated
+// or reset, and the preprocessor runs whatever is on, so its one-block
+// delay never comes and goes.
+func (p *Processor) apply(f Features) {
+	pp := p.eng.pp
+	res := f.Has(EchoCancel | EchoSuppress)
+	if res {
+		pp.setEcho(p.eng.ec)
+	} else {
+		pp.setEcho(nil)
+	}
+	// speexdsp applies its spectral gains (noise and residual echo) only
+	// with "denoise" on; without NoiseSuppress its noise floor is 0 dB.
+	pp.setDenoise(f.Has(NoiseSuppress) || res)
+	if f.Has(NoiseSuppress) {
+		pp.setNoiseSuppress(p.cfg.NoiseSuppressDB)
+	} else {
+		pp.setNoiseSuppress(0)
+	}
+	pp.setAGC(f.Has(AGC))
+	if !f.Has(VAD) {
+		p.vad.reset()
+	}
+	p.applied = f
+}
+
+func (p *Processor) publish(res Result, outDBFS float64) {
+	delayMs := 0.0
+	if p.locked {
+		delayMs = float64(p.tau+int(math.Round(p.ref.avgAfter))) * 1000 / float64(p.cfg.SampleRate)
+	}
+	p.stateMu.Lock()
+	defer p.stateMu.Unlock()
+	s := &p.state
+	s.Speaking = res.Speaking
+	s.InputDBFS, s.OutputDBFS = res.LevelDBFS, outDBFS
+	s.DelayKnown, s.DelayMs = p.locked, delayMs
+	s.Realignments = p.realign
+	s.ERLEdB = p.erle.dB()
+	s.DriftPPM = p.ref.driftPPM()
+	s.RefUnderflows = p.ref.underflows
+	s.Frames++
+}
+
+// State returns the current state; any goroutine may call it.
+func (p *Processor) State() State {
+	p.stateMu.Lock()
+	s := p.state
+	p.stateMu.Unlock()
+	s.Features = p.Features()
+	s.RefOverflows = p.fifo.overflowCount()
+	return s
+}
+
+// Close frees the processor's C state. Playback and Capture then return
+// ErrClosed. Close waits for a Capture in progress; calling it again does
+// nothing.
+func (p *Processor) Close() error {
+	p.closed.Store(true)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.eng != nil {
+		p.cleanup.Stop()
+		p.eng.destroy()
+		p.eng = nil
+	}
+	return nil
+}
+
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
