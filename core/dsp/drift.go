@@ -5,7 +5,7 @@ package dsp
 // clock, the FIFO fills and the ratio rises until the reference is
 // consumed as fast as it arrives. A steady level is a steady alignment
 // between reference and echo (each sample the level gains or loses shifts
-// the echo by one sample). The level is averaged over about half a second
+// the echo by one sample). The level is averaged over about a second
 // (it saw-tooths with the two threads' periods), anchored as the average of
 // the first second, and held there by a PI controller whose output is the
 // correction in ppm.
@@ -26,9 +26,9 @@ type driftControl struct {
 const (
 	driftMaxPPM    = 1000 // clamp: crystals differ by far less
 	driftSettleSec = 1.0
-	driftAvgSec    = 0.5
-	driftLoopHz    = 0.05 // closed-loop bandwidth (~3 s time constant)
-	driftIntegSec  = 12.0 // integral time
+	driftAvgSec    = 1.0
+	driftLoopHz    = 0.1 // closed-loop bandwidth (~1.6 s time constant)
+	driftIntegSec  = 5.0 // integral time: settles within ~20 s, without the overshoot a slower one has
 )
 
 func newDriftControl(rate, block int) driftControl {

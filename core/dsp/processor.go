@@ -97,9 +97,11 @@ type State struct {
 }
 
 const (
-	alignMarginMs = 10 // the filter starts this long before the echo's onset
-	alignTolMs    = 2  // a new estimate this close to the current one is no change
-	fifoSeconds   = 2  // reference FIFO capacity
+	alignMarginMs  = 10 // the filter starts this long before the echo's onset
+	alignKeepMinMs = 2  // the onset may drift to this close to the filter's start
+	alignKeepMaxMs = 40 // or this far into the filter before the reference moves
+	alignTolMs     = 2  // two estimates this close confirm each other
+	fifoSeconds    = 2  // reference FIFO capacity
 )
 
 // New makes a processor for one call. Close frees it.
@@ -248,15 +250,24 @@ func (p *Processor) processBlock(near, out []int16) bool {
 	return p.vad.update(p.eng.pp.speechProb(), level)
 }
 
-// onEstimate takes a confident delay estimate: the first one aligns at
-// once; a later one that differs must be seen twice in a row.
+// onEstimate takes a confident delay estimate. The first one aligns at
+// once. Later ones move the reference only when the echo's onset has left
+// the part of the filter it may sit in (from alignKeepMinMs after the
+// filter's start to alignKeepMaxMs after it) and a second estimate agrees:
+// every move resets the adapted filter, so small wobbles of the estimate
+// must not move it.
 func (p *Processor) onEstimate(tau int) {
-	tol := alignTolMs * p.cfg.SampleRate / 1000
+	ms := p.cfg.SampleRate / 1000
+	tol := alignTolMs * ms
+	in := tau-p.line.delay >= alignKeepMinMs*ms && tau-p.line.delay <= alignKeepMaxMs*ms
+	if p.line.delay == 0 && tau >= 0 && tau <= alignKeepMaxMs*ms {
+		in = true // the filter starts at the reference itself: no earlier start exists
+	}
 	switch {
 	case !p.locked:
 		p.align(tau)
-	case abs(tau-p.tau) <= tol:
-		p.candN = 0
+	case in:
+		p.tau, p.candN = tau, 0
 	case p.candN > 0 && abs(tau-p.cand) <= tol:
 		p.align(tau)
 	default:
