@@ -69,7 +69,7 @@ const (
 	estRate        = 4000
 	estWindowSec   = 2.0
 	estMinWindow   = 0.75 // seconds of history before the first try
-	estMinActive   = 0.5  // seconds of active reference in the window
+	estMinActive   = 0.3  // seconds of active reference in the window
 	estSearchEvery = 0.25 // seconds between tries until locked
 	estLockedEvery = 1.0  // seconds between estimates once locked
 	estConfidence  = 7.0  // peak over the correlation's RMS
@@ -118,6 +118,15 @@ func newDelayEstimator(rate, maxDelayMs int) *delayEstimator {
 	e.active = newRing(total)
 	e.interval = int(estSearchEvery * estRate)
 	return e
+}
+
+// reset forgets the history (the reference jumped) and searches again.
+func (e *delayEstimator) reset() {
+	clear(e.ref.buf)
+	clear(e.near.buf)
+	clear(e.active.buf)
+	e.filled, e.since = 0, 0
+	e.locked(false)
 }
 
 // locked switches between searching (frequent tries) and tracking.

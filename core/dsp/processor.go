@@ -35,6 +35,7 @@ type Processor struct {
 	cand    int
 	candN   int
 	realign int64
+	breaks  int64   // refStream.breaks already acted on
 	nb      []int16 // near block (a copy: out may alias near)
 	rb      []int16 // reference block, capture clock
 	db      []int16 // reference block, delayed
@@ -229,6 +230,16 @@ func (p *Processor) Capture(near, out []int16) (Result, error) {
 // processBlock runs one 10 ms block through the pipeline.
 func (p *Processor) processBlock(near, out []int16) bool {
 	p.ref.pull(p.rb)
+	if p.ref.breaks != p.breaks && p.est != nil {
+		// The reference jumped: the adapted filter may now add echo rather
+		// than remove it, so start it afresh; find the delay anew, taking
+		// the first confident estimate without waiting for a confirmation.
+		p.breaks = p.ref.breaks
+		p.est.reset()
+		p.locked = false
+		p.eng.ec.reset()
+		p.erle.reset()
+	}
 	if p.est != nil {
 		if tau, ok := p.est.push(p.rb, near); ok {
 			p.onEstimate(tau)

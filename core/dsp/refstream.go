@@ -20,8 +20,12 @@ type refStream struct {
 	in         []int16
 	starving   bool
 	underflows int64
-	lastLevel  int // level left after the last pull, for the delay report
-	avgAfter   float64
+	// breaks counts the discontinuities of the reference (an underflow
+	// resumed, an overflow dropped samples): the alignment searches anew.
+	breaks    int64
+	started   bool
+	lastLevel int // level left after the last pull, for the delay report
+	avgAfter  float64
 }
 
 func newRefStream(fifo *refFIFO, rate, block int) refStream {
@@ -40,6 +44,7 @@ func (s *refStream) pull(out []int16) {
 	if overflown {
 		s.fifo.keepNewest(s.cushion(maxPush, n))
 		s.ctl.reset()
+		s.breaks++
 		pos, k, level, _, _ = s.fifo.peek(s.in[:need])
 	}
 	if s.starving {
@@ -50,6 +55,10 @@ func (s *refStream) pull(out []int16) {
 		}
 		s.starving = false
 		s.ctl.reset()
+		if s.started {
+			s.breaks++
+		}
+		s.started = true
 	}
 	if k < need {
 		// Ran dry: silence, and wait for a cushion again.

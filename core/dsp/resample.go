@@ -4,11 +4,11 @@ import "math"
 
 // fracResampler moves the reference from the playout clock to the capture
 // clock: it reads its input at a position that advances by ratio (within a
-// few hundred ppm of 1) per output sample, interpolating with a 32-tap
-// Kaiser-windowed sinc (a table of 256 fractional phases, linearly
+// few hundred ppm of 1) per output sample, interpolating with a 64-tap
+// Kaiser-windowed sinc (a table of 512 fractional phases, linearly
 // interpolated). At a whole-sample position the filter is a unit impulse,
 // so a ratio of exactly 1 passes the reference through untouched; between
-// samples it is a fractional delay flat to about 90% of Nyquist.
+// samples it is a fractional delay flat to about 93% of Nyquist.
 //
 // speexdsp's resampler is not used here: with the fine ratios this needs
 // (denominator 10^6) its speex_resampler_set_rate_frac overflows in
@@ -22,9 +22,9 @@ type fracResampler struct {
 }
 
 const (
-	resamplerHalf   = 16
-	resamplerPhases = 256
-	resamplerBeta   = 8.0
+	resamplerHalf   = 32
+	resamplerPhases = 512
+	resamplerBeta   = 9.0
 )
 
 func newFracResampler() *fracResampler {
