@@ -111,11 +111,6 @@ func (p *preprocessor) speechProb() int {
 	return int(C.cc_pp_get_int(p.st, C.SPEEX_PREPROCESS_GET_PROB))
 }
 
-// agcGain is the AGC's current gain in dB.
-func (p *preprocessor) agcGainDB() int {
-	return int(C.cc_pp_get_int(p.st, C.SPEEX_PREPROCESS_GET_AGC_GAIN))
-}
-
 // setEcho attaches the echo canceller whose residual echo the preprocessor
 // suppresses, or detaches it (nil).
 func (p *preprocessor) setEcho(e *echoCanceller) {
