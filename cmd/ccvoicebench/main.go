@@ -178,11 +178,12 @@ func echoScenario(rate, bulkMs int, farSrc, nearSrc []float64) ([]row, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The linear stage's output is notch(capture) - echo estimate, exactly,
-	// so its residual echo is the output minus notch(capture - echo).
-	nEcho := dcNotch(echo, rate)
+	// The linear stage's output is the capture minus the echo estimate,
+	// exactly (no filter in front of it), so its residual echo is the
+	// output minus (capture - echo).
+	nEcho := echo
 	resid := make([]float64, n)
-	rest := dcNotch(add(toFloat(dPlus), neg(echo)), rate)
+	rest := add(toFloat(dPlus), neg(echo))
 	for i := range resid {
 		resid[i] = linP[i] - rest[i]
 	}
@@ -243,8 +244,8 @@ func negativeControls(rate int, farSrc []float64) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		resid := add(out, neg(dcNotch(add(toFloat(d), neg(echo)), rate)))
-		rows = append(rows, row{figure: c.name, cond: cond + ", ERLE 6-8 s", value: erle(dcNotch(echo, rate), resid, rate, 6, 8),
+		resid := add(out, neg(add(toFloat(d), neg(echo))))
+		rows = append(rows, row{figure: c.name, cond: cond + ", ERLE 6-8 s", value: erle(echo, resid, rate, 6, 8),
 			unit: "dB", target: "< 12 dB", ok: below(12)})
 	}
 	return rows, nil
@@ -329,8 +330,8 @@ func driftScenarios(rate int, farSrc []float64) ([]row, error) {
 		if err != nil {
 			return nil, err
 		}
-		resid := add(out, neg(dcNotch(add(toFloat(d), neg(echo)), rate)))
-		e := erle(dcNotch(echo, rate), resid, rate, 30, 40)
+		resid := add(out, neg(add(toFloat(d), neg(echo))))
+		e := erle(echo, resid, rate, 30, 40)
 		cond := fmt.Sprintf("%2d kHz, delay 120 ms, playout %+.0f ppm", rate/1000, ppm)
 		if ppm == 0 {
 			base = e

@@ -309,27 +309,3 @@ func toFloat(x []int16) []float64 {
 	}
 	return y
 }
-
-// dcNotch is speexdsp's echo canceller's input filter (filter_dc_notch16 in
-// mdf.c, floating point): the canceller subtracts its echo estimate from
-// the notched capture, so the bench notches its own signals the same way
-// to tell the residual echo apart exactly.
-func dcNotch(x []float64, rate int) []float64 {
-	r := 0.982
-	switch {
-	case rate < 12000:
-		r = 0.9
-	case rate >= 24000:
-		r = 0.992
-	}
-	den2 := r*r + 0.7*(1-r)*(1-r)
-	var m0, m1 float64
-	y := make([]float64, len(x))
-	for i, vin := range x {
-		vout := m0 + vin
-		m0 = m1 + 2*(-vin+r*vout)
-		m1 = vin - den2*vout
-		y[i] = r * vout
-	}
-	return y
-}

@@ -74,7 +74,7 @@ const (
 	estLockedEvery = 1.0  // seconds between estimates once locked
 	estConfidence  = 7.0  // peak over the correlation's RMS
 	estOnsetFrac   = 0.4  // the onset: first lag within estOnsetMs of the peak this strong
-	estOnsetMs     = 30
+	estOnsetMs     = 10
 	estActiveDBFS  = -50 // a reference block this loud counts as active
 )
 

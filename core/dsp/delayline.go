@@ -3,19 +3,36 @@ package dsp
 // delayLine delays the reference by a settable number of samples so that
 // the echo canceller's filter starts just before the echo does.
 type delayLine struct {
-	buf   []int16
-	pos   int // next write index
-	delay int
+	buf      []int16
+	pos      int // next write index
+	delay    int
+	maxDelay int
 }
 
-func newDelayLine(maxDelay, block int) delayLine {
-	return delayLine{buf: make([]int16, maxDelay+block)}
+// newDelayLine makes a line of up to maxDelay samples that also keeps
+// hist samples of history (see history).
+func newDelayLine(maxDelay, block, hist int) delayLine {
+	return delayLine{buf: make([]int16, maxDelay+block+hist), maxDelay: maxDelay}
 }
 
-// setDelay changes the delay (clamped to the line's length); the samples
+// setDelay changes the delay (clamped to the line's maximum); the samples
 // it then reads are those written that long ago (zeros before the start).
 func (d *delayLine) setDelay(n int) {
-	d.delay = max(0, min(n, len(d.buf)-1))
+	d.delay = max(0, min(n, d.maxDelay))
+}
+
+// history fills dst with the last len(dst) samples the line would have
+// put out at its current delay (the canceller rebuilds its reference
+// history from it after a realignment).
+func (d *delayLine) history(dst []int16) {
+	c := len(d.buf)
+	for j := range dst {
+		r := (d.pos - len(dst) + j - d.delay) % c
+		if r < 0 {
+			r += c
+		}
+		dst[j] = d.buf[r]
+	}
 }
 
 // process writes in and reads the same count delayed into out.

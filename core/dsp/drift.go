@@ -63,8 +63,7 @@ func (d *driftControl) shift(delta int) {
 
 // update takes the level seen by this block and returns the correction in
 // ppm (positive: consume the reference faster).
-func (d *driftControl) update(level int) float64 {
-	l := float64(level)
+func (d *driftControl) update(l float64) float64 {
 	if d.avg < 0 {
 		d.avg = l
 	} else {

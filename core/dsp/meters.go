@@ -2,7 +2,7 @@ package dsp
 
 import "math"
 
-// vadState turns the preprocessor's speech probability into a steady
+// vadState turns the suppressor's speech presence into a steady
 // "speaking" flag: speech starts above one probability and continues above
 // a lower one (speexdsp's own thresholds), the block must be louder than a
 // floor (the probability is relative to the noise estimate, so
@@ -56,11 +56,11 @@ const erleActiveDBFS = -50
 
 func newERLEMeter(blockMs int) erleMeter { return erleMeter{alpha: float64(blockMs) / 1000} }
 
-func (m *erleMeter) update(ref, in, out []int16) {
+func (m *erleMeter) update(ref []int16, in, out []float64) {
 	if blockDBFS(ref) < erleActiveDBFS {
 		return
 	}
-	pi, po := meanSquare(in), meanSquare(out)
+	pi, po := meanSquareF(in), meanSquareF(out)
 	if m.blocks == 0 {
 		m.in, m.out = pi, po
 	} else {

@@ -3,7 +3,6 @@ package dsp
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,40 +20,45 @@ type Processor struct {
 	want   atomic.Uint32 // Features asked for; applied by the capture side
 	closed atomic.Bool
 
-	mu      sync.Mutex // the capture side: everything below
-	eng     *engine
-	cleanup runtime.Cleanup
-	ref     refStream
-	line    delayLine
-	est     *delayEstimator
-	applied Features
-	vad     vadState
-	erle    erleMeter
-	locked  bool
-	tau     int // echo delay after the FIFO, samples
-	cand    int
-	candN   int
-	realign int64
-	breaks  int64   // refStream.breaks already acted on
-	nb      []int16 // near block (a copy: out may alias near)
-	rb      []int16 // reference block, capture clock
-	db      []int16 // reference block, delayed
-	lin     []int16 // block being processed
+	mu          sync.Mutex // the capture side: everything below
+	eng         *engine
+	ref         refStream
+	line        delayLine
+	est         *delayEstimator
+	applied     Features
+	vad         vadState
+	erle        erleMeter
+	locked      bool
+	tau         int  // echo delay after the FIFO, samples
+	refined     bool // the filter itself placed the reference
+	sinceRefine int
+	cand        int
+	candN       int
+	realign     int64
+	breaks      int64   // refStream.breaks already acted on
+	nb          []int16 // near block (a copy: out may alias near)
+	rb          []int16 // reference block, capture clock
+	db          []int16 // reference block, delayed
 
 	stateMu sync.Mutex
 	state   State
 }
 
-// engine holds the speexdsp states, freed by Close (or, if the processor
-// is dropped without Close, by a cleanup: never both).
+// engine is the signal processing proper (docs/audio.md): the linear
+// canceller, the spectral suppressor and the AGC, with their block buffers.
 type engine struct {
-	ec *echoCanceller
-	pp *preprocessor
-}
-
-func (e *engine) destroy() {
-	e.pp.destroy() // first: it points at the echo state
-	e.ec.destroy()
+	aec      *canceller
+	sup      *suppressor
+	agc      agc
+	cfg      suppressCfg
+	near     []float64 // the capture block
+	ref      []float64 // the aligned reference block
+	lin      []float64 // the canceller's output
+	echo     []float64 // its echo estimate
+	out      []float64 // the suppressor's output
+	hist     []int16   // the reference's history, for a realignment
+	histF    []float64
+	speaking bool // the voice detector's decision, whether VAD is on or not (AGC uses it)
 }
 
 // Result is what Capture reports about the frame it processed.
@@ -100,9 +104,15 @@ type State struct {
 const (
 	alignMarginMs  = 10 // the filter starts this long before the echo's onset
 	alignKeepMinMs = 2  // the onset may drift to this close to the filter's start
-	alignKeepMaxMs = 40 // or this far into the filter before the reference moves
+	alignKeepMaxMs = 20 // or this far into the filter before the reference moves
 	alignTolMs     = 2  // two estimates this close confirm each other
-	fifoSeconds    = 2  // reference FIFO capacity
+	alignRefineMs  = 5 // the filter's idle start this long moves the reference
+	// Once the filter has placed the reference, a correlation estimate
+	// this far outside the keep window moves it.
+	alignRefinedSlackMs = 30
+	refineMinERLE       = 15  // dB: the filter's shape is trusted from here
+	refineEvery         = 100 // blocks
+	fifoSeconds         = 2   // reference FIFO capacity
 )
 
 // New makes a processor for one call. Close frees it.
@@ -112,34 +122,35 @@ func New(cfg Config) (*Processor, error) {
 		return nil, err
 	}
 	block := c.SampleRate * blockMs / 1000
-	e := &engine{}
-	fail := func(err error) (*Processor, error) {
-		e.destroy()
-		return nil, err
+	parts := (c.TailMs*c.SampleRate/1000 + block - 1) / block
+	e := &engine{
+		aec:   newCanceller(block, parts),
+		sup:   newSuppressor(block, c.SampleRate),
+		agc:   newAGC(float64(c.AGCLevelDBFS), float64(c.AGCMaxGainDB), blockMs),
+		near:  make([]float64, block),
+		ref:   make([]float64, block),
+		lin:   make([]float64, block),
+		echo:  make([]float64, block),
+		out:   make([]float64, block),
+		hist:  make([]int16, (parts+1)*block),
+		histF: make([]float64, (parts+1)*block),
 	}
-	if e.ec, err = newEchoCanceller(block, c.TailMs*c.SampleRate/1000, c.SampleRate); err != nil {
-		return fail(err)
+	e.cfg = suppressCfg{
+		noiseFloor:      dbToPower(c.NoiseSuppressDB),
+		echoFloor:       dbToPower(c.EchoSuppressDB),
+		echoFloorActive: dbToPower(c.EchoSuppressActiveDB),
 	}
-	if e.pp, err = newPreprocessor(block, c.SampleRate); err != nil {
-		return fail(err)
-	}
-	e.pp.setEchoSuppress(c.EchoSuppressDB)
-	e.pp.setEchoSuppressActive(c.EchoSuppressActiveDB)
-	e.pp.setAGCLevel(float32(32768 * math.Pow(10, float64(c.AGCLevelDBFS)/20)))
-	e.pp.setAGCMaxGain(c.AGCMaxGainDB)
-
 	p := &Processor{
 		cfg:   c,
 		block: block,
 		fifo:  newRefFIFO(fifoSeconds * c.SampleRate),
 		eng:   e,
-		line:  newDelayLine(c.MaxDelayMs*c.SampleRate/1000, block),
+		line:  newDelayLine(c.MaxDelayMs*c.SampleRate/1000, block, len(e.hist)),
 		vad:   newVADState(blockMs),
 		erle:  newERLEMeter(blockMs),
 		nb:    make([]int16, block),
 		rb:    make([]int16, block),
 		db:    make([]int16, block),
-		lin:   make([]int16, block),
 	}
 	p.ref = newRefStream(p.fifo, c.SampleRate, block)
 	if !c.NoAlign {
@@ -148,7 +159,6 @@ func New(cfg Config) (*Processor, error) {
 	p.apply(c.Features)
 	p.want.Store(uint32(c.Features))
 	p.state = State{Features: c.Features, InputDBFS: -120, OutputDBFS: -120}
-	p.cleanup = runtime.AddCleanup(p, func(e *engine) { e.destroy() }, e)
 	return p, nil
 }
 
@@ -159,7 +169,7 @@ func (p *Processor) SampleRate() int { return p.cfg.SampleRate }
 func (p *Processor) FrameSizes() (ms10, ms20 int) { return p.block, 2 * p.block }
 
 // Latency is the delay the processor adds to the captured voice: the
-// preprocessor's overlap-add holds back one 10 ms block, whatever is
+// suppressor's overlap-add holds back one 10 ms block, whatever is
 // switched on (so switching does not move the audio). The playout
 // direction is not delayed at all: Playback only copies the reference.
 func (p *Processor) Latency() time.Duration { return blockMs * time.Millisecond }
@@ -229,6 +239,7 @@ func (p *Processor) Capture(near, out []int16) (Result, error) {
 
 // processBlock runs one 10 ms block through the pipeline.
 func (p *Processor) processBlock(near, out []int16) bool {
+	e := p.eng
 	p.ref.pull(p.rb)
 	if p.ref.breaks != p.breaks && p.est != nil {
 		// The reference jumped: the adapted filter may now add echo rather
@@ -237,28 +248,46 @@ func (p *Processor) processBlock(near, out []int16) bool {
 		p.breaks = p.ref.breaks
 		p.est.reset()
 		p.locked = false
-		p.eng.ec.reset()
+		e.aec.reset()
+		e.sup.reset()
 		p.erle.reset()
 	}
 	if p.est != nil {
 		if tau, ok := p.est.push(p.rb, near); ok {
 			p.onEstimate(tau)
 		}
+		if p.sinceRefine++; p.locked && p.sinceRefine >= refineEvery && p.applied.Has(EchoCancel) {
+			p.sinceRefine = 0
+			p.refine()
+		}
 	}
 	p.line.process(p.rb, p.db)
+	toFloat(near, e.near)
+	toFloat(p.db, e.ref)
+	var echo []float64
 	if p.applied.Has(EchoCancel) {
-		p.eng.ec.cancel(near, p.db, p.lin)
-		p.erle.update(p.db, near, p.lin)
+		e.aec.process(e.near, e.ref, e.lin, e.echo)
+		echo = e.echo
+		p.erle.update(p.db, e.near, e.lin)
 	} else {
-		copy(p.lin, near)
+		// Keep the reference history current, so that the kept filter
+		// fits at once when the canceller comes back.
+		e.aec.pushRef(e.ref)
+		copy(e.lin, e.near)
 	}
-	level := blockDBFS(p.lin)
-	p.eng.pp.run(p.lin)
-	copy(out, p.lin)
-	if !p.applied.Has(VAD) {
-		return false
+	level := powerDBFS(meanSquareF(e.lin))
+	cfg := e.cfg
+	cfg.noise = p.applied.Has(NoiseSuppress)
+	cfg.echo = p.applied.Has(EchoCancel | EchoSuppress)
+	e.sup.process(e.lin, echo, cfg, e.out)
+	e.speaking = p.vad.update(int(math.Round(100*e.sup.prob)), level)
+	if p.applied.Has(AGC) {
+		e.agc.process(e.out, e.speaking)
 	}
-	return p.vad.update(p.eng.pp.speechProb(), level)
+	for i, v := range e.out {
+		out[i] = int16(math.Max(-32768, math.Min(32767, math.Round(v))))
+	}
+	return p.applied.Has(VAD) && e.speaking
 }
 
 // onEstimate takes a confident delay estimate. The first one aligns at
@@ -270,7 +299,13 @@ func (p *Processor) processBlock(near, out []int16) bool {
 func (p *Processor) onEstimate(tau int) {
 	ms := p.cfg.SampleRate / 1000
 	tol := alignTolMs * ms
-	in := tau-p.line.delay >= alignKeepMinMs*ms && tau-p.line.delay <= alignKeepMaxMs*ms
+	lo, hi := alignKeepMinMs*ms, alignKeepMaxMs*ms
+	if p.refined {
+		// The filter placed the reference; the correlation only catches
+		// a change of the bulk delay.
+		lo, hi = -alignRefinedSlackMs*ms, (alignKeepMaxMs+alignRefinedSlackMs)*ms
+	}
+	in := tau-p.line.delay >= lo && tau-p.line.delay <= hi
 	if p.line.delay == 0 && tau >= 0 && tau <= alignKeepMaxMs*ms {
 		in = true // the filter starts at the reference itself: no earlier start exists
 	}
@@ -290,36 +325,67 @@ func (p *Processor) onEstimate(tau int) {
 // before the echo; moving it invalidates the adapted filter.
 func (p *Processor) align(tau int) {
 	p.tau, p.locked, p.candN = tau, true, 0
+	p.refined = false
 	p.est.locked(true)
-	d := max(0, tau-alignMarginMs*p.cfg.SampleRate/1000)
+	p.moveTo(max(0, tau-alignMarginMs*p.cfg.SampleRate/1000))
+}
+
+// refine aligns on the adapted filter itself, once it has converged: the
+// correlation's onset is a few ms off at best (and tens of ms early at
+// worst, on a short history), while the filter shows where the echo
+// starts to the sample. Idle taps at the filter's start waste its tail
+// and slow its convergence; energy in its very first taps means the echo
+// may start before it.
+func (p *Processor) refine() {
+	if p.erle.dB() < refineMinERLE {
+		return
+	}
+	o, ok := p.eng.aec.onset()
+	if debugAlign {
+		println("refine frame", p.state.Frames, "erle", int(p.erle.dB()), "onset", o, ok, "ppm", int(p.ref.driftPPM()*1000))
+	}
+	if !ok {
+		return
+	}
+	ms := p.cfg.SampleRate / 1000
+	margin := alignMarginMs * ms
+	var d int
+	switch {
+	case o > margin+alignRefineMs*ms:
+		d = p.line.delay + o - margin
+	case o < margin/2 && p.line.delay > 0:
+		d = max(0, p.line.delay-margin)
+	default:
+		return
+	}
+	p.tau = p.line.delay + o
+	p.refined = true
+	p.moveTo(d)
+}
+
+// moveTo delays the reference by d samples, moving the adapted filter
+// with it.
+func (p *Processor) moveTo(d int) {
 	if d != p.line.delay {
+		// The filter moves with the reference: what it learnt of the
+		// room is kept (only the part that leaves the tail is lost).
+		s := d - p.line.delay
+		if debugAlign {
+			println("align frame", p.state.Frames, "tau", p.tau, "refined", p.refined, "delay", p.line.delay, "->", d)
+		}
 		p.line.setDelay(d)
-		p.eng.ec.reset()
+		p.line.history(p.eng.hist)
+		toFloat(p.eng.hist, p.eng.histF)
+		p.eng.aec.shift(s, p.eng.histF)
 		p.erle.reset()
 		p.realign++
 	}
 }
 
-// apply sets the preprocessor for the stages in f. Nothing is allocated
-// or reset, and the preprocessor runs whatever is on, so its one-block
-// delay never comes and goes.
+// apply switches the stages in f. Nothing is allocated or reset, and the
+// suppressor runs whatever is on, so its one-block delay never comes and
+// goes.
 func (p *Processor) apply(f Features) {
-	pp := p.eng.pp
-	res := f.Has(EchoCancel | EchoSuppress)
-	if res {
-		pp.setEcho(p.eng.ec)
-	} else {
-		pp.setEcho(nil)
-	}
-	// speexdsp applies its spectral gains (noise and residual echo) only
-	// with "denoise" on; without NoiseSuppress its noise floor is 0 dB.
-	pp.setDenoise(f.Has(NoiseSuppress) || res)
-	if f.Has(NoiseSuppress) {
-		pp.setNoiseSuppress(p.cfg.NoiseSuppressDB)
-	} else {
-		pp.setNoiseSuppress(0)
-	}
-	pp.setAGC(f.Has(AGC))
 	if !f.Has(VAD) {
 		p.vad.reset()
 	}
@@ -354,20 +420,33 @@ func (p *Processor) State() State {
 	return s
 }
 
-// Close frees the processor's C state. Playback and Capture then return
+// Close releases the processor's state. Playback and Capture then return
 // ErrClosed. Close waits for a Capture in progress; calling it again does
 // nothing.
 func (p *Processor) Close() error {
 	p.closed.Store(true)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.eng != nil {
-		p.cleanup.Stop()
-		p.eng.destroy()
-		p.eng = nil
-	}
+	p.eng = nil
 	return nil
 }
+
+func toFloat(x []int16, y []float64) {
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+}
+
+func meanSquareF(x []float64) float64 {
+	var s float64
+	for _, v := range x {
+		s += v * v
+	}
+	return s / float64(max(1, len(x)))
+}
+
+// dbToPower converts a gain in dB to a power ratio.
+func dbToPower(db int) float64 { return math.Pow(10, float64(db)/10) }
 
 func abs(x int) int {
 	if x < 0 {

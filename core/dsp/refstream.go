@@ -68,9 +68,16 @@ func (s *refStream) pull(out []int16) {
 		s.lastLevel = level
 		return
 	}
+	// The controller sees the level with the resampler's fractional
+	// position: whole FIFO samples alone step by one as the resampler
+	// takes one more or one fewer, and a controller on that steps hunts
+	// (a few ppm either way), which moves the echo by a fraction of a
+	// sample back and forth: enough to cap the canceller at high
+	// frequencies.
+	ahead := s.rs.ahead()
 	s.rs.process(s.in[:need], out, ratio)
 	s.fifo.advance(pos + int64(need))
-	s.ctl.update(level)
+	s.ctl.update(float64(level) + ahead)
 	s.lastLevel = level - need
 	s.avgAfter += 0.02 * (float64(s.lastLevel) - s.avgAfter)
 }

@@ -58,6 +58,10 @@ func (r *fracResampler) need(n int, ratio float64) int {
 	return max(0, int(math.Floor(last))+r.half+1-len(r.buf))
 }
 
+// ahead is how far the next output's position lags the end of the input
+// held, in (fractional) input samples.
+func (r *fracResampler) ahead() float64 { return float64(len(r.buf)) - r.t }
+
 // process appends in (exactly need(len(out), ratio) samples) and writes
 // len(out) samples.
 func (r *fracResampler) process(in []int16, out []int16, ratio float64) {
