@@ -106,13 +106,17 @@ const (
 	alignKeepMinMs = 2  // the onset may drift to this close to the filter's start
 	alignKeepMaxMs = 20 // or this far into the filter before the reference moves
 	alignTolMs     = 2  // two estimates this close confirm each other
-	alignRefineMs  = 5 // the filter's idle start this long moves the reference
+	alignRefineMs  = 5  // the filter's idle start this long moves the reference
 	// Once the filter has placed the reference, a correlation estimate
 	// this far outside the keep window moves it.
 	alignRefinedSlackMs = 30
-	refineMinERLE       = 15  // dB: the filter's shape is trusted from here
-	refineEvery         = 100 // blocks
-	fifoSeconds         = 2   // reference FIFO capacity
+	// The filter's idle start shows from this ERLE (dB) on: what comes
+	// before the echo is the filter's noise, well below the echo's onset.
+	refineLaterERLE = 8
+	// Energy in its first taps is trusted only from this ERLE on.
+	refineEarlierERLE = 15
+	refineEvery       = 50 // blocks
+	fifoSeconds       = 2  // reference FIFO capacity
 )
 
 // New makes a processor for one call. Close frees it.
@@ -337,13 +341,11 @@ func (p *Processor) align(tau int) {
 // and slow its convergence; energy in its very first taps means the echo
 // may start before it.
 func (p *Processor) refine() {
-	if p.erle.dB() < refineMinERLE {
+	erle := p.erle.dB()
+	if erle < refineLaterERLE {
 		return
 	}
 	o, ok := p.eng.aec.onset()
-	if debugAlign {
-		println("refine frame", p.state.Frames, "erle", int(p.erle.dB()), "onset", o, ok, "ppm", int(p.ref.driftPPM()*1000))
-	}
 	if !ok {
 		return
 	}
@@ -353,7 +355,7 @@ func (p *Processor) refine() {
 	switch {
 	case o > margin+alignRefineMs*ms:
 		d = p.line.delay + o - margin
-	case o < margin/2 && p.line.delay > 0:
+	case o < margin/2 && p.line.delay > 0 && erle >= refineEarlierERLE:
 		d = max(0, p.line.delay-margin)
 	default:
 		return
@@ -370,9 +372,6 @@ func (p *Processor) moveTo(d int) {
 		// The filter moves with the reference: what it learnt of the
 		// room is kept (only the part that leaves the tail is lost).
 		s := d - p.line.delay
-		if debugAlign {
-			println("align frame", p.state.Frames, "tau", p.tau, "refined", p.refined, "delay", p.line.delay, "->", d)
-		}
 		p.line.setDelay(d)
 		p.line.history(p.eng.hist)
 		toFloat(p.eng.hist, p.eng.histF)

@@ -49,11 +49,21 @@ type suppressor struct {
 }
 
 const (
-	spHypSNR      = 31.6227766 // 15 dB: the a-priori SNR under speech presence
-	ddAlpha       = 0.98       // decision-directed smoothing
-	xiMin         = 0.003      // -25 dB: a-priori SNR floor
-	echoOverdrive = 2.0        // residual echo estimate margin
-	leakBandHz    = 500
+	leakBandHz = 500
+)
+
+const (
+	// The noise tracker's a-priori SNR under speech presence: 25 dB, so
+	// that a bin up to about 8 dB over the noise estimate still counts
+	// as noise (babble and fluctuating noise are tracked at their mean
+	// rather than their troughs).
+	spHypSNR = 316.227766
+	// The speech presence of the VAD's probability: 15 dB.
+	vadHypSNR     = 31.6227766
+	nsAlpha       = 0.85  // the noise estimate's smoothing per block
+	ddAlpha       = 0.98  // decision-directed smoothing
+	xiMin         = 0.003 // -25 dB: a-priori SNR floor
+	echoOverdrive = 10.0  // residual echo estimate margin
 )
 
 func newSuppressor(n, rate int) *suppressor {
@@ -152,7 +162,7 @@ func pow2(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
 // noise's share of the bin's power, as a posterior on speech presence with
 // a fixed 15 dB a-priori SNR).
 func (s *suppressor) trackNoise() {
-	const alpha = 0.85    // about 0.8 per 16 ms
+	const alpha = nsAlpha
 	const stuck = 0.936   // smoothing of the presence, against stagnation
 	floor := float64(s.n) // about -90 dBFS in a bin
 	if !s.started {
@@ -208,7 +218,7 @@ func (s *suppressor) trackEcho() {
 // presence is the speech presence over the voice band, against noise and
 // (with echo suppression) residual echo, so that echo does not count.
 func (s *suppressor) presence(withEcho bool) {
-	c := spHypSNR / (1 + spHypSNR)
+	c := vadHypSNR / (1 + vadHypSNR)
 	var sum float64
 	for k := s.lo; k <= s.hi; k++ {
 		d := s.noise[k]
@@ -216,7 +226,7 @@ func (s *suppressor) presence(withEcho bool) {
 			d += s.echoPow[k]
 		}
 		g := pow2(s.E[k]) / d
-		sum += 1 / (1 + (1+spHypSNR)*math.Exp(-g*c))
+		sum += 1 / (1 + (1+vadHypSNR)*math.Exp(-g*c))
 	}
 	s.prob = sum / float64(s.hi-s.lo+1)
 }
