@@ -23,7 +23,6 @@ log() { printf '\n==> %s\n' "$*" >&2; }
 need_go() {
   command -v go >/dev/null || { echo "Go is required (https://go.dev/dl/)" >&2; exit 1; }
   go mod download
-  need_speexdsp
 }
 
 # apt_get ARGS...: apt-get that waits (up to 10 min) for the dpkg lock another
@@ -42,91 +41,6 @@ apt_install() {
   log "installing ${missing[*]}"
   apt_get update -qq
   apt_get install -y -qq "${missing[@]}" >/dev/null
-}
-
-# speexdsp, the engine of core/dsp (docs/audio.md), is linked statically and
-# built here from Debian's source package: Debian's libspeexdsp.a is not
-# position-independent, so it cannot go into libcloudcc.so. build_speexdsp
-# TARGET (linux or windows, mingw-w64) builds it once into
-# build/speexdsp/TARGET (include/, lib/libspeexdsp.a) and prints that path.
-build_speexdsp() {
-  local target="$1" out="$BUILD/speexdsp/$1" src work host=() cflags="-O2 -fPIC"
-  if [ ! -f "$out/lib/libspeexdsp.a" ]; then
-    src="$(speexdsp_source)" || return 1
-    [ -n "$src" ] && [ -x "$src/configure" ] || { echo "no speexdsp source tree under $BUILD/speexdsp/src" >&2; return 1; }
-    if [ "$target" = windows ]; then
-      command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install mingw-w64
-      host=(--host=x86_64-w64-mingw32) cflags="-O2"
-    fi
-    log "building speexdsp ($(basename "$src")) for $target"
-    work="$(mktemp -d)"
-    cp -a "$src/." "$work/"
-    rm -rf "$out.tmp"
-    (cd "$work" && ./configure "${host[@]}" --prefix="$out.tmp" --disable-shared --enable-static \
-      --disable-examples CFLAGS="$cflags" && make -j"$(nproc)" && make install) >"$BUILD/speexdsp/$target.log" 2>&1 ||
-      { tail -n 30 "$BUILD/speexdsp/$target.log" >&2; rm -rf "$work"; return 1; }
-    rm -rf "$work" "$out"
-    mv "$out.tmp" "$out"
-    # The prefix written into speexdsp.pc is the temporary one; nothing reads it.
-    rm -rf "$out/lib/pkgconfig" "$out"/lib/*.la
-  fi
-  echo "$out"
-}
-
-# speexdsp_source: Debian's speexdsp source package, unpacked once under
-# build/speexdsp/src (apt-get source; a deb-src entry for the machine's own
-# suites is added when there is none); prints the source tree's path.
-speexdsp_source() {
-  local dir="$BUILD/speexdsp/src" tree
-  tree="$(ls -d "$dir"/speexdsp-*/ 2>/dev/null | head -n1)"
-  if [ -z "$tree" ] || [ ! -x "$tree/configure" ]; then
-    command -v dpkg-source >/dev/null || apt_install dpkg-dev
-    command -v make >/dev/null || apt_install make
-    if ! apt-cache showsrc speexdsp 2>/dev/null | grep -q '^Package: speexdsp'; then
-      add_deb_src
-      apt_get update -qq
-    fi
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    (cd "$dir" && apt-get -q source speexdsp >"$dir/../source.log" 2>&1) ||
-      { cat "$dir/../source.log" >&2; return 1; }
-    tree="$(ls -d "$dir"/speexdsp-*/ 2>/dev/null | head -n1)"
-  fi
-  [ -n "$tree" ] || { echo "apt-get source speexdsp left no source tree" >&2; return 1; }
-  echo "${tree%/}"
-}
-
-# add_deb_src: deb-src entries mirroring the machine's Debian/Ubuntu deb
-# entries (same mirrors and suites), in sources.list.d/cloudcc-deb-src.*,
-# unless some deb-src entry exists already.
-add_deb_src() {
-  local d=/etc/apt/sources.list.d f tmp sudo=""
-  [ "$(id -u)" -ne 0 ] && sudo="sudo"
-  grep -Rqs -e '^deb-src ' -e '^Types:.*deb-src' /etc/apt/sources.list "$d" && return 0
-  log "adding deb-src entries (for apt-get source speexdsp)"
-  tmp="$(mktemp)"
-  for f in "$d/debian.sources" "$d/ubuntu.sources"; do
-    [ -f "$f" ] && sed 's/^Types: deb$/Types: deb-src/' "$f" >>"$tmp" && echo >>"$tmp"
-  done
-  if [ -s "$tmp" ]; then
-    $sudo install -m 644 "$tmp" "$d/cloudcc-deb-src.sources"
-  else
-    grep -h '^deb ' /etc/apt/sources.list 2>/dev/null | sed 's/^deb /deb-src /' >"$tmp" || true
-    [ -s "$tmp" ] || { echo "no Debian deb entries to mirror as deb-src" >&2; rm -f "$tmp"; return 1; }
-    $sudo install -m 644 "$tmp" "$d/cloudcc-deb-src.list"
-  fi
-  rm -f "$tmp"
-}
-
-# need_speexdsp: the Linux speexdsp for every cgo build of this script: go
-# build/test/vet find its headers and its static library through CGO_CFLAGS
-# and CGO_LDFLAGS (-L is searched before the system's libspeexdsp.so).
-need_speexdsp() {
-  [ -n "${SPEEXDSP_LINUX:-}" ] && return 0
-  SPEEXDSP_LINUX="$(build_speexdsp linux)"
-  export SPEEXDSP_LINUX
-  export CGO_CFLAGS="${CGO_CFLAGS:--O2 -g} -I$SPEEXDSP_LINUX/include"
-  export CGO_LDFLAGS="${CGO_LDFLAGS:--O2 -g} -L$SPEEXDSP_LINUX/lib"
 }
 
 # The version is written once, in include/cloudcc.h; everything else reads it.
@@ -156,9 +70,7 @@ build_lib() {
     tmp="$(mktemp -d)"
     ver="$(sdk_version)"
     major="$(sdk_major)"
-    # --exclude-libs: the statically linked speexdsp's symbols stay private.
-    CGO_ENABLED=1 go build -buildmode=c-shared \
-      -ldflags "-extldflags '-Wl,-soname,libcloudcc.so.$major -Wl,--exclude-libs,ALL'" \
+    CGO_ENABLED=1 go build -buildmode=c-shared -ldflags "-extldflags=-Wl,-soname,libcloudcc.so.$major" \
       -o "$tmp/libcloudcc.so" ./capi
     rm -f "$BUILD"/lib/libcloudcc.so*
     mv "$tmp/libcloudcc.so" "$BUILD/lib/libcloudcc.so.$ver"
@@ -180,11 +92,10 @@ dll_exports() {
 build_windows_dll() {
   need_go
   command -v x86_64-w64-mingw32-gcc >/dev/null || apt_install mingw-w64
-  local out="$BUILD/windows" spx
+  local out="$BUILD/windows"
   mkdir -p "$out"
-  spx="$(build_speexdsp windows)"
   GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
-    CGO_CFLAGS="-O2 -g -I$spx/include" CGO_LDFLAGS="-O2 -g -L$spx/lib" go build -buildmode=c-shared -ldflags "-s -w" -o "$out/cloudcc.dll" ./capi
+    go build -buildmode=c-shared -ldflags "-s -w" -o "$out/cloudcc.dll" ./capi
   rm -f "$out/cloudcc.h" # cgo's own header; the public one is include/cloudcc.h
   { echo "LIBRARY cloudcc.dll"; echo "EXPORTS"; dll_exports "$out/cloudcc.dll" | sed 's/^/    /'; } >"$out/cloudcc.def"
   x86_64-w64-mingw32-dlltool --input-def "$out/cloudcc.def" --dllname cloudcc.dll \

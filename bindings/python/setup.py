@@ -49,35 +49,6 @@ the SDK's Go sources, and {why}. Either
   - point the build at a library you built: CLOUDCC_NATIVE_LIB=/path/to/libcloudcc.so pip install ."""
 
 
-NO_SPEEXDSP = """cloudcc: the native library's voice processing (core/dsp) needs speexdsp's
-headers and library, and the C compiler finds none:
-  {why}
-Install them:
-  - Debian/Ubuntu: apt-get install libspeexdsp-dev
-  - Fedora/RHEL: dnf install speexdsp-devel;  macOS: brew install speexdsp
-and run pip again (or point CGO_CFLAGS/CGO_LDFLAGS at a speexdsp you built,
-or install a prebuilt wheel, which links speexdsp in)."""
-
-
-def check_speexdsp(root: Path, go: str, env: dict) -> None:
-    """Stops with NO_SPEEXDSP when the library links core/dsp and no speexdsp can be compiled against."""
-    deps = subprocess.run([go, "list", "-deps", "./capi"], cwd=str(root), env=env, capture_output=True, text=True)
-    if "/core/dsp" not in deps.stdout:
-        return
-    cc = env.get("CC", "").split() or [c for c in (shutil.which("gcc") or shutil.which("cc"),) if c]
-    if not cc:
-        raise SystemExit(NO_GO.format(why="no C compiler (gcc) is on PATH", version=sdk_version()))
-    with tempfile.TemporaryDirectory(prefix="cloudcc-spx-") as tmp:
-        src = Path(tmp) / "t.c"
-        src.write_text("#include <speex/speex_echo.h>\nint main(void){speex_echo_state_destroy(speex_echo_state_init(80, 800));return 0;}\n")
-        cmd = [*cc, *env.get("CGO_CFLAGS", "").split(), str(src), "-o", str(Path(tmp) / "t"),
-               *env.get("CGO_LDFLAGS", "").split(), "-lspeexdsp", "-lm"]
-        res = subprocess.run(cmd, capture_output=True, text=True)
-        if res.returncode != 0:
-            why = (res.stderr.strip().splitlines() or ["the test program did not build"])[0]
-            raise SystemExit(NO_SPEEXDSP.format(why=why))
-
-
 def sdk_root() -> Optional[Path]:
     """The Go module the library is built from: an sdist's _sdk/, or the checkout around this folder."""
     for cand in (HERE / "_sdk", HERE.parent.parent):
@@ -122,7 +93,6 @@ def go_build(root: Path, out: Path) -> None:
         raise SystemExit(NO_GO.format(why="Go is not on PATH", version=sdk_version()))
     major = sdk_version().split(".", 1)[0]
     env = dict(os.environ, CGO_ENABLED="1", GOFLAGS=(os.environ.get("GOFLAGS", "") + " -buildvcs=false").strip())
-    check_speexdsp(root, go, env)
     tmp = Path(tempfile.mkdtemp(prefix="cloudcc-go-"))
     try:
         cmd = [go, "build", "-buildmode=c-shared", "-ldflags", "-extldflags=-Wl,-soname,libcloudcc.so." + major,

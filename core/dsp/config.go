@@ -10,13 +10,14 @@ import (
 type Features uint8
 
 const (
-	// EchoCancel is the linear echo canceller (speexdsp's MDF filter) with
-	// the reference alignment and drift compensation in front of it.
+	// EchoCancel is the linear echo canceller (a partitioned-block
+	// frequency-domain adaptive filter) with the reference alignment and
+	// drift compensation in front of it.
 	EchoCancel Features = 1 << iota
 	// EchoSuppress removes the echo the linear filter leaves (residual echo
-	// suppression in the preprocessor). It acts only with EchoCancel.
+	// suppression in the spectral stage). It acts only with EchoCancel.
 	EchoSuppress
-	// NoiseSuppress attenuates stationary background noise.
+	// NoiseSuppress attenuates background noise, stationary or not.
 	NoiseSuppress
 	// AGC (automatic gain control) brings speech towards [Config.AGCLevelDBFS].
 	AGC
@@ -69,7 +70,7 @@ type Config struct {
 	// negative dB. Default -25.
 	NoiseSuppressDB int
 	// EchoSuppressDB is the most residual echo is attenuated while the agent
-	// is silent, negative dB. Default -40 (speexdsp's default).
+	// is silent, negative dB. Default -40.
 	EchoSuppressDB int
 	// EchoSuppressActiveDB is the same while the agent speaks (double
 	// talk): less, to keep the agent's voice. Default -15.

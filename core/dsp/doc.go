@@ -1,8 +1,8 @@
 // Package dsp is the voice processing of one call of the SDK's desktop
 // phone: acoustic echo cancellation with the played-out audio as the
 // reference, residual echo suppression, noise suppression, automatic gain
-// control and voice activity detection, over speexdsp (linked statically;
-// see docs/audio.md for the engine, the build and the measured figures).
+// control and voice activity detection, in pure Go (no cgo; see
+// docs/audio.md for the engine, why it is ours, and the measured figures).
 //
 // # Threads
 //
@@ -12,7 +12,7 @@
 // 16000 Hz, mono int16) with [Processor.Capture] and gets it back cleaned,
 // 10 ms later. [Processor.SetFeatures], [Processor.Features] and
 // [Processor.State] may be called from any goroutine; [Processor.Close]
-// waits for a Capture in progress and frees the C state.
+// waits for a Capture in progress.
 //
 // # Reference path
 //

@@ -4,10 +4,9 @@ import "math"
 
 // vadState turns the suppressor's speech presence into a steady
 // "speaking" flag: speech starts above one probability and continues above
-// a lower one (speexdsp's own thresholds), the block must be louder than a
-// floor (the probability is relative to the noise estimate, so
-// near-silence can pass it), and a short hangover bridges the gaps between
-// words.
+// a lower one, the block must be louder than a floor (the probability is
+// relative to the noise estimate, so near-silence can pass it), and a
+// short hangover bridges the gaps between words.
 type vadState struct {
 	hangBlocks int
 	left       int

@@ -248,7 +248,7 @@ func TestFeaturesSwitchWithoutGlitch(t *testing.T) {
 		}
 	}
 	// Everything off: the capture comes out unchanged, exactly one block
-	// later: the preprocessor keeps running, so the delay does not change.
+	// later: the suppressor keeps running, so the delay does not change.
 	for i := 8*rate + 2*160; i < 11*rate-2*160; i++ {
 		if out[i+160] != e.near[i] {
 			t.Fatalf("sample %d: everything off gives %d, the capture was %d", i, out[i+160], e.near[i])

@@ -9,11 +9,6 @@ import "math"
 // interpolated). At a whole-sample position the filter is a unit impulse,
 // so a ratio of exactly 1 passes the reference through untouched; between
 // samples it is a fractional delay flat to about 93% of Nyquist.
-//
-// speexdsp's resampler is not used here: with the fine ratios this needs
-// (denominator 10^6) its speex_resampler_set_rate_frac overflows in
-// multiply_frac and leaves the state inconsistent (a crash on the next
-// call), and it low-passes the reference at 0.9-0.96 of Nyquist.
 type fracResampler struct {
 	half  int
 	table [][]float64 // [phase][tap], resamplerPhases+1 rows
