@@ -384,7 +384,7 @@ func costScenarios(rate int, farSrc, nearSrc []float64) ([]row, error) {
 	lat := p.Latency()
 	p.Close()
 	sort.Slice(frames, func(i, j int) bool { return frames[i] < frames[j] })
-	p99 := frames[len(frames)*99/100]
+	p50, p99 := frames[len(frames)/2], frames[len(frames)*99/100]
 
 	// The capture path's delay, measured: a click train through every stage.
 	q, err := dsp.New(dsp.DefaultConfig(rate))
@@ -417,6 +417,7 @@ func costScenarios(rate int, farSrc, nearSrc []float64) ([]row, error) {
 	cond := fmt.Sprintf("%2d kHz, all stages, 10 ms frames", rate/1000)
 	return []row{
 		{figure: "CPU per call (share of one core)", cond: cond, value: 100 * elapsed.Seconds() / 60, unit: "%", target: "-"},
+		{figure: "CPU: 10 ms frame (median)", cond: cond, value: float64(p50.Microseconds()) / 1000, unit: "ms", target: "-"},
 		{figure: "CPU: slowest 10 ms frame (p99)", cond: cond, value: float64(p99.Microseconds()) / 1000, unit: "ms", target: "-"},
 		{figure: "CPU: slowest 10 ms frame (max)", cond: cond, value: float64(worst.Microseconds()) / 1000, unit: "ms", target: "-"},
 		{figure: "latency added, capture -> RTP", cond: cond + " (measured)", value: float64(bestLag) * 1000 / float64(rate), unit: "ms",

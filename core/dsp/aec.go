@@ -308,10 +308,12 @@ func (c *canceller) shift(s int, hist []float64) {
 			}
 			c.fft.forward(c.tbuf, f.w[p])
 		}
-		// The uncertainty moves by whole partitions, and is at least the
-		// prior of where it lands: a partition that had little to learn
-		// where it was (the prior decays over the tail) may now hold the
-		// echo's strongest part, and must get its full step.
+		// The uncertainty moves by whole partitions, rescaled from the
+		// prior of where it was to the prior of where it lands: a
+		// partition that had not converged keeps its full step there (the
+		// prior decays over the tail, and a partition from the tail may
+		// now hold the echo's strongest part), one that had converged
+		// stays converged.
 		for p := range old {
 			copy(old[p], f.unc[p])
 		}
@@ -319,7 +321,7 @@ func (c *canceller) shift(s int, hist []float64) {
 			for k := range f.unc[p] {
 				f.unc[p][k] = c.p0[p]
 				if q := p + ps; q >= 0 && q < c.parts {
-					f.unc[p][k] = math.Max(old[q][k], c.p0[p])
+					f.unc[p][k] = math.Max(old[q][k]*c.p0[p]/c.p0[q], f.pmin[p])
 				}
 			}
 		}

@@ -298,8 +298,9 @@ func (p *Processor) processBlock(near, out []int16) bool {
 // once. Later ones move the reference only when the echo's onset has left
 // the part of the filter it may sit in (from alignKeepMinMs after the
 // filter's start to alignKeepMaxMs after it) and a second estimate agrees:
-// every move resets the adapted filter, so small wobbles of the estimate
-// must not move it.
+// the adapted filter moves with the reference, but a wrong move costs it
+// the part of the echo it pushes out of the tail, so small wobbles of the
+// estimate must not move it.
 func (p *Processor) onEstimate(tau int) {
 	ms := p.cfg.SampleRate / 1000
 	tol := alignTolMs * ms
@@ -326,7 +327,7 @@ func (p *Processor) onEstimate(tau int) {
 }
 
 // align delays the reference so that the filter starts alignMarginMs
-// before the echo; moving it invalidates the adapted filter.
+// before the echo; the adapted filter moves with it.
 func (p *Processor) align(tau int) {
 	p.tau, p.locked, p.candN = tau, true, 0
 	p.refined = false
