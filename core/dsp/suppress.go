@@ -43,16 +43,15 @@ type suppressor struct {
 	leak     []float64
 	mE, mY   []float64 // per band: smoothed powers
 	cEY, vY  []float64 // per band: covariance of E and Y powers, variance of Y's
-	prob     float64   // speech presence over the voice band, 0..1
-	lo, hi   int       // the voice band, bins
-	echoHold float64   // per-block decay of the residual echo estimate
+	bandE    []float64 // per band: this block's powers (scratch)
+	bandY    []float64
+	prob     float64 // speech presence over the voice band, 0..1
+	lo, hi   int     // the voice band, bins
+	echoHold float64 // per-block decay of the residual echo estimate
 }
 
 const (
-	leakBandHz = 500
-)
-
-const (
+	leakBandHz = 500 // the residual echo's leak is estimated per band this wide
 	// The noise tracker's a-priori SNR under speech presence: 25 dB, so
 	// that a bin up to about 8 dB over the noise estimate still counts
 	// as noise (babble and fluctuating noise are tracked at their mean
@@ -86,6 +85,7 @@ func newSuppressor(n, rate int) *suppressor {
 	}
 	s.leak = make([]float64, nb)
 	s.mE, s.mY, s.cEY, s.vY = make([]float64, nb), make([]float64, nb), make([]float64, nb), make([]float64, nb)
+	s.bandE, s.bandY = make([]float64, nb), make([]float64, nb)
 	s.lo, s.hi = int(200/hz), min(bins-1, int(4000/hz))
 	// The room's decay: 60 dB in about 300 ms.
 	s.echoHold = math.Pow(10, -6*float64(n)/float64(rate)/0.3)
@@ -160,7 +160,7 @@ func pow2(c complex128) float64 { return real(c)*real(c) + imag(c)*imag(c) }
 
 // trackNoise updates the noise power per bin (Gerkmann and Hendriks: the
 // noise's share of the bin's power, as a posterior on speech presence with
-// a fixed 15 dB a-priori SNR).
+// a fixed a-priori SNR, spHypSNR).
 func (s *suppressor) trackNoise() {
 	const alpha = nsAlpha
 	const stuck = 0.936   // smoothing of the presence, against stagnation
@@ -189,7 +189,9 @@ func (s *suppressor) trackNoise() {
 // trackEcho estimates the residual echo power per bin.
 func (s *suppressor) trackEcho() {
 	nb := len(s.leak)
-	var pe, py [64]float64
+	pe, py := s.bandE, s.bandY
+	clear(pe)
+	clear(py)
 	for k := range s.E {
 		b := s.band[k]
 		pe[b] += pow2(s.E[k])

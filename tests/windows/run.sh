@@ -64,6 +64,6 @@ if [ ! -f "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" ] ||
 fi
 cd "$OUT"
 timeout 300 wine dsp_test.exe -test.count=1 \
-  -test.run 'TestEchoIsCancelled|TestAlignmentFindsDelay|TestFeaturesSwitchWithoutGlitch|TestVAD|TestBadInput|TestThreads'
+  -test.run 'TestEchoIsCancelled|TestAlignmentFindsDelay|TestFeaturesSwitchWithoutGlitch|TestVAD|TestBadInput|TestThreads|TestDoubleTalk|TestCancellerShift|TestAGC|TestNoiseTracker|TestRealFFT'
 timeout 300 wine smoke.exe "$ADDR"
 echo "Windows DLL under Wine: ok"
