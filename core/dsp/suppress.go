@@ -59,7 +59,8 @@ const (
 	spHypSNR = 316.227766
 	// The speech presence of the VAD's probability: 15 dB.
 	vadHypSNR     = 31.6227766
-	nsAlpha       = 0.85  // the noise estimate's smoothing per block
+	nsAlpha       = 0.95  // the noise estimate's smoothing per block (200 ms)
+	nsOver        = 1.3   // the noise estimate's margin in the gain (1.1 dB)
 	ddAlpha       = 0.98  // decision-directed smoothing
 	xiMin         = 0.003 // -25 dB: a-priori SNR floor
 	echoOverdrive = 10.0  // residual echo estimate margin
@@ -240,7 +241,7 @@ func (s *suppressor) gains(cfg suppressCfg) {
 		p := pow2(e)
 		var ln, le float64
 		if cfg.noise {
-			ln = s.noise[k]
+			ln = nsOver * s.noise[k]
 		}
 		if cfg.echo {
 			le = s.echoPow[k]
