@@ -53,9 +53,10 @@ type canceller struct {
 	blocks int // blocks processed, for the round-robin constraint
 
 	// scratch
-	tbuf  []float64
-	spec  []complex128
-	espec []complex128
+	onsetE []float64 // energy per ms of the main filter's response
+	tbuf   []float64
+	spec   []complex128
+	espec  []complex128
 }
 
 // kfilter is one filter's state.
@@ -342,7 +343,11 @@ func (c *canceller) shift(s int, hist []float64) {
 func (c *canceller) onset() (int, bool) {
 	n := c.n
 	seg := max(1, n/10) // 1 ms
-	energy := make([]float64, c.parts*n/seg)
+	if len(c.onsetE) != c.parts*n/seg {
+		c.onsetE = make([]float64, c.parts*n/seg)
+	}
+	energy := c.onsetE
+	clear(energy)
 	for p := range c.main.w {
 		c.fft.inverse(c.main.w[p], c.tbuf)
 		for i := 0; i < n; i++ {
