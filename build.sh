@@ -6,7 +6,7 @@
 #   ./build.sh demo       start ccsim and run the example agent against it
 #   ./build.sh check      the quick suite (a few minutes): go vet, gofmt, Go tests (-race), C, Python, C# against ccsim
 #   ./build.sh test       check, plus fuzzing, sound devices (PulseAudio), Opus, Windows/Wine, gateway interop and packaging (what CI runs)
-#   ./build.sh bench      benchmarks and soaks (not part of test)
+#   ./build.sh bench      benchmarks and soaks (not part of test); bench-voice: core/dsp's figures alone
 #   ./build.sh test-audio the sound-device tests against a private PulseAudio
 #   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
 #   ./build.sh dist       every package into build/dist/ (wheels, sdist, nupkg, C SDK tarball, SHA256SUMS)
@@ -417,6 +417,31 @@ bench_reliability() {
   rm -f "$out"
 }
 
+# bench_voice: the figures of core/dsp (docs/audio.md): espeak-ng speaks
+# the customer, the agent and six babble talkers; cmd/ccvoicebench builds
+# the rooms, delays, noise and drift and prints PASS/FAIL per figure.
+bench_voice() {
+  need_go
+  apt_install espeak-ng
+  local dir="$BUILD/voicebench" far near i=0 v
+  mkdir -p "$dir"
+  far="Thank you for calling. I am phoning about the invoice I received last week, because the amount looks wrong to me. \
+I was charged twice for the same order, once on the third and again on the fifth of the month. Could you check the payment \
+history on my account and tell me when the refund will reach my card? I have been a customer for many years and this has \
+never happened before. The order number should be on the email you sent me, it starts with four seven two. I would also \
+like to change the delivery address for my next order, since we are moving to a new flat at the end of the month."
+  near="Hello, this is Anna from customer service, how can I help you today? Let me look at your account. I can see both \
+payments, and I am sorry about that. I will start the refund right away, it should reach your card within five working \
+days. Is there anything else I can do for you?"
+  espeak-ng -v en-us -s 160 -w "$dir/far.wav" "$far"
+  espeak-ng -v en-gb+f3 -s 150 -w "$dir/near.wav" "$near"
+  for v in en-us+m3 en-gb+f2 en+m7 en-us+f4 en-gb-scotland en+f5; do
+    i=$((i + 1))
+    espeak-ng -v "$v" -s $((140 + i * 6)) -w "$dir/babble$i.wav" "$(echo "$far $near" | cut -d. -f$i-$((i + 5)))"
+  done
+  go run ./cmd/ccvoicebench -voices "$dir"
+}
+
 bench() {
   build_lib
   log "codec and session benchmarks"
@@ -433,7 +458,8 @@ bench() {
   log "sound device switch gap (PulseAudio)"
   bash tests/audio/run.sh bench
   [ -f tests/interop/bench/run.sh ] && bash tests/interop/bench/run.sh
-  return 0
+  log "voice processing (core/dsp): echo, double talk, noise, drift, CPU, latency"
+  bench_voice
 }
 
 case "${1:-lib}" in
@@ -472,5 +498,6 @@ case "${1:-lib}" in
   windows) build_lib; test_windows; log "build/windows/cloudcc.dll (+ include/cloudcc.h)" ;;
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
-  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
+  bench-voice) bench_voice ;;
+  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|bench-voice|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac
