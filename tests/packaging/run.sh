@@ -83,7 +83,11 @@ python_other_packages() {
     _sdk/capi/version.c _sdk/core/session; do
     tar tzf "$s" | grep -c "^cloudcc-$VER/$f" >/dev/null || fail "sdist lacks $f"
   done
-  ! tar tzf "$s" | grep -E '_test\.go$|/internal/|/cmd/|\.so$|\.dll$' || fail "sdist carries tests, the simulator or binaries"
+  # core/internal and capi/internal are the library's own; the top-level internal/ is the simulator.
+  ! tar tzf "$s" | grep -E '_test\.go$|/_sdk/internal/|/cmd/|\.so$|\.dll$' || fail "sdist carries tests, the simulator or binaries"
+  for f in _sdk/capi/internal/abi/abi.go _sdk/core/internal/wsdial/wsdial.go; do
+    tar tzf "$s" | grep -c "^cloudcc-$VER/$f" >/dev/null || fail "sdist lacks $f"
+  done
 }
 
 nupkg_layout() {
