@@ -207,10 +207,7 @@ func (a *Agent) SetPCMSink(uuid string, rate int, fn func([]int16)) error {
 			st.sinkRemove = nil
 		}
 		if fn != nil {
-			st.sinkRemove = mc.AddAudioSink(media.PCMCallbackSink(rate, fn))
-		}
-		if st.snd != nil && a.snd.mode == AudioHost {
-			st.snd.syncRef(mc, fn != nil)
+			st.sinkRemove = mc.AddAudioSink(a.pcmSinkLocked(st, media.PCMCallbackSink(rate, fn)))
 		}
 		return nil
 	})
@@ -260,7 +257,8 @@ type callAudio struct {
 	rec        *media.WAVRecorder
 	recRemove  func()
 	sinkRemove func()
-	appSource  bool // the app chose what the call sends (setSource)
+	appSource  bool    // the app chose what the call sends (setSource)
+	tap        *refTap // host mode: the app's sink, feeding the processor's reference
 
 	// snd is the call's devices and voice processor (sound_call.go).
 	snd *callSound

@@ -168,7 +168,7 @@ func checkSoundConfig(c Config) (*audio.Clip, error) {
 	}
 	clip, _, err := parseRingtone(c.AudioRingtone)
 	if err != nil {
-		return nil, &ConfigError{Field: "AudioRingtone", Value: c.AudioRingtone, Err: errors.Unwrap(err)}
+		return nil, &ConfigError{Field: "AudioRingtone", Value: c.AudioRingtone, Err: err}
 	}
 	return clip, nil
 }
@@ -183,13 +183,9 @@ func parseRingtone(s string) (*audio.Clip, bool, error) {
 		return nil, true, nil
 	case strings.HasPrefix(s, ringtoneWAV) && len(s) > len(ringtoneWAV):
 		clip, err := audio.LoadWAV(strings.TrimPrefix(s, ringtoneWAV))
-		if err != nil {
-			return nil, false, fmt.Errorf("%w: %w", session.ErrInvalidArgument, err)
-		}
-		return clip, false, nil
+		return clip, false, err
 	}
-	return nil, false, fmt.Errorf("%w: %w", session.ErrInvalidArgument,
-		fmt.Errorf("ringtone %q (want builtin, off or wav:PATH)", s))
+	return nil, false, fmt.Errorf("ringtone %q (want builtin, off or wav:PATH)", s)
 }
 
 func newSound(a *Agent, clip *audio.Clip) *sound {
@@ -199,7 +195,7 @@ func newSound(a *Agent, clip *audio.Clip) *sound {
 	if s.mode == "" {
 		s.mode = AudioHost
 	}
-	_, s.ringOff, _ = parseRingtone(c.AudioRingtone)
+	s.ringOff = c.AudioRingtone == RingtoneOff
 	on := s.mode == AudioDevice // the default of each switch
 	pick := func(p *bool) bool {
 		if p != nil {
@@ -483,7 +479,7 @@ func AudioKindName(k audio.Kind) string { return kindWord(k) }
 func (a *Agent) SetRingtone(spec string) error {
 	clip, off, err := parseRingtone(spec)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w: %w", session.ErrInvalidArgument, err)
 	}
 	s := a.snd
 	s.mu.Lock()

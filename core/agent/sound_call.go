@@ -3,6 +3,7 @@ package agent
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cloudcc/agent-sdk/core/audio"
 	"github.com/cloudcc/agent-sdk/core/dsp"
@@ -17,24 +18,21 @@ import (
 // callSound is what the agent attached to one call's audio. Its fields
 // are guarded by Agent.rmu, but for the processor's own methods.
 type callSound struct {
-	sw        AudioSwitches
-	proc      *dsp.Processor
-	tap       *voiceTap       // proc as the endpoint's audio.Processor
-	ep        *audio.Endpoint // device mode, once open
-	opening   bool            // device mode: the endpoint is being opened
-	epRemove  func()          // the endpoint as the call's sink
-	refRemove func()          // host mode: the reference tap on the received audio
-	host      *hostCapture    // host mode: the pushed audio through proc
+	sw       AudioSwitches
+	proc     *dsp.Processor
+	tap      *voiceTap       // proc as the endpoint's audio.Processor
+	ep       *audio.Endpoint // device mode, once open
+	opening  bool            // device mode: the endpoint is being opened
+	epRemove func()          // the endpoint as the call's sink
+	host     *hostCapture    // host mode: the pushed audio through proc
 }
 
 // close stops the devices, then the processor they call.
 func (cs *callSound) close() {
-	for _, rm := range []func(){cs.epRemove, cs.refRemove} {
-		if rm != nil {
-			rm()
-		}
+	if cs.epRemove != nil {
+		cs.epRemove()
+		cs.epRemove = nil
 	}
-	cs.epRemove, cs.refRemove = nil, nil
 	if cs.ep != nil {
 		_ = cs.ep.Close()
 		cs.ep = nil
@@ -60,14 +58,34 @@ func (v *voiceTap) Capture(near, out []int16) {
 	}
 }
 
-// refSink feeds the received audio to the processor (host mode: the audio
-// handed to the PCM sink is what the app plays).
-type refSink struct{ p *dsp.Processor }
+// refTap is the app's PCM sink in host mode: the processor (once there
+// is one) takes each frame as its reference before the app gets it, on the
+// same goroutine, so that the echo of a frame can never reach the
+// processor before the frame itself.
+type refTap struct {
+	app  media.AudioSink
+	proc atomic.Pointer[dsp.Processor]
+}
 
-func (r refSink) WritePCM(samples []int16, rate int) {
-	if rate == media.SampleRate {
-		_ = r.p.Playback(samples)
+func (r *refTap) WritePCM(samples []int16, rate int) {
+	if p := r.proc.Load(); p != nil && rate == media.SampleRate {
+		_ = p.Playback(samples)
 	}
+	r.app.WritePCM(samples, rate)
+}
+
+// pcmSinkLocked is what SetPCMSink plugs into the call for the app's sink:
+// in host mode the sink behind a reference tap. a.rmu held.
+func (a *Agent) pcmSinkLocked(st *callAudio, app media.AudioSink) media.AudioSink {
+	st.tap = nil
+	if a.snd.mode != AudioHost {
+		return app
+	}
+	st.tap = &refTap{app: app}
+	if st.snd != nil && st.snd.proc != nil {
+		st.tap.proc.Store(st.snd.proc)
+	}
+	return st.tap
 }
 
 // hostCapture runs pushed microphone audio through the processor: it
@@ -110,7 +128,7 @@ func (h *hostCapture) push(samples []int16) {
 
 // callSoundLocked returns the call's sound state, made with the client's
 // processing for new calls. a.rmu held.
-func (a *Agent) callSoundLocked(st *callAudio, mc *rtc.MediaCall) *callSound {
+func (a *Agent) callSoundLocked(st *callAudio) *callSound {
 	if st.snd != nil {
 		return st.snd
 	}
@@ -121,14 +139,14 @@ func (a *Agent) callSoundLocked(st *callAudio, mc *rtc.MediaCall) *callSound {
 	cs := &callSound{sw: sw}
 	st.snd = cs
 	if s.mode == AudioDevice || (s.mode == AudioHost && sw.anyOn()) {
-		a.startProcessorLocked(st, cs, mc)
+		a.startProcessorLocked(st, cs)
 	}
 	return cs
 }
 
 // startProcessorLocked gives the call its processor and its meter (the
 // seam of the quality sampler). a.rmu held.
-func (a *Agent) startProcessorLocked(st *callAudio, cs *callSound, mc *rtc.MediaCall) {
+func (a *Agent) startProcessorLocked(st *callAudio, cs *callSound) {
 	p, err := dsp.New(dsp.Config{SampleRate: media.SampleRate, Features: cs.sw.features()})
 	if err != nil {
 		a.log.Warn("rtc: voice processor", "err", err)
@@ -139,20 +157,8 @@ func (a *Agent) startProcessorLocked(st *callAudio, cs *callSound, mc *rtc.Media
 		s := p.State()
 		return s.InputDBFS, s.Speaking, true
 	}
-	if a.snd.mode == AudioHost {
-		cs.syncRef(mc, st.sinkRemove != nil)
-	}
-}
-
-// syncRef taps the received audio for the processor while the app has a
-// PCM sink (host mode). a.rmu held.
-func (cs *callSound) syncRef(mc *rtc.MediaCall, sink bool) {
-	switch {
-	case sink && cs.proc != nil && cs.refRemove == nil:
-		cs.refRemove = mc.AddAudioSink(refSink{cs.proc})
-	case !sink && cs.refRemove != nil:
-		cs.refRemove()
-		cs.refRemove = nil
+	if st.tap != nil {
+		st.tap.proc.Store(p)
 	}
 }
 
@@ -163,7 +169,7 @@ func (a *Agent) hostPushLocked(st *callAudio, mc *rtc.MediaCall, rate int) *host
 	if a.snd.mode != AudioHost {
 		return nil
 	}
-	cs := a.callSoundLocked(st, mc)
+	cs := a.callSoundLocked(st)
 	if cs.proc == nil {
 		return nil
 	}
@@ -206,7 +212,7 @@ func (a *Agent) onCallSound(c *rtc.Call, state rtc.CallState, auto bool) {
 		a.rmu.Unlock()
 		return
 	}
-	cs := a.callSoundLocked(st, mc)
+	cs := a.callSoundLocked(st)
 	open := s.mode == AudioDevice && cs.ep == nil && !cs.opening && !a.closed
 	if open {
 		cs.opening = true
@@ -317,10 +323,10 @@ func (a *Agent) setCallProcessing(mc *rtc.MediaCall, st *callAudio, ch AudioSwit
 	if a.snd.mode == AudioNone {
 		return ErrNoSoundMode
 	}
-	cs := a.callSoundLocked(st, mc)
+	cs := a.callSoundLocked(st)
 	cs.sw = ch.apply(cs.sw)
 	if cs.proc == nil && cs.sw.anyOn() {
-		a.startProcessorLocked(st, cs, mc)
+		a.startProcessorLocked(st, cs)
 	}
 	if cs.proc != nil {
 		if err := cs.proc.SetFeatures(cs.sw.features()); err != nil {

@@ -59,7 +59,7 @@ func (a *Agent) syncRing() {
 	}
 	if s.ringKick == nil {
 		s.ringKick, s.ringDone = make(chan struct{}, 1), make(chan struct{})
-		go s.ringer()
+		go s.ringer(s.ringKick, s.ringDone)
 	}
 	select {
 	case s.ringKick <- struct{}{}:
@@ -69,9 +69,9 @@ func (a *Agent) syncRing() {
 
 // ringer makes the ringtone what the calls and the settings want, each
 // time it is woken, until the agent closes.
-func (s *sound) ringer() {
-	defer close(s.ringDone)
-	for range s.ringKick {
+func (s *sound) ringer(kick <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for range kick {
 		s.mu.Lock()
 		want := len(s.ringCalls) > 0 && !s.ringOff && !s.closed
 		gen, clip, dev := s.ringGen, s.ringClip, s.sel[2]
