@@ -12,7 +12,9 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 which="${1:-both}"
 case "$which" in python|csharp|both) ;; *) echo "usage: $0 [python|csharp|both]" >&2; exit 2 ;; esac
-[ -f "$root/build/lib/libcloudcc.so" ] && [ -x "$root/build/bin/ccsim" ] || { echo "run ./build.sh lib first" >&2; exit 1; }
+if [ ! -f "$root/build/lib/libcloudcc.so" ] || [ ! -x "$root/build/bin/ccsim" ]; then
+  echo "run ./build.sh lib first" >&2; exit 1
+fi
 out="$root/build/demo"
 mkdir -p "$out"
 

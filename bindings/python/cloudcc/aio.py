@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import json
 import threading
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Type, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Type, TypeVar, Union
 
 from . import _ffi
 from ._requests import Requests
@@ -30,6 +30,8 @@ from .events import Event
 from .replies import Reply
 
 __all__ = ["AsyncClient", "AsyncAudio"]
+
+_T = TypeVar("_T")
 
 _ids = itertools.count(1)
 _pending: Dict[int, "tuple[asyncio.AbstractEventLoop, asyncio.Future]"] = {}
@@ -269,7 +271,7 @@ class AsyncAudio:
     def __init__(self, client: AsyncClient) -> None:
         self._owner = client
 
-    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> "asyncio.Future[Any]":
+    def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> "asyncio.Future[_T]":
         return self._owner._loop.run_in_executor(None, lambda: fn(*args, **kwargs))
 
     async def devices(self) -> AudioDeviceList:
