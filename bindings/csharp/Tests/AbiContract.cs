@@ -39,6 +39,21 @@ namespace CloudCC.Tests
             }
         }
 
+        // Issue 16's names (sound devices, quality warnings, pre-call test), which the binding has before the contract does: the C side
+        // is built in parallel. One the contract has is checked like any other; until then it may be missing from the contract, and only
+        // from it. Empty once merged.
+        private static readonly HashSet<string> s_aheadConfig = new HashSet<string>
+        {
+            "rtc_audio", "audio_microphone", "audio_speaker", "audio_ringer", "audio_ringtone", "audio_aec", "audio_ns", "audio_agc",
+            "audio_vad", "rtc_quality_warnings", "rtc_echo_number",
+        };
+        private static readonly HashSet<string> s_aheadMedia = new HashSet<string> { "audio_devices", "audio_select", "audio_processing", "audio_ringtone", "precall_test" };
+        private static readonly Dictionary<Type, string> s_aheadEvents = new Dictionary<Type, string>
+        {
+            { typeof(AudioDevicesChangedEventArgs), "audio_devices_changed" }, { typeof(AudioDeviceFallbackEventArgs), "audio_device_fallback" },
+            { typeof(AudioDeviceErrorEventArgs), "audio_device_error" }, { typeof(CallQualityWarningEventArgs), "call_quality_warning" },
+        };
+
         private static IEnumerable<Dictionary<string, object>> Objects(string key) => ((List<object>)Contract[key]).Cast<Dictionary<string, object>>();
 
         private static IEnumerable<string> Strings(string key) => ((List<object>)Contract[key]).Cast<string>();
@@ -141,6 +156,22 @@ namespace CloudCC.Tests
                 T.Check(got.TryGetValue(key, out object g) && JsonEqual(g, sample) && JsonType(g) == type,
                     name + " → \"" + key + "\": " + Json.Serialize(sample) + " (" + type + "), got " + one.ToConfigJson());
             }
+            foreach (string key in s_aheadConfig.Where(k => !samples.ContainsKey(k)))
+            {
+                // Ahead of the contract: a property of its name reaching the config JSON under the key.
+                string name = Pascal(key);
+                used.Add(name);
+                if (!props.TryGetValue(name, out PropertyInfo p))
+                {
+                    T.Check(false, "ClientOptions has no " + name + " (config " + key + ", issue 16)");
+                    continue;
+                }
+                Type u = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+                object v = u == typeof(bool) ? (object)true : u.IsEnum ? Enum.GetValues(u).GetValue(0) : "off";
+                var one = new ClientOptions { WsUrl = "ws://h/ws" };
+                p.SetValue(one, v);
+                T.Check(Json.ParseObject(one.ToConfigJson()).ContainsKey(key), name + " → \"" + key + "\": " + one.ToConfigJson());
+            }
             foreach (string name in props.Keys) T.Check(used.Contains(name), "ClientOptions." + name + " is no config key of the contract");
             string json = all.ToConfigJson();
             T.Check(JsonEqual(Json.ParseObject(json), samples), "the options of every sample give the contract's samples: " + json);
@@ -223,7 +254,8 @@ namespace CloudCC.Tests
             }))
             {
                 var methods = typeof(CloudCCClient).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
-                    .Where(m => m.Name.EndsWith("Async", StringComparison.Ordinal) && m.Name != nameof(CloudCCClient.RequestAsync));
+                    .Where(m => m.Name.EndsWith("Async", StringComparison.Ordinal) && m.Name != nameof(CloudCCClient.RequestAsync)
+                        && m.Name != nameof(CloudCCClient.PrecallTestAsync)); // a media call (Media below)
                 foreach (MethodInfo m in methods)
                 {
                     Exception err = null;
@@ -265,19 +297,25 @@ namespace CloudCC.Tests
             { "stop_record", c => c.StopRecord() },
             { "stats", c => c.CallStats() },
             { "calls", c => c.RtcCalls() },
+            { "audio_devices", c => c.Audio.GetDevicesAsync().GetAwaiter().GetResult() },
+            { "audio_select", c => c.Audio.SelectSpeakerAsync("x").GetAwaiter().GetResult() },
+            { "audio_processing", c => c.Audio.SetProcessingAsync(aec: true).GetAwaiter().GetResult() },
+            { "audio_ringtone", c => c.Audio.SetRingtoneAsync(Ringtones.Off).GetAwaiter().GetResult() },
+            { "precall_test", c => c.PrecallTestAsync(null, TimeSpan.FromSeconds(1)).GetAwaiter().GetResult() },
         };
 
         public static Task Media()
         {
-            T.Check(new HashSet<string>(s_media.Keys).SetEquals(Strings("media")), "the binding's media calls are the contract's: " + string.Join(",", Strings("media")));
+            var contract = new HashSet<string>(Strings("media"));
+            T.Check(new HashSet<string>(s_media.Keys).SetEquals(contract.Union(s_aheadMedia)), "the binding's media calls are the contract's: " + string.Join(",", contract));
             using (var c = new CloudCCClient(new ClientOptions { WsUrl = "ws://127.0.0.1:1/ws", Language = "en-US" }))
             {
-                foreach (var kv in s_media)
+                foreach (var kv in s_media.Where(kv => contract.Contains(kv.Key)))
                 {
                     Exception err = null;
                     try { kv.Value(c); } catch (Exception e) { err = e; }
-                    // Outside RTC mode: refused for that, never as an unknown name.
-                    T.Check(err != null && !err.Message.Contains("unknown media call"), kv.Key + ": " + err);
+                    // Outside RTC mode: refused for that (the sound devices may answer), never as an unknown name.
+                    T.Check((err != null || s_aheadMedia.Contains(kv.Key)) && (err == null || !err.Message.Contains("unknown media call")), kv.Key + ": " + err);
                 }
             }
             return Task.CompletedTask;
@@ -294,6 +332,10 @@ namespace CloudCC.Tests
             { "ConnectionStateChangedEventArgs.Delay", "delay_ms" },
             { "RtcRegistrationChangedEventArgs.ExpiresSeconds", "expires_s" },
             { "SessionRestoredEventArgs.Succeeded", "error" },
+            { "AudioDeviceFallbackEventArgs.OldDevice", "old" },
+            { "AudioDeviceFallbackEventArgs.NewDevice", "new" },
+            { "AudioDeviceErrorEventArgs.DeviceId", "id" },
+            { "CallQualityWarningEventArgs.Warning", "name" },
         };
 
         private static string FieldOf(Type cls, string prop)
@@ -328,6 +370,9 @@ namespace CloudCC.Tests
             if (v is string) return (string)v == sent as string;
             if (v is MediaDirection) return JsonEqual((long)(MediaDirection)v, sent);
             if (v is CallinChannel && (CallinChannel)v == CallinChannel.Normal) return (sent as string) == "";
+            if (v is Enum && v.ToString() == "Unknown") return sent is string; // a value outside the binding's enum
+            if (v is AudioDeviceRef r)
+                return sent is Dictionary<string, object> d && JsonFields.Str(d, "id") == r.Id && (r.Name == null || JsonFields.Str(d, "name") == r.Name);
             if (v is Enum) return string.Equals(Wire.Name((Enum)v), sent as string, StringComparison.OrdinalIgnoreCase);
             if (v is bool) return sent is bool ? (bool)sent == (bool)v : sent is long && ((long)sent != 0) == (bool)v;
             if (v is int || v is long || v is double) return JsonEqual(Convert.ToDouble(v), sent);
@@ -373,6 +418,7 @@ namespace CloudCC.Tests
             {
                 Type a = ev.EventHandlerType.IsGenericType ? ev.EventHandlerType.GetGenericArguments()[0] : null;
                 if (a == null || !typeof(CloudCCEventArgs).IsAssignableFrom(a) || a == typeof(CloudCCEventArgs) || a == typeof(UnknownEventArgs)) continue;
+                if (s_aheadEvents.TryGetValue(a, out string ahead) && !Objects("events").Any(e => (string)e["msg_type"] == ahead)) continue;
                 T.Check(typed.Contains(a), "CloudCCClient." + ev.Name + " (" + a.Name + ") is no event of the contract");
             }
             return Task.CompletedTask;

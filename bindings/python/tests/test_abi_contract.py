@@ -12,6 +12,7 @@ installed package (installed_check.py imports them).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import json
 import re
@@ -50,18 +51,39 @@ ENUMS = {
 UNTYPED_ENUMS = {"connection_state", "log_level"}  # str fields and arguments in Python
 
 # A typed event attribute whose name is not its field's.
-FIELD_OF_ATTR = {"current_time": "curren_time"}
+FIELD_OF_ATTR = {"current_time": "curren_time", "device_id": "id"}
 
-# The media methods of Client and the arguments each needs.
-MEDIA_METHODS = {
-    "play_wav": ("x.wav",),
-    "play_tone": (440,),
-    "stop_play": (),
-    "record_wav": ("x.wav",),
-    "stop_record": (),
-    "call_stats": (),
-    "rtc_calls": (),
+# Each media call of the binding and the cc_client_media name it sends.
+MEDIA_CALLS = {
+    "play_wav": lambda c: c.play_wav("x.wav"),
+    "play_tone": lambda c: c.play_tone(440),
+    "stop_play": lambda c: c.stop_play(),
+    "record_wav": lambda c: c.record_wav("x.wav"),
+    "stop_record": lambda c: c.stop_record(),
+    "stats": lambda c: c.call_stats(),
+    "calls": lambda c: c.rtc_calls(),
+    "audio_devices": lambda c: c.audio.devices(),
+    "audio_select": lambda c: (c.audio.select_microphone("m"), c.audio.select_speaker("s"), c.audio.select_ringer("r")),
+    "audio_processing": lambda c: c.audio.processing(aec=True),
+    "audio_ringtone": lambda c: c.audio.ringtone("off"),
+    "precall_test": lambda c: c.precall_test(),
 }
+
+# Issue 16's names (sound devices, quality warnings, pre-call test), which
+# the binding has before the contract does: the C side is built in
+# parallel. One the contract has is checked like any other; until then it
+# may be missing from the contract, and only from it. Empty once merged.
+AHEAD = {
+    "config": {"rtc_audio", "audio_microphone", "audio_speaker", "audio_ringer", "audio_ringtone", "audio_aec",
+               "audio_ns", "audio_agc", "audio_vad", "rtc_quality_warnings", "rtc_echo_number"},
+    "media": {"audio_devices", "audio_select", "audio_processing", "audio_ringtone", "precall_test"},
+    "events": {"audio_devices_changed", "audio_device_fallback", "audio_device_error", "call_quality_warning"},
+}
+
+
+def _not_yet(kind: str, names: Any) -> set:
+    """The names of `kind` the binding has ahead of the contract (AHEAD's, minus the contract's)."""
+    return AHEAD[kind] - set(names)
 
 
 def _status_const(name: str) -> str:
@@ -123,8 +145,13 @@ def test_every_config_key_is_a_client_argument():
         assert (kw in SECONDS) == (k.get("unit") == "ms"), f"{kw}: seconds or not"
         cfg = json.loads(config_json("ws://h/ws", {kw: _binding_value(k)}))
         assert cfg[k["key"]] == k["sample"] and _json_type(cfg[k["key"]]) == k["type"], (k["key"], cfg)
-    # No argument is left without a key of the contract.
-    assert sorted(kwargs) == sorted(_kwarg(k["key"]) for k in keys if k["key"] != "ws_url")
+    # No argument is left without a key of the contract (issue 16's may be ahead of it).
+    ahead = _not_yet("config", (k["key"] for k in keys))
+    assert sorted(kwargs) == sorted([_kwarg(k["key"]) for k in keys if k["key"] != "ws_url"] + sorted(ahead))
+    for key in ahead:  # documented, and reaching the config JSON under its name
+        assert key in documented, f"Client's docstring does not document {key}"
+        sample = key in ("audio_aec", "audio_ns", "audio_agc", "audio_vad", "rtc_quality_warnings") or "text"
+        assert json.loads(config_json("ws://h/ws", {key: sample}))[key] == sample, key
 
 
 def test_the_config_of_every_sample_is_the_contract_s_and_the_library_takes_it():
@@ -210,9 +237,28 @@ def test_media_calls(monkeypatch):
 
     monkeypatch.setattr(_ffi, "media", media)
     with cloudcc.Client("ws://127.0.0.1:1/ws") as c:
-        for method, args in MEDIA_METHODS.items():
-            getattr(c, method)(*args)
-    assert names == CONTRACT["media"]
+        for name, call in MEDIA_CALLS.items():
+            names.clear()
+            call(c)
+            assert names and set(names) == {name}, f"{name}'s call sends {names}"
+    assert set(MEDIA_CALLS) == set(CONTRACT["media"]) | _not_yet("media", CONTRACT["media"])
+
+
+def _plain(v: Any) -> Any:
+    """A typed value as the JSON it was read from: enums their value, dataclasses (AudioDeviceRef) their fields."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {k: _plain(x) for k, x in dataclasses.asdict(v).items() if x is not None}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v.value if isinstance(v, enum.Enum) else v
+
+
+def _same(typed: Any, sent: Any) -> bool:
+    """Whether a typed attribute holds what the field sent (a typed object: each of its fields the sample has)."""
+    p = _plain(typed)
+    if isinstance(p, dict) and isinstance(sent, dict):
+        return bool(p) and all(sent.get(k) == x for k, x in p.items())
+    return p == sent
 
 
 def _event_attrs(cls: type) -> Dict[str, str]:
@@ -240,8 +286,9 @@ def test_event_types_and_fields(event):
             assert json.loads(ev.raw) == sample["raw"]
         for attr, f in attrs.items():
             if f in sample:
-                assert getattr(ev, attr) == sample[f], f"{mt}.{attr}: {getattr(ev, attr)!r}, sent {sample[f]!r}"
+                assert _same(getattr(ev, attr), sample[f]), f"{mt}.{attr}: {getattr(ev, attr)!r}, sent {sample[f]!r}"
 
 
 def test_every_event_class_is_in_the_contract():
-    assert set(events._EVENT_KINDS.values()) == {e["msg_type"] for e in CONTRACT["events"]}
+    contract = {e["msg_type"] for e in CONTRACT["events"]}
+    assert set(events._EVENT_KINDS.values()) == contract | _not_yet("events", contract)
