@@ -77,8 +77,8 @@ func TestConfigRefusals(t *testing.T) {
 }
 
 // Every key of the document reaches its agent.Config field: _ms keys as
-// durations (a negative one keeps its sign: off or never), "reconnect" and
-// "rtc" as switches whose zero is on.
+// durations (a negative one keeps its sign: off or never), "reconnect",
+// "rtc" and "rtc_quality_warnings" as switches whose zero is on.
 func TestConfigMapsOntoAgentConfig(t *testing.T) {
 	begin(t)
 	s, err := readConfig([]byte(`{"ws_url":"ws://h/ws","http_url":"http://h","company_code":"c","agent_id":"a","ext_id":"e",
@@ -89,7 +89,7 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		"rtc_url_template":"wss://{host}:7443/","ice_servers":[{"urls":["stun:s:3478"],"username":"u","credential":"p"}],
 		"rtc_stats_interval_ms":5000,"rtc_keepalive_ms":-1,"rtc_default_source":"tone:440","rtc_include_loopback":true,
 		"rtc_auto_answer":"hints","rtc_auto_answer_window_ms":10000,"rtc_max_calls":2,"rtc_ring_timeout_ms":-1,
-		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","async_max":10}`))
+		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","rtc_quality_warnings":false,"rtc_echo_number":"9196","async_max":10}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +107,13 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		ICEServers:       []agent.ICEServer{{URLs: []string{"stun:s:3478"}, Username: "u", Credential: "p"}},
 		RTCStatsInterval: 5 * time.Second, RTCKeepalive: -ms, RTCDefaultSource: "tone:440", RTCIncludeLoopback: true,
 		RTCAutoAnswer: "hints", RTCAutoAnswerWindow: 10 * time.Second, RTCMaxCalls: 2, RTCRingTimeout: -ms,
-		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag"}
+		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag",
+		DisableQualityWarnings: true, RTCEchoNumber: "9196"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agentConfig:\n got %+v\nwant %+v", got, want)
 	}
 	// Absent keys: the zero Config (the agent's defaults) and this layer's.
-	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true}`))
+	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true,"rtc_quality_warnings":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}
