@@ -128,6 +128,12 @@ namespace CloudCC
         /// <summary>rtc_media_failure: what happens to a call whose media does not connect (library default <see cref="RtcMediaFailureAction.Hangup"/>).</summary>
         public RtcMediaFailureAction? RtcMediaFailure { get; set; }
 
+        /// <summary>rtc_quality_warnings: true (library default) samples each call once a second and raises <see cref="CloudCCClient.CallQualityWarning"/>; false: no sampler.</summary>
+        public bool? RtcQualityWarnings { get; set; }
+
+        /// <summary>rtc_echo_number: the echo extension <see cref="CloudCCClient.PrecallTest"/> calls; empty: that step is skipped.</summary>
+        public string RtcEchoNumber { get; set; }
+
         /// <summary>Where events are raised: null (default) raises them on the SDK's event thread, in order; a context (e.g. <c>SynchronizationContext.Current</c> of a WinForms/WPF UI thread) gets each event through <see cref="SynchronizationContext.Post"/>, in order. Not part of the config JSON.</summary>
         public SynchronizationContext EventContext { get; set; }
 
@@ -180,6 +186,8 @@ namespace CloudCC
             if (RtcMaxMessageBytes != null) d["rtc_max_message_bytes"] = RtcMaxMessageBytes.Value;
             PutMsOrOff(d, "rtc_media_timeout_ms", RtcMediaTimeout, zeroIsOff: false);
             if (RtcMediaFailure != null) d["rtc_media_failure"] = Wire.Name(RtcMediaFailure.Value, lower: true);
+            if (RtcQualityWarnings != null) d["rtc_quality_warnings"] = RtcQualityWarnings.Value;
+            Put(d, "rtc_echo_number", RtcEchoNumber);
             return Json.Serialize(d);
         }
 

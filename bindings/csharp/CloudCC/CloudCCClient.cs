@@ -109,6 +109,9 @@ namespace CloudCC
         /// <summary>RTC mode: a call's periodic media quality figures (rtc_stats).</summary>
         public event EventHandler<RtcStatsEventArgs> RtcStats;
 
+        /// <summary>RTC mode: a call-quality warning raised or cleared (call_quality_warning).</summary>
+        public event EventHandler<CallQualityWarningEventArgs> CallQualityWarning;
+
         /// <summary>An event of a msg_type this binding does not know.</summary>
         public event EventHandler<UnknownEventArgs> UnknownEvent;
 
@@ -345,6 +348,8 @@ namespace CloudCC
             if (rd != null) { Invoke(RtcDtmfReceived, rd); return; }
             var rs = args as RtcStatsEventArgs;
             if (rs != null) { Invoke(RtcStats, rs); return; }
+            var qw = args as CallQualityWarningEventArgs;
+            if (qw != null) { Invoke(CallQualityWarning, qw); return; }
             var un = args as UnknownEventArgs;
             if (un != null) Invoke(UnknownEvent, un);
         }

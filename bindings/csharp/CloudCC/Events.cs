@@ -55,6 +55,7 @@ namespace CloudCC
                 case "connectivity": return new ConnectivityChangedEventArgs(f, json);
                 case "rtc_dtmf": return new RtcDtmfReceivedEventArgs(f, json);
                 case "rtc_stats": return new RtcStatsEventArgs(f, json);
+                case "call_quality_warning": return new CallQualityWarningEventArgs(f, json);
             }
             return new UnknownEventArgs(f, json);
         }

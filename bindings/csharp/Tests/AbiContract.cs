@@ -265,6 +265,7 @@ namespace CloudCC.Tests
             { "stop_record", c => c.StopRecord() },
             { "stats", c => c.CallStats() },
             { "calls", c => c.RtcCalls() },
+            { "precall_test", c => c.PrecallTest() },
         };
 
         public static Task Media()

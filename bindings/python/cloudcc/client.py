@@ -152,6 +152,8 @@ class Client(Requests[Reply]):
         rtc_max_message_bytes: Optional[int] = None,
         rtc_media_timeout: Optional[float] = None,
         rtc_media_failure: Optional[str] = None,
+        rtc_quality_warnings: Optional[bool] = None,
+        rtc_echo_number: Optional[str] = None,
         event_buffer: int = 1000,
     ) -> None:
         """Makes a client for one agent; no network until the first request. Durations are in seconds.
@@ -203,6 +205,8 @@ class Client(Requests[Reply]):
             rtc_max_message_bytes: largest SIP message taken (65536).
             rtc_media_timeout: time ICE/DTLS get to connect (15 s); -1 never.
             rtc_media_failure: "hangup" (default) or "flag" when the media does not connect.
+            rtc_quality_warnings: True (default): "call_quality_warning" events per call; False: none.
+            rtc_echo_number: the echo extension the pre-call test calls ("" : that step is skipped).
             event_buffer: events kept for wait_event (oldest dropped; 0 keeps none). Not a config key.
         """
         options = dict(locals())
@@ -361,6 +365,10 @@ class Client(Requests[Reply]):
     def rtc_calls(self) -> List[str]:
         """The uuids of the phone's calls."""
         return list(self._media("calls").get("calls") or [])
+
+    def precall_test(self, echo_number: Optional[str] = None, seconds: Optional[float] = None) -> Dict[str, Any]:
+        """Runs the pre-call test (blocks until done) and returns its result: grade, mos, rtt_ms, jitter_ms, loss, steps..."""
+        return self._media("precall_test", echo_number=echo_number, seconds=seconds)
 
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""

@@ -73,6 +73,7 @@ __all__ = [
     "ConnectivityEvent",
     "RTCDTMFEvent",
     "RTCStatsEvent",
+    "CallQualityWarningEvent",
     "parse_event",
     "parse_reply",
     "event_kind",
@@ -396,6 +397,22 @@ class ConnectivityEvent(Event):
 
 
 @dataclass(frozen=True)
+class CallQualityWarningEvent(Event):
+    """RTC mode: a call-quality warning raised or cleared (sampled once a second)."""
+
+    uuid: str = ""
+    """The CTI call uuid."""
+    name: str = ""
+    """The warning: high_rtt, high_jitter, high_packet_loss, low_mos, no_audio_received, ..."""
+    raised: Optional[bool] = None
+    """True when raised, False when cleared."""
+    value: Optional[float] = None
+    """The figure that decided, in the rule's unit."""
+    threshold: Optional[float] = None
+    """Its limit, in the same unit."""
+
+
+@dataclass(frozen=True)
 class RTCDTMFEvent(Event):
     """RTC mode: a DTMF digit received on a call, with how it came (rfc4733, info, inband)."""
 
@@ -567,6 +584,11 @@ def parse_event(text: str) -> Event:
             packets_received=_int(g("packets_received")), packets_lost=_int(g("packets_lost")),
             audio_codec=g("audio_codec"), jitter_buffer_ms=_int(g("jitter_buffer_ms")),
         )
+    if mt == "call_quality_warning":
+        return CallQualityWarningEvent(
+            mt, data, raw, uuid=str(g("uuid", "")), name=str(g("name", "")), raised=_bool(g("raised")),
+            value=_float(g("value")), threshold=_float(g("threshold")),
+        )
     return UnknownEvent(mt, data, raw)
 
 
@@ -587,6 +609,7 @@ _EVENT_KINDS: Dict[type, str] = {
     ConnectivityEvent: "connectivity",
     RTCDTMFEvent: "rtc_dtmf",
     RTCStatsEvent: "rtc_stats",
+    CallQualityWarningEvent: "call_quality_warning",
 }
 
 

@@ -61,6 +61,7 @@ MEDIA_METHODS = {
     "stop_record": (),
     "call_stats": (),
     "rtc_calls": (),
+    "precall_test": (),
 }
 
 
