@@ -239,6 +239,9 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	if err := checkRTCConfig(cfg); err != nil {
 		return nil, err
 	}
+	if err := checkEchoNumber(cfg.RTCEchoNumber); err != nil { // precall.go
+		return nil, &ConfigError{Field: "RTCEchoNumber", Value: cfg.RTCEchoNumber, Err: err}
+	}
 	var emit func(session.Event)
 	redact := func(s string) string { return s } // the session's redactor, once it exists
 	scfg := session.Config{

@@ -109,8 +109,8 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 	if number == "" {
 		number = strings.TrimSpace(a.cfg.RTCEchoNumber)
 	}
-	if strings.IndexFunc(number, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>"`, r) }) >= 0 {
-		return nil, fmt.Errorf("%w: echo number %q", session.ErrInvalidArgument, number)
+	if err := checkEchoNumber(number); err != nil {
+		return nil, fmt.Errorf("%w: %v", session.ErrInvalidArgument, err)
 	}
 	a.q.mu.Lock()
 	busy := a.q.precall
@@ -165,6 +165,15 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 		res.Grade = ptr(quality.Degraded)
 	}
 	return res, nil
+}
+
+// checkEchoNumber refuses what cannot be a number or a SIP URI to dial.
+func checkEchoNumber(number string) error {
+	number = strings.TrimSpace(number)
+	if strings.IndexFunc(number, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || strings.ContainsRune(`<>"`, r) }) >= 0 {
+		return fmt.Errorf("echo number %q: want a number or a SIP URI, without spaces or <>\"", number)
+	}
+	return nil
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -269,6 +269,11 @@ func TestPrecallRefusals(t *testing.T) {
 	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
 	a.checkinRTC(protocol.StatusFree)
 	a.registered()
+	var ce *ConfigError
+	if _, err := New(Config{WSURL: e.ws, RTCEchoNumber: "91 96"}, nil); !errors.As(err, &ce) || ce.Field != "RTCEchoNumber" ||
+		!errors.Is(err, session.ErrInvalidArgument) {
+		t.Fatalf("config echo number with a space: %v", err)
+	}
 	for _, o := range []PrecallOptions{{Duration: -time.Second}, {Duration: 31 * time.Second}, {EchoNumber: "91 96"}, {EchoNumber: "<sip:x>"}} {
 		if _, err := a.PrecallTest(context.Background(), o); !errors.Is(err, session.ErrInvalidArgument) {
 			t.Fatalf("%+v: %v", o, err)

@@ -217,6 +217,8 @@ func (d *Config) explain(err error) error {
 		return bad("rtc_auto_answer_window_ms %d", d.RTCAutoAnswerWindowMS)
 	case "RTCMaxMessageBytes":
 		return bad("rtc_max_message_bytes %d (at least 1024)", d.RTCMaxMessageBytes)
+	case "RTCEchoNumber":
+		return bad("rtc_echo_number: %v", ce.Err)
 	case "RTCScheme", "RTCURLTemplate":
 		return bad("%v", ce.Err) // rtcaddr.go's words, as at check-in
 	case "EventQueueMax", "EventQueueMaxBytes", "Reconnect.Stable":

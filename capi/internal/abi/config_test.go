@@ -62,6 +62,7 @@ var configRefusals = []struct{ config, reply string }{
 	{`{"ws_url":"ws://x/ws","reconnect_stable_ms":-1,"http_url":"ftp://x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative"}`},
 	{`{"ws_url":"ws://x/ws","async_max":3,"no_such":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: unknown field \"no_such\""}`},
 	{`{"ws_url":"ws://x/ws","request_timeout_ms":1.5}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number 1.5 into Go struct field Config.request_timeout_ms of type int"}`},
+	{`{"ws_url":"ws://x/ws","rtc_echo_number":"91 96"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_echo_number: echo number \"91 96\": want a number or a SIP URI, without spaces or \u003c\u003e\""}`},
 	{`{"ws_url":"ws://x/ws","rtc":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number into Go struct field Config.rtc of type bool"}`},
 	{`{"ws_url":"ws://x/ws","language":"en-US","log_level":"x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: log_level \"x\" (want trace, debug, info, warn, error or off)"}`},
 }
