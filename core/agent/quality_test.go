@@ -25,6 +25,9 @@ const testPeriod = 100 * time.Millisecond
 
 // warnLog keeps the warning events as they come, with their arrival.
 type warnLog struct {
+	// barrier returns once every event queued before it was delivered.
+	barrier func()
+
 	mu   sync.Mutex
 	evs  []*CallQualityWarningEvent
 	at   []time.Time
@@ -94,6 +97,12 @@ func (w *warnLog) raisedNow() map[string]bool {
 	return on
 }
 
+// queueBarrier is queued behind the agent's events: when it is delivered,
+// so is every event before it.
+type queueBarrier struct{ done chan struct{} }
+
+func (*queueBarrier) Type() protocol.MsgType { return "test_barrier" }
+
 // qualityAgent is an rtcAgent whose warnings go to their own log.
 func (e *env) qualityAgent(t *testing.T, mod func(*Config)) (*rtcAgent, *warnLog) {
 	t.Helper()
@@ -108,6 +117,8 @@ func (e *env) qualityAgent(t *testing.T, mod func(*Config)) (*rtcAgent, *warnLog
 		switch x := ev.(type) {
 		case *CallQualityWarningEvent:
 			w.add(x)
+		case *queueBarrier:
+			close(x.done)
 		case *RTCRegistrationEvent, *RTCCallEvent, *ConnectivityEvent, *RTCDTMFEvent, *RTCStatsEvent:
 			ra.sdk <- ev
 		default:
@@ -119,6 +130,15 @@ func (e *env) qualityAgent(t *testing.T, mod func(*Config)) (*rtcAgent, *warnLog
 	}
 	a.q.period = testPeriod // before any call: the samplers read it
 	ra.Agent = a
+	w.barrier = func() {
+		b := &queueBarrier{done: make(chan struct{})}
+		a.sess.Emit(b)
+		select {
+		case <-b.done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the event queue did not drain")
+		}
+	}
 	t.Cleanup(func() { a.Close() })
 	return ra, w
 }
@@ -133,8 +153,9 @@ func impair(t *testing.T, e *env, sp sim.ImpairSpec) {
 
 // raiseAndClear turns a knob on until the warning is raised, off at once,
 // and checks it is cleared no sooner than 5 samples later; warnings the
-// knob raises on the way (allowed) must be cleared too before it returns.
-func raiseAndClear(t *testing.T, w *warnLog, name string, on, off func(), check func(raised *CallQualityWarningEvent), allowed ...string) {
+// knob raises on the way (allowed) must be cleared too before it returns,
+// after settle (nil: nothing) says the knob's last effects are over.
+func raiseAndClear(t *testing.T, w *warnLog, name string, on, off, settle func(), check func(raised *CallQualityWarningEvent), allowed ...string) {
 	t.Helper()
 	if r := w.raisedNow(); len(r) > 0 {
 		t.Fatalf("before %s: raised %v", name, r)
@@ -150,6 +171,10 @@ func raiseAndClear(t *testing.T, w *warnLog, name string, on, off func(), check 
 		t.Errorf("%s: threshold %v raised, %v cleared", name, raised.Threshold, cleared.Threshold)
 	}
 	check(raised)
+	if settle != nil {
+		settle()
+		w.barrier() // a warning the knob's last effects raised meanwhile is in the log
+	}
 	waitFor(t, "every warning of "+name+" cleared", func() bool { return len(w.raisedNow()) == 0 })
 	w.mu.Lock()
 	w.seen = len(w.evs) // the others' clearing, read
@@ -182,7 +207,17 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 	clear := func() { impair(t, e, leg) }
 	set := func(sp sim.ImpairSpec) func() { return func() { sp.UUID = uuid; impair(t, e, sp) } }
 
-	raiseAndClear(t, w, quality.HighRTT, set(sim.ImpairSpec{DelayMS: 600}), clear, func(r *CallQualityWarningEvent) {
+	// Once the delay is lifted, the receiver reports it held still come
+	// 600 ms late (and may raise high_rtt again, rightly): settled when it
+	// holds none and a fresh report has brought the RTT down.
+	settleRTT := func() {
+		waitFor(t, "the PBX's delay line empty", func() bool {
+			s, err := e.srv.PBX().Snapshot(uuid)
+			return err == nil && s.Delayed == 0
+		})
+		waitFor(t, "a fresh RTT", func() bool { s, err := a.CallStats(uuid); return err == nil && s.RTT < 200*time.Millisecond })
+	}
+	raiseAndClear(t, w, quality.HighRTT, set(sim.ImpairSpec{DelayMS: 600}), clear, settleRTT, func(r *CallQualityWarningEvent) {
 		if r.Value <= 400 || r.Threshold != 400 {
 			t.Errorf("high_rtt %+v", r)
 		}
@@ -190,28 +225,28 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 	// 600 ms more of one-way delay costs MOS too; the delay's start is a
 	// gap of 600 ms in the audio, its end a burst of packets overtaken by
 	// newer ones (late: lost to the jitter buffer).
-	raiseAndClear(t, w, quality.HighJitter, set(sim.ImpairSpec{JitterMS: 60}), clear, func(r *CallQualityWarningEvent) {
+	raiseAndClear(t, w, quality.HighJitter, set(sim.ImpairSpec{JitterMS: 60}), clear, nil, func(r *CallQualityWarningEvent) {
 		if r.Value <= 30 || r.Threshold != 30 {
 			t.Errorf("high_jitter %+v", r)
 		}
 	}, quality.HighPacketLoss, quality.LowMOS) // packets later than the jitter buffer count as lost
-	raiseAndClear(t, w, quality.HighPacketLoss, set(sim.ImpairSpec{Loss: 0.1}), clear, func(r *CallQualityWarningEvent) {
+	raiseAndClear(t, w, quality.HighPacketLoss, set(sim.ImpairSpec{Loss: 0.1}), clear, nil, func(r *CallQualityWarningEvent) {
 		// 3 of 5 over 1 %, or a mean over 3 % across 7: either may come first.
 		if (r.Threshold != 0.01 && r.Threshold != 0.03) || r.Value <= r.Threshold {
 			t.Errorf("high_packet_loss %+v", r)
 		}
 	}, quality.LowMOS)
-	raiseAndClear(t, w, quality.LowMOS, set(sim.ImpairSpec{Loss: 0.3}), clear, func(r *CallQualityWarningEvent) {
+	raiseAndClear(t, w, quality.LowMOS, set(sim.ImpairSpec{Loss: 0.3}), clear, nil, func(r *CallQualityWarningEvent) {
 		if r.Value >= 3.5 || r.Value < 1 || r.Threshold != 3.5 {
 			t.Errorf("low_mos %+v", r)
 		}
 	}, quality.HighPacketLoss)
-	raiseAndClear(t, w, quality.NoAudioReceived, set(sim.ImpairSpec{Silence: true}), clear, func(r *CallQualityWarningEvent) {
+	raiseAndClear(t, w, quality.NoAudioReceived, set(sim.ImpairSpec{Silence: true}), clear, nil, func(r *CallQualityWarningEvent) {
 		if r.Value != 0 {
 			t.Errorf("no_audio_received %+v", r)
 		}
 	}, quality.HighJitter) // the stream resumes after a gap: one jump in transit time
-	raiseAndClear(t, w, quality.NoAudioSent, func() { stallSent.Store(true) }, func() { stallSent.Store(false) },
+	raiseAndClear(t, w, quality.NoAudioSent, func() { stallSent.Store(true) }, func() { stallSent.Store(false) }, nil,
 		func(r *CallQualityWarningEvent) {
 			if r.Value != 0 {
 				t.Errorf("no_audio_sent %+v", r)
@@ -232,7 +267,7 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 	if err := a.withCall(uuid, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error { st.meter = meter; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	raiseAndClear(t, w, quality.ConstantInputLevel, func() { level.Store(-30) }, func() { level.Store(0) },
+	raiseAndClear(t, w, quality.ConstantInputLevel, func() { level.Store(-30) }, func() { level.Store(0) }, nil,
 		func(r *CallQualityWarningEvent) {
 			if r.Value >= 0.01 || r.Threshold != 0.01 {
 				t.Errorf("constant_audio_input_level %+v", r)
@@ -246,7 +281,7 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 		}
 	}
 	speaking.Store(true)
-	raiseAndClear(t, w, quality.SpeakingWhileMuted, mute(true), mute(false), func(r *CallQualityWarningEvent) {
+	raiseAndClear(t, w, quality.SpeakingWhileMuted, mute(true), mute(false), nil, func(r *CallQualityWarningEvent) {
 		if r.Value < 2 || r.Threshold != 2 || r.UUID != uuid {
 			t.Errorf("speaking_while_muted %+v", r)
 		}

@@ -187,6 +187,13 @@ func (h *lateItems) Pop() any {
 
 func newDelayLine() *delayLine { return &delayLine{wake: make(chan struct{}, 1)} }
 
+// held is how many packets wait in the line.
+func (d *delayLine) held() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.items)
+}
+
 // after runs fn once d has passed (or never, if the line stops first).
 func (d *delayLine) after(hold time.Duration, fn func()) {
 	d.mu.Lock()
