@@ -137,6 +137,12 @@ type Config struct {
 	// connect: "hangup" (default: BYE) or "flag" (the call stays, reported
 	// failed).
 	RTCMediaFailure string
+	// DisableQualityWarnings turns the per-second call-quality sampler and
+	// its *CallQualityWarningEvent off (quality.go).
+	DisableQualityWarnings bool
+	// RTCEchoNumber is the number the pre-call test calls for its echo
+	// step (precall.go); "": the step is skipped unless the test names one.
+	RTCEchoNumber string
 }
 
 // ICEServer is a STUN or TURN server ("stun:host:3478",
@@ -212,6 +218,7 @@ type Agent struct {
 	connMu   sync.Mutex   // orders connectivity events
 	checkins atomic.Int32 // check-ins whose checkinDone is still queued
 	wg       sync.WaitGroup
+	q        qualityState // call-quality sampler and pre-call test (quality.go)
 }
 
 // New makes an agent; it does not touch the network. handler receives every
@@ -231,6 +238,9 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	}
 	if err := checkRTCConfig(cfg); err != nil {
 		return nil, err
+	}
+	if err := checkEchoNumber(cfg.RTCEchoNumber); err != nil { // precall.go
+		return nil, &ConfigError{Field: "RTCEchoNumber", Value: cfg.RTCEchoNumber, Err: err}
 	}
 	var emit func(session.Event)
 	redact := func(s string) string { return s } // the session's redactor, once it exists

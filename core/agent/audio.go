@@ -231,6 +231,12 @@ type callAudio struct {
 	rec        *media.WAVRecorder
 	recRemove  func()
 	sinkRemove func()
+	// meter reads the call's voice meter: the microphone's level (dBFS)
+	// and voice activity, from the voice processor in the call's audio
+	// path; ok false when there is none (host mode without processing).
+	// Set where the call's audio path is built; the quality sampler and
+	// the pre-call test read it (quality.go).
+	meter func() (levelDBFS float64, speaking bool, ok bool)
 }
 
 // stateLocked returns the agent's state of a live call, made on demand

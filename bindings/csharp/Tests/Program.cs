@@ -81,7 +81,7 @@ namespace CloudCC.Tests
             add("AudioDeviceModeCallAndFallback", AudioTests.DeviceModeCallAndFallback);
             if (pendingAudio) needs["AudioDeviceModeCallAndFallback"] = "config key rtc_audio (issue 16)";
             add("AudioPrecallTestBeforeCalls", AudioTests.PrecallTestBeforeCalls);
-            if (pendingQuality) needs["AudioPrecallTestBeforeCalls"] = "config key rtc_quality_warnings (issue 16)";
+            if (pendingAudio || pendingQuality) needs["AudioPrecallTestBeforeCalls"] = "config keys rtc_audio and rtc_quality_warnings (issue 16)";
             PlatformShapes.Register(add, addPlatform);
             if (Sim.Dialect == "platform") tests = platformTests;
             else if (Sim.Dialect != "spec") { Console.Error.WriteLine("unknown CCSIM_DIALECT " + Sim.Dialect); return 2; }

@@ -171,15 +171,14 @@ def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
     # be wrong), and says what it waits for. With the library, it is a test.
     known: Dict[str, bool] = {}
     for item in items:
-        mark = item.get_closest_marker("needs_config")
-        if mark is None:
-            continue
-        key = mark.args[0]
-        if key not in known:
-            known[key] = library_takes(key, _NEEDS_SAMPLE.get(key, ""))
-        if not known[key]:
-            item.add_marker(pytest.mark.xfail(
-                strict=True, reason=f"waits for issue 16's C side: this library does not take config key {key!r}"))
+        for mark in item.iter_markers("needs_config"):
+            key = mark.args[0]
+            if key not in known:
+                known[key] = library_takes(key, _NEEDS_SAMPLE.get(key, ""))
+            if not known[key]:
+                item.add_marker(pytest.mark.xfail(
+                    strict=True, reason=f"waits for issue 16's C side: this library does not take config key {key!r}"))
+                break
 
 
 @pytest.fixture(autouse=True)

@@ -445,6 +445,7 @@ def test_device_mode_call_switch_and_fallback(sim, make_agent, pulse: Pulse):
     a.c.wait_event(RTCCallEvent, 10, where=lambda e: e.uuid == uuid and e.state == "ended")
 
 
+@needs_audio
 @needs_quality
 def test_speaking_while_muted_is_raised_and_cleared(sim, make_agent, pulse: Pulse):
     spk, mic = _names("mute")
@@ -467,6 +468,7 @@ def test_speaking_while_muted_is_raised_and_cleared(sim, make_agent, pulse: Puls
     a.c.hangup(uuid)
 
 
+@needs_audio
 @needs_quality
 def test_precall_test_before_calls(sim, make_agent, pulse: Pulse):
     spk, mic = _names("pre")

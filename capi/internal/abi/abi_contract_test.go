@@ -153,6 +153,8 @@ var abiConfigDoc = []struct {
 	{"rtc_max_message_bytes", 65536, 32768, "largest SIP message taken (at least 1024); larger: 513"},
 	{"rtc_media_timeout_ms", 15000, 10000, "time ICE/DTLS get to connect (-1: never), then rtc_media_failure"},
 	{"rtc_media_failure", "hangup", "flag", `"hangup" (BYE) or "flag" (call kept, rtc_call "media":"failed")`},
+	{"rtc_quality_warnings", true, false, `true: each call is sampled once a second and "call_quality_warning" events say when a warning is raised or cleared; false: no sampler`},
+	{"rtc_echo_number", nil, "9196", `the echo extension the pre-call test ("precall_test") calls; empty: its echo step is skipped`},
 	{"async_max", 1000, 10, "async requests in flight at once; one more is refused with CC_ERR_BUSY"},
 }
 

@@ -63,6 +63,8 @@ type Config struct {
 	RTCMaxMessageBytes    int               `json:"rtc_max_message_bytes"`
 	RTCMediaTimeoutMS     int               `json:"rtc_media_timeout_ms"` // -1: never
 	RTCMediaFailure       string            `json:"rtc_media_failure"`
+	RTCQualityWarnings    *bool             `json:"rtc_quality_warnings"` // absent: true
+	RTCEchoNumber         string            `json:"rtc_echo_number"`
 }
 
 // defaultAsyncMax is the default of config "async_max".
@@ -176,6 +178,9 @@ func (d *Config) agentConfig() agent.Config {
 		RTCMaxMessageBytes:  d.RTCMaxMessageBytes,
 		RTCMediaTimeout:     ms(d.RTCMediaTimeoutMS),
 		RTCMediaFailure:     d.RTCMediaFailure,
+		// The sampler runs unless the key says false.
+		DisableQualityWarnings: d.RTCQualityWarnings != nil && !*d.RTCQualityWarnings,
+		RTCEchoNumber:          d.RTCEchoNumber,
 	}
 }
 
@@ -212,6 +217,8 @@ func (d *Config) explain(err error) error {
 		return bad("rtc_auto_answer_window_ms %d", d.RTCAutoAnswerWindowMS)
 	case "RTCMaxMessageBytes":
 		return bad("rtc_max_message_bytes %d (at least 1024)", d.RTCMaxMessageBytes)
+	case "RTCEchoNumber":
+		return bad("rtc_echo_number: %v", ce.Err)
 	case "RTCScheme", "RTCURLTemplate":
 		return bad("%v", ce.Err) // rtcaddr.go's words, as at check-in
 	case "EventQueueMax", "EventQueueMaxBytes", "Reconnect.Stable":

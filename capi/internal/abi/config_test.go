@@ -62,6 +62,7 @@ var configRefusals = []struct{ config, reply string }{
 	{`{"ws_url":"ws://x/ws","reconnect_stable_ms":-1,"http_url":"ftp://x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative"}`},
 	{`{"ws_url":"ws://x/ws","async_max":3,"no_such":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: unknown field \"no_such\""}`},
 	{`{"ws_url":"ws://x/ws","request_timeout_ms":1.5}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number 1.5 into Go struct field Config.request_timeout_ms of type int"}`},
+	{`{"ws_url":"ws://x/ws","rtc_echo_number":"91 96"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_echo_number: echo number \"91 96\": want a number or a SIP URI, without spaces or \u003c\u003e\""}`},
 	{`{"ws_url":"ws://x/ws","rtc":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number into Go struct field Config.rtc of type bool"}`},
 	{`{"ws_url":"ws://x/ws","language":"en-US","log_level":"x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: log_level \"x\" (want trace, debug, info, warn, error or off)"}`},
 }
@@ -77,8 +78,8 @@ func TestConfigRefusals(t *testing.T) {
 }
 
 // Every key of the document reaches its agent.Config field: _ms keys as
-// durations (a negative one keeps its sign: off or never), "reconnect" and
-// "rtc" as switches whose zero is on.
+// durations (a negative one keeps its sign: off or never), "reconnect",
+// "rtc" and "rtc_quality_warnings" as switches whose zero is on.
 func TestConfigMapsOntoAgentConfig(t *testing.T) {
 	begin(t)
 	s, err := readConfig([]byte(`{"ws_url":"ws://h/ws","http_url":"http://h","company_code":"c","agent_id":"a","ext_id":"e",
@@ -89,7 +90,7 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		"rtc_url_template":"wss://{host}:7443/","ice_servers":[{"urls":["stun:s:3478"],"username":"u","credential":"p"}],
 		"rtc_stats_interval_ms":5000,"rtc_keepalive_ms":-1,"rtc_default_source":"tone:440","rtc_include_loopback":true,
 		"rtc_auto_answer":"hints","rtc_auto_answer_window_ms":10000,"rtc_max_calls":2,"rtc_ring_timeout_ms":-1,
-		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","async_max":10}`))
+		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","rtc_quality_warnings":false,"rtc_echo_number":"9196","async_max":10}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,12 +108,13 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		ICEServers:       []agent.ICEServer{{URLs: []string{"stun:s:3478"}, Username: "u", Credential: "p"}},
 		RTCStatsInterval: 5 * time.Second, RTCKeepalive: -ms, RTCDefaultSource: "tone:440", RTCIncludeLoopback: true,
 		RTCAutoAnswer: "hints", RTCAutoAnswerWindow: 10 * time.Second, RTCMaxCalls: 2, RTCRingTimeout: -ms,
-		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag"}
+		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag",
+		DisableQualityWarnings: true, RTCEchoNumber: "9196"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agentConfig:\n got %+v\nwant %+v", got, want)
 	}
 	// Absent keys: the zero Config (the agent's defaults) and this layer's.
-	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true}`))
+	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true,"rtc_quality_warnings":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}

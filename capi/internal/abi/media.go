@@ -68,6 +68,8 @@ func (c *client) media(name string, params []byte) (int, []byte) {
 			calls = []string{}
 		}
 		reply["calls"] = calls
+	case "precall_test":
+		return c.precallTest(params) // precall.go: its own parameters and reply
 	default:
 		err = fmt.Errorf("%w: unknown media call %q", errBadMediaParam, name)
 	}
