@@ -194,14 +194,18 @@ test_go() {
   go test -race -count=1 -timeout 20m ./...
 }
 
-# test_fuzz [SECONDS]: runs each fuzz target (decoder, redactor) for a while;
-# without -fuzz, go test already runs their seed corpora.
+# test_fuzz [EXECS]: runs each fuzz target (decoder, redactor, frame
+# scanner) for EXECS executions (default 50000, about 10 s each here);
+# without -fuzz, go test already runs their seed corpora. A count, not a
+# duration: Go 1.26's coordinator can report a spurious "context deadline
+# exceeded" when a -fuzztime duration ends while a worker is busy
+# (go.dev/issue/75804), which failed CI with no crasher written.
 test_fuzz() {
-  local t="${1:-10}s" target
+  local n="${1:-50000}" target
   need_go
-  for target in FuzzDecode FuzzDecodeAll FuzzRedact; do
-    log "fuzz $target for $t"
-    go test -run '^$' -fuzz "^${target}\$" -fuzztime "$t" ./core/protocol
+  for target in FuzzDecode FuzzDecodeAll FuzzRedact FuzzPeekScanner; do
+    log "fuzz $target for $n executions"
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${n}x" ./core/protocol
   done
 }
 
@@ -454,7 +458,7 @@ bench() {
   bench_abi
   log "reliability figures (floods, reconnect rate, free latency, soak)"
   bench_reliability
-  test_fuzz 120
+  test_fuzz 600000
   log "sound device switch gap (PulseAudio)"
   bash tests/audio/run.sh bench
   [ -f tests/interop/bench/run.sh ] && bash tests/interop/bench/run.sh
@@ -472,7 +476,7 @@ case "${1:-lib}" in
     ;;
   test)
     check
-    test_fuzz 10
+    test_fuzz 50000
     test_audio
     test_opus
     test_windows
@@ -481,7 +485,7 @@ case "${1:-lib}" in
     log "all tests passed"
     ;;
   test-go) test_go ;;
-  test-fuzz) test_fuzz "${2:-10}" ;;
+  test-fuzz) test_fuzz "${2:-50000}" ;;
   bench-reliability) build_lib; bench_reliability ;;
   test-opus) test_opus ;;
   test-audio) need_go; test_audio ;;
@@ -499,5 +503,5 @@ case "${1:-lib}" in
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
   bench-voice) bench_voice ;;
-  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|bench-voice|windows|test-go|test-fuzz [SECONDS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
+  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|bench-voice|windows|test-go|test-fuzz [EXECS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac

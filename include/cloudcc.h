@@ -100,7 +100,8 @@ typedef enum cc_status {
     CC_ERR_TLS = -9,              /* TLS handshake failed: the server's certificate was not verified
                                    * (see tls_ca_file, tls_ca_pem), or it does not speak TLS */
     CC_ERR_NOT_CHECKED_IN = -10,  /* the request needs the session token: check in (or get-token) first */
-    CC_ERR_BUSY = -11,            /* async_max async requests are already in flight */
+    CC_ERR_BUSY = -11,            /* async_max async requests are already in flight, or (media
+                                   * "precall_test") a test or a call is in progress */
     CC_ERR_INTERNAL = -99         /* a fault inside the library; it was contained */
 } cc_status;
 
@@ -226,6 +227,12 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         device mode and false otherwise; true in host mode
  *                         runs the pushed audio through the processor, with the
  *                         audio handed to the PCM sink as the echo reference
+ *   rtc_quality_warnings  true (default): each answered call is sampled once a
+ *                         second and "call_quality_warning" events say when a
+ *                         warning is raised or cleared; false: no sampler
+ *   rtc_echo_number       the echo extension the pre-call test calls (media
+ *                         "precall_test"), e.g. "9196"; empty: that step is
+ *                         skipped unless the test names one
  *   log_level             lowest level sent as "log" events: trace, debug,
  *                         info, warn (default), error, off
  *   event_queue_max, event_queue_max_bytes   bound the events waiting for
@@ -319,9 +326,9 @@ CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *para
  * client is also the agent's phone: it registers at the reply's rtc_address
  * (SIP over WebSocket) and carries the calls' audio and video itself. Its
  * events: "rtc_registration", "rtc_call", "connectivity", "rtc_dtmf",
- * "rtc_stats". answer, mute and dtmf act on the phone's call (mute and dtmf
- * are answered by the SDK itself); the functions below feed and tap a
- * call's audio. "uuid" is the CTI call uuid; empty or NULL means the
+ * "rtc_stats", "call_quality_warning". answer, mute and dtmf act on the
+ * phone's call (mute and dtmf are answered by the SDK itself); the
+ * functions below feed and tap a call's audio. "uuid" is the CTI call uuid; empty or NULL means the
  * agent's current call. Outside RTC mode they return CC_ERR_UNSUPPORTED
  * (but the audio_* media calls, which work before check-in too); an
  * unknown call is CC_ERR_INVALID_ARGUMENT.
@@ -388,8 +395,42 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  *   "audio_ringtone"   {"ringtone":"builtin"|"off"|"wav:PATH"}  what a ringing call
  *                 plays from now on; a WAV that is not 16-bit PCM (or no file):
  *                 CC_ERR_INVALID_ARGUMENT, nothing changed
+ *   "precall_test" {"echo_number"?,"seconds"?}    the pre-call test, below
  * Status and *reply_json as for cc_client_request; the reply has
- * "code":"0" on success. Does not touch the CTI link. */
+ * "code":"0" on success. Does not touch the CTI link.
+ *
+ * "precall_test" checks, before the agent takes calls, step by step: the
+ * registrar can be reached ("registrar"), ICE gathers with ice_servers
+ * ("ice": a STUN server must give a reflexive candidate, a TURN server a
+ * relayed one), a call to the echo extension (echo_number, else config
+ * rtc_echo_number; none: skipped) measured for "seconds" (default 5, at
+ * most 30) ("echo_call"), and the microphone's level on that call when the
+ * SDK's voice processing can read it ("microphone"; skipped otherwise). It
+ * blocks until done: at most about 40 s plus "seconds". It needs RTC mode
+ * (else CC_ERR_UNSUPPORTED) and no call on the phone (else CC_ERR_BUSY).
+ * Reply: {"grade":"excellent"|"great"|"good"|"fair"|"degraded","mos",
+ * "rtt_ms","jitter_ms","loss","input_level_dbfs"?,"steps":[{"name","ok",
+ * "skipped"?,"ms","error"?}],"failed_step"?}: the grade of the echo call's
+ * MOS (excellent over 4.2, great 4.1-4.2, good 3.7-4.1, fair 3.1-3.7,
+ * degraded under 3.1), "degraded" when a step failed; a figure not
+ * measured (the echo call skipped, no RTCP round trip) is null.
+ *
+ * "call_quality_warning" {"uuid","name","raised","value","threshold"}: a
+ * call's quality warning raised (raised true) or cleared, sampled once a
+ * second, cleared no sooner than 5 s after it was raised (config
+ * rtc_quality_warnings). name, with value and threshold in its unit:
+ *   high_rtt                   RTT over 400 ms in 3 of the last 5 seconds (ms)
+ *   high_jitter                jitter over 30 ms in 3 of 5 (ms)
+ *   high_packet_loss           loss over 1% in 3 of 5, or a mean over 3% across 7 (share)
+ *   low_mos                    MOS under 3.5 in 3 of 5
+ *   no_audio_received, no_audio_sent   no audio bytes in 3 seconds in a row
+ *                              while audio should flow (not on hold, not muted)
+ *   constant_audio_input_level the microphone's level (share of full scale)
+ *                              varies less than 0.01 over 10 s, not muted
+ *   speaking_while_muted       voice on the microphone in 2 of 3 seconds while
+ *                              muted (samples)
+ * The last two need the SDK's voice processing on the call (device mode, or
+ * host mode with processing). */
 CC_EXTERN(int) cc_client_media(cc_client_t *c, const char *name, const char *params_json, char **reply_json);
 
 /* Sends microphone audio into a call: count mono 16-bit samples at rate Hz

@@ -57,6 +57,12 @@ on_ccsim() {
 # shell puts $CCSIM_ADDR there.
 # shellcheck disable=SC2016 # $CCSIM_ADDR is expanded by the inner shell, where ccsim set it
 
+# A private PulseAudio for the sound-device tests (Tests/AudioTests.cs): tests/audio/pulse.sh sets PULSE_SERVER and CC_AUDIO_PULSE.
+# shellcheck source=tests/audio/pulse.sh
+. "$root/tests/audio/pulse.sh"
+pulse_start
+trap 'pulse_stop; rm -rf "$tmp"' EXIT
+
 export LD_LIBRARY_PATH="$native${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 if [ "$runtime" = mono ]; then
     rc=0

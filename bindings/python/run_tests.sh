@@ -2,7 +2,9 @@
 # Runs the Python binding's tests against ccsim: installs the package (and
 # pytest) into a virtualenv under build/, then runs pytest under one ccsim
 # per dialect and push order (ccsim's run mode, nested: each adds itself to
-# $CCSIM_SIMS, which tests/conftest.py reads; all stop with pytest). Needs
+# $CCSIM_SIMS, which tests/conftest.py reads; all stop with pytest), with a
+# private PulseAudio for the sound-device tests (tests/audio/pulse.sh; it
+# sets CC_AUDIO_PULSE, which tests/pulse.py reads). Needs
 # build/lib/libcloudcc.so and build/bin/ccsim (./build.sh lib); $CCSIM_BIN
 # runs another ccsim binary.
 set -euo pipefail
@@ -22,8 +24,12 @@ fi
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$HERE[test]"
 export CLOUDCC_LIBRARY="${CLOUDCC_LIBRARY:-$ROOT/build/lib/libcloudcc.so}"
 CCSIM="${CCSIM_BIN:-$ROOT/build/bin/ccsim}"
+# shellcheck source=tests/audio/pulse.sh
+. "$ROOT/tests/audio/pulse.sh"
+pulse_start
+trap pulse_stop EXIT
 cd "$HERE"
-exec "$CCSIM" -fast -dialect spec -- \
+"$CCSIM" -fast -dialect spec -- \
   "$CCSIM" -fast -dialect platform -push-order reply_first -- \
   "$CCSIM" -fast -dialect platform -push-order push_first -- \
   "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests "$@"

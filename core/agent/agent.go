@@ -156,6 +156,12 @@ type Config struct {
 	// of new calls (echo cancellation, noise suppression, gain control,
 	// voice activity detection). nil: on in device mode, off otherwise.
 	AudioAEC, AudioNS, AudioAGC, AudioVAD *bool
+	// DisableQualityWarnings turns the per-second call-quality sampler and
+	// its *CallQualityWarningEvent off (quality.go).
+	DisableQualityWarnings bool
+	// RTCEchoNumber is the number the pre-call test calls for its echo
+	// step (precall.go); "": the step is skipped unless the test names one.
+	RTCEchoNumber string
 }
 
 // ICEServer is a STUN or TURN server ("stun:host:3478",
@@ -231,7 +237,8 @@ type Agent struct {
 	connMu   sync.Mutex   // orders connectivity events
 	checkins atomic.Int32 // check-ins whose checkinDone is still queued
 	wg       sync.WaitGroup
-	snd      *sound // devices, processing, ringtone (sound.go)
+	snd      *sound       // devices, processing, ringtone (sound.go)
+	q        qualityState // call-quality sampler and pre-call test (quality.go)
 }
 
 // New makes an agent; it does not touch the network. handler receives every
@@ -257,6 +264,9 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 		return nil, err
 	}
 	a.snd = newSound(a, clip)
+	if err := checkEchoNumber(cfg.RTCEchoNumber); err != nil { // precall.go
+		return nil, &ConfigError{Field: "RTCEchoNumber", Value: cfg.RTCEchoNumber, Err: err}
+	}
 	var emit func(session.Event)
 	redact := func(s string) string { return s } // the session's redactor, once it exists
 	scfg := session.Config{

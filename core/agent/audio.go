@@ -262,9 +262,11 @@ type callAudio struct {
 
 	// snd is the call's devices and voice processor (sound_call.go).
 	snd *callSound
-	// meter reports the voice processor's input level and its VAD's
-	// decision; ok is false (or meter nil) when the call's audio passes
-	// no processor. The quality sampler reads it each second.
+	// meter reads the call's voice meter: the microphone's level (dBFS)
+	// and voice activity, from the voice processor in the call's audio
+	// path; ok false when there is none (host mode without processing).
+	// Set where the call's audio path is built; the quality sampler and
+	// the pre-call test read it (quality.go).
 	meter func() (levelDBFS float64, speaking bool, ok bool)
 }
 

@@ -161,6 +161,7 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 		c := e.Call
 		if e.Type == rtc.EventCall {
 			a.onCallEventCorrelate(in, e)
+			a.startQuality(in, c, e.CallState) // quality.go
 		}
 		auto, from, newUUID := in.corr.describe(c)
 		if e.Type == rtc.EventUUID && !newUUID {

@@ -71,6 +71,16 @@ func EModel(oneWay time.Duration, loss float64) (r, mos float64) {
 	return eModel(oneWay, loss, g711Ie, g711Bpl)
 }
 
+// EModelFor is EModel for the audio codec as Stats.AudioCodec names it:
+// "OPUS" with Opus's approximate factors, anything else as G.711. The
+// call-quality sampler scores each second of a call with it.
+func EModelFor(codec string, oneWay time.Duration, loss float64) (r, mos float64) {
+	if codec == "OPUS" {
+		return eModel(oneWay, loss, opusIe, opusBpl)
+	}
+	return eModel(oneWay, loss, g711Ie, g711Bpl)
+}
+
 func eModel(oneWay time.Duration, loss, ie, bpl float64) (r, mos float64) {
 	d := float64(oneWay) / float64(time.Millisecond)
 	id := 0.024 * d

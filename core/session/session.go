@@ -240,29 +240,49 @@ func (s *Session) Connect(ctx context.Context) error {
 
 // waitUp starts the link if it is down and waits until it is up.
 func (s *Session) waitUp(ctx context.Context) error {
-	s.mu.Lock()
-	if s.state == StateClosed {
-		s.mu.Unlock()
-		return ErrClosed
-	}
-	if s.state == StateIdle || s.state == StateDisconnected {
-		s.startLinkLocked(StateConnecting)
-	}
-	up, gaveUp := s.up, s.gaveUp
-	s.mu.Unlock()
-	select {
-	case <-up:
-		return nil
-	case <-s.closed:
-		return ErrClosed
-	case <-gaveUp:
-		// %w on the cause too: callers tell a TLS failure from a refusal.
-		return fmt.Errorf("%w: %w", ErrNotConnected, s.lastError())
-	case <-ctx.Done():
-		if last := s.lastError(); last != nil {
-			return fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ctxErr(ctx), last)
+	for {
+		s.mu.Lock()
+		if s.state == StateClosed {
+			s.mu.Unlock()
+			return ErrClosed
 		}
-		return fmt.Errorf("%w: %w", ErrNotConnected, ctxErr(ctx))
+		if s.state == StateIdle || s.state == StateDisconnected {
+			s.startLinkLocked(StateConnecting)
+		}
+		up, gaveUp := s.up, s.gaveUp
+		s.mu.Unlock()
+		select {
+		case <-up:
+			return nil
+		case <-s.closed:
+			return ErrClosed
+		case <-gaveUp:
+			// A waiter scheduled late can find both closed: the link came
+			// up (and may have dropped since, ending its cycle). It came
+			// up: the caller's write tells the rest. And a cycle that ended
+			// after a newer one started is not this request's failure.
+			select {
+			case <-up:
+				return nil
+			default:
+			}
+			s.mu.Lock()
+			stale, last := s.gaveUp != gaveUp, s.lastErr
+			s.mu.Unlock()
+			if stale {
+				continue
+			}
+			if last == nil {
+				return ErrNotConnected
+			}
+			// %w on the cause too: callers tell a TLS failure from a refusal.
+			return fmt.Errorf("%w: %w", ErrNotConnected, last)
+		case <-ctx.Done():
+			if last := s.lastError(); last != nil {
+				return fmt.Errorf("%w: %w (last error: %w)", ErrNotConnected, ctxErr(ctx), last)
+			}
+			return fmt.Errorf("%w: %w", ErrNotConnected, ctxErr(ctx))
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# build.sh - builds examples/csharp/out/Agent.exe with Mono's mcs, next to a copy of CloudCC.dll.
+# build.sh - builds examples/csharp/out/Agent.exe and DeviceAgent.exe with Mono's mcs, next to a copy of CloudCC.dll.
 # Run: LD_LIBRARY_PATH=build/lib mono examples/csharp/out/Agent.exe HOST:PORT
+#      LD_LIBRARY_PATH=build/lib mono examples/csharp/out/DeviceAgent.exe HOST:PORT   (sound devices; examples/device_demo.sh)
 # The same by hand:
 #   bindings/csharp/build.sh
 #   mcs -r:bindings/csharp/out/CloudCC.dll -out:examples/csharp/out/Agent.exe examples/csharp/Agent.cs
@@ -12,4 +13,5 @@ root="$(cd "$here/../.." && pwd)"
 mkdir -p "$here/out"
 cp "$root/bindings/csharp/out/CloudCC.dll" "$root/bindings/csharp/out/CloudCC.dll.config" "$here/out/"
 mcs -nologo -r:"$here/out/CloudCC.dll" -out:"$here/out/Agent.exe" "$here/Agent.cs"
-echo "built $here/out/Agent.exe"
+mcs -nologo -r:"$here/out/CloudCC.dll" -out:"$here/out/DeviceAgent.exe" "$here/DeviceAgent.cs"
+echo "built $here/out/Agent.exe $here/out/DeviceAgent.exe"

@@ -63,18 +63,24 @@ type Call struct {
 	endBy      string
 	endCode    int
 	endReason  string
+	imp        Impairment // the test's knobs (impair.go)
+	echo       bool       // a call to the echo extension
 }
 
+// newCall makes a call of ext, with the extension's impairment. p.mu held.
 func (p *PBX) newCall(uuid, ext string, conn *sipConn, outbound bool) *Call {
 	return &Call{p: p, uuid: uuid, ext: ext, conn: conn, outbound: outbound, created: time.Now(),
-		answered: make(chan struct{}), done: make(chan struct{})}
+		answered: make(chan struct{}), done: make(chan struct{}), imp: p.extImp[ext]}
 }
 
 func (c *Call) newMedia(toneHz float64) error {
 	if toneHz == 0 {
 		toneHz = c.p.cfg.ToneHz
 	}
-	m, err := newMediaLeg(c.p.api, toneHz, c.p.cfg.ToneAmplitude)
+	c.mu.Lock()
+	echo := c.echo
+	c.mu.Unlock()
+	m, err := newMediaLeg(c.p.api, toneHz, c.p.cfg.ToneAmplitude, echo)
 	if err != nil {
 		return err
 	}
@@ -82,7 +88,10 @@ func (c *Call) newMedia(toneHz float64) error {
 	m.onFirstAudio = c.onFirstAudio
 	m.onDigit = c.onDigit
 	m.mu.Unlock()
+	c.mu.Lock()
 	c.media = m
+	m.setImpairment(c.imp) // under c.mu: an Impair now waits for it
+	c.mu.Unlock()
 	return nil
 }
 

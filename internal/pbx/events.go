@@ -13,7 +13,7 @@ const (
 	EvRegistered   EventType = "registered"    // Ext, Contact, Headers
 	EvUnregistered EventType = "unregistered"  // Ext, Reason ("expires 0", "expired", "transport closed", "replaced")
 	EvAuthFailed   EventType = "auth_failed"   // Ext (claimed user), Reason
-	EvIncoming     EventType = "incoming"      // UUID, Ext: the agent sent an INVITE of its own
+	EvIncoming     EventType = "incoming"      // UUID, Ext, Target, Echo: the agent sent an INVITE of its own
 	EvRinging      EventType = "ringing"       // UUID, Ext, Code (180/183)
 	EvAnswered     EventType = "answered"      // UUID, Ext, Audio, Video (agent's SDP directions)
 	EvMediaStarted EventType = "media_started" // UUID, SetupTime: first RTP audio packet from the agent
@@ -31,6 +31,8 @@ type Event struct {
 	CallID  string
 	Contact string
 	Headers map[string]string // X- headers of a REGISTER or of an agent INVITE
+	Target  string            // the number an agent INVITE dialled (its Request-URI's user)
+	Echo    bool              // that number is the echo extension
 
 	Code   int
 	Reason string

@@ -140,9 +140,12 @@ func (c *Call) handleInfo(req *sip.Request) {
 	}
 }
 
-// agentInvite handles an INVITE the agent sends on its own.
+// agentInvite handles an INVITE the agent sends on its own: to the echo
+// extension (answered at once), or, when AcceptAgentCalls, to anyone.
 func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
-	if !p.cfg.AcceptAgentCalls {
+	target := req.Recipient.User
+	echo := p.cfg.EchoNumber != "" && target == p.cfg.EchoNumber
+	if !echo && !p.cfg.AcceptAgentCalls {
 		_ = conn.send(response(req, 403, "Forbidden", newTag()))
 		return
 	}
@@ -157,6 +160,9 @@ func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
 	uuid := strings.TrimSpace(headerValue(req, "X-CC-UUID"))
 	if uuid == "" {
 		uuid = "agent-" + randHex(8)
+		if echo {
+			uuid = "echo-" + randHex(8)
+		}
 	}
 	if _, dup := p.calls[uuid]; dup {
 		p.mu.Unlock()
@@ -164,6 +170,7 @@ func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
 		return
 	}
 	c := p.newCall(uuid, ext, conn, false)
+	c.echo = echo
 	c.cid = req.CallID().Value()
 	tag := newTag()
 	c.localHdr = req.To().Value() + ";tag=" + tag
@@ -198,8 +205,8 @@ func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
 		c.end("pbx", 488, err.Error())
 		return
 	}
-	if p.cfg.AutoAnswerAgentCalls {
-		p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
+	if echo || p.cfg.AutoAnswerAgentCalls {
+		p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers, Target: target, Echo: echo})
 		_ = c.answerIncoming()
 		return
 	}
@@ -207,7 +214,7 @@ func (p *PBX) agentInvite(conn *sipConn, req *sip.Request) {
 	c.state = stRinging
 	c.mu.Unlock()
 	_ = conn.send(response(req, 180, "Ringing", tag))
-	p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers})
+	p.emit(Event{Type: EvIncoming, UUID: uuid, Ext: ext, CallID: c.cid, Headers: headers, Target: target})
 }
 
 func (c *Call) answerIncoming() error {

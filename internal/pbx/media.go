@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -23,8 +24,10 @@ import (
 // direction rules.
 
 // newAPI builds the pion API every leg of a PBX shares: G.711 and
-// telephone-event for audio, VP8 and H.264 for video, no interceptors,
-// host candidates on the loopback only.
+// telephone-event for audio, VP8 and H.264 for video, host candidates on
+// the loopback only, and no interceptors (an empty registry: pion's
+// defaults would send reports of their own beside rtcp.go's, which the
+// impairments delay).
 func newAPI(ipFilter func(net.IP) bool) (*webrtc.API, error) {
 	m := &webrtc.MediaEngine{}
 	audio := []webrtc.RTPCodecParameters{
@@ -56,7 +59,7 @@ func newAPI(ipFilter func(net.IP) bool) (*webrtc.API, error) {
 	s.SetIPFilter(ipFilter)
 	s.SetRemoteIPFilter(ipFilter)
 	s.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s)), nil
+	return webrtc.NewAPI(webrtc.WithMediaEngine(m), webrtc.WithSettingEngine(s), webrtc.WithInterceptorRegistry(&interceptor.Registry{})), nil
 }
 
 // rawTrack is a TrackLocal that writes whole RTP packets with the payload
@@ -206,6 +209,16 @@ type mediaLeg struct {
 	haveEvTS  bool
 	firstSeen bool
 	active    bool // the call is answered: the leg may send
+
+	imp  Impairment // what a test's knobs do to the media (impair.go)
+	late *delayLine // the packets the impairment holds back
+	rr   rxReport   // the agent's audio, for the receiver reports (rtcp.go)
+	// echo: the leg sends back the audio it receives (the echo extension)
+	// instead of the tone; echoBuf holds it meanwhile, echoing says the
+	// buffer has filled enough to play from.
+	echo    bool
+	echoBuf []int16
+	echoing bool
 }
 
 // activate lets the leg send (the call is answered).
@@ -233,7 +246,8 @@ func kindIndex(k string) int {
 	return 0
 }
 
-func newMediaLeg(api *webrtc.API, toneHz, toneAmp float64) (*mediaLeg, error) {
+// echo makes a leg that sends back what it receives (Config.EchoNumber).
+func newMediaLeg(api *webrtc.API, toneHz, toneAmp float64, echo bool) (*mediaLeg, error) {
 	pc, err := api.NewPeerConnection(webrtc.Configuration{BundlePolicy: webrtc.BundlePolicyMaxBundle})
 	if err != nil {
 		return nil, err
@@ -250,11 +264,14 @@ func newMediaLeg(api *webrtc.API, toneHz, toneAmp float64) (*mediaLeg, error) {
 		rejected: map[string]bool{},
 		kindOf:   map[string]int{},
 		ring:     make([]int16, ringSamples),
+		late:     newDelayLine(),
+		echo:     echo,
 	}
 	m.det.OnDigit = func(d byte) { m.addDigit(string(d), DTMFInband) }
 	pc.OnTrack(m.onTrack)
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go m.sendLoop()
+	go func() { defer m.wg.Done(); m.late.run(m.closed) }()
 	return m, nil
 }
 
@@ -497,9 +514,15 @@ func (m *mediaLeg) sendLoop() {
 		m.mu.Lock()
 		sendA, sendV := m.active && m.sendKind[0], m.active && m.sendKind[1]
 		vtrack := m.video
+		imp := m.imp
+		if m.echo && sendA && !imp.Silence {
+			m.echoFrame(pcm)
+		}
 		m.mu.Unlock()
-		if bound, pt, mime, _, _ := m.audio.codec(); sendA && bound {
-			gen.Fill(pcm)
+		if bound, pt, mime, _, _ := m.audio.codec(); sendA && bound && !imp.Silence {
+			if !m.echo {
+				gen.Fill(pcm)
+			}
 			alaw := mime == strings.ToLower(webrtc.MimeTypePCMA)
 			for i, s := range pcm {
 				if alaw {
@@ -511,11 +534,7 @@ func (m *mediaLeg) sendLoop() {
 			h := rtp.Header{PayloadType: pt, SequenceNumber: aseq, Timestamp: ats, Marker: gap}
 			aseq++
 			gap = false
-			if err := m.audio.write(&h, payload); err == nil {
-				m.mu.Lock()
-				m.tx[0].add(len(payload), time.Now())
-				m.mu.Unlock()
-			}
+			m.sendAudio(imp, h, payload)
 		} else {
 			gap = true
 		}
@@ -539,10 +558,14 @@ func (m *mediaLeg) sendLoop() {
 	}
 }
 
-func (m *mediaLeg) onTrack(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (m *mediaLeg) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	kind := 0
 	if tr.Kind() == webrtc.RTPCodecTypeVideo {
 		kind = 1
+	}
+	if kind == 0 {
+		m.wg.Add(1)
+		go m.readRTCP(rcv)
 	}
 	m.wg.Add(1)
 	go func() {
@@ -574,6 +597,13 @@ func (m *mediaLeg) onRTP(kind int, pkt *rtp.Packet, size int) {
 	now := time.Now()
 	var first func(time.Time)
 	m.mu.Lock()
+	if kind == 0 && m.imp.InLoss > 0 && rand.Float64() < m.imp.InLoss {
+		m.mu.Unlock()
+		return // lost on the way in
+	}
+	if kind == 0 {
+		m.rr.add(pkt.SSRC, pkt.SequenceNumber, pkt.Timestamp, now)
+	}
 	m.rx[kind].add(size, now)
 	if kind == 0 && !m.firstSeen {
 		m.firstSeen = true
@@ -602,6 +632,12 @@ func (m *mediaLeg) onRTP(kind int, pkt *rtp.Packet, size int) {
 			m.ringPos = (m.ringPos + 1) % len(m.ring)
 		}
 		m.ringLen = min(m.ringLen+len(pcm), len(m.ring))
+		if m.echo {
+			m.echoBuf = append(m.echoBuf, pcm...)
+			if over := len(m.echoBuf) - echoMax; over > 0 {
+				m.echoBuf = append(m.echoBuf[:0], m.echoBuf[over:]...)
+			}
+		}
 		m.mu.Unlock()
 		m.det.Write(pcm) // only this goroutine uses det
 	case len(pkt.Payload) >= 4:
@@ -646,4 +682,27 @@ func (m *mediaLeg) String() string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return fmt.Sprintf("audio rx=%d tx=%d video rx=%d tx=%d", m.rx[0].Packets, m.tx[0].Packets, m.rx[1].Packets, m.tx[1].Packets)
+}
+
+// echoStart and echoMax bound the echo's buffer: it starts playing once
+// 40 ms are in (so that packets arriving a little unevenly do not make it
+// run dry at once) and never holds more than 200 ms (the oldest go).
+const (
+	echoStart = 2 * FrameSamples
+	echoMax   = 10 * FrameSamples
+)
+
+// echoFrame fills pcm with the next frame of received audio to echo, or
+// silence while the buffer fills. m.mu held.
+func (m *mediaLeg) echoFrame(pcm []int16) {
+	if !m.echoing && len(m.echoBuf) >= echoStart {
+		m.echoing = true
+	}
+	if !m.echoing || len(m.echoBuf) < len(pcm) {
+		m.echoing = false
+		clear(pcm)
+		return
+	}
+	copy(pcm, m.echoBuf)
+	m.echoBuf = append(m.echoBuf[:0], m.echoBuf[len(pcm):]...)
 }

@@ -38,6 +38,12 @@ type Config struct {
 	// ToneAmplitude its peak in 16-bit units (default 8000, about -12 dBFS).
 	ToneHz        float64
 	ToneAmplitude float64
+	// EchoNumber is the echo extension: a registered agent's INVITE to
+	// this number (the Request-URI's user) is answered at once, whatever
+	// AcceptAgentCalls says, and the audio it sends is sent back to it
+	// (about 40 ms later) instead of the tone. "" : none. ccsim uses
+	// "9196", the echo number of FreeSWITCH's default dialplan.
+	EchoNumber string
 	// AcceptAgentCalls lets a registered agent send an INVITE of its own
 	// (answered with the tone at once when AutoAnswerAgentCalls, else left
 	// ringing until Answer). Off: such an INVITE gets 403.
@@ -97,6 +103,7 @@ type PBX struct {
 
 	ended      map[string]*Call // ended calls kept for Snapshot
 	endedOrder []*Call
+	extImp     map[string]Impairment // ImpairExt's, by extension
 }
 
 // New creates a PBX.
@@ -121,15 +128,16 @@ func New(cfg Config) (*PBX, error) {
 		return nil, err
 	}
 	p := &PBX{
-		cfg:   cfg,
-		log:   cfg.Logger.With("component", "pbx"),
-		api:   api,
-		users: map[string]string{},
-		regs:  map[string]*registration{},
-		calls: map[string]*Call{},
-		byCID: map[string]*Call{},
-		conns: map[*sipConn]struct{}{},
-		subs:  map[*subscriber]struct{}{},
+		cfg:    cfg,
+		log:    cfg.Logger.With("component", "pbx"),
+		api:    api,
+		users:  map[string]string{},
+		regs:   map[string]*registration{},
+		calls:  map[string]*Call{},
+		byCID:  map[string]*Call{},
+		conns:  map[*sipConn]struct{}{},
+		subs:   map[*subscriber]struct{}{},
+		extImp: map[string]Impairment{},
 		up: websocket.Upgrader{
 			Subprotocols:    []string{"sip"},
 			CheckOrigin:     func(*http.Request) bool { return true },

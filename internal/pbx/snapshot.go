@@ -20,6 +20,13 @@ type Snapshot struct {
 	Digits string
 	DTMF   []DTMFDigit
 
+	// Echo: a call to the echo extension (the agent hears itself).
+	// Impairment is what the test's knobs do to the call's media now;
+	// Delayed counts the packets (RTP and RTCP) it holds back now.
+	Echo       bool
+	Impairment Impairment
+	Delayed    int
+
 	SetupTime  time.Duration // INVITE to first audio packet from the agent (0: none yet)
 	AnsweredAt time.Time
 	EndedAt    time.Time
@@ -31,7 +38,8 @@ type Snapshot struct {
 func (c *Call) snapshot() Snapshot {
 	c.mu.Lock()
 	s := Snapshot{UUID: c.uuid, Ext: c.ext, CallID: c.cid, State: c.state.String(), Outbound: c.outbound,
-		AnsweredAt: c.answeredAt, EndedAt: c.endedAt, EndBy: c.endBy, EndCode: c.endCode, EndReason: c.endReason}
+		AnsweredAt: c.answeredAt, EndedAt: c.endedAt, EndBy: c.endBy, EndCode: c.endCode, EndReason: c.endReason,
+		Echo: c.echo, Impairment: c.imp}
 	if !c.firstAudio.IsZero() {
 		s.SetupTime = c.firstAudio.Sub(c.setupStart)
 	}
@@ -48,6 +56,7 @@ func (c *Call) snapshot() Snapshot {
 	s.AudioRx, s.AudioTx, s.VideoRx, s.VideoTx = m.rx[0], m.tx[0], m.rx[1], m.tx[1]
 	s.DTMF = append([]DTMFDigit(nil), m.digits...)
 	m.mu.Unlock()
+	s.Delayed = m.late.held()
 	for _, d := range s.DTMF {
 		s.Digits += d.Digit
 	}

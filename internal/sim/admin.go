@@ -239,6 +239,21 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 	case s.platform() != nil && s.servePlatformAdmin(w, r, path, body, fail):
 	case path == "rtc/registrations" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.RTCRegistrations())
+	case path == "rtc/impair" && r.Method == http.MethodPost:
+		var sp ImpairSpec
+		if !body(&sp) {
+			return
+		}
+		switch err := s.Impair(sp); {
+		case errors.Is(err, ErrNoCall):
+			writeJSON(w, http.StatusNotFound, obj{"error": err.Error()})
+		case errors.Is(err, ErrBadImpairment):
+			writeJSON(w, http.StatusBadRequest, obj{"error": err.Error()})
+		case err != nil:
+			fail(err)
+		default:
+			writeJSON(w, http.StatusOK, obj{"ok": true})
+		}
 	case path == "rtc/calls" && r.Method == http.MethodGet:
 		writeJSON(w, http.StatusOK, s.RTCCalls())
 	case strings.HasPrefix(path, "rtc/calls/") && r.Method == http.MethodGet:

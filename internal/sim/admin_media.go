@@ -87,13 +87,17 @@ type RTCCall struct {
 		RMSdBFS   float64 `json:"rms_dbfs"`
 	} `json:"tone"`
 	// ToneHz is the tone the PBX plays to the agent.
-	ToneHz    float64    `json:"tone_hz"`
-	Digits    string     `json:"digits"`
-	DTMF      []RTCDigit `json:"dtmf"`
-	SetupMS   float64    `json:"setup_ms"` // INVITE sent → first audio packet from the agent (0: none yet)
-	EndBy     string     `json:"end_by,omitempty"`
-	EndCode   int        `json:"end_code,omitempty"`
-	EndReason string     `json:"end_reason,omitempty"`
+	ToneHz  float64    `json:"tone_hz"`
+	Digits  string     `json:"digits"`
+	DTMF    []RTCDigit `json:"dtmf"`
+	SetupMS float64    `json:"setup_ms"` // INVITE sent → first audio packet from the agent (0: none yet)
+	// Echo: a call of the agent's to the echo extension. Impairment: the
+	// knobs in force on the leg (POST /admin/rtc/impair).
+	Echo       bool          `json:"echo,omitempty"`
+	Impairment RTCImpairment `json:"impairment"`
+	EndBy      string        `json:"end_by,omitempty"`
+	EndCode    int           `json:"end_code,omitempty"`
+	EndReason  string        `json:"end_reason,omitempty"`
 }
 
 func dirName(d pbx.Direction) string {
@@ -135,7 +139,7 @@ func (s *Server) RTCCall(uuid string) (RTCCall, error) {
 		AudioCodec: sn.AudioCodec, AudioRx: stream(sn.AudioRx, now), AudioTx: stream(sn.AudioTx, now),
 		VideoRx: stream(sn.VideoRx, now), VideoTx: stream(sn.VideoTx, now), ToneHz: rtcToneHz,
 		Digits: sn.Digits, DTMF: []RTCDigit{}, SetupMS: float64(sn.SetupTime.Microseconds()) / 1000,
-		EndBy: sn.EndBy, EndCode: sn.EndCode, EndReason: sn.EndReason}
+		EndBy: sn.EndBy, EndCode: sn.EndCode, EndReason: sn.EndReason, Echo: sn.Echo, Impairment: impairmentView(sn.Impairment)}
 	out.Tone.PeakHz, out.Tone.PeakRatio, out.Tone.RMSdBFS = sn.Tone.PeakHz, sn.Tone.PeakRatio, sn.Tone.RMSdBFS
 	for _, d := range sn.DTMF {
 		out.DTMF = append(out.DTMF, RTCDigit{Digit: d.Digit, Mode: string(d.Mode), At: d.At})

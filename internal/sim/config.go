@@ -62,8 +62,12 @@ type Config struct {
 	// platform's do (docs/platform.md): the SDK must tie SIP calls to CTI
 	// calls and answer the agent's own legs from its CTI state alone.
 	// Unset: plain in the platform dialect, with the headers in the spec's.
-	RTCPlainInvites *bool   `json:"rtc_plain_invites,omitempty"`
-	Timings         Timings `json:"timings"`
+	RTCPlainInvites *bool `json:"rtc_plain_invites,omitempty"`
+	// EchoNumber is the PBX's echo extension: a registered RTC agent's
+	// call to it is answered at once and hears its own audio back (the
+	// SDK's pre-call test). "" means DefaultEchoNumber (9196), "off" none.
+	EchoNumber string  `json:"echo_number,omitempty"`
+	Timings    Timings `json:"timings"`
 	// NoAnswerNumbers ring until max_ring_time and are never answered.
 	NoAnswerNumbers []string `json:"no_answer_numbers,omitempty"`
 	// ManualAnswerNumbers ring until POST /admin/customer-answer.

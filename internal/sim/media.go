@@ -76,7 +76,7 @@ func (s *world) startPBX() {
 	if dom == "" {
 		dom = "cloudcc.local"
 	}
-	cfg := pbx.Config{Domain: dom, Password: s.extPassword, Logger: logger, ToneHz: rtcToneHz}
+	cfg := pbx.Config{Domain: dom, Password: s.extPassword, Logger: logger, ToneHz: rtcToneHz, EchoNumber: s.cfg.echoNumber()}
 	if s.frameLog != nil {
 		cfg.Trace = s.logSIP
 	}

@@ -16,6 +16,7 @@ LDFLAGS=(-L"$BUILD/lib" -lcloudcc -lpthread -lm -Wl,-rpath,"$BUILD/lib")
 gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/quality_test" "$ROOT/tests/c/quality_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 # The ABI contract (include/cloudcc.abi.json): C's table of statuses is the
 # header's cc_status, listed from it here and compiled with it.
@@ -52,6 +53,9 @@ export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 # The ABI test's flows are the spec's (ws://host/ws, agent_change after each
 # status change): it runs against the spec dialect.
 on_sim -dialect spec -- "$OUT/abi_test"
+# The pre-call test against the PBX's echo extension and a call-quality
+# warning raised and cleared by its impairment knobs (POST /admin/rtc/impair).
+on_sim -dialect spec -- "$OUT/quality_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"

@@ -128,6 +128,39 @@ namespace CloudCC
         /// <summary>rtc_media_failure: what happens to a call whose media does not connect (library default <see cref="RtcMediaFailureAction.Hangup"/>).</summary>
         public RtcMediaFailureAction? RtcMediaFailure { get; set; }
 
+        /// <summary>rtc_audio: where a call's audio goes (library default <see cref="RtcAudioMode.Host"/>: <see cref="CloudCCClient.PushPcm(short[], int, string)"/> and <see cref="CloudCCClient.SetPcmSink"/>; <see cref="RtcAudioMode.Device"/>: the sound devices, see <see cref="CloudCCClient.Audio"/>).</summary>
+        public RtcAudioMode? RtcAudio { get; set; }
+
+        /// <summary>audio_microphone: the microphone's <see cref="AudioDevice.Id"/> (null or "": the default communications input).</summary>
+        public string AudioMicrophone { get; set; }
+
+        /// <summary>audio_speaker: the speaker's <see cref="AudioDevice.Id"/> (null or "": the default communications output).</summary>
+        public string AudioSpeaker { get; set; }
+
+        /// <summary>audio_ringer: the ringtone's <see cref="AudioDevice.Id"/> (null or "": the default output).</summary>
+        public string AudioRinger { get; set; }
+
+        /// <summary>audio_ringtone: <see cref="Ringtones.Builtin"/> (library default), <see cref="Ringtones.Off"/> or <see cref="Ringtones.Wav"/> (16-bit PCM).</summary>
+        public string AudioRingtone { get; set; }
+
+        /// <summary>audio_aec: acoustic echo cancellation (library default: on in device mode, off in host mode).</summary>
+        public bool? AudioAec { get; set; }
+
+        /// <summary>audio_ns: noise suppression (library default: on in device mode, off in host mode).</summary>
+        public bool? AudioNs { get; set; }
+
+        /// <summary>audio_agc: automatic gain control (library default: on in device mode, off in host mode).</summary>
+        public bool? AudioAgc { get; set; }
+
+        /// <summary>audio_vad: voice activity detection (library default: on in device mode, off in host mode).</summary>
+        public bool? AudioVad { get; set; }
+
+        /// <summary>rtc_quality_warnings: sample each call every second and raise <see cref="CloudCCClient.CallQualityWarning"/> (library default true).</summary>
+        public bool? RtcQualityWarnings { get; set; }
+
+        /// <summary>rtc_echo_number: the number <see cref="CloudCCClient.PrecallTestAsync"/> calls for its echo step (null or "": the step is skipped).</summary>
+        public string RtcEchoNumber { get; set; }
+
         /// <summary>Where events are raised: null (default) raises them on the SDK's event thread, in order; a context (e.g. <c>SynchronizationContext.Current</c> of a WinForms/WPF UI thread) gets each event through <see cref="SynchronizationContext.Post"/>, in order. Not part of the config JSON.</summary>
         public SynchronizationContext EventContext { get; set; }
 
@@ -180,6 +213,17 @@ namespace CloudCC
             if (RtcMaxMessageBytes != null) d["rtc_max_message_bytes"] = RtcMaxMessageBytes.Value;
             PutMsOrOff(d, "rtc_media_timeout_ms", RtcMediaTimeout, zeroIsOff: false);
             if (RtcMediaFailure != null) d["rtc_media_failure"] = Wire.Name(RtcMediaFailure.Value, lower: true);
+            if (RtcAudio != null) d["rtc_audio"] = Wire.Name(RtcAudio.Value, lower: true);
+            Put(d, "audio_microphone", AudioMicrophone);
+            Put(d, "audio_speaker", AudioSpeaker);
+            Put(d, "audio_ringer", AudioRinger);
+            Put(d, "audio_ringtone", AudioRingtone);
+            if (AudioAec != null) d["audio_aec"] = AudioAec.Value;
+            if (AudioNs != null) d["audio_ns"] = AudioNs.Value;
+            if (AudioAgc != null) d["audio_agc"] = AudioAgc.Value;
+            if (AudioVad != null) d["audio_vad"] = AudioVad.Value;
+            if (RtcQualityWarnings != null) d["rtc_quality_warnings"] = RtcQualityWarnings.Value;
+            Put(d, "rtc_echo_number", RtcEchoNumber);
             return Json.Serialize(d);
         }
 

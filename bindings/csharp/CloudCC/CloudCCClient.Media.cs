@@ -173,12 +173,29 @@ namespace CloudCC
         }
 
         /// <summary>Calls cc_client_media and returns the parsed reply, or throws the status's exception.</summary>
-        private Dictionary<string, object> Media(string name, Dictionary<string, object> p)
+        private Dictionary<string, object> Media(string name, Dictionary<string, object> p) => Media(name, p, out _);
+
+        /// <summary>Tests only: stands in for cc_client_media, (name, params JSON) → (status, reply JSON).</summary>
+        internal Func<string, string, KeyValuePair<int, string>> MediaTransport;
+
+        /// <summary>Calls cc_client_media and returns the parsed reply and its text, or throws the status's exception.</summary>
+        private Dictionary<string, object> Media(string name, Dictionary<string, object> p, out string text)
         {
             ThrowIfDisposed();
-            int st = Native.cc_client_media(_handle.DangerousGetHandle(), Native.Utf8(name), p == null ? null : Native.Utf8(Json.Serialize(p)), out IntPtr rep);
-            string text = Native.TakeString(rep);
-            GC.KeepAlive(this);
+            int st;
+            Func<string, string, KeyValuePair<int, string>> transport = MediaTransport;
+            if (transport != null)
+            {
+                KeyValuePair<int, string> r = transport(name, p == null ? null : Json.Serialize(p));
+                st = r.Key;
+                text = r.Value;
+            }
+            else
+            {
+                st = Native.cc_client_media(_handle.DangerousGetHandle(), Native.Utf8(name), p == null ? null : Native.Utf8(Json.Serialize(p)), out IntPtr rep);
+                text = Native.TakeString(rep);
+                GC.KeepAlive(this);
+            }
             if (st != 0) throw Errors.FromStatus(st, text);
             try
             {

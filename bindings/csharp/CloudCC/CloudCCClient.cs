@@ -345,6 +345,7 @@ namespace CloudCC
             if (rd != null) { Invoke(RtcDtmfReceived, rd); return; }
             var rs = args as RtcStatsEventArgs;
             if (rs != null) { Invoke(RtcStats, rs); return; }
+            if (RaiseAudio(args)) return;
             var un = args as UnknownEventArgs;
             if (un != null) Invoke(UnknownEvent, un);
         }

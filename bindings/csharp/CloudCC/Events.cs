@@ -55,6 +55,10 @@ namespace CloudCC
                 case "connectivity": return new ConnectivityChangedEventArgs(f, json);
                 case "rtc_dtmf": return new RtcDtmfReceivedEventArgs(f, json);
                 case "rtc_stats": return new RtcStatsEventArgs(f, json);
+                case "audio_devices_changed": return new AudioDevicesChangedEventArgs(f, json);
+                case "audio_device_fallback": return new AudioDeviceFallbackEventArgs(f, json);
+                case "audio_device_error": return new AudioDeviceErrorEventArgs(f, json);
+                case "call_quality_warning": return new CallQualityWarningEventArgs(f, json);
             }
             return new UnknownEventArgs(f, json);
         }

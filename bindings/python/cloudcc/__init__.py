@@ -20,7 +20,21 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as _dist_version
 
 from ._ffi import version as native_version
-from .aio import AsyncClient
+from .aio import AsyncAudio, AsyncClient
+from .audio import (
+    Audio,
+    AudioDevice,
+    AudioDeviceKind,
+    AudioDeviceList,
+    AudioDeviceRef,
+    AudioProcessing,
+    AudioRole,
+    AudioSelection,
+    PrecallGrade,
+    PrecallResult,
+    PrecallStep,
+    QualityWarning,
+)
 from .client import Client
 from .config import IceServer
 from .errors import (
@@ -48,10 +62,14 @@ from .errors import (
 from .events import (
     AgentChangeEvent,
     AgentStatus,
+    AudioDeviceErrorEvent,
+    AudioDeviceFallbackEvent,
+    AudioDevicesChangedEvent,
     CallbackAction,
     CallbackEvent,
     CallinChannel,
     CallinEvent,
+    CallQualityWarningEvent,
     ChangeMediaReply,
     ConnectEvent,
     ConnectionStateEvent,
@@ -118,6 +136,23 @@ __all__ = [
     "ConnectivityEvent",
     "RTCDTMFEvent",
     "RTCStatsEvent",
+    "AudioDevicesChangedEvent",
+    "AudioDeviceFallbackEvent",
+    "AudioDeviceErrorEvent",
+    "CallQualityWarningEvent",
+    "Audio",
+    "AsyncAudio",
+    "AudioRole",
+    "AudioDeviceKind",
+    "AudioDevice",
+    "AudioDeviceList",
+    "AudioDeviceRef",
+    "AudioSelection",
+    "AudioProcessing",
+    "QualityWarning",
+    "PrecallGrade",
+    "PrecallStep",
+    "PrecallResult",
     "AgentStatus",
     "SubStatus",
     "StatusAction",

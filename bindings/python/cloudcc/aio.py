@@ -11,16 +11,27 @@ import asyncio
 import itertools
 import json
 import threading
-from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Type, Union
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, Mapping, Optional, Set, Type, TypeVar, Union
 
 from . import _ffi
 from ._requests import Requests
+from .audio import (
+    AudioDevice,
+    AudioDeviceList,
+    AudioProcessing,
+    AudioRole,
+    AudioSelection,
+    PrecallResult,
+    precall_params,
+)
 from .client import Client, _encode_json, _kind_key, _request_type, log, ms
 from .errors import ClientClosed, InvalidArgument, from_status
 from .events import Event
 from .replies import Reply
 
-__all__ = ["AsyncClient"]
+__all__ = ["AsyncClient", "AsyncAudio"]
+
+_T = TypeVar("_T")
 
 _ids = itertools.count(1)
 _pending: Dict[int, "tuple[asyncio.AbstractEventLoop, asyncio.Future]"] = {}
@@ -70,6 +81,8 @@ class AsyncClient(Requests["Awaitable[Reply]"]):
         self.handler_errors = self._client.handler_errors
         """Exceptions raised by handlers (most recent last); each one was also logged."""
         self._client.add_handler(self._from_sdk_thread)
+        self.audio = AsyncAudio(self)
+        """The agent's sound devices and voice processing; as Client.audio, awaited."""
 
     @property
     def sync(self) -> Client:
@@ -158,6 +171,11 @@ class AsyncClient(Requests["Awaitable[Reply]"]):
         """The uuids of the phone's calls."""
         return self._client.rtc_calls()
 
+    async def precall_test(self, echo_number: Optional[str] = None, seconds: float = 5) -> PrecallResult:
+        """Runs the pre-call test in a worker thread (it takes seconds); see Client.precall_test."""
+        precall_params(echo_number, seconds)  # bad arguments raise here, before a thread is taken
+        return await self._loop.run_in_executor(None, self._client.precall_test, echo_number, seconds)
+
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio into the call; see Client.push_pcm."""
         self._client.push_pcm(samples, rate, uuid)
@@ -245,3 +263,42 @@ class AsyncClient(Requests["Awaitable[Reply]"]):
     def _handler_failed(self, e: BaseException, ev: Optional[Event]) -> None:
         self.handler_errors.append(e)
         log.error("cloudcc: handler raised", exc_info=e)
+
+
+class AsyncAudio:
+    """AsyncClient.audio: Client.audio's calls, awaited; each runs in a worker thread (opening a device or the sound server can take a while)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._owner = client
+
+    def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> "asyncio.Future[_T]":
+        return self._owner._loop.run_in_executor(None, lambda: fn(*args, **kwargs))
+
+    async def devices(self) -> AudioDeviceList:
+        """Lists the sound devices and the backend; see Audio.devices."""
+        return await self._run(self._owner.sync.audio.devices)
+
+    async def select(self, role: Union[AudioRole, str], device: Union[AudioDevice, str, None]) -> AudioSelection:
+        """Chooses the device of a role; see Audio.select."""
+        return await self._run(self._owner.sync.audio.select, role, device)
+
+    async def select_microphone(self, device: Union[AudioDevice, str, None]) -> AudioSelection:
+        """Chooses the microphone; see Audio.select."""
+        return await self.select(AudioRole.MICROPHONE, device)
+
+    async def select_speaker(self, device: Union[AudioDevice, str, None]) -> AudioSelection:
+        """Chooses the speaker; see Audio.select."""
+        return await self.select(AudioRole.SPEAKER, device)
+
+    async def select_ringer(self, device: Union[AudioDevice, str, None]) -> AudioSelection:
+        """Chooses the ringer; see Audio.select."""
+        return await self.select(AudioRole.RINGER, device)
+
+    async def processing(self, uuid: Optional[str] = None, *, aec: Optional[bool] = None, ns: Optional[bool] = None,
+                         agc: Optional[bool] = None, vad: Optional[bool] = None) -> AudioProcessing:
+        """Sets voice-processing switches and returns the state; see Audio.processing."""
+        return await self._run(self._owner.sync.audio.processing, uuid, aec=aec, ns=ns, agc=agc, vad=vad)
+
+    async def ringtone(self, ringtone: Any) -> None:
+        """Sets the ringtone; see Audio.ringtone."""
+        await self._run(self._owner.sync.audio.ringtone, ringtone)

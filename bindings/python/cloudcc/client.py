@@ -7,6 +7,7 @@ import collections
 import itertools
 import json
 import logging
+import os  # noqa: F401 - os.PathLike in annotations (the os argument shadows it inside __init__)
 import threading
 import time
 import weakref
@@ -14,6 +15,7 @@ from typing import Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence
 
 from . import _ffi
 from ._requests import Requests
+from .audio import Audio, PrecallResult, precall_params
 from .config import IceServer, config_json
 from .errors import ClientClosed, InvalidArgument, from_status, server_error
 from .events import Event, LogEvent, event_kind, parse_event
@@ -152,6 +154,17 @@ class Client(Requests[Reply]):
         rtc_max_message_bytes: Optional[int] = None,
         rtc_media_timeout: Optional[float] = None,
         rtc_media_failure: Optional[str] = None,
+        rtc_audio: Optional[str] = None,
+        audio_microphone: Optional[str] = None,
+        audio_speaker: Optional[str] = None,
+        audio_ringer: Optional[str] = None,
+        audio_ringtone: Union[str, "os.PathLike[str]", bool, None] = None,
+        audio_aec: Optional[bool] = None,
+        audio_ns: Optional[bool] = None,
+        audio_agc: Optional[bool] = None,
+        audio_vad: Optional[bool] = None,
+        rtc_quality_warnings: Optional[bool] = None,
+        rtc_echo_number: Optional[str] = None,
         event_buffer: int = 1000,
     ) -> None:
         """Makes a client for one agent; no network until the first request. Durations are in seconds.
@@ -203,6 +216,17 @@ class Client(Requests[Reply]):
             rtc_max_message_bytes: largest SIP message taken (65536).
             rtc_media_timeout: time ICE/DTLS get to connect (15 s); -1 never.
             rtc_media_failure: "hangup" (default) or "flag" when the media does not connect.
+            rtc_audio: where a call's audio goes: "host" (default: push_pcm / pcm_sink), "device" (the sound devices), "none".
+            audio_microphone: the microphone's device id (default: the default communications input); see audio.devices().
+            audio_speaker: the speaker's device id (default: the default communications output).
+            audio_ringer: the ringtone's device id (default: the default output).
+            audio_ringtone: "builtin" (default), "off", "wav:PATH" (16-bit PCM) or a path; True is builtin, False off.
+            audio_aec: echo cancellation (default on in device mode, off in host mode).
+            audio_ns: noise suppression (default on in device mode, off in host mode).
+            audio_agc: automatic gain control (default on in device mode, off in host mode).
+            audio_vad: voice activity detection (default on in device mode, off in host mode).
+            rtc_quality_warnings: True (default) samples each call every second and raises CallQualityWarningEvent.
+            rtc_echo_number: the number precall_test calls for its echo step ("" or None: the step is skipped).
             event_buffer: events kept for wait_event (oldest dropped; 0 keeps none). Not a config key.
         """
         options = dict(locals())
@@ -220,6 +244,8 @@ class Client(Requests[Reply]):
         self.on_handler_error: Optional[Callable[[BaseException, Event], None]] = None
         """Called with (exception, event) when a handler raises; None logs it only."""
         self.language = language or "zh-CN"
+        self.audio = Audio(self)
+        """The agent's sound devices and voice processing (RTC mode; see cloudcc.audio)."""
 
         st, handle, err = _ffi.client_new(config_json(ws_url, options))
         if st != _ffi.OK or not handle:
@@ -361,6 +387,18 @@ class Client(Requests[Reply]):
     def rtc_calls(self) -> List[str]:
         """The uuids of the phone's calls."""
         return list(self._media("calls").get("calls") or [])
+
+    def precall_test(self, echo_number: Optional[str] = None, seconds: float = 5) -> PrecallResult:
+        """Runs the pre-call test before the agent takes calls and returns its grade, figures and steps.
+
+        It checks that the registrar can be reached, gathers ICE candidates
+        with the configured servers, calls echo_number (default
+        rtc_echo_number; none: the step is skipped) for about `seconds`
+        measuring RTT, jitter, loss and MOS, and reads the microphone's
+        level. It blocks until done (bounded; the GIL is released). A step
+        that fails is named in the result's failed_step, it does not raise.
+        """
+        return PrecallResult.from_json(self._media("precall_test", **precall_params(echo_number, seconds)))
 
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""

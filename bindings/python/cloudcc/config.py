@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Sequence, Union
 
+from .audio import ringtone_value
+
 __all__ = ["IceServer", "SECONDS", "config_json"]
 
 
@@ -75,6 +77,8 @@ def config_json(ws_url: str, options: Mapping[str, Any]) -> str:
             cfg[SECONDS[k]] = -1 if v < 0 else int(round(v * 1000))  # -1: off / never
         elif k == "ice_servers":
             cfg[k] = _ice_servers(v)
+        elif k == "audio_ringtone" and not isinstance(v, str):
+            cfg[k] = ringtone_value(v)  # True, False or a path
         else:
             cfg[k] = v
     return json.dumps(cfg, ensure_ascii=False)

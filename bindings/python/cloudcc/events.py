@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Union
 
 from ._parse import _bool, _data, _enum, _float, _int, _raw_text
+from .audio import AudioDeviceRef, AudioRole, QualityWarning
 from .enums import (
     AgentStatus,
     CallbackAction,
@@ -73,6 +74,10 @@ __all__ = [
     "ConnectivityEvent",
     "RTCDTMFEvent",
     "RTCStatsEvent",
+    "AudioDevicesChangedEvent",
+    "AudioDeviceFallbackEvent",
+    "AudioDeviceErrorEvent",
+    "CallQualityWarningEvent",
     "parse_event",
     "parse_reply",
     "event_kind",
@@ -445,6 +450,67 @@ class RTCStatsEvent(Event):
     """The jitter buffer's depth, ms."""
 
 
+@dataclass(frozen=True)
+class AudioDevicesChangedEvent(Event):
+    """Sound devices came or went, or the default changed (audio_devices_changed); audio.devices() lists them now."""
+
+    added: List[str] = field(default_factory=list)
+    """The ids of the devices added."""
+    removed: List[str] = field(default_factory=list)
+    """The ids of the devices removed."""
+    default_changed: Optional[bool] = None
+    """True when a default device (or default communications device) changed."""
+
+
+@dataclass(frozen=True)
+class AudioDeviceFallbackEvent(Event):
+    """The device of a role went away: the SDK moved to the default (communications) device and the call goes on (audio_device_fallback)."""
+
+    role: Union[AudioRole, str, None] = None
+    """microphone, speaker or ringer (the text of a role this SDK does not know)."""
+    uuid: Optional[str] = None
+    """The call that moved, when one did."""
+    old: Optional[AudioDeviceRef] = None
+    """The device that went away."""
+    new: Optional[AudioDeviceRef] = None
+    """The device now in use."""
+
+
+@dataclass(frozen=True)
+class AudioDeviceErrorEvent(Event):
+    """A sound device failed (audio_device_error); a call on it goes on (see AudioDeviceFallbackEvent)."""
+
+    role: Union[AudioRole, str, None] = None
+    """microphone, speaker or ringer (the text of a role this SDK does not know)."""
+    device_id: Optional[str] = None
+    """The device's id (the event's "id")."""
+    error: Optional[str] = None
+    """What failed, in words."""
+    uuid: Optional[str] = None
+    """The call it happened in, when one."""
+
+
+@dataclass(frozen=True)
+class CallQualityWarningEvent(Event):
+    """A call-quality warning raised or cleared (call_quality_warning), sampled each second; cleared no sooner than 5 s after raised."""
+
+    uuid: str = ""
+    """The call."""
+    name: Union[QualityWarning, str, None] = None
+    """Which warning (the text of one this SDK does not know)."""
+    raised: Optional[bool] = None
+    """True when raised, False when cleared."""
+    value: Optional[float] = None
+    """The measured value (ms, share of packets, MOS, dBFS ... as the warning counts)."""
+    threshold: Optional[float] = None
+    """The rule's threshold, in the same unit."""
+
+    @property
+    def cleared(self) -> bool:
+        """True when the warning was cleared."""
+        return self.raised is False
+
+
 def _header(g: Any) -> Dict[str, Any]:
     """The fields every server push may carry (ServerEvent)."""
     return {"req_id": g("req_id"), "company_code": g("company_code"), "agent_id": g("agent_id"), "ext_id": g("ext_id")}
@@ -567,6 +633,26 @@ def parse_event(text: str) -> Event:
             packets_received=_int(g("packets_received")), packets_lost=_int(g("packets_lost")),
             audio_codec=g("audio_codec"), jitter_buffer_ms=_int(g("jitter_buffer_ms")),
         )
+    if mt == "audio_devices_changed":
+        return AudioDevicesChangedEvent(
+            mt, data, raw, added=[str(x) for x in g("added") or []], removed=[str(x) for x in g("removed") or []],
+            default_changed=_bool(g("default_changed")),
+        )
+    if mt == "audio_device_fallback":
+        return AudioDeviceFallbackEvent(
+            mt, data, raw, role=_enum(AudioRole, g("role") or None), uuid=g("uuid") or None,
+            old=AudioDeviceRef.parse(g("old")), new=AudioDeviceRef.parse(g("new")),
+        )
+    if mt == "audio_device_error":
+        return AudioDeviceErrorEvent(
+            mt, data, raw, role=_enum(AudioRole, g("role") or None), device_id=g("id"), error=g("error"),
+            uuid=g("uuid") or None,
+        )
+    if mt == "call_quality_warning":
+        return CallQualityWarningEvent(
+            mt, data, raw, uuid=str(g("uuid", "")), name=_enum(QualityWarning, g("name") or None),
+            raised=_bool(g("raised")), value=_float(g("value")), threshold=_float(g("threshold")),
+        )
     return UnknownEvent(mt, data, raw)
 
 
@@ -587,6 +673,10 @@ _EVENT_KINDS: Dict[type, str] = {
     ConnectivityEvent: "connectivity",
     RTCDTMFEvent: "rtc_dtmf",
     RTCStatsEvent: "rtc_stats",
+    AudioDevicesChangedEvent: "audio_devices_changed",
+    AudioDeviceFallbackEvent: "audio_device_fallback",
+    AudioDeviceErrorEvent: "audio_device_error",
+    CallQualityWarningEvent: "call_quality_warning",
 }
 
 

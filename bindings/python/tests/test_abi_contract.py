@@ -12,6 +12,7 @@ installed package (installed_check.py imports them).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import inspect
 import json
 import re
@@ -50,19 +51,23 @@ ENUMS = {
 UNTYPED_ENUMS = {"connection_state", "log_level"}  # str fields and arguments in Python
 
 # A typed event attribute whose name is not its field's.
-FIELD_OF_ATTR = {"current_time": "curren_time"}
+FIELD_OF_ATTR = {"current_time": "curren_time", "device_id": "id"}
 
-# The media methods of Client and the arguments each needs.
-MEDIA_METHODS = {
-    "play_wav": ("x.wav",),
-    "play_tone": (440,),
-    "stop_play": (),
-    "record_wav": ("x.wav",),
-    "stop_record": (),
-    "call_stats": (),
-    "rtc_calls": (),
+# Each media call of the binding and the cc_client_media name it sends.
+MEDIA_CALLS = {
+    "play_wav": lambda c: c.play_wav("x.wav"),
+    "play_tone": lambda c: c.play_tone(440),
+    "stop_play": lambda c: c.stop_play(),
+    "record_wav": lambda c: c.record_wav("x.wav"),
+    "stop_record": lambda c: c.stop_record(),
+    "stats": lambda c: c.call_stats(),
+    "calls": lambda c: c.rtc_calls(),
+    "audio_devices": lambda c: c.audio.devices(),
+    "audio_select": lambda c: (c.audio.select_microphone("m"), c.audio.select_speaker("s"), c.audio.select_ringer("r")),
+    "audio_processing": lambda c: c.audio.processing(aec=True),
+    "audio_ringtone": lambda c: c.audio.ringtone("off"),
+    "precall_test": lambda c: c.precall_test(),
 }
-
 
 def _status_const(name: str) -> str:
     return "OK" if name == "CC_OK" else name[len("CC_"):]
@@ -210,9 +215,28 @@ def test_media_calls(monkeypatch):
 
     monkeypatch.setattr(_ffi, "media", media)
     with cloudcc.Client("ws://127.0.0.1:1/ws") as c:
-        for method, args in MEDIA_METHODS.items():
-            getattr(c, method)(*args)
-    assert names == CONTRACT["media"]
+        for name, call in MEDIA_CALLS.items():
+            names.clear()
+            call(c)
+            assert names and set(names) == {name}, f"{name}'s call sends {names}"
+    assert set(MEDIA_CALLS) == set(CONTRACT["media"])
+
+
+def _plain(v: Any) -> Any:
+    """A typed value as the JSON it was read from: enums their value, dataclasses (AudioDeviceRef) their fields."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {k: _plain(x) for k, x in dataclasses.asdict(v).items() if x is not None}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v.value if isinstance(v, enum.Enum) else v
+
+
+def _same(typed: Any, sent: Any) -> bool:
+    """Whether a typed attribute holds what the field sent (a typed object: each of its fields the sample has)."""
+    p = _plain(typed)
+    if isinstance(p, dict) and isinstance(sent, dict):
+        return bool(p) and all(sent.get(k) == x for k, x in p.items())
+    return p == sent
 
 
 def _event_attrs(cls: type) -> Dict[str, str]:
@@ -240,8 +264,9 @@ def test_event_types_and_fields(event):
             assert json.loads(ev.raw) == sample["raw"]
         for attr, f in attrs.items():
             if f in sample:
-                assert getattr(ev, attr) == sample[f], f"{mt}.{attr}: {getattr(ev, attr)!r}, sent {sample[f]!r}"
+                assert _same(getattr(ev, attr), sample[f]), f"{mt}.{attr}: {getattr(ev, attr)!r}, sent {sample[f]!r}"
 
 
 def test_every_event_class_is_in_the_contract():
-    assert set(events._EVENT_KINDS.values()) == {e["msg_type"] for e in CONTRACT["events"]}
+    contract = {e["msg_type"] for e in CONTRACT["events"]}
+    assert set(events._EVENT_KINDS.values()) == contract

@@ -162,6 +162,8 @@ var abiConfigDoc = []struct {
 	{"audio_ns", nil, false, "noise suppression of new calls (default: true in device mode, false otherwise)"},
 	{"audio_agc", nil, false, "automatic gain control of new calls (default: true in device mode, false otherwise)"},
 	{"audio_vad", nil, false, "voice activity detection of new calls (default: true in device mode, false otherwise)"},
+	{"rtc_quality_warnings", true, false, `true: each call is sampled once a second and "call_quality_warning" events say when a warning is raised or cleared; false: no sampler`},
+	{"rtc_echo_number", nil, "9196", `the echo extension the pre-call test ("precall_test") calls; empty: its echo step is skipped`},
 	{"async_max", 1000, 10, "async requests in flight at once; one more is refused with CC_ERR_BUSY"},
 }
 

@@ -64,15 +64,17 @@ type Config struct {
 	RTCMediaTimeoutMS     int               `json:"rtc_media_timeout_ms"` // -1: never
 	RTCMediaFailure       string            `json:"rtc_media_failure"`
 
-	RTCAudio        string `json:"rtc_audio"`
-	AudioMicrophone string `json:"audio_microphone"`
-	AudioSpeaker    string `json:"audio_speaker"`
-	AudioRinger     string `json:"audio_ringer"`
-	AudioRingtone   string `json:"audio_ringtone"`
-	AudioAEC        *bool  `json:"audio_aec"` // absent: true in device mode, false otherwise
-	AudioNS         *bool  `json:"audio_ns"`
-	AudioAGC        *bool  `json:"audio_agc"`
-	AudioVAD        *bool  `json:"audio_vad"`
+	RTCAudio           string `json:"rtc_audio"`
+	AudioMicrophone    string `json:"audio_microphone"`
+	AudioSpeaker       string `json:"audio_speaker"`
+	AudioRinger        string `json:"audio_ringer"`
+	AudioRingtone      string `json:"audio_ringtone"`
+	AudioAEC           *bool  `json:"audio_aec"` // absent: true in device mode, false otherwise
+	AudioNS            *bool  `json:"audio_ns"`
+	AudioAGC           *bool  `json:"audio_agc"`
+	AudioVAD           *bool  `json:"audio_vad"`
+	RTCQualityWarnings *bool  `json:"rtc_quality_warnings"` // absent: true
+	RTCEchoNumber      string `json:"rtc_echo_number"`
 }
 
 // defaultAsyncMax is the default of config "async_max".
@@ -195,6 +197,9 @@ func (d *Config) agentConfig() agent.Config {
 		AudioNS:             d.AudioNS,
 		AudioAGC:            d.AudioAGC,
 		AudioVAD:            d.AudioVAD,
+		// The sampler runs unless the key says false.
+		DisableQualityWarnings: d.RTCQualityWarnings != nil && !*d.RTCQualityWarnings,
+		RTCEchoNumber:          d.RTCEchoNumber,
 	}
 }
 
@@ -231,6 +236,8 @@ func (d *Config) explain(err error) error {
 		return bad("rtc_auto_answer_window_ms %d", d.RTCAutoAnswerWindowMS)
 	case "RTCMaxMessageBytes":
 		return bad("rtc_max_message_bytes %d (at least 1024)", d.RTCMaxMessageBytes)
+	case "RTCEchoNumber":
+		return bad("rtc_echo_number: %v", ce.Err)
 	case "RTCScheme", "RTCURLTemplate":
 		return bad("%v", ce.Err) // rtcaddr.go's words, as at check-in
 	case "RTCAudio":

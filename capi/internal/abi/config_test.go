@@ -63,6 +63,7 @@ var configRefusals = []struct{ config, reply string }{
 	{`{"ws_url":"ws://x/ws","reconnect_stable_ms":-1,"http_url":"ftp://x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative"}`},
 	{`{"ws_url":"ws://x/ws","async_max":3,"no_such":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: unknown field \"no_such\""}`},
 	{`{"ws_url":"ws://x/ws","request_timeout_ms":1.5}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number 1.5 into Go struct field Config.request_timeout_ms of type int"}`},
+	{`{"ws_url":"ws://x/ws","rtc_echo_number":"91 96"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_echo_number: echo number \"91 96\": want a number or a SIP URI, without spaces or \u003c\u003e\""}`},
 	{`{"ws_url":"ws://x/ws","rtc":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number into Go struct field Config.rtc of type bool"}`},
 	{`{"ws_url":"ws://x/ws","rtc_audio":"speakers"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_audio \"speakers\" (want host, device or none)"}`},
 	{`{"ws_url":"ws://x/ws","audio_ringtone":"loud"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: audio_ringtone \"loud\": ringtone \"loud\" (want builtin, off or wav:PATH)"}`},
@@ -82,8 +83,8 @@ func TestConfigRefusals(t *testing.T) {
 }
 
 // Every key of the document reaches its agent.Config field: _ms keys as
-// durations (a negative one keeps its sign: off or never), "reconnect" and
-// "rtc" as switches whose zero is on.
+// durations (a negative one keeps its sign: off or never), "reconnect",
+// "rtc" and "rtc_quality_warnings" as switches whose zero is on.
 func TestConfigMapsOntoAgentConfig(t *testing.T) {
 	begin(t)
 	s, err := readConfig([]byte(`{"ws_url":"ws://h/ws","http_url":"http://h","company_code":"c","agent_id":"a","ext_id":"e",
@@ -96,7 +97,7 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		"rtc_auto_answer":"hints","rtc_auto_answer_window_ms":10000,"rtc_max_calls":2,"rtc_ring_timeout_ms":-1,
 		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","async_max":10,
 		"rtc_audio":"device","audio_microphone":"m","audio_speaker":"s","audio_ringer":"r","audio_ringtone":"off",
-		"audio_aec":false,"audio_ns":true,"audio_agc":false,"audio_vad":true}`))
+		"audio_aec":false,"audio_ns":true,"audio_agc":false,"audio_vad":true,"rtc_quality_warnings":false,"rtc_echo_number":"9196"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,12 +117,13 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		RTCAutoAnswer: "hints", RTCAutoAnswerWindow: 10 * time.Second, RTCMaxCalls: 2, RTCRingTimeout: -ms,
 		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag",
 		RTCAudio: "device", AudioMicrophone: "m", AudioSpeaker: "s", AudioRinger: "r", AudioRingtone: "off",
-		AudioAEC: protocol.Ptr(false), AudioNS: protocol.Ptr(true), AudioAGC: protocol.Ptr(false), AudioVAD: protocol.Ptr(true)}
+		AudioAEC: protocol.Ptr(false), AudioNS: protocol.Ptr(true), AudioAGC: protocol.Ptr(false), AudioVAD: protocol.Ptr(true),
+		DisableQualityWarnings: true, RTCEchoNumber: "9196"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agentConfig:\n got %+v\nwant %+v", got, want)
 	}
 	// Absent keys: the zero Config (the agent's defaults) and this layer's.
-	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true}`))
+	s, err = readConfig([]byte(`{"ws_url":"ws://h/ws","reconnect":true,"rtc":true,"rtc_quality_warnings":true}`))
 	if err != nil {
 		t.Fatal(err)
 	}

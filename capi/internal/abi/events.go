@@ -66,7 +66,8 @@ func marshalEvent(ev session.Event) ([]byte, error) {
 	case *agent.LogEvent:
 		return json.Marshal(map[string]any{"msg_type": string(e.Type()), "time": e.Time, "level": e.Level,
 			"message": e.Message, "attrs": e.Attrs})
-	case *agent.RTCRegistrationEvent, *agent.RTCCallEvent, *agent.ConnectivityEvent, *agent.RTCDTMFEvent, *agent.RTCStatsEvent:
+	case *agent.RTCRegistrationEvent, *agent.RTCCallEvent, *agent.ConnectivityEvent, *agent.RTCDTMFEvent, *agent.RTCStatsEvent,
+		*agent.CallQualityWarningEvent:
 		// RTC events marshal as they are, msg_type included.
 		return json.Marshal(e)
 	case *agent.AudioDevicesChangedEvent, *agent.AudioDeviceFallbackEvent, *agent.AudioDeviceErrorEvent:

@@ -70,6 +70,8 @@ func (c *client) media(name string, params []byte) (int, []byte) {
 		reply["calls"] = calls
 	case "audio_devices", "audio_select", "audio_processing", "audio_ringtone":
 		err = c.audioMedia(name, params, reply) // media_audio.go
+	case "precall_test":
+		return c.precallTest(params) // precall.go: its own parameters and reply
 	default:
 		err = fmt.Errorf("%w: unknown media call %q", errBadMediaParam, name)
 	}

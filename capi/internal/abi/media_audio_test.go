@@ -15,8 +15,8 @@ import (
 // PulseAudio harness's answers are tests/c's): each a clear refusal, and
 // nothing changed.
 func TestAudioMediaRefusals(t *testing.T) {
-	noSoundServer(t)
 	h := begin(t)
+	noSoundServer(t)
 	id := open(t, h, `{"ws_url":"ws://127.0.0.1:1/ws","language":"en-US"}`)
 	for _, c := range []struct {
 		name, params string
@@ -72,6 +72,7 @@ func TestAudioProcessingDefaults(t *testing.T) {
 
 // The sound events as the ABI delivers them.
 func TestAudioEventsJSON(t *testing.T) {
+	begin(t)
 	for _, c := range []struct {
 		ev   session.Event
 		want string

@@ -43,7 +43,7 @@ func statusOf(err error) int {
 		return ccHTTP
 	case errors.Is(err, session.ErrClosed):
 		return ccClosed
-	case errors.Is(err, errBusy):
+	case errors.Is(err, errBusy), errors.Is(err, agent.ErrPrecallBusy):
 		return ccBusy
 	case httpapi.IsTLSFailure(err): // before NOT_CONNECTED: a dial that failed on TLS is both
 		return ccTLS
@@ -80,7 +80,7 @@ var statusText = map[int][2]string{
 	ccUnsupported:     {"当前模式不支持该操作", "not supported in this mode"},
 	ccTLS:             {"TLS握手失败（证书无法验证）", "TLS handshake failed (certificate not verified)"},
 	ccNotCheckedIn:    {"未签入：没有会话token", "not checked in: no session token"},
-	ccBusy:            {"进行中的异步请求过多", "too many async requests in flight"},
+	ccBusy:            {"繁忙", "busy"},
 	ccInternal:        {"SDK内部错误", "internal SDK error"},
 }
 

@@ -243,9 +243,15 @@ func (a *Agent) WaitIncoming(ctx context.Context) *Call {
 	}
 }
 
-// dial places a call from the agent to target through the PBX (sipgo's
+// Dial places a call from the agent to target through the PBX (sipgo's
 // dialog client; no digest: the PBX trusts the registered connection).
 func (a *Agent) Dial(ctx context.Context, user, uuid string) (*sipgo.DialogClientSession, *webrtc.PeerConnection, error) {
+	return a.DialWith(ctx, user, uuid, nil)
+}
+
+// DialWith is Dial with setup run on the peer connection before the offer
+// (to add a track of the test's own); setup nil adds an audio transceiver.
+func (a *Agent) DialWith(ctx context.Context, user, uuid string, setup func(*webrtc.PeerConnection) error) (*sipgo.DialogClientSession, *webrtc.PeerConnection, error) {
 	recipient := a.uri()
 	recipient.User = user
 	tag := sip.NewParams()
@@ -260,7 +266,13 @@ func (a *Agent) Dial(ctx context.Context, user, uuid string) (*sipgo.DialogClien
 		return nil, nil, err
 	}
 	a.t.Cleanup(func() { _ = pc.Close() })
-	if _, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio); err != nil {
+	if setup == nil {
+		setup = func(pc *webrtc.PeerConnection) error {
+			_, err := pc.AddTransceiverFromKind(webrtc.RTPCodecTypeAudio)
+			return err
+		}
+	}
+	if err := setup(pc); err != nil {
 		return nil, nil, err
 	}
 	offer, err := pc.CreateOffer(nil)
