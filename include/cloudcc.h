@@ -130,6 +130,7 @@ typedef struct cc_client cc_client_t;
  *                           could take (code, msg, raw)
  *   log                     a log line at or above log_level (never a secret)
  *   rtc_*, connectivity     RTC mode, below
+ *   audio_*                 sound devices (device mode), below
  * Other server frames arrive with their own msg_type and "raw". */
 typedef void (CC_CALLBACK *cc_event_fn)(void *user_data, const char *event_json);
 
@@ -210,6 +211,22 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *   rtc_media_timeout_ms  time ICE/DTLS get to connect (15000; -1 never), then
  *   rtc_media_failure     "hangup" (default: BYE) or "flag" (call kept,
  *                         rtc_call "media":"failed" with the reason)
+ *   rtc_audio             where a call's audio goes: "host" (default: the app's,
+ *                         through cc_client_push_pcm and cc_client_set_pcm_sink),
+ *                         "device" (the SDK opens the sound devices; see "Sound
+ *                         devices" below) or "none" (silence both ways)
+ *   audio_microphone, audio_speaker, audio_ringer   device ids of device mode
+ *                         (from "audio_devices"); "" or absent: the default
+ *                         communications device (the ringer: the default device)
+ *   audio_ringtone        what a call ringing for the agent plays in device mode:
+ *                         "builtin" (default), "off", or "wav:/path/ring.wav"
+ *                         (16-bit PCM; another WAV is refused)
+ *   audio_aec, audio_ns, audio_agc, audio_vad   voice processing of new calls:
+ *                         echo cancellation, noise suppression, gain control,
+ *                         voice activity detection. Each defaults to true in
+ *                         device mode and false otherwise; true in host mode
+ *                         runs the pushed audio through the processor, with the
+ *                         audio handed to the PCM sink as the echo reference
  *   rtc_quality_warnings  true (default): each answered call is sampled once a
  *                         second and "call_quality_warning" events say when a
  *                         warning is raised or cleared; false: no sampler
@@ -310,11 +327,35 @@ CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *para
  * (SIP over WebSocket) and carries the calls' audio and video itself. Its
  * events: "rtc_registration", "rtc_call", "connectivity", "rtc_dtmf",
  * "rtc_stats", "call_quality_warning". answer, mute and dtmf act on the
- * phone's call (mute and dtmf
- * are answered by the SDK itself); the functions below feed and tap a
- * call's audio. "uuid" is the CTI call uuid; empty or NULL means the
- * agent's current call. Outside RTC mode they return CC_ERR_UNSUPPORTED;
- * an unknown call is CC_ERR_INVALID_ARGUMENT. */
+ * phone's call (mute and dtmf are answered by the SDK itself); the
+ * functions below feed and tap a call's audio. "uuid" is the CTI call uuid; empty or NULL means the
+ * agent's current call. Outside RTC mode they return CC_ERR_UNSUPPORTED
+ * (but the audio_* media calls, which work before check-in too); an
+ * unknown call is CC_ERR_INVALID_ARGUMENT.
+ *
+ * Sound devices. With config rtc_audio "device" the SDK is a desktop phone:
+ * when a call's media is up it opens the microphone and the speaker
+ * (audio_microphone, audio_speaker, "audio_select"), sends the microphone
+ * cleaned by its voice processing (echo canceller with the played-out audio
+ * as reference, noise suppression, gain control, voice activity detection:
+ * audio_aec..., "audio_processing"), plays what it receives, and closes them
+ * when the call ends. A call ringing for the agent (not one the SDK answers
+ * by itself) plays the ringtone on the ringer device until it is answered or
+ * ends (audio_ringtone, "audio_ringtone"). A device that fails never ends the
+ * call: it goes on, and an event says what happened:
+ *   audio_devices_changed   {"added":[ids],"removed":[ids],"default_changed"}
+ *   audio_device_fallback   {"role","uuid","old":{"id","name"},"new":{"id","name"}}:
+ *                           the device a role used went away (or the one chosen
+ *                           is not there) and the role runs on the default
+ *                           (communications) device now; "uuid": the call (absent
+ *                           for the ringer)
+ *   audio_device_error      {"role","id","error","uuid"}: a device would not
+ *                           open or stopped (or no sound server is there); that
+ *                           role is silent until a device can be opened again
+ * "role" is "microphone", "speaker" or "ringer". Without a sound server the
+ * library loads and host mode runs as ever; "audio_devices" and
+ * "audio_select" return CC_ERR_UNSUPPORTED with the backend's reason, and a
+ * device-mode call goes on in silence (audio_device_error). */
 
 /* Receives a call's received audio (what the agent would hear): count mono
  * 16-bit samples at rate Hz, about 20 ms per call. Called on a media thread
@@ -326,11 +367,34 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
 /* Controls a call's media; name and params_json (NULL for none):
  *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, any rate / channels)
  *   "play_tone"   {"uuid","hz"}                   send a sine tone
- *   "stop_play"   {"uuid"}                        send silence
+ *   "stop_play"   {"uuid"}                        send silence (device mode: the microphone)
  *   "record_wav"  {"uuid","path"}                 record received audio to a WAV (8 kHz mono)
  *   "stop_record" {"uuid"}                        finish the WAV (also done when the call ends)
  *   "stats"       {"uuid"}                        reply "stats": rtt, jitter, loss, bitrate, mos
  *   "calls"       {}                              reply "calls": the phone's call uuids
+ *   "audio_devices"    {}  reply "backend" ("pulseaudio", "alsa", "wasapi", ...)
+ *                 and "devices": [{"id","name","kind":"input"|"output","default",
+ *                 "default_communications","channels","rate"}] ("default": the
+ *                 system's default; "default_communications": the default
+ *                 communications device, on Windows the role a headset takes;
+ *                 "id" is stable across runs). No sound server: CC_ERR_UNSUPPORTED
+ *   "audio_select"     {"role":"microphone"|"speaker"|"ringer","id"}  chooses the
+ *                 device of a role ("" the default) for later calls and moves the
+ *                 calls in progress (and a ringing ringtone) to it at once; their
+ *                 RTP goes on. Reply: the devices in use, "microphone", "speaker",
+ *                 "ringer", each {"id","name"}. An unknown id, or a device that
+ *                 fails to open for a call in progress: CC_ERR_INVALID_ARGUMENT,
+ *                 nothing changed
+ *   "audio_processing" {"uuid","aec","ns","agc","vad"}  sets the switches given
+ *                 (booleans; none given: reads) of a call, or without "uuid" (or
+ *                 with "uuid":"") the client's default for new calls. Reply: "aec",
+ *                 "ns", "agc", "vad" now; for a call also "uuid", "active" (a
+ *                 processor runs on its audio) and then its state: "level_dbfs"
+ *                 (microphone), "speaking", "erle_db", "drift_ppm", "delay_ms"
+ *                 (once found), "mic_rate_hz" and "speaker_rate_hz" (device mode)
+ *   "audio_ringtone"   {"ringtone":"builtin"|"off"|"wav:PATH"}  what a ringing call
+ *                 plays from now on; a WAV that is not 16-bit PCM (or no file):
+ *                 CC_ERR_INVALID_ARGUMENT, nothing changed
  *   "precall_test" {"echo_number"?,"seconds"?}    the pre-call test, below
  * Status and *reply_json as for cc_client_request; the reply has
  * "code":"0" on success. Does not touch the CTI link.
@@ -373,12 +437,15 @@ CC_EXTERN(int) cc_client_media(cc_client_t *c, const char *name, const char *par
  * (resampled as needed). The samples are copied before it returns. The
  * first push makes pushed audio the call's source; push in real time
  * (e.g. 20 ms at a time): the library keeps a short buffer and drops the
- * oldest audio when it overflows. */
+ * oldest audio when it overflows. In device mode pushed audio replaces the
+ * microphone until "stop_play"; with rtc_audio "none" it is refused
+ * (CC_ERR_UNSUPPORTED). */
 CC_EXTERN(int) cc_client_push_pcm(cc_client_t *c, const char *uuid, const int16_t *samples, size_t count, int rate);
 
 /* Sets (fn not NULL) or removes (fn NULL) the function that receives a
  * call's received audio at rate Hz. Once cc_client_free returns, fn is not
- * called again. user_data is passed back untouched. */
+ * called again. user_data is passed back untouched. With rtc_audio "none"
+ * setting one is refused (CC_ERR_UNSUPPORTED). */
 CC_EXTERN(int) cc_client_set_pcm_sink(cc_client_t *c, const char *uuid, int rate, cc_pcm_fn fn, void *user_data);
 
 /* Frees a string the library returned. NULL is a no-op. */

@@ -137,6 +137,25 @@ type Config struct {
 	// connect: "hangup" (default: BYE) or "flag" (the call stays, reported
 	// failed).
 	RTCMediaFailure string
+
+	// Sound (sound.go, docs/audio.md "Device mode in calls").
+
+	// RTCAudio says where a call's audio goes: AudioHost (default: the
+	// application's, through PushPCM and SetPCMSink), AudioDevice (the SDK
+	// opens the sound devices) or AudioNone (silence both ways).
+	RTCAudio string
+	// AudioMicrophone, AudioSpeaker and AudioRinger are the device ids of
+	// device mode ("" the default communications device; the ringer's:
+	// the default device). A device that is not there when a call starts
+	// falls back to the default, with an event.
+	AudioMicrophone, AudioSpeaker, AudioRinger string
+	// AudioRingtone is what a ringing call plays in device mode:
+	// RingtoneBuiltin (default), RingtoneOff or "wav:PATH" (16-bit PCM).
+	AudioRingtone string
+	// AudioAEC, AudioNS, AudioAGC and AudioVAD switch the voice processing
+	// of new calls (echo cancellation, noise suppression, gain control,
+	// voice activity detection). nil: on in device mode, off otherwise.
+	AudioAEC, AudioNS, AudioAGC, AudioVAD *bool
 	// DisableQualityWarnings turns the per-second call-quality sampler and
 	// its *CallQualityWarningEvent off (quality.go).
 	DisableQualityWarnings bool
@@ -218,6 +237,7 @@ type Agent struct {
 	connMu   sync.Mutex   // orders connectivity events
 	checkins atomic.Int32 // check-ins whose checkinDone is still queued
 	wg       sync.WaitGroup
+	snd      *sound       // devices, processing, ringtone (sound.go)
 	q        qualityState // call-quality sampler and pre-call test (quality.go)
 }
 
@@ -239,6 +259,11 @@ func New(cfg Config, handler func(session.Event)) (*Agent, error) {
 	if err := checkRTCConfig(cfg); err != nil {
 		return nil, err
 	}
+	clip, err := checkSoundConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.snd = newSound(a, clip)
 	if err := checkEchoNumber(cfg.RTCEchoNumber); err != nil { // precall.go
 		return nil, &ConfigError{Field: "RTCEchoNumber", Value: cfg.RTCEchoNumber, Err: err}
 	}
@@ -427,6 +452,7 @@ func (a *Agent) Close() error {
 	a.rmu.Unlock()
 	a.closeInst(in)
 	a.wg.Wait()
+	a.snd.close()
 	err := a.sess.Close()
 	if a.http != nil {
 		a.http.CloseIdleConnections()

@@ -41,12 +41,14 @@ func (a *Agent) withCall(uuid string, fn func(c *rtc.Call, mc *rtc.MediaCall, st
 }
 
 // setSource replaces what the call sends (nil: silence); a push source in
-// use is dropped.
+// use is dropped. What the app chose keeps the microphone of device mode
+// from taking over.
 func (st *callAudio) setSource(mc *rtc.MediaCall, src media.AudioSource) {
 	if st.push != nil {
 		_ = st.push.Close()
 		st.push, st.pushRate = nil, 0
 	}
+	st.appSource = src != nil
 	mc.SetAudioSource(src)
 }
 
@@ -68,6 +70,10 @@ func (st *callAudio) finish() {
 	if st.push != nil {
 		_ = st.push.Close()
 		st.push = nil
+	}
+	if st.snd != nil {
+		st.snd.close()
+		st.snd = nil
 	}
 }
 
@@ -103,10 +109,12 @@ func (a *Agent) PlayTone(uuid string, hz float64) error {
 	})
 }
 
-// StopPlay makes the call send silence.
+// StopPlay makes the call send silence (device mode: the microphone
+// again).
 func (a *Agent) StopPlay(uuid string) error {
 	return a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
 		st.setSource(mc, nil)
+		st.useMicrophone(mc)
 		return nil
 	})
 }
@@ -152,12 +160,21 @@ func (a *Agent) StopRecord(uuid string) error {
 // first push switches the call's source to a push source at that rate (a
 // later push at another rate starts a new one); PlayWAV, PlayTone and
 // StopPlay end it. Audio is sent in real time: frames pushed faster pile up
-// to 500 ms, the oldest then dropped; an underrun sends silence.
+// to 500 ms, the oldest then dropped; an underrun sends silence. With
+// host-mode processing the frames go through the call's voice processor
+// first (sound_call.go). Refused (ErrNoSoundMode) when rtc_audio is none.
 func (a *Agent) PushPCM(uuid string, rate int, samples []int16) error {
 	if rate < 8000 || rate > 192000 {
 		return fmt.Errorf("%w: PCM rate %d", session.ErrInvalidArgument, rate)
 	}
-	return a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
+	if a.snd.mode == AudioNone {
+		return ErrNoSoundMode
+	}
+	var hc *hostCapture
+	err := a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
+		if hc = a.hostPushLocked(st, mc, rate); hc != nil {
+			return nil
+		}
 		if st.push == nil || st.pushRate != rate {
 			p := media.NewPCMPushSource(rate, pushBufferMs)
 			st.setSource(mc, p)
@@ -166,14 +183,23 @@ func (a *Agent) PushPCM(uuid string, rate int, samples []int16) error {
 		st.push.Push(samples)
 		return nil
 	})
+	if err == nil && hc != nil {
+		hc.push(samples) // the processing, outside the agent's lock
+	}
+	return err
 }
 
 // SetPCMSink delivers the call's received audio (speaker frames, mono int16
 // at rate Hz, 20 ms each) to fn, replacing the previous sink; fn nil
-// removes it. fn runs on a media goroutine: it must not block.
+// removes it. fn runs on a media goroutine: it must not block. With
+// host-mode processing, what the sink gets is the echo canceller's
+// reference. Refused (ErrNoSoundMode) when rtc_audio is none.
 func (a *Agent) SetPCMSink(uuid string, rate int, fn func([]int16)) error {
 	if fn != nil && (rate < 8000 || rate > 192000) {
 		return fmt.Errorf("%w: PCM rate %d", session.ErrInvalidArgument, rate)
+	}
+	if a.snd.mode == AudioNone && fn != nil {
+		return ErrNoSoundMode
 	}
 	return a.withCall(uuid, func(_ *rtc.Call, mc *rtc.MediaCall, st *callAudio) error {
 		if st.sinkRemove != nil {
@@ -181,7 +207,7 @@ func (a *Agent) SetPCMSink(uuid string, rate int, fn func([]int16)) error {
 			st.sinkRemove = nil
 		}
 		if fn != nil {
-			st.sinkRemove = mc.AddAudioSink(media.PCMCallbackSink(rate, fn))
+			st.sinkRemove = mc.AddAudioSink(a.pcmSinkLocked(st, media.PCMCallbackSink(rate, fn)))
 		}
 		return nil
 	})
@@ -231,6 +257,11 @@ type callAudio struct {
 	rec        *media.WAVRecorder
 	recRemove  func()
 	sinkRemove func()
+	appSource  bool    // the app chose what the call sends (setSource)
+	tap        *refTap // host mode: the app's sink, feeding the processor's reference
+
+	// snd is the call's devices and voice processor (sound_call.go).
+	snd *callSound
 	// meter reads the call's voice meter: the microphone's level (dBFS)
 	// and voice activity, from the voice processor in the call's audio
 	// path; ok false when there is none (host mode without processing).

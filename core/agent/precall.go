@@ -344,7 +344,7 @@ func (a *Agent) measureEcho(ctx context.Context, c *rtc.Call, mc *rtc.MediaCall,
 		if level, _, ok := a.callMeter(c); ok {
 			fig.hasLevel = true
 			fig.levelReadings++
-			levelSum += level
+			levelSum += math.Pow(10, level/10) // a power mean: a silent second does not outweigh a spoken one
 			fig.loudestDBFS = max(fig.loudestDBFS, level)
 		}
 	}
@@ -365,7 +365,7 @@ func (a *Agent) measureEcho(ctx context.Context, c *rtc.Call, mc *rtc.MediaCall,
 	_, fig.mos = media.EModelFor(last.AudioCodec, oneWay, fig.loss+late)
 	fig.measured = true
 	if fig.hasLevel {
-		fig.levelDBFS = levelSum / float64(fig.levelReadings)
+		fig.levelDBFS = 10 * math.Log10(max(levelSum/float64(fig.levelReadings), 1e-12))
 	}
 	return nil
 }

@@ -221,7 +221,7 @@ func (a *Agent) newMedia(eng *rtc.MediaEngine, o rtc.MediaOptions) (rtc.Media, e
 	if err != nil {
 		return nil, err
 	}
-	if mc, ok := m.(*rtc.MediaCall); ok {
+	if mc, ok := m.(*rtc.MediaCall); ok && a.snd.mode == AudioHost { // device mode: the microphone
 		src, err := a.defaultSource()
 		if err != nil {
 			a.log.Warn("rtc: default source", "err", err)
@@ -304,6 +304,7 @@ func (a *Agent) closeInst(in *phoneInst) {
 		for _, st := range ends {
 			st.finish()
 		}
+		a.forgetEndedRings()
 	}()
 }
 

@@ -176,6 +176,9 @@ func (a *Agent) onRTCEvent(in *phoneInst, e rtc.Event) {
 				st.finish()
 			}
 		}
+		if e.Type == rtc.EventCall {
+			a.onCallSound(c, e.CallState, auto) // ringtone, devices, processing (sound_call.go)
+		}
 		dir := callDirection(c)
 		reason := e.Reason
 		if e.Type == rtc.EventUUID {

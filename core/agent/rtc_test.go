@@ -48,7 +48,8 @@ func (e *env) rtcAgent(t *testing.T, mod func(*Config)) *rtcAgent {
 	}
 	a, err := New(cfg, func(ev session.Event) {
 		switch ev.(type) {
-		case *RTCRegistrationEvent, *RTCCallEvent, *ConnectivityEvent, *RTCDTMFEvent, *RTCStatsEvent:
+		case *RTCRegistrationEvent, *RTCCallEvent, *ConnectivityEvent, *RTCDTMFEvent, *RTCStatsEvent,
+			*AudioDevicesChangedEvent, *AudioDeviceFallbackEvent, *AudioDeviceErrorEvent:
 			ra.sdk <- ev
 		default:
 			ra.evs <- ev

@@ -105,8 +105,15 @@ func TestEndpointCarriesAudioThroughTheProcessor(t *testing.T) {
 	}
 	tick.Stop()
 	dev := f.device("spk1")
-	waitUntil(t, 2*time.Second, "the frames played", func() bool {
-		return countFrames(dev.playedSamples(), frame) >= 10
+	// The device callback records what it played before it hands the same
+	// audio to the processor: wait for both.
+	waitUntil(t, 2*time.Second, "the frames played and referenced", func() bool {
+		if countFrames(dev.playedSamples(), frame) < 10 {
+			return false
+		}
+		p.mu.Lock() // not while holding the device's lock: its callback takes both
+		defer p.mu.Unlock()
+		return countFrames(p.far, frame) >= 10
 	})
 	p.mu.Lock()
 	defer p.mu.Unlock()

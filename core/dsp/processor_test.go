@@ -482,3 +482,65 @@ func TestFracResamplerPassesThroughAtRatioOne(t *testing.T) {
 		}
 	}
 }
+
+// TestPlayoutGlitchesAreNotDrift: the playout device stalls for one frame
+// six times within a second (a sound server's underruns, as PulseAudio's
+// null sinks show under load): the device plays silence meanwhile, so
+// every later sample comes out 120 ms later, while the capture goes on.
+// The FIFO's level drops by that much at once; that is not a clock
+// difference, and the ratio must not chase it (at the clamp it moves the
+// echo by 8 samples a second for minutes): the level is re-anchored and
+// the canceller finds the echo again.
+func TestPlayoutGlitchesAreNotDrift(t *testing.T) {
+	rate, frame := 8000, 160
+	seconds := 24.0
+	n := int(seconds * float64(rate))
+	far := speechLike(rate, seconds, 7, -20)
+	farI := toInt16(far)
+	stall := func(k int) bool { // frames the device skips: 6 in 5-6 s
+		sec := float64(k*frame) / float64(rate)
+		return sec >= 5 && sec < 6 && k%8 == 0
+	}
+	const ahead = 10 // the device takes its first frames at once (its buffer)
+	// What the device plays: far, with a frame of silence at each stall.
+	played := make([]float64, 0, n+8*frame)
+	fpos := 0
+	for k := 0; len(played) < n; k++ {
+		if stall(k) {
+			played = append(played, make([]float64, frame)...)
+			continue
+		}
+		played = append(played, far[fpos:fpos+frame]...)
+		fpos += frame
+	}
+	echo := convolve(played[:n], roomResponse(rate, 0.25, 0.3, 6, 2), 60*rate/1000)
+	near := toInt16(mix(echo, whiteNoise(n, 3, -70)))
+	p := mustNew(t, Config{SampleRate: rate, Features: EchoCancel})
+	out := make([]int16, n)
+	fpos = 0
+	if err := p.Playback(farI[:ahead*frame]); err != nil {
+		t.Fatal(err)
+	}
+	fpos = ahead * frame
+	for k := 0; (k+1)*frame <= n; k++ {
+		if !stall(k) && fpos+frame <= n {
+			if err := p.Playback(farI[fpos : fpos+frame]); err != nil {
+				t.Fatal(err)
+			}
+			fpos += frame
+		}
+		if _, err := p.Capture(near[k*frame:(k+1)*frame], out[k*frame:(k+1)*frame]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := p.State()
+	a, b := n-4*rate, n-frame
+	erle := 10 * math.Log10(powerF(echo, a, b)/power(out, a+80, b+80))
+	t.Logf("after the glitches: drift %.1f ppm, delay %.1f ms, ERLE %.1f dB (last 4 s), underflows %d", st.DriftPPM, st.DelayMs, erle, st.RefUnderflows)
+	if math.Abs(st.DriftPPM) > 50 {
+		t.Errorf("drift %.1f ppm: the glitches were taken for a clock difference", st.DriftPPM)
+	}
+	if erle < 15 {
+		t.Errorf("ERLE %.1f dB in the last 4 s, want >= 15 once the echo is found again", erle)
+	}
+}

@@ -43,7 +43,7 @@ static int ok(cc_client_t *c, const char *json) {
 int main(int argc, char **argv) {
     const char *addr = argc > 1 ? argv[1] : "127.0.0.1:8090";
     CHECK(strcmp(cc_version(), CC_VERSION) == 0, "version matches the header");
-    char cfg[512], *err = NULL;
+    char cfg[512], *err = NULL, *reply = NULL;
     cc_client_t *c = NULL;
     CHECK(cc_client_new("{\"ws_url\":1}", &c, &err) == CC_ERR_INVALID_ARGUMENT && c == NULL && err, "bad config");
     cc_string_free(err);
@@ -53,10 +53,17 @@ int main(int argc, char **argv) {
              "\"agent_id\":\"90001_20000\",\"ext_id\":\"90001_20000\",\"language\":\"en-US\",\"heartbeat_interval_ms\":-1}", addr, addr);
     CHECK(cc_client_new(cfg, &c, NULL) == CC_OK && c, "client");
     CHECK(cc_client_set_event_callback(c, on_event, (void *)(ULONG_PTR)42) == CC_OK, "callback");
+    /* The sound devices through the DLL's own backend (WASAPI under Wine):
+     * a device list, or a clear refusal where Wine has no audio driver. */
+    int st = cc_client_media(c, "audio_devices", "{}", &reply);
+    CHECK((st == CC_OK && reply && strstr(reply, "\"backend\":\"wasapi\"") && strstr(reply, "\"devices\":[")) ||
+          (st == CC_ERR_UNSUPPORTED && reply), "audio_devices lists the devices, or says why not");
+    printf("audio_devices: %d %.200s\n", st, reply ? reply : "");
+    cc_string_free(reply);
+    reply = NULL;
     CHECK(ok(c, "{\"msg_type\":\"checkin\",\"agent_pwd\":\"11111\",\"start_status\":\"FREE\"}"), "checkin");
     CHECK(ok(c, "{\"msg_type\":\"change_status\",\"action\":\"MAKE_BUSY\"}"), "change_status");
     for (int i = 0; i < 100; i++) cc_client_request_async(c, "{\"msg_type\":\"ping\"}", 5000, on_reply, (void *)(ULONG_PTR)7);
-    char *reply = NULL;
     CHECK(cc_client_http(c, "get-skill-service-list", NULL, 5000, &reply) == CC_OK && strstr(reply, "skill_name"), "http");
     cc_string_free(reply);
     for (int i = 0; i < 500 && callbacks_ok < 100; i++) Sleep(10);

@@ -14,9 +14,8 @@ namespace CloudCC.Tests
     /// <summary>A tiny offline test runner: checks count, a test that throws or times out fails, "N passed, N failed" is printed last.</summary>
     internal static class T
     {
-        public static int Passed, Failed, Pending;
+        public static int Passed, Failed;
         public static string Current;
-        private static volatile bool s_expectFailure;
 
         public static void Check(bool cond, string what)
         {
@@ -24,7 +23,7 @@ namespace CloudCC.Tests
             else
             {
                 Interlocked.Increment(ref Failed);
-                Console.Error.WriteLine((s_expectFailure ? "expected failure [" : "FAIL [") + Current + "] " + what);
+                Console.Error.WriteLine("FAIL [" + Current + "] " + what);
             }
         }
 
@@ -65,31 +64,7 @@ namespace CloudCC.Tests
             {
                 Check(false, "threw " + e.InnerException);
             }
-            Console.WriteLine((Failed == failedBefore ? "ok   " : s_expectFailure ? "xfail " : "FAIL ") + name + " (" + sw.ElapsedMilliseconds + " ms)");
-        }
-
-        /// <summary>Runs a test that waits for a part of the library not there yet (<paramref name="waitsFor"/>): its failure counts as pending,
-        /// not failed; its passing fails (what it waits for is missing, so it cannot pass). With the part there, use <see cref="Run"/>.</summary>
-        public static void RunPending(string name, Func<Task> test, string waitsFor, int timeoutSeconds = 60)
-        {
-            int passedBefore = Passed, failedBefore = Failed;
-            s_expectFailure = true;
-            try
-            {
-                Run(name, test, timeoutSeconds);
-            }
-            finally
-            {
-                s_expectFailure = false;
-            }
-            if (Failed > failedBefore)
-            {
-                Interlocked.Exchange(ref Failed, failedBefore);
-                Interlocked.Exchange(ref Passed, passedBefore);
-                Interlocked.Increment(ref Pending);
-                Console.WriteLine("pend " + name + ": waits for " + waitsFor);
-            }
-            else Check(false, name + " passed, though the library lacks " + waitsFor);
+            Console.WriteLine((Failed == failedBefore ? "ok   " : "FAIL ") + name + " (" + sw.ElapsedMilliseconds + " ms)");
         }
     }
 

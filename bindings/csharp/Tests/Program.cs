@@ -72,16 +72,9 @@ namespace CloudCC.Tests
             add("AudioCancellation", AudioTests.Cancellation);
             add("AudioEventsOnTheSynchronizationContext", AudioTests.EventsOnTheSynchronizationContext);
             add("AudioPulseHarness", AudioTests.PulseHarness);
-            // Issue 16's C side (helpers phone and quality) is built in parallel: until the library takes its config keys these
-            // tests are pending (run, expected to fail); with it they are tests like the others.
-            var needs = new Dictionary<string, string>();
-            bool pendingAudio = !AudioTests.LibraryTakes("rtc_audio"), pendingQuality = !AudioTests.LibraryTakes("rtc_quality_warnings");
             add("AudioDevicesListedAndChosen", AudioTests.DevicesListedAndChosen);
-            if (pendingAudio) needs["AudioDevicesListedAndChosen"] = "config key rtc_audio (issue 16)";
             add("AudioDeviceModeCallAndFallback", AudioTests.DeviceModeCallAndFallback);
-            if (pendingAudio) needs["AudioDeviceModeCallAndFallback"] = "config key rtc_audio (issue 16)";
             add("AudioPrecallTestBeforeCalls", AudioTests.PrecallTestBeforeCalls);
-            if (pendingAudio || pendingQuality) needs["AudioPrecallTestBeforeCalls"] = "config keys rtc_audio and rtc_quality_warnings (issue 16)";
             PlatformShapes.Register(add, addPlatform);
             if (Sim.Dialect == "platform") tests = platformTests;
             else if (Sim.Dialect != "spec") { Console.Error.WriteLine("unknown CCSIM_DIALECT " + Sim.Dialect); return 2; }
@@ -89,10 +82,8 @@ namespace CloudCC.Tests
             {
                 if (only != null && t.Key.IndexOf(only, StringComparison.OrdinalIgnoreCase) < 0) continue;
                 Sim.Reset();
-                if (needs.TryGetValue(t.Key, out string waitsFor)) T.RunPending(t.Key, t.Value, waitsFor);
-                else T.Run(t.Key, t.Value);
+                T.Run(t.Key, t.Value);
             }
-            if (T.Pending > 0) Console.WriteLine(T.Pending + " pending (waiting for a part of the library not there yet)");
             Console.WriteLine(T.Passed + " passed, " + T.Failed + " failed");
             return HardExit.Now(T.Failed == 0 ? 0 : 1);
         }

@@ -147,38 +147,6 @@ def pytest_generate_tests(metafunc: Any) -> None:
 
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line("markers", "dialect(name): run against ccsim's `spec` or `platform` dialect")
-    config.addinivalue_line("markers", "needs_config(key): needs a library that takes config key `key` (issue 16)")
-
-
-def library_takes(key: str, value: Any) -> bool:
-    """Whether the library takes config key `key` (one it does not know is refused at cc_client_new)."""
-    from cloudcc import _ffi
-
-    st, handle, _ = _ffi.client_new(json.dumps({"ws_url": "ws://127.0.0.1:1/ws", key: value}))
-    if st == _ffi.OK and handle:
-        _ffi.client_free(handle)
-    return st == _ffi.OK
-
-
-# A sample value of each config key a `needs_config` test may name.
-_NEEDS_SAMPLE = {"rtc_audio": "host", "rtc_quality_warnings": True, "rtc_echo_number": ""}
-
-
-def pytest_collection_modifyitems(config: Any, items: List[Any]) -> None:
-    # Issue 16's C side (sound devices, quality warnings, pre-call test) is
-    # built in parallel with the bindings: until the library has it, a test
-    # that needs it is an expected failure that runs (strict: passing would
-    # be wrong), and says what it waits for. With the library, it is a test.
-    known: Dict[str, bool] = {}
-    for item in items:
-        for mark in item.iter_markers("needs_config"):
-            key = mark.args[0]
-            if key not in known:
-                known[key] = library_takes(key, _NEEDS_SAMPLE.get(key, ""))
-            if not known[key]:
-                item.add_marker(pytest.mark.xfail(
-                    strict=True, reason=f"waits for issue 16's C side: this library does not take config key {key!r}"))
-                break
 
 
 @pytest.fixture(autouse=True)

@@ -69,23 +69,6 @@ MEDIA_CALLS = {
     "precall_test": lambda c: c.precall_test(),
 }
 
-# Issue 16's names (sound devices, quality warnings, pre-call test), which
-# the binding has before the contract does: the C side is built in
-# parallel. One the contract has is checked like any other; until then it
-# may be missing from the contract, and only from it. Empty once merged.
-AHEAD = {
-    "config": {"rtc_audio", "audio_microphone", "audio_speaker", "audio_ringer", "audio_ringtone", "audio_aec",
-               "audio_ns", "audio_agc", "audio_vad", "rtc_quality_warnings", "rtc_echo_number"},
-    "media": {"audio_devices", "audio_select", "audio_processing", "audio_ringtone", "precall_test"},
-    "events": {"audio_devices_changed", "audio_device_fallback", "audio_device_error", "call_quality_warning"},
-}
-
-
-def _not_yet(kind: str, names: Any) -> set:
-    """The names of `kind` the binding has ahead of the contract (AHEAD's, minus the contract's)."""
-    return AHEAD[kind] - set(names)
-
-
 def _status_const(name: str) -> str:
     return "OK" if name == "CC_OK" else name[len("CC_"):]
 
@@ -145,13 +128,8 @@ def test_every_config_key_is_a_client_argument():
         assert (kw in SECONDS) == (k.get("unit") == "ms"), f"{kw}: seconds or not"
         cfg = json.loads(config_json("ws://h/ws", {kw: _binding_value(k)}))
         assert cfg[k["key"]] == k["sample"] and _json_type(cfg[k["key"]]) == k["type"], (k["key"], cfg)
-    # No argument is left without a key of the contract (issue 16's may be ahead of it).
-    ahead = _not_yet("config", (k["key"] for k in keys))
-    assert sorted(kwargs) == sorted([_kwarg(k["key"]) for k in keys if k["key"] != "ws_url"] + sorted(ahead))
-    for key in ahead:  # documented, and reaching the config JSON under its name
-        assert key in documented, f"Client's docstring does not document {key}"
-        sample = key in ("audio_aec", "audio_ns", "audio_agc", "audio_vad", "rtc_quality_warnings") or "text"
-        assert json.loads(config_json("ws://h/ws", {key: sample}))[key] == sample, key
+    # No argument is left without a key of the contract.
+    assert sorted(kwargs) == sorted(_kwarg(k["key"]) for k in keys if k["key"] != "ws_url")
 
 
 def test_the_config_of_every_sample_is_the_contract_s_and_the_library_takes_it():
@@ -241,7 +219,7 @@ def test_media_calls(monkeypatch):
             names.clear()
             call(c)
             assert names and set(names) == {name}, f"{name}'s call sends {names}"
-    assert set(MEDIA_CALLS) == set(CONTRACT["media"]) | _not_yet("media", CONTRACT["media"])
+    assert set(MEDIA_CALLS) == set(CONTRACT["media"])
 
 
 def _plain(v: Any) -> Any:
@@ -291,4 +269,4 @@ def test_event_types_and_fields(event):
 
 def test_every_event_class_is_in_the_contract():
     contract = {e["msg_type"] for e in CONTRACT["events"]}
-    assert set(events._EVENT_KINDS.values()) == contract | _not_yet("events", contract)
+    assert set(events._EVENT_KINDS.values()) == contract

@@ -42,7 +42,8 @@ func abiEventSamples(t *testing.T, enums map[string][]any) []session.Event {
 		&protocol.ServerError{MsgType: protocol.MsgCheckin, Code: "4004", Msg: "wrong password"})}
 	for _, e := range []session.Event{&session.StateEvent{}, &session.RestoredEvent{}, restoredLost, &session.RefusalEvent{},
 		&session.DroppedEvent{}, &agent.LogEvent{}, &agent.RTCRegistrationEvent{}, &agent.RTCCallEvent{},
-		&agent.ConnectivityEvent{}, &agent.RTCDTMFEvent{}, &agent.RTCStatsEvent{}, &agent.CallQualityWarningEvent{}} {
+		&agent.ConnectivityEvent{}, &agent.RTCDTMFEvent{}, &agent.RTCStatsEvent{}, &agent.CallQualityWarningEvent{},
+		&agent.AudioDevicesChangedEvent{}, &agent.AudioDeviceFallbackEvent{}, &agent.AudioDeviceErrorEvent{}} {
 		if e != restoredLost {
 			fill(reflect.ValueOf(e).Elem(), enums)
 		}

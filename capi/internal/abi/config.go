@@ -63,8 +63,18 @@ type Config struct {
 	RTCMaxMessageBytes    int               `json:"rtc_max_message_bytes"`
 	RTCMediaTimeoutMS     int               `json:"rtc_media_timeout_ms"` // -1: never
 	RTCMediaFailure       string            `json:"rtc_media_failure"`
-	RTCQualityWarnings    *bool             `json:"rtc_quality_warnings"` // absent: true
-	RTCEchoNumber         string            `json:"rtc_echo_number"`
+
+	RTCAudio           string `json:"rtc_audio"`
+	AudioMicrophone    string `json:"audio_microphone"`
+	AudioSpeaker       string `json:"audio_speaker"`
+	AudioRinger        string `json:"audio_ringer"`
+	AudioRingtone      string `json:"audio_ringtone"`
+	AudioAEC           *bool  `json:"audio_aec"` // absent: true in device mode, false otherwise
+	AudioNS            *bool  `json:"audio_ns"`
+	AudioAGC           *bool  `json:"audio_agc"`
+	AudioVAD           *bool  `json:"audio_vad"`
+	RTCQualityWarnings *bool  `json:"rtc_quality_warnings"` // absent: true
+	RTCEchoNumber      string `json:"rtc_echo_number"`
 }
 
 // defaultAsyncMax is the default of config "async_max".
@@ -178,6 +188,15 @@ func (d *Config) agentConfig() agent.Config {
 		RTCMaxMessageBytes:  d.RTCMaxMessageBytes,
 		RTCMediaTimeout:     ms(d.RTCMediaTimeoutMS),
 		RTCMediaFailure:     d.RTCMediaFailure,
+		RTCAudio:            d.RTCAudio,
+		AudioMicrophone:     d.AudioMicrophone,
+		AudioSpeaker:        d.AudioSpeaker,
+		AudioRinger:         d.AudioRinger,
+		AudioRingtone:       d.AudioRingtone,
+		AudioAEC:            d.AudioAEC,
+		AudioNS:             d.AudioNS,
+		AudioAGC:            d.AudioAGC,
+		AudioVAD:            d.AudioVAD,
 		// The sampler runs unless the key says false.
 		DisableQualityWarnings: d.RTCQualityWarnings != nil && !*d.RTCQualityWarnings,
 		RTCEchoNumber:          d.RTCEchoNumber,
@@ -221,6 +240,13 @@ func (d *Config) explain(err error) error {
 		return bad("rtc_echo_number: %v", ce.Err)
 	case "RTCScheme", "RTCURLTemplate":
 		return bad("%v", ce.Err) // rtcaddr.go's words, as at check-in
+	case "RTCAudio":
+		return bad("rtc_audio %q (want host, device or none)", s)
+	case "AudioRingtone":
+		if ce.Err != nil {
+			return bad("audio_ringtone %q: %v", s, ce.Err)
+		}
+		return bad("audio_ringtone %q (want builtin, off or wav:PATH)", s)
 	case "EventQueueMax", "EventQueueMaxBytes", "Reconnect.Stable":
 		return bad("event_queue_max, event_queue_max_bytes and reconnect_stable_ms must not be negative")
 	}

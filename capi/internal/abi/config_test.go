@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/agent"
+	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
 
@@ -64,6 +65,10 @@ var configRefusals = []struct{ config, reply string }{
 	{`{"ws_url":"ws://x/ws","request_timeout_ms":1.5}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number 1.5 into Go struct field Config.request_timeout_ms of type int"}`},
 	{`{"ws_url":"ws://x/ws","rtc_echo_number":"91 96"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_echo_number: echo number \"91 96\": want a number or a SIP URI, without spaces or \u003c\u003e\""}`},
 	{`{"ws_url":"ws://x/ws","rtc":1}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal number into Go struct field Config.rtc of type bool"}`},
+	{`{"ws_url":"ws://x/ws","rtc_audio":"speakers"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: rtc_audio \"speakers\" (want host, device or none)"}`},
+	{`{"ws_url":"ws://x/ws","audio_ringtone":"loud"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: audio_ringtone \"loud\": ringtone \"loud\" (want builtin, off or wav:PATH)"}`},
+	{`{"ws_url":"ws://x/ws","audio_ringtone":"wav:/nonexistent/ring.wav"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: audio_ringtone \"wav:/nonexistent/ring.wav\": audio: ringtone: open /nonexistent/ring.wav: no such file or directory"}`},
+	{`{"ws_url":"ws://x/ws","audio_aec":"on"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: config: json: cannot unmarshal string into Go struct field Config.audio_aec of type bool"}`},
 	{`{"ws_url":"ws://x/ws","language":"en-US","log_level":"x"}`, `{"code":"-1","msg":"参数无效: cloudcc: invalid argument: log_level \"x\" (want trace, debug, info, warn, error or off)"}`},
 }
 
@@ -90,7 +95,9 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		"rtc_url_template":"wss://{host}:7443/","ice_servers":[{"urls":["stun:s:3478"],"username":"u","credential":"p"}],
 		"rtc_stats_interval_ms":5000,"rtc_keepalive_ms":-1,"rtc_default_source":"tone:440","rtc_include_loopback":true,
 		"rtc_auto_answer":"hints","rtc_auto_answer_window_ms":10000,"rtc_max_calls":2,"rtc_ring_timeout_ms":-1,
-		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","rtc_quality_warnings":false,"rtc_echo_number":"9196","async_max":10}`))
+		"rtc_max_message_bytes":32768,"rtc_media_timeout_ms":10000,"rtc_media_failure":"flag","async_max":10,
+		"rtc_audio":"device","audio_microphone":"m","audio_speaker":"s","audio_ringer":"r","audio_ringtone":"off",
+		"audio_aec":false,"audio_ns":true,"audio_agc":false,"audio_vad":true,"rtc_quality_warnings":false,"rtc_echo_number":"9196"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,6 +116,8 @@ func TestConfigMapsOntoAgentConfig(t *testing.T) {
 		RTCStatsInterval: 5 * time.Second, RTCKeepalive: -ms, RTCDefaultSource: "tone:440", RTCIncludeLoopback: true,
 		RTCAutoAnswer: "hints", RTCAutoAnswerWindow: 10 * time.Second, RTCMaxCalls: 2, RTCRingTimeout: -ms,
 		RTCMaxMessageBytes: 32768, RTCMediaTimeout: 10 * time.Second, RTCMediaFailure: "flag",
+		RTCAudio: "device", AudioMicrophone: "m", AudioSpeaker: "s", AudioRinger: "r", AudioRingtone: "off",
+		AudioAEC: protocol.Ptr(false), AudioNS: protocol.Ptr(true), AudioAGC: protocol.Ptr(false), AudioVAD: protocol.Ptr(true),
 		DisableQualityWarnings: true, RTCEchoNumber: "9196"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("agentConfig:\n got %+v\nwant %+v", got, want)

@@ -70,6 +70,10 @@ func marshalEvent(ev session.Event) ([]byte, error) {
 		*agent.CallQualityWarningEvent:
 		// RTC events marshal as they are, msg_type included.
 		return json.Marshal(e)
+	case *agent.AudioDevicesChangedEvent, *agent.AudioDeviceFallbackEvent, *agent.AudioDeviceErrorEvent:
+		// Sound device events too.
+		// RTC events marshal as they are, msg_type included.
+		return json.Marshal(e)
 	}
 	return nil, fmt.Errorf("unknown event %T", ev)
 }

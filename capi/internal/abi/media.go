@@ -68,6 +68,8 @@ func (c *client) media(name string, params []byte) (int, []byte) {
 			calls = []string{}
 		}
 		reply["calls"] = calls
+	case "audio_devices", "audio_select", "audio_processing", "audio_ringtone":
+		err = c.audioMedia(name, params, reply) // media_audio.go
 	case "precall_test":
 		return c.precallTest(params) // precall.go: its own parameters and reply
 	default:

@@ -9,6 +9,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/agent"
+	"github.com/cloudcc/agent-sdk/core/audio"
 	"github.com/cloudcc/agent-sdk/core/httpapi"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/sdkerr"
@@ -54,7 +55,8 @@ func statusOf(err error) int {
 		return ccTimeout
 	case errors.Is(err, session.ErrConnectionLost):
 		return ccConnectionLost
-	case errors.Is(err, agent.ErrMuteNeedsRTC), errors.Is(err, agent.ErrNoRTC):
+	case errors.Is(err, agent.ErrMuteNeedsRTC), errors.Is(err, agent.ErrNoRTC),
+		errors.Is(err, audio.ErrNoAudioBackend), errors.Is(err, agent.ErrNoSoundMode):
 		return ccUnsupported
 	case errors.Is(err, agent.ErrNoCall), errors.Is(err, errBadMediaParam):
 		return ccInvalidArgument
