@@ -99,7 +99,10 @@ build_windows_dll() {
   GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
     go build -buildmode=c-shared -ldflags "-s -w" -o "$out/cloudcc.dll" ./capi
   rm -f "$out/cloudcc.h" # cgo's own header; the public one is include/cloudcc.h
-  { echo "LIBRARY cloudcc.dll"; echo "EXPORTS"; dll_exports "$out/cloudcc.dll" | sed 's/^/    /'; } >"$out/cloudcc.def"
+  # The .def (and so the import library) names the ABI's functions only: the
+  # DLL also exports the sound library's (malgo's) cgo callbacks, which Go
+  # exports from every package and no one else may call.
+  { echo "LIBRARY cloudcc.dll"; echo "EXPORTS"; dll_exports "$out/cloudcc.dll" | grep '^cc_' | sed 's/^/    /'; } >"$out/cloudcc.def"
   x86_64-w64-mingw32-dlltool --input-def "$out/cloudcc.def" --dllname cloudcc.dll \
     --output-lib "$out/libcloudcc.dll.a"
 }
