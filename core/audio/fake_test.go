@@ -89,6 +89,14 @@ type fakeDevice struct {
 	ramp           int16
 	mu             sync.Mutex
 	played         []int16 // what playback was given
+	calls          []fakeCall
+}
+
+// fakeCall is one callback of a fake device: when, and where its samples
+// start (capture: the ramp's value before it; playback: len(played)).
+type fakeCall struct {
+	at    time.Time
+	start int
 }
 
 func (d *fakeDevice) start() error {
@@ -107,6 +115,13 @@ func (d *fakeDevice) start() error {
 			if d.freeze.Load() {
 				continue
 			}
+			d.mu.Lock()
+			if d.k == KindCapture {
+				d.calls = append(d.calls, fakeCall{time.Now(), int(d.ramp)})
+			} else {
+				d.calls = append(d.calls, fakeCall{time.Now(), len(d.played)})
+			}
+			d.mu.Unlock()
 			if d.k == KindCapture {
 				for i := range buf {
 					d.ramp++
@@ -140,7 +155,7 @@ func (d *fakeDevice) playedSamples() []int16 {
 	return append([]int16(nil), d.played...)
 }
 
-func fakeSystem(t *testing.T) (*System, *fakeDriver) {
+func fakeSystem(t testing.TB) (*System, *fakeDriver) {
 	f := newFakeDriver()
 	s := newSystem(Config{PollInterval: 20 * time.Millisecond, StallTimeout: 300 * time.Millisecond},
 		func(Config) (driver, error) { return f, nil })

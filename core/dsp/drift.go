@@ -1,6 +1,9 @@
 package dsp
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // driftControl keeps the reference aligned with the capture clock by
 // steering the resampler's ratio: if the playout clock runs faster than the
@@ -19,8 +22,9 @@ import "math"
 // fixed ratio gives 90 dB.
 //
 // So the drift is measured, not chased: the level's movement each second,
-// less what the correction itself did, with steps (more than drift could
-// do) left out, accumulates into the level the clocks alone would give; the
+// less what the correction itself did, with steps left out (more than
+// drift could do, or a few samples off the window's median second: see
+// isStep), accumulates into the level the clocks alone would give; the
 // drift is the slope of its last 20 s (least squares), used once it stands
 // out of its own noise (three times its standard error, with a floor), and
 // changed only when the window disagrees with it by as much. Beyond 10 ms
@@ -28,25 +32,28 @@ import "math"
 // the estimate never accumulates into a misalignment the canceller's tail
 // cannot follow.
 type driftControl struct {
-	rate    int
-	perSec  int     // blocks per second: one reading
-	spp     float64 // samples per second per ppm
-	stepMax float64 // the most a second's mean moves by drift alone
-	band    float64 // the dead band of the position term, samples
-	kPos    float64 // ppm per sample beyond the band
-	settle  int     // readings left before the anchor
-	n       int
-	sum     float64
-	prev    float64    // the last reading
-	applied [2]float64 // the ppm in force during the reading before, and during this one
-	raw     float64    // the level as the clocks alone moved it, steps left out
-	level   float64    // the level, steps left out
-	target  float64
-	hist    [driftWindow]float64 // raw, one per second
-	nh      int
-	est     float64 // the drift measured, ppm
-	ppm     float64
-	steps   int64
+	rate     int
+	perSec   int     // blocks per second: one reading
+	spp      float64 // samples per second per ppm
+	stepMax  float64 // the most a second's mean moves by drift alone
+	jump     float64 // a second's move this far from the window's median is a step
+	outliers int     // steps in a row
+	newRate  bool    // the window restarted after steps in a row
+	band     float64 // the dead band of the position term, samples
+	kPos     float64 // ppm per sample beyond the band
+	settle   int     // readings left before the anchor
+	n        int
+	sum      float64
+	prev     float64    // the last reading
+	applied  [2]float64 // the ppm in force during the reading before, and during this one
+	raw      float64    // the level as the clocks alone moved it, steps left out
+	level    float64    // the level, steps left out
+	target   float64
+	hist     [driftWindow]float64 // raw, one per second
+	nh       int
+	est      float64 // the drift measured, ppm
+	ppm      float64
+	steps    int64
 }
 
 const (
@@ -59,6 +66,7 @@ const (
 func newDriftControl(rate, block int) driftControl {
 	d := driftControl{rate: rate, perSec: max(1, rate/block), spp: float64(rate) * 1e-6}
 	d.stepMax = driftMaxPPM*d.spp + 2
+	d.jump = 3 * float64(rate) / 8000
 	// Within the band the alignment follows the level (it moves the
 	// reference and the filter with it, at once); a correction that moves
 	// the echo all the time costs the canceller far more (0.1 sample/s
@@ -103,7 +111,7 @@ func (d *driftControl) update(l float64) float64 {
 	step := m - d.prev
 	d.prev = m
 	natural := step + corr // a positive correction lowered the level
-	if natural > d.stepMax || natural < -d.stepMax {
+	if d.isStep(natural) {
 		d.steps++
 		return d.ppm
 	}
@@ -130,6 +138,56 @@ func (d *driftControl) update(l float64) float64 {
 	}
 	d.ppm = min(driftMaxPPM, max(-driftMaxPPM, d.est+pos))
 	return d.ppm
+}
+
+// isStep tells a step from drift: more than drift at the clamp, or a jump
+// of a few samples away from the median second of the window. Such jumps below the clamp's size (a sound
+// server moving its bursts by a few samples) made least squares see a
+// slope of tens of ppm where the clocks were one. Three such seconds in a
+// row are a new rate, not steps: the window starts afresh.
+func (d *driftControl) isStep(natural float64) bool {
+	if natural > d.stepMax || natural < -d.stepMax {
+		return true
+	}
+	// Until the window has a few seconds, a second is measured against no
+	// movement at all (a drift over 3 samples a second, 375 ppm at 8 kHz,
+	// then comes through as a new rate, below).
+	med, spread := 0.0, 0.0
+	if d.nh < 5 && d.newRate {
+		return false // the window restarted on a new rate: it learns it
+	}
+	d.newRate = false
+	if d.nh >= 5 {
+		var inc [driftWindow]float64
+		n := d.nh - 1
+		for i := range n {
+			inc[i] = d.hist[i+1] - d.hist[i]
+		}
+		med = median(inc[:n])
+		for i := range n {
+			inc[i] = math.Abs(inc[i] - med)
+		}
+		spread = 4 * median(inc[:n])
+	}
+	if math.Abs(natural-med) <= max(d.jump, spread) {
+		d.outliers = 0
+		return false
+	}
+	if d.outliers++; d.outliers >= 3 {
+		d.outliers, d.nh, d.newRate = 0, 0, true
+		return false
+	}
+	return true
+}
+
+// median sorts xs in place and returns its median.
+func median(xs []float64) float64 {
+	slices.Sort(xs)
+	if n := len(xs); n%2 == 1 {
+		return xs[n/2]
+	} else {
+		return (xs[n/2-1] + xs[n/2]) / 2
+	}
 }
 
 func (d *driftControl) push(v float64) {

@@ -3,7 +3,7 @@
 # sound servers, and the no-server check.
 #
 #   bash tests/audio/run.sh          # tests (what ./build.sh test runs)
-#   bash tests/audio/run.sh bench    # the device-switch gap benchmark
+#   bash tests/audio/run.sh bench    # the device-switch gap and latency benchmarks
 #
 # 1. Without any sound server: tests/audio/devlist (core/audio as the
 #    library links it) needs no sound library at link time, and listing
@@ -23,6 +23,8 @@ if [ "${1:-}" = bench ]; then
   pulse_start
   trap pulse_stop EXIT
   go test -run '^$' -bench 'SwitchGap' -benchtime "${BENCH_SWITCHES:-20}x" -count=1 ./core/audio/ | grep -E '^(Benchmark|ok|FAIL)'
+  # The delay the SDK adds between the devices and the call (fake devices).
+  go test -run '^$' -bench 'EndpointLatency' -benchtime 500x -count=3 ./core/audio/ | grep -E '^(Benchmark|ok|FAIL)'
   exit 0
 fi
 
