@@ -12,7 +12,9 @@
 // Environment (set by run.sh): KAMAILIO_WS, SIP_DOMAIN, WORK (scratch dir),
 // SDK_PEER (the built core/rtc peer; when empty the SDK tests fail),
 // REF_PEER (the built reference sipgo + pion peer), PBX_PEER (ccsim's
-// simulated PBX, tests/interop/pbxpeer).
+// simulated PBX, tests/interop/pbxpeer), AGENT_PEER (the SDK agent,
+// tests/interop/agentpeer), BARESIP, KAMAILIO_UDP, AUDIO_PULSE (the
+// private PulseAudio of gateway-device-mode).
 
 import { chromium } from 'playwright-core';
 import * as esbuild from 'esbuild';

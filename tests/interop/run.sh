@@ -12,7 +12,7 @@
 #
 # On a fresh Debian machine (root, or a user with sudo) it installs with
 # apt-get what is missing — kamailio, kamailio-websocket-modules, chromium,
-# nodejs/npm, rtpengine-daemon, baresip-core — and runs `npm ci` on the
+# nodejs/npm, rtpengine-daemon, baresip-core, pulseaudio(-utils) — and runs `npm ci` on the
 # checked-in lock file. Go must be on
 # PATH (the repo's toolchain). Everything listens on 127.0.0.1 on free ports.
 # Every process it starts runs in its own process group and is killed on
