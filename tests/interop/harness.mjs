@@ -12,7 +12,9 @@
 // Environment (set by run.sh): KAMAILIO_WS, SIP_DOMAIN, WORK (scratch dir),
 // SDK_PEER (the built core/rtc peer; when empty the SDK tests fail),
 // REF_PEER (the built reference sipgo + pion peer), PBX_PEER (ccsim's
-// simulated PBX, tests/interop/pbxpeer).
+// simulated PBX, tests/interop/pbxpeer), AGENT_PEER (the SDK agent,
+// tests/interop/agentpeer), BARESIP, KAMAILIO_UDP, AUDIO_PULSE (the
+// private PulseAudio of gateway-device-mode).
 
 import { chromium } from 'playwright-core';
 import * as esbuild from 'esbuild';
@@ -20,7 +22,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,6 +35,10 @@ const PBX_PEER = process.env.PBX_PEER || '';
 const AGENT_PEER = process.env.AGENT_PEER || '';
 const KAMAILIO_UDP = process.env.KAMAILIO_UDP || '';
 const BARESIP = process.env.BARESIP || '';
+// AUDIO_PULSE: the private PulseAudio run.sh starts (tests/audio/pulse.sh)
+// for gateway-device-mode. Only that test's agent and its pactl/parec/paplay
+// get it as PULSE_SERVER: Chromium and the other peers see no sound server.
+const AUDIO_PULSE = process.env.AUDIO_PULSE || '';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ONLY = process.env.ONLY || '';
 const TEST_TIMEOUT = 60_000;
@@ -46,6 +52,7 @@ const USERS = {
   '1001': 'pw1001', // the SDK phone
   '1002': 'pw1002', // the reference Go phone
   '1003': 'pw1003', // the SDK agent behind the gateway (agentpeer)
+  '1004': 'pw1004', // the SDK agent in device mode (agentpeer, gateway-device-mode)
   '3001': 'pw3001', // baresip, a plain SIP phone on UDP (RTP/AVP through rtpengine)
 };
 
@@ -211,8 +218,8 @@ async function resetPhone(phone) {
 // ---- the Go SDK peer ----
 
 class SDKPeer {
-  constructor(bin) {
-    this.proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(bin, env = process.env) {
+    this.proc = spawn(bin, [], { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.waiters = new Map();
     this.nextID = 1;
     this.events = [];
@@ -459,6 +466,7 @@ function readWav(file) {
 function toneWindows({ rate, samples }, freq) {
   const win = Math.floor(rate / 10);
   let good = 0, loud = 0;
+  const levels = []; // the tone's level in each good window, dBFS
   const w = 2 * Math.cos((2 * Math.PI * freq) / rate);
   for (let off = 0; off + win <= samples.length; off += win) {
     let s1 = 0, s2 = 0, e = 0;
@@ -472,9 +480,73 @@ function toneWindows({ rate, samples }, freq) {
     if (e / win < 1e4) continue; // silence (below about -50 dBFS)
     loud++;
     const p = s1 * s1 + s2 * s2 - w * s1 * s2;
-    if ((2 * p) / win / e > 0.8) good++;
+    if ((2 * p) / win / e > 0.8) {
+      good++;
+      levels.push(20 * Math.log10((2 * Math.sqrt(Math.max(p, 0))) / win / 32768));
+    }
   }
-  return { good, loud };
+  levels.sort((a, b) => a - b);
+  // dbfs: the median level of the tone where it dominates (-120: nowhere).
+  return { good, loud, dbfs: levels.length ? levels[levels.length >> 1] : -120 };
+}
+
+// goertzelDBFS is the level of freq in samples, dBFS of a full-scale sine.
+function goertzelDBFS(samples, freq, rate) {
+  const w = 2 * Math.cos((2 * Math.PI * freq) / rate);
+  let s1 = 0, s2 = 0;
+  for (const x of samples) {
+    const s0 = x + w * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  const p = Math.max(0, s1 * s1 + s2 * s2 - w * s1 * s2);
+  return p > 0 ? 20 * Math.log10((2 * Math.sqrt(p)) / samples.length / 32768) : -120;
+}
+
+// ---- the private PulseAudio (gateway-device-mode) ----
+
+const pulseEnv = () => ({ ...process.env, PULSE_SERVER: AUDIO_PULSE });
+
+function pactl(...args) {
+  try {
+    return execFileSync('pactl', args, { env: pulseEnv(), encoding: 'utf8', timeout: 10000 }).trim();
+  } catch (e) {
+    throw new Error(`pactl ${args.join(' ')}: ${(e.stderr || e.message || '').toString().trim()}`);
+  }
+}
+
+// pulseStreams counts the streams on a device: playback streams (sink
+// inputs) into a sink, or capture streams (source outputs) from a source.
+function pulseStreams(kind, name) {
+  const dev = pactl('list', 'short', kind === 'sink' ? 'sinks' : 'sources').split('\n')
+    .map((l) => l.split('\t')).find((f) => f[1] === name);
+  if (!dev) throw new Error(`no PulseAudio ${kind} ${name}`);
+  return pactl('list', 'short', kind === 'sink' ? 'sink-inputs' : 'source-outputs').split('\n')
+    .map((l) => l.split('\t')).filter((f) => f[1] === dev[0]).length;
+}
+
+// PulseRecorder keeps what parec records from a source: mono, 16-bit, rate.
+class PulseRecorder {
+  constructor(source, rate = 8000) {
+    this.rate = rate;
+    this.chunks = [];
+    this.bytes = 0;
+    this.proc = spawn('parec', ['--raw', '--format=s16le', '--channels=1', `--rate=${rate}`, '--latency-msec=20', '-d', source],
+      { env: pulseEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+    this.proc.on('error', (e) => log(`  parec ${source}: ${e.message}`));
+    this.proc.stdout.on('data', (d) => { this.chunks.push(d); this.bytes += d.length; });
+  }
+  get length() { return this.bytes >> 1; }
+  // pcm returns samples [from, to) as readWav does.
+  pcm(from = 0, to = this.length) {
+    to = Math.min(to, this.length);
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    const buf = this.chunks[0] || Buffer.alloc(0);
+    const samples = new Float64Array(Math.max(0, to - from));
+    for (let i = 0; i < samples.length; i++) samples[i] = buf.readInt16LE((from + i) * 2);
+    return { rate: this.rate, samples };
+  }
+  stop() { this.proc.kill('SIGTERM'); }
 }
 
 const setupTimes = [];
@@ -697,11 +769,11 @@ const AGENT_EXT = '1003';
 function expectBaresipHears(bs, freq) {
   const file = bs.lastReceivedWAV();
   const wav = readWav(file);
-  const { good, loud } = toneWindows(wav, freq);
+  const { good, loud, dbfs } = toneWindows(wav, freq);
   if (good < 10 || good < 0.7 * loud) {
     throw new Error(`baresip heard ${freq} Hz in ${good} of ${loud} loud 100 ms windows (${path.basename(file)}, ${wav.rate} Hz)`);
   }
-  return { good, loud };
+  return { good, loud, dbfs };
 }
 
 // talkFor waits until the SDK has sent n more packets on the current call
@@ -821,6 +893,101 @@ test('gateway-outbound: the SDK phone calls baresip (its BUNDLE offer; rtpengine
   await bs.waitEvent('call closed at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
   const bh = expectBaresipHears(bs, toneSDK);
   log(`  SDK hears ${heard.peak_hz} Hz; baresip heard ${toneSDK} Hz in ${bh.good}/${bh.loud} windows`);
+}, ['agent', 'baresip']);
+
+// Device mode (issue 16, section 3): the agent is the desktop phone. It
+// runs on the private PulseAudio's null sinks: a speaker sink whose monitor
+// the test records, a ringer sink, and a microphone (a remap source on a
+// sink the test plays a 1000 Hz tone into). No default source and no PCM
+// tap: what baresip hears can only come from the microphone, through the
+// agent's voice processing (AEC, NS, AGC, VAD: device mode's default); what
+// the agent receives can only be heard on the speaker.
+const DEVICE_EXT = '1004';
+const toneMic = 1000; // played into the device-mode agent's microphone
+
+test('gateway-device-mode: baresip calls the SDK agent in device mode on PulseAudio; the ringtone on the ringer, answered through CTI; 440 Hz out of the speaker sink, the 1000 Hz microphone at baresip through the voice processing; devices closed after baresip hangs up', async (env) => {
+  if (!AUDIO_PULSE) throw new Error('no PulseAudio (AUDIO_PULSE unset: run.sh starts one with tests/audio/pulse.sh)');
+  const bs = env.baresip;
+  const mods = [];
+  const procs = [];
+  let dp = null;
+  try {
+    const load = (...a) => mods.push(pactl('load-module', ...a));
+    load('module-null-sink', 'sink_name=gw_spk', 'rate=48000', 'channels=2', 'sink_properties=device.description=gw_spk');
+    load('module-null-sink', 'sink_name=gw_ring', 'rate=48000', 'channels=2', 'sink_properties=device.description=gw_ring');
+    load('module-null-sink', 'sink_name=gw_feed', 'rate=16000', 'channels=1', 'sink_properties=device.description=gw_feed');
+    load('module-remap-source', 'source_name=gw_mic', 'master=gw_feed.monitor', 'source_properties=device.description=gw_mic');
+    const spk = new PulseRecorder('gw_spk.monitor');
+    const ringer = new PulseRecorder('gw_ring.monitor');
+    procs.push(spk, ringer);
+    const wav = path.join(WORK, `tone-${toneMic}-16k.wav`);
+    if (!fs.existsSync(wav)) writeWav(wav, toneMic, 60, 16000);
+    const feed = spawn('paplay', ['-d', 'gw_feed', wav], { env: pulseEnv(), stdio: ['ignore', 'ignore', 'inherit'] });
+    feed.on('error', (e) => log(`  paplay: ${e.message}`));
+    procs.push({ stop: () => feed.kill('SIGTERM') });
+
+    dp = new SDKPeer(AGENT_PEER, pulseEnv());
+    const r = await dp.cmd({ cmd: 'start', ws: WS, domain: DOMAIN, ext: DEVICE_EXT, ext_pwd: USERS[DEVICE_EXT],
+      audio: 'device', microphone: 'gw_mic', speaker: 'gw_spk', ringer: 'gw_ring' });
+    log(`  device-mode agent registered ${r.aor} (microphone gw_mic, speaker gw_spk, ringer gw_ring)`);
+
+    const m0 = bs.mark();
+    await bs.cmd('dial', `sip:${DEVICE_EXT}@${DOMAIN}`);
+    const ring = (await dp.cmd({ cmd: 'wait_call', state: 'ringing', uuid: '' })).call;
+    // The built-in ring (400 + 450 Hz) on the ringer while the call rings.
+    await waitFor('the ringtone on the ringer sink', () => {
+      const { samples } = ringer.pcm();
+      for (let off = 0; off + 800 <= samples.length; off += 800) {
+        if (goertzelDBFS(samples.subarray(off, off + 800), 400, 8000) > -40) return true;
+      }
+      return { ok: false, samples: samples.length };
+    }, 10000, 100);
+    const uuid = 'call-' + (Date.now() + 2).toString(16).padStart(32, '0');
+    const ans = await dp.cmd({ cmd: 'request', req: { msg_type: 'answer', uuid, audio: 3, video: 0 } });
+    if (!ans.ok) throw new Error('answer: ' + JSON.stringify(ans));
+    const conf = (await dp.cmd({ cmd: 'wait_call', state: 'confirmed', uuid })).call;
+    if (conf.call_id !== ring.call_id) throw new Error('confirmed: ' + JSON.stringify(conf));
+    const spkFrom = spk.length;
+    await bs.waitEvent('first RTP at baresip', (e) => e.type === 'CALL_RTPESTAB', 15000, m0);
+
+    // baresip's 440 Hz out of the speaker: 1 s of 100 ms windows with 80 % of the energy at 440 Hz.
+    await waitFor(`baresip's ${toneBaresip} Hz out of the speaker sink`, () => {
+      const w = toneWindows(spk.pcm(spkFrom), toneBaresip);
+      return w.good >= 10 ? w : { ok: false, ...w };
+    }, 15000, 100);
+    // The devices are open: one stream on the speaker, one on the microphone; the ringer stopped.
+    await waitFor('one stream each on gw_spk and gw_mic, none on gw_ring', () => {
+      const n = { spk: pulseStreams('sink', 'gw_spk'), mic: pulseStreams('source', 'gw_mic'), ring: pulseStreams('sink', 'gw_ring') };
+      return n.spk === 1 && n.mic === 1 && n.ring === 0 ? n : { ok: false, ...n };
+    }, 10000, 100);
+    const st = (await dp.cmd({ cmd: 'processing', uuid })).state;
+    if (!st.Active || !st.aec || !st.ns || !st.agc || !st.vad) throw new Error('voice processing: ' + JSON.stringify(st));
+    // 3 s of the microphone to baresip, then baresip hangs up.
+    const stats = await talkFor(dp, 150);
+    const spkTo = spk.length;
+    const st2 = (await dp.cmd({ cmd: 'processing', uuid })).state;
+    await bs.cmd('hangup');
+    const end = (await dp.cmd({ cmd: 'wait_call', state: 'ended', uuid })).call;
+    if (end.reason !== 'remote hangup') throw new Error('ended: ' + JSON.stringify(end));
+    await bs.waitEvent('call closed at baresip', (e) => e.type === 'CALL_CLOSED', 10000, m0);
+    const bh = expectBaresipHears(bs, toneMic);
+    // The whole call at the speaker: the share of loud windows that are 440 Hz.
+    const sw = toneWindows(spk.pcm(spkFrom, spkTo), toneBaresip);
+    if (sw.good < 0.7 * sw.loud) throw new Error(`speaker: ${toneBaresip} Hz in ${sw.good} of ${sw.loud} loud windows`);
+    // Hung up: the SDK closed its devices.
+    await waitFor('no stream left on gw_spk, gw_mic, gw_ring', () => {
+      const n = { spk: pulseStreams('sink', 'gw_spk'), mic: pulseStreams('source', 'gw_mic'), ring: pulseStreams('sink', 'gw_ring') };
+      return n.spk + n.mic + n.ring === 0 ? n : { ok: false, ...n };
+    }, 10000, 100);
+    log(`  speaker sink: ${toneBaresip} Hz in ${sw.good}/${sw.loud} loud windows at ${sw.dbfs.toFixed(1)} dBFS; ` +
+      `baresip heard the microphone's ${toneMic} Hz in ${bh.good}/${bh.loud} windows at ${bh.dbfs.toFixed(1)} dBFS; ` +
+      `processing AEC/NS/AGC/VAD on, microphone ${st2.LevelDBFS.toFixed(1)} dBFS before it, device clocks ${st2.MicRateHz.toFixed(0)}/${st2.SpeakerRateHz.toFixed(0)} Hz; ` +
+      `packets sent/received ${stats.packets_sent}/${stats.packets_received}`);
+  } finally {
+    if (dp) await dp.close();
+    for (const p of procs) p.stop();
+    for (const m of mods.reverse()) { try { pactl('unload-module', m); } catch (e) { log(`  ${e.message}`); } }
+  }
 }, ['agent', 'baresip']);
 
 // ---- main ----

@@ -12,7 +12,7 @@
 #
 # On a fresh Debian machine (root, or a user with sudo) it installs with
 # apt-get what is missing — kamailio, kamailio-websocket-modules, chromium,
-# nodejs/npm, rtpengine-daemon, baresip-core — and runs `npm ci` on the
+# nodejs/npm, rtpengine-daemon, baresip-core, pulseaudio(-utils) — and runs `npm ci` on the
 # checked-in lock file. Go must be on
 # PATH (the repo's toolchain). Everything listens on 127.0.0.1 on free ports.
 # Every process it starts runs in its own process group and is killed on
@@ -47,6 +47,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   done
+  [ -z "${PULSE_PID:-}" ] || pulse_stop
   if [ -n "$work" ]; then
     if [ -n "${KEEP:-}" ]; then log "kept $work"; else rm -rf "$work"; fi
   fi
@@ -73,6 +74,8 @@ command -v node >/dev/null 2>&1 || need_apt+=(nodejs)
 command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 command -v rtpengine >/dev/null 2>&1 || need_apt+=(rtpengine-daemon)
 { command -v baresip >/dev/null 2>&1 && [ -e /usr/lib/baresip/modules/ctrl_tcp.so ]; } || need_apt+=(baresip-core)
+command -v pulseaudio >/dev/null 2>&1 || need_apt+=(pulseaudio)
+{ command -v pactl >/dev/null 2>&1 && command -v parec >/dev/null 2>&1 && command -v paplay >/dev/null 2>&1; } || need_apt+=(pulseaudio-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${need_apt[*]} and no apt-get (not Debian?)"
   if [ "$(id -u)" != 0 ]; then
@@ -122,6 +125,17 @@ log "building the SDK peer (core/rtc + core/media), the SDK agent peer, the refe
   && go build -o "$work/refphone" ./tests/interop/refphone/cmd \
   && go build -o "$work/pbxpeer" ./tests/interop/pbxpeer) || die "go build of the peers failed"
 
+# ---- a private PulseAudio for gateway-device-mode (tests/audio/pulse.sh) ----
+# Null sinks only, on a socket of its own; stopped on exit. Only the
+# harness's pactl/parec/paplay and the device-mode agent get it (as
+# AUDIO_PULSE): Chromium and the other peers see no sound server.
+# shellcheck source=../audio/pulse.sh
+source "$root/tests/audio/pulse.sh"
+pulse_start || die "PulseAudio did not start (tests/audio/pulse.sh)"
+audio_pulse="$PULSE_SERVER"
+unset PULSE_SERVER CC_AUDIO_PULSE
+log "PulseAudio $(pulseaudio --version 2>/dev/null | awk '{print $2}') (private, null sinks) for the device-mode test"
+
 # ---- Kamailio on free loopback ports ----
 # A port free for both TCP and UDP on 127.0.0.1. Another process may take it
 # before Kamailio binds it: then Kamailio fails to start and the next try
@@ -144,7 +158,7 @@ free_ports() {
 }
 domain="interop.test"
 users=""
-for up in 2001:pw2001 2002:pw2002 1001:pw1001 1002:pw1002 1003:pw1003 3001:pw3001; do
+for up in 2001:pw2001 2002:pw2002 1001:pw1001 1002:pw1002 1003:pw1003 1004:pw1004 3001:pw3001; do
   users+="	\$sht(users=>${up%%:*}) = \"${up#*:}\";"$'\n'
 done
 mkdir -p "$work/run"
@@ -209,7 +223,8 @@ log "kamailio $(kamailio -v | head -1 | awk '{print $3}') on ws://127.0.0.1:$ws_
 
 # ---- run ----
 export KAMAILIO_WS="ws://127.0.0.1:$ws_port" KAMAILIO_UDP="127.0.0.1:$udp_port" SIP_DOMAIN="$domain" WORK="$work" CHROMIUM \
-  SDK_PEER="$work/sdkpeer" REF_PEER="$work/refphone" PBX_PEER="$work/pbxpeer" AGENT_PEER="$work/agentpeer" BARESIP
+  SDK_PEER="$work/sdkpeer" REF_PEER="$work/refphone" PBX_PEER="$work/pbxpeer" AGENT_PEER="$work/agentpeer" BARESIP \
+  AUDIO_PULSE="$audio_pulse"
 : >"$work/harness.log"
 setsid timeout --kill-after=10 "${INTEROP_TIMEOUT:-300}" node "$here/harness.mjs" >>"$work/harness.log" 2>&1 &
 hpid=$!

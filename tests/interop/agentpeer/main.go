@@ -9,8 +9,13 @@
 // It speaks JSON lines on stdin/stdout (one request per line, one reply
 // per request, with the request's "id"; commands run concurrently):
 //
-//	{"cmd":"start","ws":"ws://kamailio","domain":"d","ext":"1001","ext_pwd":"pw","tone_hz":1000[,"rtc_address":"host:port"]}
+//	{"cmd":"start","ws":"ws://kamailio","domain":"d","ext":"1001","ext_pwd":"pw","tone_hz":1000[,"rtc_address":"host:port"]
+//	 [,"audio":"device","microphone":"src","speaker":"sink","ringer":"sink"]}
 //	                                         → {"ok":true,"aor":"sip:1001@d","rtc_address":"…","url":"ws://…"} once registered
+//	                                           (audio "device": the SDK opens those PulseAudio devices, PULSE_SERVER
+//	                                           from the environment; no default source and no PCM tap: the call's
+//	                                           audio is the microphone's, what it receives goes to the speaker)
+//	{"cmd":"processing","uuid":"call-…"}     → {"ok":true,"state":{AudioProcessingState}}: the call's voice processing
 //	{"cmd":"callin","uuid":"call-…","caller":"3001"} → {"ok":true}: the CTI server pushes a callin
 //	{"cmd":"request","req":{...}}            → {"ok":true,"reply":{...}} or {"error":...}: Agent.Do
 //	{"cmd":"wait_call","state":"ringing","uuid":"","auto":true,"timeout_ms":15000}
@@ -72,6 +77,12 @@ type request struct {
 	CallID     string          `json:"call_id"`
 	Target     string          `json:"target"`
 	TimeoutMs  int             `json:"timeout_ms"`
+	// Audio is the agent's rtc_audio ("" host, "device"); Microphone,
+	// Speaker and Ringer its device ids in device mode.
+	Audio      string `json:"audio"`
+	Microphone string `json:"microphone"`
+	Speaker    string `json:"speaker"`
+	Ringer     string `json:"ringer"`
 }
 
 // peer is the agent and what the harness asks about it.
@@ -87,6 +98,9 @@ type peer struct {
 	regs    chan *agent.RTCRegistrationEvent
 	pcm     []int16
 	pcmCall string // the call the PCM tap is on
+	// device: the agent runs in device mode (set before it starts): its
+	// received audio is checked on the speaker, not through a tap.
+	device bool
 }
 
 func main() {
@@ -156,7 +170,7 @@ func (p *peer) onEvent(ev session.Event) {
 		close(p.wake)
 		p.wake = make(chan struct{})
 		p.mu.Unlock()
-		if e.State == "answered" || e.State == "confirmed" {
+		if (e.State == "answered" || e.State == "confirmed") && !p.device {
 			p.tap(e)
 		}
 	case *agent.RTCRegistrationEvent:
@@ -315,6 +329,19 @@ func (p *peer) do(r request) (map[string]any, error) {
 			return nil, err
 		}
 		return map[string]any{"ok": true, "call_id": c.ID()}, nil
+	case "processing":
+		ag, err := p.agentNow()
+		if err != nil {
+			return nil, err
+		}
+		if r.UUID == nil {
+			return nil, errors.New("no uuid")
+		}
+		st, err := ag.SetAudioProcessing(*r.UUID, agent.AudioSwitchChange{})
+		if err != nil {
+			return nil, err
+		}
+		return map[string]any{"ok": true, "state": st}, nil
 	case "cti_requests":
 		p.mu.Lock()
 		cti := p.cti
@@ -351,11 +378,26 @@ func (p *peer) start(ctx context.Context, r request) (map[string]any, error) {
 	if os.Getenv("AGENTPEER_DEBUG") != "" {
 		logLevel = "debug"
 	}
-	ag, err := agent.New(agent.Config{
+	cfg := agent.Config{
 		WSURL: cti.url(), CompanyCode: "090008", AgentID: "090008_" + r.Ext, ExtID: r.Ext, OS: "Linux",
 		HeartbeatInterval: -1, RTCDomain: r.Domain, RTCDefaultSource: fmt.Sprintf("tone:%g", hz),
 		RTCIncludeLoopback: true, LogLevel: logLevel,
-	}, p.onEvent)
+	}
+	switch r.Audio {
+	case "", agent.AudioHost:
+	case agent.AudioDevice:
+		// What the call sends must be the microphone's: no default
+		// source that could stand in for it.
+		cfg.RTCAudio, cfg.RTCDefaultSource = agent.AudioDevice, ""
+		cfg.AudioMicrophone, cfg.AudioSpeaker, cfg.AudioRinger = r.Microphone, r.Speaker, r.Ringer
+	default:
+		cti.close()
+		return nil, fmt.Errorf("audio %q: want host or device", r.Audio)
+	}
+	p.mu.Lock()
+	p.device = cfg.RTCAudio == agent.AudioDevice
+	p.mu.Unlock()
+	ag, err := agent.New(cfg, p.onEvent)
 	if err != nil {
 		cti.close()
 		return nil, err
