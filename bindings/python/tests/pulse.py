@@ -12,6 +12,7 @@ from __future__ import annotations
 import array
 import math
 import os
+import random
 import subprocess
 import threading
 import time
@@ -98,6 +99,29 @@ class Player:
 def tone(hz: float, amplitude: float = 0.3) -> Callable[[int], float]:
     """A sine of hz."""
     return lambda n: amplitude * math.sin(2 * math.pi * hz * n / RATE)
+
+
+def speech_like(amplitude: float = 0.4, seed: int = 7) -> Callable[[int], float]:
+    """Words of 2-4 syllables with pauses between them, each syllable a gliding pitch (90-220 Hz) with its harmonics.
+
+    A voice detector tracks the noise floor through the pauses, as it does
+    in a real conversation; a signal that never pauses (voice_like) can
+    be taken for the room's noise after a while.
+    """
+    rng = random.Random(seed)
+    out: List[float] = []
+    while len(out) < 10 * RATE:  # ten seconds, looped
+        for _ in range(rng.randint(2, 4)):
+            dur = int((0.12 + 0.13 * rng.random()) * RATE)
+            f0a, f0b = 90 + 130 * rng.random(), 90 + 130 * rng.random()
+            phase = 0.0
+            for i in range(dur):
+                t = i / dur
+                phase += 2 * math.pi * (f0a + (f0b - f0a) * t) / RATE
+                env = math.sqrt(math.sin(math.pi * t))
+                out.append(amplitude * env * sum(math.sin(k * phase) / k for k in range(1, 9)) / 2)
+        out.extend([0.0] * int((0.2 + 0.4 * rng.random()) * RATE))
+    return lambda n: out[n % len(out)]
 
 
 def voice_like(amplitude: float = 0.4) -> Callable[[int], float]:

@@ -42,7 +42,7 @@ from cloudcc import (
 from cloudcc.config import config_json
 from cloudcc.events import parse_event
 from conftest import PWD, ext_of
-from pulse import RATE, Pulse, tone, voice_like, wait_for
+from pulse import RATE, Pulse, speech_like, tone, voice_like, wait_for
 from test_rtc import goertzel_share
 
 DEVICES_REPLY = {
@@ -446,7 +446,7 @@ def test_speaking_while_muted_is_raised_and_cleared(sim, make_agent, pulse: Puls
     a = _device_agent(sim, make_agent, spk, mic)
     uuid = _answered_call(sim, a)
     a.c.mute(uuid)
-    voice = pulse.play(mic, voice_like())
+    voice = pulse.play(mic, speech_like())
     raised = a.c.wait_event(CallQualityWarningEvent, 30,
                             where=lambda e: e.name is QualityWarning.SPEAKING_WHILE_MUTED and e.raised)
     t_raised = time.monotonic()
