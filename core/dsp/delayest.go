@@ -26,6 +26,10 @@ type delayEstimator struct {
 	ref    ring
 	near   ring
 	active ring // 1 per decimated sample where the reference block was active
+	// flatness is the reference's spectral flatness in the last estimate;
+	// tonal counts the estimates refused for a tonal reference.
+	flatness float64
+	tonal    int
 
 	fft   *fft
 	buf   []complex128
@@ -75,7 +79,8 @@ const (
 	estConfidence  = 7.0  // peak over the correlation's RMS
 	estOnsetFrac   = 0.4  // the onset: first lag within estOnsetMs of the peak this strong
 	estOnsetMs     = 10
-	estActiveDBFS  = -50 // a reference block this loud counts as active
+	estActiveDBFS  = -50   // a reference block this loud counts as active
+	estMinFlatness = 0.005 // spectral flatness of the reference below which it is tonal
 )
 
 func newDelayEstimator(rate, maxDelayMs int) *delayEstimator {
@@ -209,7 +214,7 @@ func (e *delayEstimator) estimate() (int, bool) {
 	e.fft.transform(e.buf, false)
 	size := len(e.buf)
 	lo, hi := 150*size/estRate, 1800*size/estRate
-	var peakMag float64
+	var peakMag, logSum, powSum float64
 	for k := 0; k <= size/2; k++ {
 		e.cross[k] = 0
 		if k < lo || k > hi {
@@ -220,8 +225,22 @@ func (e *delayEstimator) estimate() (int, bool) {
 		rk := (z - zc) / complex(0, 2)   // reference's spectrum
 		e.cross[k] = cmplx.Conj(nk) * rk // correlation: sum near[n] ref[n+lag]
 		peakMag = max(peakMag, cmplx.Abs(e.cross[k]))
+		p := real(rk)*real(rk) + imag(rk)*imag(rk) + 1e-12
+		logSum += math.Log(p)
+		powSum += p
 	}
 	if peakMag == 0 {
+		return 0, false
+	}
+	// A reference of a few tones (a dial tone, a test tone) correlates at
+	// every period of them: no lag stands out for the right reason, and a
+	// wrong one moves the reference and the adapted filter away from the
+	// echo. Its spectrum is far from flat (speech: 0.05 and over; a tone:
+	// under 0.001), so it gives no estimate; the filter cancels a steady
+	// tone at any alignment.
+	n := float64(hi - lo + 1)
+	if e.flatness = math.Exp(logSum/n) / (powSum / n); e.flatness < estMinFlatness {
+		e.tonal++
 		return 0, false
 	}
 	eps := 1e-3 * peakMag

@@ -544,3 +544,35 @@ func TestPlayoutGlitchesAreNotDrift(t *testing.T) {
 		t.Errorf("ERLE %.1f dB in the last 4 s, want >= 15 once the echo is found again", erle)
 	}
 }
+
+// A tonal reference (the customer's side playing a test or dial tone)
+// correlates at every period of the tone: the alignment must not take
+// one of them for the echo's delay (it moved the reference by hundreds of
+// ms on PulseAudio's loopback and cost the canceller seconds); the filter
+// cancels a steady tone at any alignment. Speech is aligned as before.
+func TestAlignmentIgnoresATone(t *testing.T) {
+	rate := 8000
+	n := 10 * rate
+	far := make([]float64, n)
+	for i := range far {
+		far[i] = 0.3 * 32768 * math.Sin(2*math.Pi*1000*float64(i)/float64(rate))
+	}
+	echo := convolve(far, roomResponse(rate, 0.25, 0.3, 6, 2), 300*rate/1000)
+	p := mustNew(t, Config{SampleRate: rate, Features: EchoCancel})
+	out := run(p, toInt16(far), toInt16(mix(echo, whiteNoise(n, 3, -60))), 160)
+	st := p.State()
+	t.Logf("tone: delay known %v (%.1f ms), flatness %.5f, %d estimates refused", st.DelayKnown, st.DelayMs, p.est.flatness, p.est.tonal)
+	if st.DelayKnown || p.est.tonal == 0 {
+		t.Errorf("a 1 kHz tone gave a delay: known %v, %.1f ms", st.DelayKnown, st.DelayMs)
+	}
+	if erle := 10 * math.Log10(powerF(echo, n-2*rate, n)/power(out, n-2*rate+80, n)); erle < 20 {
+		t.Errorf("the tone's echo is reduced by %.1f dB, want >= 20 at any alignment", erle)
+	}
+	e := newEchoPath(rate, 120, 10)
+	p = mustNew(t, Config{SampleRate: rate, Features: EchoCancel})
+	run(p, e.farI, e.near, 160)
+	t.Logf("speech: delay %.1f ms, flatness %.3f", p.State().DelayMs, p.est.flatness)
+	if st := p.State(); !st.DelayKnown || math.Abs(st.DelayMs-120) > 3 || p.est.tonal != 0 {
+		t.Errorf("speech: delay known %v, %.1f ms, %d refused as tonal", st.DelayKnown, st.DelayMs, p.est.tonal)
+	}
+}
