@@ -55,6 +55,8 @@ parec --file-format=wav --format=s16le --channels=1 --rate=8000 -d cc_headset.mo
 pids+=($!)
 
 devices=(--microphone cc_headset_mic.monitor --speaker cc_headset --ringer cc_headset --seconds 8)
+# The pre-call test calls ccsim's echo extension (FreeSWITCH's default number for its echo).
+export CLOUDCC_ECHO_NUMBER=9196
 export LD_LIBRARY_PATH="$root/build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export CLOUDCC_LIBRARY="$root/build/lib/libcloudcc.so"
 if [ "$which" != python ]; then bash "$root/examples/csharp/build.sh" >/dev/null; fi
