@@ -113,7 +113,7 @@ def main() -> int:
 
             # 3. The pre-call test, before taking calls.
             r = c.precall_test(seconds=3)
-            say(f"pre-call test: grade {r.grade.value if r.grade else "-"} mos {r.mos} rtt {r.rtt_ms} ms jitter {r.jitter_ms} ms "
+            say(f"pre-call test: grade {r.grade.value if r.grade else '-'} mos {r.mos} rtt {r.rtt_ms} ms jitter {r.jitter_ms} ms "
                 f"loss {r.loss} microphone {r.input_level_dbfs} dBFS")
             for s in r.steps:
                 say("  ", s.name, "skipped" if s.skipped else "ok" if s.ok else f"FAILED: {s.error}", f"({s.ms} ms)")
