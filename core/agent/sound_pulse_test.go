@@ -71,6 +71,16 @@ func TestPulseDeviceModeCall(t *testing.T) {
 	uuid := a.callUp(t)
 	spk.WaitFor(t, 10*time.Second, "the customer's 1 kHz out of the speaker", pulsetest.ToneAfter(pbxToneHz, pulseRate, 0, 500*time.Millisecond))
 	waitMedia(t, e, uuid, "the microphone's 440 Hz at the customer", hears(440))
+	// The customer's steady tone plays without phase jumps (a sample
+	// dropped or inserted on the way to the device; the server's
+	// underruns did that with 10 ms device periods: docs/audio.md).
+	from := spk.Len()
+	spk.WaitFor(t, 15*time.Second, "4 s of the call at the speaker", func(s []int16) bool { return len(s) >= from+4*pulseRate })
+	jumps, clean := pulsetest.PhaseJumps(spk.Slice(from, from+4*pulseRate), pbxToneHz, pulseRate)
+	t.Logf("speaker: %d phase jumps in 4 s (%d clean 10 ms blocks)", jumps, clean)
+	if jumps > 0 || clean < 360 {
+		t.Errorf("speaker: %d phase jumps in 4 s of the customer's steady tone (%d clean 10 ms blocks of 400)", jumps, clean)
+	}
 	var st AudioProcessingState
 	waitFor(t, "the devices' clocks measured", func() bool {
 		var err error

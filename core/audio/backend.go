@@ -219,6 +219,20 @@ func (d *malgoDriver) rawID(k Kind, id string) (malgo.DeviceID, bool) {
 }
 
 func (d *malgoDriver) info(k Kind, id string) (int, int, error) {
+	if d.name == BackendPulseAudio {
+		// miniaudio 0.11.23 (malgo 0.11.24, the latest) dereferences the
+		// NULL sink/source info PulseAudio hands its callback when the
+		// device is gone: asking about a sink unloaded a moment ago
+		// crashed the process (SIGSEGV in cgo, seen as a sink was unloaded
+		// mid-call). Only a device a list taken just now still has is
+		// asked about; the list and the query are one round trip apart.
+		if _, err := d.list(k); err != nil {
+			return 0, 0, err
+		}
+		if _, ok := d.ids[k][id]; !ok {
+			return 0, 0, fmt.Errorf("%w: %s %q", ErrUnknownDevice, k, id)
+		}
+	}
 	raw, ok := d.rawID(k, id)
 	if !ok {
 		return 0, 0, fmt.Errorf("%w: %s %q", ErrUnknownDevice, k, id)
@@ -247,6 +261,34 @@ func (d *malgoDriver) defaultComm(k Kind) string {
 	return defaultCommID(k == KindCapture)
 }
 
+// Device buffers. miniaudio's PulseAudio backend asks for a target
+// length (tlength) of ONE period and a capture fragment of one period,
+// whatever Periods says; Periods only sets maxlength. With 10 ms periods
+// the server kept 7.5 ms of the speaker's audio: any delay of the device
+// thread longer than that (a busy machine, a GC pause) was an underrun,
+// the server played silence (a phase jump) and took fewer samples than
+// the call wrote (EffectiveRate 7800-7950 Hz), so the speaker's ring
+// overran and dropped audio later (another jump). See docs/audio.md.
+const (
+	// pulsePlaybackMs is the speaker's period on PulseAudio: miniaudio's
+	// own low-latency default for it (it cites glitches under 20 ms).
+	pulsePlaybackMs = 25
+	// pulseCapturePeriods: the microphone keeps 10 ms fragments (its
+	// latency) but may hold 80 ms before the server drops any.
+	pulseCapturePeriods = 8
+)
+
+// buffer is the period (ms) and the period count a device opens with.
+func (d *malgoDriver) buffer(k Kind) (periodMs, periods uint32) {
+	if d.name != BackendPulseAudio {
+		return 10, 3
+	}
+	if k == KindPlayback {
+		return pulsePlaybackMs, 3
+	}
+	return 10, pulseCapturePeriods
+}
+
 type malgoDevice struct{ dev *malgo.Device }
 
 func (m *malgoDevice) start() error {
@@ -271,8 +313,7 @@ func (d *malgoDriver) open(k Kind, id string, rate, channels int, cb deviceCallb
 	}
 	cfg := malgo.DefaultDeviceConfig(malgoKind(k))
 	cfg.SampleRate = uint32(rate)
-	cfg.PeriodSizeInMilliseconds = 10
-	cfg.Periods = 3
+	cfg.PeriodSizeInMilliseconds, cfg.Periods = d.buffer(k)
 	cfg.PerformanceProfile = malgo.LowLatency
 	// The id is pinned: cgo sees it through a pointer in the config.
 	idCopy := new(malgo.DeviceID)

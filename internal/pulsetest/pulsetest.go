@@ -358,3 +358,76 @@ func LongestSilence(s []int16, rate int) float64 {
 	}
 	return float64(best) * 1000 / 400
 }
+
+// PhaseJumps counts the sudden phase jumps of a steady tone of hz in s:
+// the tone's phase is measured in 10 ms blocks against a clock that
+// counts samples, so a clean tone keeps it (a slow drift at most) while a
+// sample dropped or inserted, or a gap of silence, moves it at once. A
+// jump is a move of more than 20 degrees from one clean block to the next
+// clean block; a block with a gap or a jump inside (quiet, or under 80 %
+// of its energy at hz) is skipped, and consecutive moving blocks count
+// once. clean is the number of clean blocks compared.
+func PhaseJumps(s []int16, hz float64, rate int) (jumps, clean int) {
+	blk := rate / 100
+	w := 2 * math.Pi * hz / float64(rate)
+	prev, havePrev, inJump := 0.0, false, false
+	for off := 0; off+blk <= len(s); off += blk {
+		var re, im, e float64
+		for i := 0; i < blk; i++ {
+			x := float64(s[off+i])
+			e += x * x
+			re += x * math.Cos(w*float64(off+i))
+			im -= x * math.Sin(w*float64(off+i))
+		}
+		if e/float64(blk) < 1e5 || 2*(re*re+im*im)/float64(blk)/e < 0.8 {
+			continue
+		}
+		ph := math.Atan2(im, re)
+		if havePrev {
+			clean++
+			if d := math.Remainder(ph-prev, 2*math.Pi) * 180 / math.Pi; math.Abs(d) > 20 {
+				if !inJump {
+					jumps++
+				}
+				inJump = true
+			} else {
+				inJump = false
+			}
+		}
+		prev, havePrev = ph, true
+	}
+	return jumps, clean
+}
+
+// BufferLatency is what the server buffers for the playback stream that
+// plays into sink (the "Buffer Latency" of its sink input; the largest
+// when several play there), 0 when none does.
+func BufferLatency(t testing.TB, sink string) time.Duration {
+	t.Helper()
+	idx := ""
+	for _, l := range strings.Split(Pactl(t, "list", "short", "sinks"), "\n") {
+		if f := strings.Fields(l); len(f) > 1 && f[1] == sink {
+			idx = f[0]
+		}
+	}
+	var lat time.Duration
+	if idx == "" {
+		return 0
+	}
+	for _, blk := range strings.Split(Pactl(t, "list", "sink-inputs"), "Sink Input #") {
+		if !strings.Contains(blk, "\n\tSink: "+idx+"\n") {
+			continue
+		}
+		for _, l := range strings.Split(blk, "\n") {
+			v, ok := strings.CutPrefix(strings.TrimSpace(l), "Buffer Latency:")
+			if !ok {
+				continue
+			}
+			us, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "usec")))
+			if err == nil {
+				lat = max(lat, time.Duration(us)*time.Microsecond)
+			}
+		}
+	}
+	return lat
+}

@@ -1,0 +1,52 @@
+package audio
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pulsetest"
+)
+
+// A steady 440 Hz written on the call's 20 ms clock comes out of the
+// speaker (a 48 kHz null sink, as on a desktop) without phase jumps: no
+// sample dropped or inserted between WritePCM and the device. With 10 ms
+// periods the server buffered 7.5-8.5 ms of the stream and underran on
+// any late wake-up of the device thread: 1-3 jumps in 8-12 s unloaded,
+// 18-31 with two busy loops (docs/audio.md). CC_GLITCH_SECONDS sets the
+// length (default 8 s).
+func TestPulseSpeakerToneHasNoPhaseJumps(t *testing.T) {
+	requirePulse(t)
+	nullSink(t, "cc_glitch_spk", "cc_glitch_spk", 48000, 2)
+	micSetup(t, "cc_glitch_feed", "cc_glitch_mic")
+	rec := record(t, "cc_glitch_spk.monitor", callRate)
+	c := openPulseCall(t, "cc_glitch_spk", "cc_glitch_mic")
+	stop := toneWriter(c.ep, 440, 8000)
+	defer stop()
+	rec.waitFor(t, 10*time.Second, "440 Hz on the speaker's monitor", toneFrom(440, callRate, 0, 500*time.Millisecond))
+	// The server holds enough of the speaker's audio to ride out a late
+	// device thread (what it holds is the stream's buffer latency).
+	if lat := pulsetest.BufferLatency(t, "cc_glitch_spk"); lat < 15*time.Millisecond {
+		t.Errorf("the server buffers %v of the speaker's stream: want at least 15 ms", lat)
+	}
+	secs := 8
+	if v, err := strconv.Atoi(os.Getenv("CC_GLITCH_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	from := rec.len()
+	rec.waitFor(t, time.Duration(secs+10)*time.Second, "the call's tone recorded", func(s []int16) bool {
+		return len(s) >= from+secs*callRate
+	})
+	jumps, clean := pulsetest.PhaseJumps(rec.slice(from, from+secs*callRate), 440, callRate)
+	st := c.ep.Stats()
+	t.Logf("glitch: %d phase jumps in %d s (%d clean 10 ms blocks); speaker %.1f Hz, %d callbacks (%.1f frames each), underruns %d, overruns %d, dropped %d, buffered %d",
+		jumps, secs, clean, st.Speaker.EffectiveRate, st.Speaker.Callbacks, float64(st.Speaker.Frames)/float64(max(st.Speaker.Callbacks, 1)),
+		st.Speaker.Underruns, st.Speaker.Overruns, st.Speaker.Dropped, st.Speaker.Buffered)
+	if clean < secs*90 {
+		t.Fatalf("only %d clean blocks of the tone in %d s", clean, secs)
+	}
+	if jumps > 0 {
+		t.Errorf("%d phase jumps in %d s of a steady tone", jumps, secs)
+	}
+}
