@@ -267,11 +267,24 @@ func TestPulseLoadedSinkIsAnEvent(t *testing.T) {
 	})
 	var sink, monitor bool
 	for _, d := range e.Added {
-		sink = sink || (d.Kind == KindPlayback && d.ID == "cc_plug_new" && d.Rate == 44100 && d.Channels == 2)
+		sink = sink || (d.Kind == KindPlayback && d.ID == "cc_plug_new")
 		monitor = monitor || (d.Kind == KindCapture && d.ID == "cc_plug_new.monitor")
 	}
 	if !sink || !monitor {
 		t.Fatalf("added %v", e.Added)
+	}
+	// Its format comes from a listing (the event does not ask PulseAudio
+	// about devices while they come and go: backend.go, info).
+	devs, err := s.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listed bool
+	for _, d := range devs {
+		listed = listed || (d.Kind == KindPlayback && d.ID == "cc_plug_new" && d.Rate == 44100 && d.Channels == 2)
+	}
+	if !listed {
+		t.Fatalf("the new sink is not listed at 44100 Hz, 2 channels: %v", devs)
 	}
 	pactl(t, "unload-module", itoa(idx))
 	e = ev.waitEvent(t, 10*time.Second, "devices changed (removed)", func(e Event) bool {
@@ -401,4 +414,27 @@ func TestPulseUnknownDeviceChangesNothing(t *testing.T) {
 		t.Fatalf("devices changed: %q %q", c.ep.Speaker(), c.ep.Microphone())
 	}
 	rec.waitFor(t, 10*time.Second, "the tone still on the speaker", toneFrom(1000, callRate, 0, 500*time.Millisecond))
+}
+
+// Asking PulseAudio about a sink that went away crashed the process
+// (miniaudio 0.11.23 reads the NULL info the server answers with): the
+// driver answers ErrUnknownDevice instead.
+func TestPulseInfoOfAVanishedDevice(t *testing.T) {
+	requirePulse(t)
+	s := testSystem(t)
+	idx := nullSink(t, "cc_vanish", "cc_vanish", 44100, 2)
+	err := s.withDriver(func(d driver) error {
+		if _, err := d.list(KindPlayback); err != nil {
+			return err
+		}
+		if ch, rate, err := d.info(KindPlayback, "cc_vanish"); err != nil || ch != 2 || rate != 44100 {
+			t.Errorf("present: %d channels, %d Hz, %v", ch, rate, err)
+		}
+		pactl(t, "unload-module", itoa(idx))
+		_, _, err := d.info(KindPlayback, "cc_vanish") // the driver still has it listed
+		return err
+	})
+	if !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("info of an unloaded sink: %v, want ErrUnknownDevice", err)
+	}
 }
