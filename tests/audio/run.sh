@@ -49,7 +49,7 @@ trap pulse_stop EXIT
 pactl load-module module-null-sink sink_name=cc_devlist sink_properties=device.description=CC_Devlist >/dev/null
 "$OUT/devlist" | grep -q '"id":"cc_devlist"' || { echo "devlist does not list the sink" >&2; exit 1; }
 # core/audio's devices, and core/agent's device-mode calls through ccsim's PBX.
-go test -race -count=1 -timeout 10m -v -run 'Pulse' ./core/audio/ ./core/agent/ >"$OUT/go-test.log" 2>&1 || {
+go test -race -count=1 -p 1 -timeout 10m -v -run 'Pulse' ./core/audio/ ./core/agent/ >"$OUT/go-test.log" 2>&1 || {
   cat "$OUT/go-test.log" >&2; exit 1; }
 grep -E '^(--- |ok|FAIL)|switch:|loopback:' "$OUT/go-test.log"
 if grep -q -- '--- SKIP' "$OUT/go-test.log"; then
