@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pulsetest"
 )
 
 // The device tests against a real PulseAudio (tests/audio/run.sh).
@@ -145,19 +147,7 @@ func twoSpeakers(t testing.TB, prefix string) (a, b, mix string) {
 
 // longestSilence is the longest run of silent 2.5 ms blocks in s, in
 // milliseconds.
-func longestSilence(s []int16, rate int) float64 {
-	block := rate / 400
-	run, best := 0, 0
-	for i := 0; i+block <= len(s); i += block {
-		if energy(s[i:i+block])/float64(block) < 300*300 {
-			run++
-			best = max(best, run)
-		} else {
-			run = 0
-		}
-	}
-	return float64(best) * 2.5
-}
+func longestSilence(s []int16, rate int) float64 { return pulsetest.LongestSilence(s, rate) }
 
 // switchSpeaker switches while a tone plays and returns the gap the mix
 // recording shows around the switch, in ms.
