@@ -5,29 +5,39 @@ import "sync"
 // ring is the buffer between a device callback and the call's 20 ms
 // clock. It holds at most max samples: it starts giving samples once it
 // holds prime (so that the two clocks' jitter does not starve the reader),
-// gives partial reads on an underrun and primes again; when the writer
-// runs ahead (clock drift, a stalled reader) it drops the oldest samples
-// back to prime, so the latency stays bounded.
+// gives partial reads on an underrun and primes again. When the writer
+// runs ahead of the reader by a clock difference, the level creeps up:
+// past slipAt (half way from prime to max) each write drops the oldest
+// single sample, which no ear hears, where reaching max would drop back to
+// prime at once (40-60 ms of audio, every 7-10 minutes at 100 ppm). A
+// writer far ahead (a stalled reader) still reaches max and is cut back,
+// so the latency stays bounded.
 type ring struct {
 	mu     sync.Mutex
 	buf    []int16
 	r, n   int
 	prime  int
+	slipAt int
 	primed bool
 
-	underruns, overruns, dropped uint64
+	underruns, overruns, dropped, slipped uint64
 }
 
 func newRing(prime, max int) *ring {
 	if max < prime {
 		max = prime
 	}
-	return &ring{buf: make([]int16, max), prime: prime}
+	return &ring{buf: make([]int16, max), prime: prime, slipAt: prime + (max-prime)/2}
 }
 
 func (q *ring) write(p []int16) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if q.primed && q.n > q.slipAt && q.slipAt > q.prime {
+		q.r = (q.r + 1) % len(q.buf)
+		q.n--
+		q.slipped++
+	}
 	if total := q.n + len(p); total > len(q.buf) {
 		// Back to prime: the oldest buffered samples go first, then the
 		// front of p.
@@ -75,12 +85,12 @@ func (q *ring) reset() {
 }
 
 type ringStats struct {
-	buffered                     int
-	underruns, overruns, dropped uint64
+	buffered                              int
+	underruns, overruns, dropped, slipped uint64
 }
 
 func (q *ring) stats() ringStats {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return ringStats{q.n, q.underruns, q.overruns, q.dropped}
+	return ringStats{q.n, q.underruns, q.overruns, q.dropped, q.slipped}
 }

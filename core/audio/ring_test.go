@@ -153,3 +153,35 @@ func TestReadWAV(t *testing.T) {
 		t.Fatalf("LoadWAV(missing): %v", err)
 	}
 }
+
+// A writer whose clock runs ahead of the reader's (here 1 sample in 160,
+// 6250 ppm) is held by single-sample slips half way to the limit, never
+// by the drop back to prime; what is read stays in order, a sample
+// missing here and there.
+func TestRingSlipsOneSampleForADrift(t *testing.T) {
+	q := newRing(320, 800) // 40 ms and 100 ms at 8 kHz, as an endpoint's
+	next, last := int16(1), int16(0)
+	w := make([]int16, 161)
+	r := make([]int16, 160)
+	for range 2000 {
+		for i := range w {
+			w[i] = next
+			next++
+		}
+		q.write(w)
+		n := q.read(r)
+		for _, v := range r[:n] {
+			if d := v - last; last != 0 && (d < 1 || d > 2) {
+				t.Fatalf("read %d after %d: a jump, not a slip", v, last)
+			}
+			last = v
+		}
+	}
+	st := q.stats()
+	if st.overruns != 0 || st.dropped != 0 || st.underruns != 0 {
+		t.Fatalf("stats %+v: the drift reached the limit or ran dry", st)
+	}
+	if st.slipped < 1500 || st.buffered > 560+161 {
+		t.Fatalf("stats %+v: want about one slip per write once past 560 samples", st)
+	}
+}
