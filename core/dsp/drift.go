@@ -32,7 +32,6 @@ import (
 // the estimate never accumulates into a misalignment the canceller's tail
 // cannot follow.
 type driftControl struct {
-	rate     int
 	perSec   int     // blocks per second: one reading
 	spp      float64 // samples per second per ppm
 	stepMax  float64 // the most a second's mean moves by drift alone
@@ -53,7 +52,6 @@ type driftControl struct {
 	nh       int
 	est      float64 // the drift measured, ppm
 	ppm      float64
-	steps    int64
 }
 
 const (
@@ -64,7 +62,7 @@ const (
 )
 
 func newDriftControl(rate, block int) driftControl {
-	d := driftControl{rate: rate, perSec: max(1, rate/block), spp: float64(rate) * 1e-6}
+	d := driftControl{perSec: max(1, rate/block), spp: float64(rate) * 1e-6}
 	d.stepMax = driftMaxPPM*d.spp + 2
 	d.jump = 3 * float64(rate) / 8000
 	// Within the band the alignment follows the level (it moves the
@@ -112,7 +110,6 @@ func (d *driftControl) update(l float64) float64 {
 	d.prev = m
 	natural := step + corr // a positive correction lowered the level
 	if d.isStep(natural) {
-		d.steps++
 		return d.ppm
 	}
 	d.level += step

@@ -154,27 +154,37 @@ func (s *spec) consult(c *link, a *agent, q specRequest) {
 		return
 	}
 	l := &specLeg{uuid: newID("call-"), role: "CONSULT", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("consult_number")}
-	switch q.str("consult_type") {
-	case "0":
-		b, why := s.target(a, l.number, false)
-		if b == nil {
-			s.fail(c, q, why, nil)
-			return
-		}
-		l.agent = b
-	case "1":
-		if l.number == "" {
-			s.fail(c, q, "missing", nil)
-			return
-		}
-	default:
-		s.fail(c, q, "bad_value", nil)
+	if !s.legTarget(c, a, q, l, q.str("consult_type")) {
 		return
 	}
 	s.ok(c, q, obj{"consult_uuid": l.uuid})
 	s.callback(a, "CONSULT", "INITIATE", true, "call_init", cl, l.reqID, obj{"consult_uuid": l.uuid})
 	s.setStatus(a, "CALLING", "CONSULT", "")
 	s.ringLeg(cl, l, "CONSULT")
+}
+
+// legTarget sets who a consult or three-way leg rings: typ "0" an agent
+// (l.number is its id or extension), "1" an outside number. A bad request
+// is answered with its failure and false.
+func (s *spec) legTarget(c *link, a *agent, q specRequest, l *specLeg, typ string) bool {
+	switch typ {
+	case "0":
+		b, why := s.target(a, l.number, false)
+		if b == nil {
+			s.fail(c, q, why, nil)
+			return false
+		}
+		l.agent = b
+	case "1":
+		if l.number == "" {
+			s.fail(c, q, "missing", nil)
+			return false
+		}
+	default:
+		s.fail(c, q, "bad_value", nil)
+		return false
+	}
+	return true
 }
 
 func (s *spec) consultToTrans(c *link, a *agent, q specRequest) {
@@ -210,21 +220,7 @@ func (s *spec) threeWay(c *link, a *agent, q specRequest) {
 		return
 	}
 	l := &specLeg{uuid: newID("call-"), role: "THREE_WAY", state: "ringing", by: a, reqID: q.str("req_id"), number: q.str("three_way_number")}
-	switch q.str("three_way_type") {
-	case "0":
-		b, why := s.target(a, l.number, false)
-		if b == nil {
-			s.fail(c, q, why, nil)
-			return
-		}
-		l.agent = b
-	case "1":
-		if l.number == "" {
-			s.fail(c, q, "missing", nil)
-			return
-		}
-	default:
-		s.fail(c, q, "bad_value", nil)
+	if !s.legTarget(c, a, q, l, q.str("three_way_type")) {
 		return
 	}
 	s.ok(c, q, obj{"in_call_numbers": cl.numbersFor(a)})

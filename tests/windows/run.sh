@@ -28,9 +28,6 @@ fi
 # core/dsp (the voice processing, pure Go) built for Windows and run under
 # Wine below (the slow drift and leak cycles are left to Linux).
 (cd "$ROOT" && GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$OUT/dsp_test.exe" ./core/dsp)
-dll_exports_of() {
-  x86_64-w64-mingw32-objdump -p "$1" | sed -n '/\[Ordinal\/Name Pointer\] Table/,/^$/p' | sed -n 's/^\s*\[ *[0-9]*\] //p'
-}
 # The smoke test links through the import library, as a MinGW user would.
 x86_64-w64-mingw32-gcc -std=c11 -Wall -Wextra -Werror -O2 -I"$ROOT/include" -o "$OUT/smoke.exe" \
   "$ROOT/tests/windows/smoke.c" "$OUT/libcloudcc.dll.a"
@@ -40,7 +37,7 @@ x86_64-w64-mingw32-objdump -p "$OUT/smoke.exe" | grep -c 'DLL Name: cloudcc.dll'
 # three cgo callbacks (Go exports every package's //export; they are not in
 # the .def, so no import library offers them). The .def lists exactly the
 # header's functions.
-others="$(dll_exports_of "$OUT/cloudcc.dll" | grep -v '^cc_' | sort | tr '\n' ' ')"
+others="$(grep -v '^cc_' "$OUT/cloudcc.exports" | sort | tr '\n' ' ')" # build.sh lists the DLL's exports
 [ "$others" = "goDataCallback goLogCallback goStopCallback " ] ||
   { echo "cloudcc.dll exports more than the ABI and malgo's callbacks: $others" >&2; exit 1; }
 exports="$(sed -n 's/^    \(cc_[a-z_]*\)$/\1/p' "$OUT/cloudcc.def" | tr '\n' ' ')"
