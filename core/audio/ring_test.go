@@ -155,9 +155,10 @@ func TestReadWAV(t *testing.T) {
 }
 
 // A writer whose clock runs ahead of the reader's (here 1 sample in 160,
-// 6250 ppm) is held by single-sample slips half way to the limit, never
-// by the drop back to prime; what is read stays in order, a sample
-// missing here and there.
+// 6250 ppm) is held near prime by single-sample slips, never by the drop
+// back to prime at the limit; what is read stays in order, a sample
+// missing here and there. A writer on the reader's clock whose level
+// saw-tooths well above prime between reads is left alone.
 func TestRingSlipsOneSampleForADrift(t *testing.T) {
 	q := newRing(320, 800) // 40 ms and 100 ms at 8 kHz, as an endpoint's
 	next, last := int16(1), int16(0)
@@ -181,7 +182,23 @@ func TestRingSlipsOneSampleForADrift(t *testing.T) {
 	if st.overruns != 0 || st.dropped != 0 || st.underruns != 0 {
 		t.Fatalf("stats %+v: the drift reached the limit or ran dry", st)
 	}
-	if st.slipped < 1500 || st.buffered > 560+161 {
-		t.Fatalf("stats %+v: want about one slip per write once past 560 samples", st)
+	if st.slipped < 1500 || st.buffered > 320+2*ringSlipWindow+161 {
+		t.Fatalf("stats %+v: want about one slip per write, the level near prime", st)
+	}
+
+	// One clock, a 25 ms reader (200 samples) against 20 ms writes: the
+	// level peaks 200 over its troughs, and nothing slips.
+	q = newRing(320, 800)
+	r = make([]int16, 200)
+	for i := range 4000 { // 5 ms ticks
+		if i%4 == 0 {
+			q.write(make([]int16, 160))
+		}
+		if i%5 == 0 {
+			q.read(r)
+		}
+	}
+	if st := q.stats(); st.slipped != 0 || st.overruns != 0 {
+		t.Fatalf("one clock: stats %+v, want no slip", st)
 	}
 }
