@@ -256,9 +256,6 @@ type DeviceStats struct {
 	// an underrun plays or sends silence, an overrun drops the oldest
 	// audio (Dropped samples) to keep the latency bounded.
 	Underruns, Overruns, Dropped uint64
-	// Slipped counts the single samples dropped, one per write, while the
-	// buffer ran more than half way to its limit (a clock difference).
-	Slipped uint64
 }
 
 // Stats are an endpoint's figures: what each device did against the
@@ -277,7 +274,7 @@ func deviceStats(st *stream, q *ring) DeviceStats {
 		ds.EffectiveRate = c.rate()
 	}
 	rs := q.stats()
-	ds.Buffered, ds.Underruns, ds.Overruns, ds.Dropped, ds.Slipped = rs.buffered, rs.underruns, rs.overruns, rs.dropped, rs.slipped
+	ds.Buffered, ds.Underruns, ds.Overruns, ds.Dropped = rs.buffered, rs.underruns, rs.overruns, rs.dropped
 	return ds
 }
 
