@@ -41,11 +41,11 @@ func (q *ring) refollow() {
 
 // follow makes the ring follow a drift between its two clocks, measured
 // over windows of window reads (a second of samples). Its level is held
-// where it settled after priming, or at least at a quarter of the prime
-// above empty.
+// where it settled after priming, its troughs at least a quarter of the
+// prime above empty and its peaks as far under the limit.
 func (q *ring) follow(window int) {
 	q.mu.Lock()
-	q.fol = newFollower(window, q.prime/driftMargin)
+	q.fol = newFollower(window, q.prime/driftMargin, len(q.buf))
 	q.mu.Unlock()
 }
 

@@ -362,7 +362,7 @@ func TestRingInterpolatorKeepsTheBand(t *testing.T) {
 			for i := range in {
 				in[i] = int16(math.Round(16000 * math.Sin(2*math.Pi*hz*float64(i)/rate)))
 			}
-			f := newFollower(rate, 0)
+			f := newFollower(rate, 0, 2*n)
 			off := 100 // the read position in in
 			copy(f.hist[:], in[off-len(f.hist):off])
 			f.frac = frac
@@ -430,6 +430,31 @@ func TestPulseRingFollowsOneClock(t *testing.T) {
 		}
 		if d.jumps > 0 {
 			t.Errorf("%s: %d phase jumps in %d s of a steady tone", d.name, d.jumps, secs)
+		}
+	}
+}
+
+// The set point is where the level settled, moved so that the troughs stay
+// the margin above empty and the peaks the margin under the limit.
+func TestRingFollowerSetPoint(t *testing.T) {
+	for _, c := range []struct {
+		mean      float64
+		low, high int
+		want      float64
+	}{
+		{400, 200, 600, 400}, // settled well inside: kept
+		{250, 20, 520, 310},  // troughs at 20: raised to 80
+		{700, 560, 790, 630}, // peaks at 790: lowered to 720
+	} {
+		f := newFollower(8000, 80, 800)
+		for range driftWarm + driftBase {
+			f.endWindow(c.mean, c.low, c.high)
+		}
+		if f.target != c.want {
+			t.Errorf("settled at %.0f (troughs %d, peaks %d): set point %.0f, want %.0f", c.mean, c.low, c.high, f.target, c.want)
+		}
+		if e := (c.mean - c.want) / 8000; math.Abs(e) > driftOn && !f.active {
+			t.Errorf("settled %.0f samples off the set point, and the controller rests", c.mean-c.want)
 		}
 	}
 }

@@ -11,10 +11,11 @@ import (
 // headsets) fills or drains slowly. Dropping a sample now and then is a
 // phase jump on a steady tone; dropping back to prime at the limit loses
 // 40-60 ms at once. A follower instead measures the ring's level where the
-// two sides' periods cannot fool it (the lowest level of each window of
-// reads: the trough of the saw-tooth a 25 ms device period makes against
-// 20 ms writes, median-filtered over several windows) and, once the level
-// has moved away from its set point by more than a dead band, reads the
+// two sides' periods cannot fool it (its mean over time in each window of
+// reads, median-filtered over several windows: the saw-tooth a 25 ms
+// device period makes against 20 ms writes moves its troughs by 5 ms as
+// the periods' phase turns, not its mean) and, once the level has moved
+// away from its set point by more than a dead band, reads the
 // ring through a windowed-sinc interpolator at a ratio of 1 ± a few
 // hundred ppm, set by a slow PI controller: a 100 ppm ratio moves a 1 kHz
 // tone by 0.1 Hz, which no ear and no phase-jump detector hears. Inside
@@ -31,18 +32,19 @@ const (
 
 	// driftMaxPPM bounds the correction.
 	driftMaxPPM = 1000
-	// driftMargin is the lowest set point of the trough, as a share of
-	// the prime.
+	// driftMargin: the set point keeps the troughs at least a
+	// driftMargin-th of the prime above empty.
 	driftMargin = 4
 	// driftWarm windows after priming are not measured (a device's start
-	// is irregular); the median trough of the next driftBase is the set
-	// point; driftMedian windows' troughs are median-filtered.
+	// is irregular); the median level of the next driftBase is the set
+	// point; driftMedian windows' levels are median-filtered.
 	driftWarm   = 1
 	driftBase   = 3
 	driftMedian = 5
 	// The dead band, in windows (seconds) of level error: the controller
 	// starts past driftOn and rests once the error stayed under driftOff
-	// for driftQuiet windows with a drift under driftRestPPM.
+	// for driftQuiet windows with a drift under driftRestPPM; the integral
+	// only runs within driftWindup.
 	driftOn      = 0.002
 	driftOff     = 0.0005
 	driftWindup  = 0.004
@@ -111,7 +113,8 @@ func sincTaps() [][2 * sincHalf]float64 {
 // state. The ring calls it with its lock held.
 type follower struct {
 	window int            // reads (output samples) per measurement window
-	margin int            // the lowest set point for the trough
+	margin int            // how far the set point keeps the troughs from empty, and the peaks from the limit
+	limit  int            // the ring's size
 	now    func() float64 // seconds on a monotonic clock
 
 	// Interpolator: the next output sample is at frac samples past the
@@ -125,26 +128,27 @@ type follower struct {
 	// Measurement, in this window: out samples read, low the lowest level
 	// after a read, area the level integrated over time since t0 (the
 	// level last changed at t, to n).
-	out, low, n int
-	t0, t, area float64
-	windows     int
-	means       []float64 // time-averaged levels of the last driftMedian windows
-	baseMean    []float64 // the windows that set the set point
-	baseLow     []int
-	target      float64   // the set point of the mean level, in samples
-	level       []float64 // median levels with the corrections added back (the slope)
-	extra       int       // input consumed beyond the output, since priming
-	active      bool      // the controller runs
-	integ       float64
-	quiet       int
-	drift       float64 // measured: the writer's clock against the reader's
-	resampled   uint64  // output samples that went through the interpolator
+	out, low, high, n int
+	t0, t, area       float64
+	windows           int
+	means             []float64 // time-averaged levels of the last driftMedian windows
+	baseMean          []float64 // the windows that set the set point
+	baseLow           []int
+	baseHigh          []int
+	target            float64   // the set point of the mean level, in samples
+	level             []float64 // median levels with the corrections added back (the slope)
+	extra             int       // input consumed beyond the output, since priming
+	active            bool      // the controller runs
+	integ             float64
+	quiet             int
+	drift             float64 // measured: the writer's clock against the reader's
+	resampled         uint64  // output samples that went through the interpolator
 }
 
-func newFollower(window, margin int) *follower {
+func newFollower(window, margin, limit int) *follower {
 	sincTaps()
 	start := time.Now()
-	f := &follower{window: max(window, 1), margin: margin,
+	f := &follower{window: max(window, 1), margin: margin, limit: limit,
 		now: func() float64 { return time.Since(start).Seconds() }}
 	f.restart()
 	return f
@@ -154,9 +158,9 @@ func newFollower(window, margin int) *follower {
 // overrun): a new set point is measured.
 func (f *follower) restart() {
 	f.eps, f.frac, f.snap = 0, 0, false
-	f.out, f.low, f.windows, f.area = 0, math.MaxInt, 0, 0
+	f.out, f.low, f.high, f.windows, f.area = 0, math.MaxInt, 0, 0, 0
 	f.t0 = math.NaN()
-	f.means, f.baseMean, f.baseLow, f.level = f.means[:0], f.baseMean[:0], f.baseLow[:0], f.level[:0]
+	f.means, f.baseMean, f.baseLow, f.baseHigh, f.level = f.means[:0], f.baseMean[:0], f.baseLow[:0], f.baseHigh[:0], f.level[:0]
 	f.target, f.extra = 0, 0
 	f.active, f.integ, f.quiet = false, 0, 0
 	f.drift = 0
@@ -171,6 +175,7 @@ func (f *follower) levelNow(n int) {
 		f.area += float64(f.n) * (t - f.t)
 	}
 	f.t, f.n = t, n
+	f.high = max(f.high, n)
 }
 
 // resampling says whether reads go through the interpolator.
@@ -251,9 +256,9 @@ func (f *follower) read(n, c, level int) {
 	}
 	f.out %= f.window
 	if span := f.t - f.t0; span > 0 {
-		f.endWindow(f.area/span, f.low)
+		f.endWindow(f.area/span, f.low, f.high)
 	}
-	f.low, f.area, f.t0 = math.MaxInt, 0, f.t
+	f.low, f.high, f.area, f.t0 = math.MaxInt, f.n, 0, f.t
 }
 
 func median[T int | float64](v []T) float64 {
@@ -265,7 +270,7 @@ func median[T int | float64](v []T) float64 {
 	return float64(s[len(s)/2-1]+s[len(s)/2]) / 2
 }
 
-func (f *follower) endWindow(mean float64, low int) {
+func (f *follower) endWindow(mean float64, low, high int) {
 	f.windows++
 	if f.windows <= driftWarm {
 		return
@@ -275,15 +280,18 @@ func (f *follower) endWindow(mean float64, low int) {
 	}
 	f.means = append(f.means, mean)
 	if len(f.baseMean) < driftBase {
-		f.baseMean, f.baseLow = append(f.baseMean, mean), append(f.baseLow, low)
+		f.baseMean, f.baseLow, f.baseHigh = append(f.baseMean, mean), append(f.baseLow, low), append(f.baseHigh, high)
 		if len(f.baseMean) < driftBase {
 			return
 		}
 		// The set point is the mean level where it settled, raised when
-		// the trough settled under the margin: where the reads start
-		// against the writes decides how deep the saw-tooth dips, and a
-		// trough at 0 would run dry on any late write.
-		f.target = median(f.baseMean) + max(0, float64(f.margin)-median(f.baseLow))
+		// the troughs settled under the margin, lowered when the peaks
+		// settled over the limit less the margin: where the reads start
+		// against the writes decides how deep the saw-tooth dips (a
+		// trough at 0 runs dry on any late write), and a device that
+		// starts late leaves the level wherever the overruns left it.
+		f.target = median(f.baseMean) + max(0, float64(f.margin)-median(f.baseLow)) -
+			max(0, median(f.baseHigh)-float64(f.limit-f.margin))
 	}
 	m := median(f.means)
 	// The level as it would be without the corrections: its slope is the
