@@ -458,3 +458,32 @@ func TestRingFollowerSetPoint(t *testing.T) {
 		}
 	}
 }
+
+// The cost of a 25 ms device read (200 samples at 8 kHz) through the
+// ring: copied (in the dead band) and resampled (following a drift).
+func BenchmarkRingRead(b *testing.B) {
+	for _, eps := range []float64{0, 100e-6} {
+		name := "copy"
+		if eps != 0 {
+			name = "resampled"
+		}
+		b.Run(name, func(b *testing.B) {
+			q := newRing(320, 800)
+			q.follow(8000)
+			frame, p := make([]int16, 200), make([]int16, 200)
+			q.write(make([]int16, 480))
+			q.read(p)
+			for b.Loop() {
+				q.fol.eps = eps // held: no controller in the loop
+				q.write(frame)
+				if q.n < 300 {
+					q.write(frame[:1]) // what the drift would have brought
+				}
+				q.read(p)
+			}
+			if eps != 0 && q.stats().resampled == 0 {
+				b.Fatal("nothing resampled")
+			}
+		})
+	}
+}
