@@ -46,7 +46,7 @@ const (
 	// for driftQuiet windows with a drift under driftRestPPM; the integral
 	// only runs within driftWindup.
 	driftOn      = 0.002
-	driftOff     = 0.0005
+	driftOff     = 0.001
 	driftWindup  = 0.004
 	driftQuiet   = 5
 	driftRestPPM = 20e-6
