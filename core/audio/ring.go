@@ -96,16 +96,19 @@ func (q *ring) read(p []int16) int {
 			f.read(len(p), c, q.n)
 			return len(p)
 		}
-		// Too little for the interpolator's look-ahead: the ring is
-		// about to run dry, and the fraction is given up.
+		// Too little for the read: the ring runs dry, and the fraction
+		// is given up.
 		f.frac, f.snap = 0, false
 	}
 	k := min(len(p), q.n)
-	q.peek(p[:k])
+	if f != nil {
+		f.copy(p[:k], q.peek)
+	} else {
+		q.peek(p[:k])
+	}
 	q.r = (q.r + k) % len(q.buf)
 	q.n -= k
 	if f != nil {
-		f.copied(p[:k])
 		f.read(k, k, q.n)
 	}
 	if k < len(p) {

@@ -310,7 +310,12 @@ func TestRingFollowsNoDriftBitExact(t *testing.T) {
 	if st := run.st; st.resampled != 0 || st.correctionPPM != 0 || st.overruns != 0 || st.underruns != 0 {
 		t.Fatalf("stats %+v: want no correction at all", st)
 	}
+	// The delay line's lookAhead samples (silence at first) come first.
 	got := run.out[run.first:]
+	if !slices.Equal(got[:lookAhead], make([]int16, lookAhead)) {
+		t.Fatalf("the first %d samples read are not the delay line's silence", lookAhead)
+	}
+	got = got[lookAhead:]
 	if !slices.Equal(got, run.in[:len(got)]) {
 		i := 0
 		for got[i] == run.in[i] {
@@ -363,14 +368,14 @@ func TestRingInterpolatorKeepsTheBand(t *testing.T) {
 				in[i] = int16(math.Round(16000 * math.Sin(2*math.Pi*hz*float64(i)/rate)))
 			}
 			f := newFollower(rate, 0, 2*n)
-			off := 100 // the read position in in
+			off := 100 // the ring's read position in in; the interpolator's is lookAhead behind
 			copy(f.hist[:], in[off-len(f.hist):off])
 			f.frac = frac
 			out := make([]int16, n)
 			f.interpolate(out, func(dst []int16) { copy(dst, in[off:]) })
 			var sig, errE float64
 			for k, v := range out {
-				want := 16000 * math.Sin(2*math.Pi*hz*(float64(off+k)+frac)/rate)
+				want := 16000 * math.Sin(2*math.Pi*hz*(float64(off-lookAhead+k)+frac)/rate)
 				sig += want * want
 				errE += (float64(v) - want) * (float64(v) - want)
 			}

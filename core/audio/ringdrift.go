@@ -62,6 +62,10 @@ const (
 	// measured drift (least squares), once there are driftSlopeMin.
 	driftSlope    = 32
 	driftSlopeMin = 8
+	// lookAhead is the interpolator's reach past its position: the delay
+	// a following ring adds to every read (2.1 ms at 8 kHz, 0.35 ms at
+	// 48 kHz).
+	lookAhead = sincHalf + 1
 )
 
 var (
@@ -118,11 +122,17 @@ type follower struct {
 	now    func() float64 // seconds on a monotonic clock
 
 	// Interpolator: the next output sample is at frac samples past the
-	// ring's read position; hist holds the sincHalf-1 samples before it.
+	// position lookAhead samples behind the ring's read position; hist
+	// holds the samples from sincHalf-1 before that position up to the
+	// read position. Reads always come out of this delay line, copied or
+	// interpolated, so switching between the two needs no more buffered
+	// samples than a copy: the interpolator never reads ahead of the
+	// ring (on PulseAudio a trough dipping under a look-ahead made reads
+	// fall back to copies mid-resampling: a phase jump).
 	eps     float64 // the ratio - 1: extra input consumed per output sample
 	frac    float64
 	snap    bool // resting: eps only brings frac back to 0
-	hist    [sincHalf - 1]int16
+	hist    [sincHalf - 1 + lookAhead]int16
 	scratch []int16
 
 	// Measurement, in this window: out samples read, low the lowest level
@@ -183,18 +193,23 @@ func (f *follower) resampling() bool { return f.eps != 0 || f.frac != 0 }
 
 // need is how many buffered samples an interpolated read of n needs.
 func (f *follower) need(n int) int {
-	return int(math.Ceil(f.frac+float64(n)*(1+f.eps))) + sincHalf + 1
+	return int(math.Ceil(f.frac + float64(n)*(1+f.eps)))
 }
 
-// copied keeps the history of a plain read of p.
-func (f *follower) copied(p []int16) {
+// copy fills p from the delay line: the samples lookAhead before the
+// ring's read position, then as many of the ring's (through src) as p is
+// long; the ring consumes len(p).
+func (f *follower) copy(p []int16, src func(dst []int16)) {
 	h := len(f.hist)
-	if len(p) >= h {
-		copy(f.hist[:], p[len(p)-h:])
-		return
+	span := h + len(p)
+	if cap(f.scratch) < span {
+		f.scratch = make([]int16, span)
 	}
-	copy(f.hist[:], f.hist[len(p):])
-	copy(f.hist[h-len(p):], p)
+	s := f.scratch[:span]
+	copy(s, f.hist[:])
+	src(s[h:])
+	copy(p, s[sincHalf-1:])
+	copy(f.hist[:], s[len(p):])
 }
 
 // interpolate fills p, reading the ring's samples from its read position
@@ -214,7 +229,7 @@ func (f *follower) interpolate(p []int16, src func(dst []int16)) int {
 	}
 	c := int(math.Floor(end))
 	h := len(f.hist)
-	span := h + c + sincHalf + 1
+	span := h + c
 	if cap(f.scratch) < span {
 		f.scratch = make([]int16, span)
 	}
@@ -290,8 +305,15 @@ func (f *follower) endWindow(mean float64, low, high int) {
 		// against the writes decides how deep the saw-tooth dips (a
 		// trough at 0 runs dry on any late write), and a device that
 		// starts late leaves the level wherever the overruns left it.
-		f.target = median(f.baseMean) + max(0, float64(f.margin)-median(f.baseLow)) -
-			max(0, median(f.baseHigh)-float64(f.limit-f.margin))
+		// Lowering stops where it would take the troughs under the
+		// margin: a ring that overran once is better than one that runs
+		// dry (PulseAudio's null sink starting late left the speaker's
+		// peaks at the limit and, lowered by them alone, its troughs ran
+		// dry).
+		low, high := median(f.baseLow), median(f.baseHigh)
+		raise := max(0, float64(f.margin)-low)
+		lower := min(max(0, high-float64(f.limit-f.margin)), max(0, low-float64(f.margin)))
+		f.target = median(f.baseMean) + raise - lower
 	}
 	m := median(f.means)
 	// The level as it would be without the corrections: its slope is the
