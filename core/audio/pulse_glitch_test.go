@@ -38,19 +38,28 @@ func TestPulseSpeakerToneHasNoPhaseJumps(t *testing.T) {
 	if v, err := strconv.Atoi(os.Getenv("CC_GLITCH_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
+	before := c.ep.Stats()
 	from := rec.len()
 	rec.waitFor(t, time.Duration(secs+10)*time.Second, "the call's tone recorded", func(s []int16) bool {
 		return len(s) >= from+secs*callRate
 	})
 	jumps, clean := pulsetest.PhaseJumps(rec.slice(from, from+secs*callRate), 440, callRate)
 	st := c.ep.Stats()
+	// A late writer (the test's Go ticker on a busy machine) runs the
+	// endpoint's ring dry: a gap the ring counts, two jumps at most (its
+	// start and its end). What this test hunts is a jump nobody counted:
+	// audio lost between the endpoint and the device (the server's
+	// buffer running dry).
+	ringEvents := int(st.Speaker.Underruns - before.Speaker.Underruns + st.Speaker.Overruns - before.Speaker.Overruns)
 	t.Logf("glitch: %d phase jumps in %d s (%d clean 10 ms blocks); speaker %.1f Hz, %d callbacks (%.1f frames each), underruns %d, overruns %d, dropped %d, buffered %d",
 		jumps, secs, clean, st.Speaker.EffectiveRate, st.Speaker.Callbacks, float64(st.Speaker.Frames)/float64(max(st.Speaker.Callbacks, 1)),
 		st.Speaker.Underruns, st.Speaker.Overruns, st.Speaker.Dropped, st.Speaker.Buffered)
 	if clean < secs*90 {
 		t.Fatalf("only %d clean blocks of the tone in %d s", clean, secs)
 	}
-	if jumps > 0 {
-		t.Errorf("%d phase jumps in %d s of a steady tone", jumps, secs)
+	if jumps > 2*ringEvents {
+		t.Errorf("%d phase jumps in %d s of a steady tone, %d of them not from the ring's %d underruns and overruns", jumps, secs, jumps-2*ringEvents, ringEvents)
+	} else if jumps > 0 {
+		t.Logf("%d phase jumps, all at the ring's %d underruns and overruns in the window (a late writer)", jumps, ringEvents)
 	}
 }
