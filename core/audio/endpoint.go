@@ -31,15 +31,18 @@ type EndpointConfig struct {
 // devices can be switched while the call runs; a device that fails or
 // disappears never ends the endpoint (see EventFallback).
 type Endpoint struct {
-	sys       *System
-	rate      int
-	frame     int
-	proc      Processor
-	mic, spk  *stream
-	micRing   *ring
-	spkRing   *ring
-	closed    atomic.Bool
-	closeOnce sync.Once
+	sys      *System
+	rate     int
+	frame    int
+	proc     Processor
+	mic, spk *stream
+	micRing  *ring
+	spkRing  *ring
+	// The device each ring's drift follower measures: a new one (a
+	// switch, a fallback) has a clock of its own.
+	micClock, spkClock atomic.Pointer[devClock]
+	closed             atomic.Bool
+	closeOnce          sync.Once
 
 	capMu  sync.Mutex // the capture device thread's frame assembly
 	capAcc []int16
@@ -91,6 +94,11 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 		capAcc:  make([]int16, 0, frame), capOut: make([]int16, frame),
 		farAcc: make([]int16, 0, frame),
 	}
+	// Each ring follows the drift between its device's clock and the
+	// call's, measured over a second of reads (docs/audio.md "Device
+	// buffers and phase jumps").
+	e.micRing.follow(cfg.Rate)
+	e.spkRing.follow(cfg.Rate)
 	e.mic = newStream(s, RoleMicrophone, cfg.Rate, 1, emit)
 	e.mic.onData = func(_, in []int16) { e.captured(in) }
 	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
@@ -125,6 +133,7 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 // captured runs on the capture device's thread: whole frames go through
 // the processor into the microphone ring.
 func (e *Endpoint) captured(in []int16) {
+	sameDevice(e.mic, &e.micClock, e.micRing)
 	e.capMu.Lock()
 	defer e.capMu.Unlock()
 	for len(in) > 0 {
@@ -143,6 +152,7 @@ func (e *Endpoint) captured(in []int16) {
 // (silence when it runs dry), and what the device got goes, frame by
 // frame, to the processor as the echo reference.
 func (e *Endpoint) play(out []int16) {
+	sameDevice(e.spk, &e.spkClock, e.spkRing)
 	n := e.spkRing.read(out)
 	clear(out[n:])
 	e.farMu.Lock()
@@ -155,6 +165,14 @@ func (e *Endpoint) play(out []int16) {
 			e.proc.Playback(e.farAcc)
 			e.farAcc = e.farAcc[:0]
 		}
+	}
+}
+
+// sameDevice restarts q's drift follower when st's device is not the one
+// it measured.
+func sameDevice(st *stream, last *atomic.Pointer[devClock], q *ring) {
+	if c := st.clock.Load(); last.Swap(c) != c {
+		q.refollow()
 	}
 }
 
@@ -256,6 +274,15 @@ type DeviceStats struct {
 	// an underrun plays or sends silence, an overrun drops the oldest
 	// audio (Dropped samples) to keep the latency bounded.
 	Underruns, Overruns, Dropped uint64
+	// DriftPPM is the device's clock against the call's as the buffer
+	// measures it (positive: the device runs fast), from the slope of its
+	// level over the last half minute (0 until it has 8 s of it).
+	// CorrectionPPM is how the buffer resamples the device's audio to
+	// follow it now (equal to DriftPPM once settled; 0: inside the dead
+	// band the samples are copied bit for bit), and Resampled counts the
+	// samples that went through the resampler.
+	DriftPPM, CorrectionPPM float64
+	Resampled               uint64
 }
 
 // Stats are an endpoint's figures: what each device did against the
@@ -266,7 +293,9 @@ type Stats struct {
 	CallRead, CallWritten uint64
 }
 
-func deviceStats(st *stream, q *ring) DeviceStats {
+// deviceStats: sign is +1 when the device writes into q (the microphone),
+// -1 when it reads from it (the speaker).
+func deviceStats(st *stream, q *ring, sign float64) DeviceStats {
 	ds := DeviceStats{Device: st.current()}
 	if c := st.clock.Load(); c != nil {
 		ds.Frames, ds.Callbacks = c.frames.Load(), c.callbacks.Load()
@@ -275,6 +304,7 @@ func deviceStats(st *stream, q *ring) DeviceStats {
 	}
 	rs := q.stats()
 	ds.Buffered, ds.Underruns, ds.Overruns, ds.Dropped = rs.buffered, rs.underruns, rs.overruns, rs.dropped
+	ds.DriftPPM, ds.CorrectionPPM, ds.Resampled = sign*rs.driftPPM, sign*rs.correctionPPM, rs.resampled
 	return ds
 }
 
@@ -282,8 +312,8 @@ func deviceStats(st *stream, q *ring) DeviceStats {
 func (e *Endpoint) Stats() Stats {
 	return Stats{
 		Rate:       e.rate,
-		Microphone: deviceStats(e.mic, e.micRing),
-		Speaker:    deviceStats(e.spk, e.spkRing),
+		Microphone: deviceStats(e.mic, e.micRing, 1),
+		Speaker:    deviceStats(e.spk, e.spkRing, -1),
 		CallRead:   e.callRead.Load(), CallWritten: e.callWritten.Load(),
 	}
 }

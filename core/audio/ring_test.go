@@ -3,10 +3,16 @@ package audio
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pulsetest"
 )
 
 func TestRingPrimesDropsAndWraps(t *testing.T) {
@@ -151,5 +157,338 @@ func TestReadWAV(t *testing.T) {
 	}
 	if _, err := LoadWAV(filepath.Join(dir, "missing.wav")); err == nil || errors.Is(err, ErrUnsupportedWAV) {
 		t.Fatalf("LoadWAV(missing): %v", err)
+	}
+}
+
+// toneHz is the simulated devices' tone: 1020 Hz, the telephone test
+// tone, because no 20 or 25 ms frame holds a whole number of its periods
+// (at 1000 Hz every frame does, and a dropped frame keeps the phase).
+const toneHz = 1020
+
+// driftRun is what a simulated device pair did through a ring.
+type driftRun struct {
+	in, out []int16   // what was written; what the reader got (silence when it got nothing)
+	first   int       // where in out the first sample read is
+	troughs []int     // the lowest level after a read, each second of the reader's clock
+	means   []float64 // the level averaged over time, each second
+	st      ringStats
+}
+
+// simulateDrift runs a writer of 20 ms frames whose clock is ppm faster
+// than the reader's, and a reader of 25 ms periods (PulseAudio's speaker
+// against the call's clock: the level saw-tooths by 25 ms), each called up
+// to 2 ms late at random, the reader's periods starting phase seconds
+// after the writer's, through an endpoint's ring (40 ms prime, 100 ms
+// limit at 8 kHz), for d of the reader's time. The writer writes toneHz
+// (with noise 48 dB under it).
+func simulateDrift(ppm float64, follow bool, d time.Duration, phase float64) driftRun {
+	const rate, wlen, rlen = 8000, 160, 200
+	q := newRing(320, 800)
+	var now float64
+	if follow {
+		q.follow(rate)
+		q.fol.now = func() float64 { return now }
+	}
+	rng := rand.New(rand.NewPCG(16, math.Float64bits(ppm)))
+	late := func() float64 { return rng.Float64() * 0.002 }
+	noise := rand.New(rand.NewPCG(16, 1)) // a little, so that a delay is found exactly
+	wPeriod, rPeriod := 0.020/(1+ppm*1e-6), 0.025
+	reads := int(d.Seconds() / rPeriod)
+	run := driftRun{first: -1, in: make([]int16, 0, int(d.Seconds()*rate*(1+ppm*1e-6))+2*wlen)}
+	run.out = make([]int16, 0, reads*rlen)
+	nextW, nextR := late(), phase+late()
+	var area, last float64
+	level := func(t float64) { // the level integrated over time
+		area += float64(q.n) * (t - last)
+		last = t
+	}
+	var writes int
+	rbuf := make([]int16, rlen)
+	low := math.MaxInt
+	for r := 0; r < reads; {
+		if nextW < nextR {
+			now = nextW
+			level(now)
+			for range wlen {
+				i := len(run.in)
+				run.in = append(run.in, int16(math.Round(8000*math.Sin(2*math.Pi*toneHz*float64(i)/rate)))+int16(noise.IntN(64)-32))
+			}
+			q.write(run.in[len(run.in)-wlen:])
+			writes++
+			nextW = float64(writes)*wPeriod + late()
+			continue
+		}
+		now = nextR
+		level(now)
+		k := q.read(rbuf)
+		if k > 0 && run.first < 0 {
+			run.first = len(run.out)
+		}
+		clear(rbuf[k:])
+		run.out = append(run.out, rbuf...)
+		if run.first >= 0 {
+			low = min(low, q.n)
+		}
+		r++
+		nextR = phase + float64(r)*rPeriod + late()
+		if r%(rate/rlen) == 0 && low != math.MaxInt {
+			run.troughs = append(run.troughs, low)
+			run.means = append(run.means, area/rPeriod/float64(rate/rlen))
+			low = math.MaxInt
+		}
+		if r%(rate/rlen) == 0 {
+			area = 0
+		}
+	}
+	run.st = q.stats()
+	return run
+}
+
+// A ring between two clocks 100 or 300 ppm apart, for ten minutes, holds
+// its level (averaged over each second) within 2 ms of where it settled,
+// never reaches its limit nor runs dry, and the 1020 Hz tone through it
+// keeps a continuous phase: its reads are resampled by the drift, not cut.
+// Without following, the same run hits the limit or runs dry. The reader
+// starts where the saw-tooth's troughs touch empty, so the ring first
+// raises its level to the margin (a quarter of the prime).
+func TestRingFollowsDrift(t *testing.T) {
+	d := 10 * time.Minute
+	if testing.Short() {
+		d = 3 * time.Minute
+	}
+	for _, ppm := range []float64{100, -100, 300, -300} {
+		t.Run(fmt.Sprintf("%+.0fppm", ppm), func(t *testing.T) {
+			run := simulateDrift(ppm, true, d, 0)
+			st := run.st
+			if st.overruns != 0 || st.underruns != 0 {
+				t.Fatalf("stats %+v: the ring reached its limit or ran dry", st)
+			}
+			settled := run.means[60:]
+			lo, hi := slices.Min(settled), slices.Max(settled)
+			mid := (lo + hi) / 2
+			trough := slices.Min(run.troughs[60:])
+			jumps, clean := pulsetest.PhaseJumps(run.out[run.first:], toneHz, 8000)
+			t.Logf("%+.0f ppm over %v, after the first minute: level %.1f-%.1f ms, troughs down to %.1f ms; drift measured %+.1f ppm, correction %+.1f ppm; %d samples resampled; %d phase jumps in %d clean 10 ms blocks",
+				ppm, d, lo/8, hi/8, float64(trough)/8, st.driftPPM, st.correctionPPM, st.resampled, jumps, clean)
+			if hi-mid > 16 {
+				t.Errorf("the level moved %.1f ms about its set point", (hi-mid)/8)
+			}
+			if trough < 40 {
+				t.Errorf("a trough of %.1f ms: too close to running dry", float64(trough)/8)
+			}
+			if blocks := len(run.out[run.first:]) / 80; jumps != 0 || clean < blocks*9/10 {
+				t.Errorf("%d phase jumps, %d clean 10 ms blocks of %d", jumps, clean, blocks)
+			}
+			if math.Abs(st.driftPPM-ppm) > 0.1*math.Abs(ppm) || math.Abs(st.correctionPPM-ppm) > 0.2*math.Abs(ppm) {
+				t.Errorf("drift measured %+.1f ppm, correction %+.1f ppm, want about %+.0f", st.driftPPM, st.correctionPPM, ppm)
+			}
+
+			// The interpolator keeps the tone's level (measured over 100 ms:
+			// the tone is a few tenths of a hertz off).
+			tail := run.out[len(run.out)-800:]
+			if in, out := pulsetest.ToneDBFS(run.in[:800], toneHz, 8000), pulsetest.ToneDBFS(tail, toneHz, 8000); math.Abs(in-out) > 0.05 {
+				t.Errorf("tone at %.2f dBFS in, %.2f dBFS out", in, out)
+			}
+
+			if testing.Short() {
+				return
+			}
+			off := simulateDrift(ppm, false, d, 0)
+			offJumps, _ := pulsetest.PhaseJumps(off.out[off.first:], toneHz, 8000)
+			t.Logf("without following: %d overruns, %d underruns, %d phase jumps", off.st.overruns, off.st.underruns, offJumps)
+			if off.st.overruns+off.st.underruns == 0 || offJumps == 0 {
+				t.Errorf("without following: stats %+v, %d phase jumps: the test cannot fail", off.st, offJumps)
+			}
+		})
+	}
+}
+
+// On one clock the follower touches nothing: what is read is what was
+// written, bit for bit, delayed by the ring's prime.
+func TestRingFollowsNoDriftBitExact(t *testing.T) {
+	run := simulateDrift(0, true, 5*time.Minute, 0.0125)
+	if st := run.st; st.resampled != 0 || st.correctionPPM != 0 || st.overruns != 0 || st.underruns != 0 {
+		t.Fatalf("stats %+v: want no correction at all", st)
+	}
+	// The delay line's lookAhead samples (silence at first) come first.
+	got := run.out[run.first:]
+	if !slices.Equal(got[:lookAhead], make([]int16, lookAhead)) {
+		t.Fatalf("the first %d samples read are not the delay line's silence", lookAhead)
+	}
+	got = got[lookAhead:]
+	if !slices.Equal(got, run.in[:len(got)]) {
+		i := 0
+		for got[i] == run.in[i] {
+			i++
+		}
+		t.Fatalf("sample %d of %d read differs from what was written", i, len(got))
+	}
+	if math.Abs(run.st.driftPPM) > 5 {
+		t.Errorf("drift measured %+.1f ppm on one clock", run.st.driftPPM)
+	}
+}
+
+// On one clock with the troughs settled at empty, the ring raises its
+// level to the margin (resampling for a while), rests, and from then on
+// copies again: the output is the input at a whole-sample delay.
+func TestRingFollowsNoDriftRests(t *testing.T) {
+	run := simulateDrift(0, true, 5*time.Minute, 0)
+	st := run.st
+	if st.overruns != 0 || st.underruns != 0 || st.resampled == 0 || st.correctionPPM != 0 {
+		t.Fatalf("stats %+v: want a correction at the start, none at the end", st)
+	}
+	if trough := slices.Min(run.troughs[60:]); trough < 60 {
+		t.Errorf("troughs down to %d samples after a minute, want about the margin (80)", trough)
+	}
+	// The last two minutes are the input delayed by a whole number of
+	// samples (the first sample read at the prime, plus the level raised).
+	tail := run.out[len(run.out)-2*60*8000:]
+	delay := len(run.out) - len(tail) // output index of tail[0]
+	found := false
+	for lag := 0; lag < 400 && !found; lag++ {
+		i := delay - run.first - lag // the input sample tail[0] would be
+		found = i >= 0 && slices.Equal(tail, run.in[i:i+len(tail)])
+		if found {
+			t.Logf("%d samples resampled; then bit-exact, %d samples (%.1f ms) later than at the start", st.resampled, lag, float64(lag)/8)
+		}
+	}
+	if !found {
+		t.Fatal("the last two minutes are not the input at any whole-sample delay")
+	}
+}
+
+// The interpolator reads a tone between samples as the tone itself: across
+// the telephone band, at any fraction, the error stays far under it.
+func TestRingInterpolatorKeepsTheBand(t *testing.T) {
+	const rate, n = 8000, 400
+	for _, hz := range []float64{300, 1020, 2000, 3000, 3400} {
+		for _, frac := range []float64{0.1, 0.25, 0.5, 0.9} {
+			in := make([]int16, 2*n)
+			for i := range in {
+				in[i] = int16(math.Round(16000 * math.Sin(2*math.Pi*hz*float64(i)/rate)))
+			}
+			f := newFollower(rate, 0, 2*n)
+			off := 100 // the ring's read position in in; the interpolator's is lookAhead behind
+			copy(f.hist[:], in[off-len(f.hist):off])
+			f.frac = frac
+			out := make([]int16, n)
+			f.interpolate(out, func(dst []int16) { copy(dst, in[off:]) })
+			var sig, errE float64
+			for k, v := range out {
+				want := 16000 * math.Sin(2*math.Pi*hz*(float64(off-lookAhead+k)+frac)/rate)
+				sig += want * want
+				errE += (float64(v) - want) * (float64(v) - want)
+			}
+			db := 10 * math.Log10(errE/sig)
+			if db > -60 {
+				t.Errorf("%.0f Hz at +%.2f sample: error %.1f dB under the tone, want 60", hz, frac, -db)
+			}
+			if hz == 3400 && frac == 0.5 {
+				t.Logf("3400 Hz half way between samples: error %.1f dB under the tone", -db)
+			}
+		}
+	}
+}
+
+// On PulseAudio's null sinks (the host's clock, as the call's), with
+// both rings following drift, a steady tone through the speaker and one
+// through the microphone keep their phase. What the followers measured
+// and corrected is logged, to tell a busy machine's jumps from theirs:
+// the test's writer and reader run on Go tickers, which skip ticks on a
+// busy machine, and a ring follows that as it would a drift.
+func TestPulseRingFollowsOneClock(t *testing.T) {
+	requirePulse(t)
+	nullSink(t, "cc_drift_spk", "cc_drift_spk", 48000, 2)
+	micSetup(t, "cc_drift_feed", "cc_drift_mic")
+	feedTone(t, "cc_drift_feed", 1020, 16000)
+	rec := record(t, "cc_drift_spk.monitor", callRate)
+	c := openPulseCall(t, "cc_drift_spk", "cc_drift_mic")
+	stop := toneWriter(c.ep, 440, 8000)
+	defer stop()
+	mic := readEndpoint(c.ep)
+	defer mic.stop()
+	rec.waitFor(t, 10*time.Second, "440 Hz on the speaker's monitor", toneFrom(440, callRate, 0, 500*time.Millisecond))
+	mic.waitFor(t, 10*time.Second, "1020 Hz from the microphone", func(s []int16) bool {
+		return len(s) >= callRate/2 && dominant(s[len(s)-callRate/2:], 1020, callRate)
+	})
+	from, micFrom := rec.len(), mic.len()
+	const secs = 16 // a device's drift is measured after 12 s
+	rec.waitFor(t, (secs+10)*time.Second, "the call's tone recorded", func(s []int16) bool {
+		return len(s) >= from+secs*callRate
+	})
+	mic.waitFor(t, 10*time.Second, "the microphone's tone read", func(s []int16) bool {
+		return len(s) >= micFrom+secs*callRate
+	})
+	mic.stop()
+	st := c.ep.Stats()
+	spkJumps, spkClean := pulsetest.PhaseJumps(rec.slice(from, from+secs*callRate), 440, callRate)
+	micJumps, micClean := pulsetest.PhaseJumps(mic.samples[micFrom:micFrom+secs*callRate], 1020, callRate)
+	for _, d := range []struct {
+		name         string
+		ds           DeviceStats
+		jumps, clean int
+	}{{"speaker", st.Speaker, spkJumps, spkClean}, {"microphone", st.Microphone, micJumps, micClean}} {
+		t.Logf("%s: %d phase jumps in %d s (%d clean 10 ms blocks); drift %+.1f ppm, correction %+.1f ppm, %d samples resampled; underruns %d, overruns %d, buffered %d; device %.1f Hz",
+			d.name, d.jumps, secs, d.clean, d.ds.DriftPPM, d.ds.CorrectionPPM, d.ds.Resampled, d.ds.Underruns, d.ds.Overruns, d.ds.Buffered, d.ds.EffectiveRate)
+		if d.clean < secs*90 {
+			t.Errorf("%s: only %d clean blocks of the tone in %d s", d.name, d.clean, secs)
+		}
+		if d.jumps > 0 {
+			t.Errorf("%s: %d phase jumps in %d s of a steady tone", d.name, d.jumps, secs)
+		}
+	}
+}
+
+// The set point is where the level settled, moved so that the troughs stay
+// the margin above empty and the peaks the margin under the limit.
+func TestRingFollowerSetPoint(t *testing.T) {
+	for _, c := range []struct {
+		mean      float64
+		low, high int
+		want      float64
+	}{
+		{400, 200, 600, 400}, // settled well inside: kept
+		{250, 20, 520, 310},  // troughs at 20: raised to 80
+		{700, 560, 790, 630}, // peaks at 790: lowered to 720
+	} {
+		f := newFollower(8000, 80, 800)
+		for range driftWarm + driftBase {
+			f.endWindow(c.mean, c.low, c.high)
+		}
+		if f.target != c.want {
+			t.Errorf("settled at %.0f (troughs %d, peaks %d): set point %.0f, want %.0f", c.mean, c.low, c.high, f.target, c.want)
+		}
+		if e := (c.mean - c.want) / 8000; math.Abs(e) > driftOn && !f.active {
+			t.Errorf("settled %.0f samples off the set point, and the controller rests", c.mean-c.want)
+		}
+	}
+}
+
+// The cost of a 25 ms device read (200 samples at 8 kHz) through the
+// ring: copied (in the dead band) and resampled (following a drift).
+func BenchmarkRingRead(b *testing.B) {
+	for _, eps := range []float64{0, 100e-6} {
+		name := "copy"
+		if eps != 0 {
+			name = "resampled"
+		}
+		b.Run(name, func(b *testing.B) {
+			q := newRing(320, 800)
+			q.follow(8000)
+			frame, p := make([]int16, 200), make([]int16, 200)
+			q.write(make([]int16, 480))
+			q.read(p)
+			for b.Loop() {
+				q.fol.eps = eps // held: no controller in the loop
+				q.write(frame)
+				if q.n < 300 {
+					q.write(frame[:1]) // what the drift would have brought
+				}
+				q.read(p)
+			}
+			if eps != 0 && q.stats().resampled == 0 {
+				b.Fatal("nothing resampled")
+			}
+		})
 	}
 }
