@@ -390,55 +390,6 @@ func TestRingInterpolatorKeepsTheBand(t *testing.T) {
 	}
 }
 
-// On PulseAudio's null sinks (the host's clock, as the call's), with
-// both rings following drift, a steady tone through the speaker and one
-// through the microphone keep their phase. What the followers measured
-// and corrected is logged, to tell a busy machine's jumps from theirs:
-// the test's writer and reader run on Go tickers, which skip ticks on a
-// busy machine, and a ring follows that as it would a drift.
-func TestPulseRingFollowsOneClock(t *testing.T) {
-	requirePulse(t)
-	nullSink(t, "cc_drift_spk", "cc_drift_spk", 48000, 2)
-	micSetup(t, "cc_drift_feed", "cc_drift_mic")
-	feedTone(t, "cc_drift_feed", 1020, 16000)
-	rec := record(t, "cc_drift_spk.monitor", callRate)
-	c := openPulseCall(t, "cc_drift_spk", "cc_drift_mic")
-	stop := toneWriter(c.ep, 440, 8000)
-	defer stop()
-	mic := readEndpoint(c.ep)
-	defer mic.stop()
-	rec.waitFor(t, 10*time.Second, "440 Hz on the speaker's monitor", toneFrom(440, callRate, 0, 500*time.Millisecond))
-	mic.waitFor(t, 10*time.Second, "1020 Hz from the microphone", func(s []int16) bool {
-		return len(s) >= callRate/2 && dominant(s[len(s)-callRate/2:], 1020, callRate)
-	})
-	from, micFrom := rec.len(), mic.len()
-	const secs = 16 // a device's drift is measured after 12 s
-	rec.waitFor(t, (secs+10)*time.Second, "the call's tone recorded", func(s []int16) bool {
-		return len(s) >= from+secs*callRate
-	})
-	mic.waitFor(t, 10*time.Second, "the microphone's tone read", func(s []int16) bool {
-		return len(s) >= micFrom+secs*callRate
-	})
-	mic.stop()
-	st := c.ep.Stats()
-	spkJumps, spkClean := pulsetest.PhaseJumps(rec.slice(from, from+secs*callRate), 440, callRate)
-	micJumps, micClean := pulsetest.PhaseJumps(mic.samples[micFrom:micFrom+secs*callRate], 1020, callRate)
-	for _, d := range []struct {
-		name         string
-		ds           DeviceStats
-		jumps, clean int
-	}{{"speaker", st.Speaker, spkJumps, spkClean}, {"microphone", st.Microphone, micJumps, micClean}} {
-		t.Logf("%s: %d phase jumps in %d s (%d clean 10 ms blocks); drift %+.1f ppm, correction %+.1f ppm, %d samples resampled; underruns %d, overruns %d, buffered %d; device %.1f Hz",
-			d.name, d.jumps, secs, d.clean, d.ds.DriftPPM, d.ds.CorrectionPPM, d.ds.Resampled, d.ds.Underruns, d.ds.Overruns, d.ds.Buffered, d.ds.EffectiveRate)
-		if d.clean < secs*90 {
-			t.Errorf("%s: only %d clean blocks of the tone in %d s", d.name, d.clean, secs)
-		}
-		if d.jumps > 0 {
-			t.Errorf("%s: %d phase jumps in %d s of a steady tone", d.name, d.jumps, secs)
-		}
-	}
-}
-
 // The set point is where the level settled, moved so that the troughs stay
 // the margin above empty and the peaks the margin under the limit.
 func TestRingFollowerSetPoint(t *testing.T) {
