@@ -96,8 +96,9 @@ func (q *ring) read(p []int16) int {
 			f.read(len(p), c, q.n)
 			return len(p)
 		}
-		// Too little for the read: the ring runs dry, and the fraction
-		// is given up.
+		// Short of an interpolated read (by at most the sample or two
+		// the fraction and the ratio add): the ring is about to run dry.
+		// The fraction is given up and the read is a copy.
 		f.frac, f.snap = 0, false
 	}
 	k := min(len(p), q.n)
@@ -125,16 +126,6 @@ func (q *ring) read(p []int16) int {
 func (q *ring) peek(p []int16) {
 	c := copy(p, q.buf[q.r:min(q.r+len(p), len(q.buf))])
 	copy(p[c:], q.buf)
-}
-
-// reset empties the ring (a new device: its clock starts afresh).
-func (q *ring) reset() {
-	q.mu.Lock()
-	q.r, q.n, q.primed = 0, 0, false
-	if q.fol != nil {
-		q.fol.restart()
-	}
-	q.mu.Unlock()
 }
 
 type ringStats struct {
