@@ -116,7 +116,7 @@ func TestAGC(t *testing.T) {
 	}
 	loud := run1(-6)
 	for i, v := range loud {
-		if v >= 32767 || v <= -32768 {
+		if v == math.MaxInt16 || v == math.MinInt16 {
 			t.Fatalf("sample %d clipped (%d)", i, v)
 		}
 	}

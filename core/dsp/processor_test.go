@@ -11,13 +11,12 @@ import (
 // echoPath is a far-end signal, its echo through a room with a bulk delay,
 // and a low noise floor: the capture of a call where the agent is silent.
 type echoPath struct {
-	rate       int
-	far, echo  []float64
-	floor      []float64
-	near       []int16 // echo + floor
-	farI       []int16
-	bulkMs     int
-	tailLength float64
+	rate      int
+	far, echo []float64
+	floor     []float64
+	near      []int16 // echo + floor
+	farI      []int16
+	bulkMs    int
 }
 
 func newEchoPath(rate, bulkMs int, seconds float64) echoPath {

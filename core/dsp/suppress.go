@@ -34,6 +34,7 @@ type suppressor struct {
 	E, Y     []complex128
 
 	noise    []float64 // noise power per bin
+	bg       background
 	sppAvg   []float64 // smoothed presence, against stagnation
 	prevS    []float64 // last block's clean power estimate per bin
 	gain     []float64
@@ -88,6 +89,7 @@ func newSuppressor(n, rate int) *suppressor {
 	s.mE, s.mY, s.cEY, s.vY = make([]float64, nb), make([]float64, nb), make([]float64, nb), make([]float64, nb)
 	s.bandE, s.bandY = make([]float64, nb), make([]float64, nb)
 	s.lo, s.hi = int(200/hz), min(bins-1, int(4000/hz))
+	s.bg = newBackground(bins, float64(n)/float64(rate))
 	// The room's decay: 60 dB in about 300 ms.
 	s.echoHold = math.Pow(10, -6*float64(n)/float64(rate)/0.3)
 	s.reset()
@@ -133,6 +135,7 @@ func (s *suppressor) process(x, y []float64, cfg suppressCfg, out []float64) {
 		clear(s.Y)
 	}
 	s.trackNoise()
+	s.bg.track(s.E, s.lo, s.hi)
 	if cfg.echo && y != nil {
 		s.trackEcho()
 	} else {
@@ -242,6 +245,9 @@ func (s *suppressor) gains(cfg suppressCfg) {
 		var ln, le float64
 		if cfg.noise {
 			ln = nsOver * s.noise[k]
+			if s.bg.ready() {
+				ln = bgOver * s.bg.power(k)
+			}
 		}
 		if cfg.echo {
 			le = s.echoPow[k]
