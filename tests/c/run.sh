@@ -24,6 +24,12 @@ sed -n '/^typedef enum cc_status {/,/^} cc_status;/s/^ *\(CC_[A-Z_]*\) = .*/CC_S
   >"$OUT/cc_status_list.h"
 gcc "${CFLAGS[@]}" -I"$OUT" -o "$OUT/contract_test" "$ROOT/tests/c/contract_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
+# libcloudcc.so exports exactly the header's functions (capi/cloudcc.map):
+# a symbol more (the sound library's ma_*, cgo's callbacks) would take the
+# calls another library of the host makes to its own copy of it.
+want="$(sed -n 's/^CC_EXTERN([^)]*) \**\(cc_[a-z_]*\)(.*/\1/p' "$ROOT/include/cloudcc.h" | sort | tr '\n' ' ')"
+got="$(nm -D --defined-only "$BUILD/lib/libcloudcc.so" | awk '{print $3}' | sort | tr '\n' ' ')"
+[ "$got" = "$want" ] || { echo "libcloudcc.so exports: $(echo "$got" | cut -c1-300)... want exactly: $want" >&2; exit 1; }
 # The header must also compile as C++ and under strict C89-style warnings.
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
