@@ -397,7 +397,10 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  *                 CC_ERR_INVALID_ARGUMENT, nothing changed
  *   "precall_test" {"echo_number"?,"seconds"?}    the pre-call test, below
  * Status and *reply_json as for cc_client_request; the reply has
- * "code":"0" on success. Does not touch the CTI link.
+ * "code":"0" on success. Does not touch the CTI link. The audio_* calls
+ * and "precall_test" take only the keys shown: another key (a misspelt
+ * "aek", or "AEC") or a value of the wrong type is CC_ERR_INVALID_ARGUMENT,
+ * nothing changed.
  *
  * "precall_test" checks, before the agent takes calls, step by step: the
  * registrar can be reached ("registrar"), ICE gathers with ice_servers
