@@ -17,6 +17,7 @@ gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/quality_test" "$ROOT/tests/c/quality_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/audio_test" "$ROOT/tests/c/audio_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 # The ABI contract (include/cloudcc.abi.json): C's table of statuses is the
 # header's cc_status, listed from it here and compiled with it.
@@ -62,6 +63,11 @@ on_sim -dialect spec -- "$OUT/abi_test"
 # The pre-call test against the PBX's echo extension and a call-quality
 # warning raised and cleared by its impairment knobs (POST /admin/rtc/impair).
 on_sim -dialect spec -- "$OUT/quality_test"
+# Device mode with no sound server (PulseAudio pointed at nothing; the
+# machine must have no ALSA card): refusals with the backend's reason, a
+# call that goes on with audio_device_error events. tests/audio has the
+# PulseAudio ones.
+on_sim -dialect spec -- "$OUT/audio_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"
