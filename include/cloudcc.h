@@ -130,6 +130,7 @@ typedef struct cc_client cc_client_t;
  *                           could take (code, msg, raw)
  *   log                     a log line at or above log_level (never a secret)
  *   rtc_*, connectivity     RTC mode, below
+ *   call_quality_warning    a call's quality warning raised or cleared, below
  *   audio_*                 sound devices (device mode), below
  * Other server frames arrive with their own msg_type and "raw". */
 typedef void (CC_CALLBACK *cc_event_fn)(void *user_data, const char *event_json);
@@ -415,8 +416,11 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  * "rtt_ms","jitter_ms","loss","input_level_dbfs"?,"steps":[{"name","ok",
  * "skipped"?,"ms","error"?}],"failed_step"?}: the grade of the echo call's
  * MOS (excellent over 4.2, great 4.1-4.2, good 3.7-4.1, fair 3.1-3.7,
- * degraded under 3.1), "degraded" when a step failed; a figure not
- * measured (the echo call skipped, no RTCP round trip) is null.
+ * degraded under 3.1), "degraded" when a step failed, null when the echo
+ * call was skipped and no step failed; a figure not measured (the echo
+ * call skipped, no RTCP round trip) is null. It blocks the calling thread:
+ * called from an event callback, it holds that client's later events
+ * back until it returns.
  *
  * "call_quality_warning" {"uuid","name","raised","value","threshold"}: a
  * call's quality warning raised (raised true) or cleared, sampled once a
