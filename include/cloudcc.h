@@ -366,7 +366,9 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
                                       int rate);
 
 /* Controls a call's media; name and params_json (NULL for none):
- *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, any rate / channels)
+ *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, A-law or
+ *                 mu-law; 1000 to 384000 Hz, any channels; at most about 2.3
+ *                 hours once at 8 kHz, 256 MB of data; another: CC_ERR_INVALID_ARGUMENT)
  *   "play_tone"   {"uuid","hz"}                   send a sine tone
  *   "stop_play"   {"uuid"}                        send silence (device mode: the microphone)
  *   "record_wav"  {"uuid","path"}                 record received audio to a WAV (8 kHz mono)
