@@ -25,6 +25,8 @@ sed -n '/^typedef enum cc_status {/,/^} cc_status;/s/^ *\(CC_[A-Z_]*\) = .*/CC_S
   >"$OUT/cc_status_list.h"
 gcc "${CFLAGS[@]}" -I"$OUT" -o "$OUT/contract_test" "$ROOT/tests/c/contract_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
+# The device-mode example needs a sound server to run (examples/device_demo.sh c): built here.
+gcc "${CFLAGS[@]}" -o "$OUT/device_agent" "$ROOT/examples/c/device_agent.c" "${LDFLAGS[@]}"
 # libcloudcc.so exports exactly the header's functions (capi/cloudcc.map):
 # a symbol more (the sound library's ma_*, cgo's callbacks) would take the
 # calls another library of the host makes to its own copy of it.
