@@ -72,7 +72,11 @@ build_lib() {
     tmp="$(mktemp -d)"
     ver="$(sdk_version)"
     major="$(sdk_major)"
-    CGO_ENABLED=1 go build -buildmode=c-shared -ldflags "-extldflags=-Wl,-soname,libcloudcc.so.$major" \
+    # capi/cloudcc.map exports the header's cc_* functions only: without it
+    # the .so also exports the sound library's ~1300 ma_* symbols, which
+    # would take the calls of another library's own miniaudio.
+    CGO_ENABLED=1 go build -buildmode=c-shared \
+      -ldflags "-extldflags '-Wl,-soname,libcloudcc.so.$major -Wl,--version-script=$ROOT/capi/cloudcc.map'" \
       -o "$tmp/libcloudcc.so" ./capi
     rm -f "$BUILD"/lib/libcloudcc.so*
     mv "$tmp/libcloudcc.so" "$BUILD/lib/libcloudcc.so.$ver"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # examples/device_demo.sh - device mode (rtc_audio "device") on a machine without a sound card: a private PulseAudio
 # (tests/audio/pulse.sh) with null sinks standing for a headset, ccsim with its PBX, and the device-mode examples of
-# Python (examples/python/device_agent.py) and C# (examples/csharp/DeviceAgent.cs) taking a call on that "headset".
+# Python (examples/python/device_agent.py), C# (examples/csharp/DeviceAgent.cs) or C (examples/c/device_agent.c)
+# taking a call on that "headset".
 #
-#   ./build.sh lib && bash examples/device_demo.sh [python|csharp|both]     (default: both)
+#   ./build.sh lib && bash examples/device_demo.sh [python|csharp|c|both]     (default: both, Python and C#)
 #
 # The sinks: cc_headset is the speaker (what the agent hears; recorded from cc_headset.monitor into
 # build/demo/headset.wav) and cc_headset_mic is fed a voice-like signal, so its monitor cc_headset_mic.monitor is the
@@ -11,7 +12,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 which="${1:-both}"
-case "$which" in python|csharp|both) ;; *) echo "usage: $0 [python|csharp|both]" >&2; exit 2 ;; esac
+case "$which" in python|csharp|c|both) ;; *) echo "usage: $0 [python|csharp|c|both]" >&2; exit 2 ;; esac
 if [ ! -f "$root/build/lib/libcloudcc.so" ] || [ ! -x "$root/build/bin/ccsim" ]; then
   echo "run ./build.sh lib first" >&2; exit 1
 fi
@@ -59,11 +60,20 @@ devices=(--microphone cc_headset_mic.monitor --speaker cc_headset --ringer cc_he
 export CLOUDCC_ECHO_NUMBER=9196
 export LD_LIBRARY_PATH="$root/build/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export CLOUDCC_LIBRARY="$root/build/lib/libcloudcc.so"
-if [ "$which" != python ]; then bash "$root/examples/csharp/build.sh" >/dev/null; fi
+if [ "$which" = csharp ] || [ "$which" = both ]; then bash "$root/examples/csharp/build.sh" >/dev/null; fi
+if [ "$which" = c ]; then
+  gcc -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I"$root/include" -o "$out/device_agent" "$root/examples/c/device_agent.c" \
+    -L"$root/build/lib" -lcloudcc -lpthread -Wl,-rpath,"$root/build/lib"
+fi
 # shellcheck disable=SC2016 # expanded by the inner shell, where ccsim set CCSIM_ADDR
 "$root/build/bin/ccsim" -addr 127.0.0.1:0 -- bash -c '
   set -e
   root="$1" which="$2"; shift 2
+  if [ "$which" = c ]; then
+    printf "\n==> C: examples/c/device_agent.c on ccsim %s\n" "$CCSIM_ADDR"
+    CLOUDCC_CALL_SECONDS=8 "$root/build/demo/device_agent" "$CCSIM_ADDR" "$2" "$4"
+    exit 0
+  fi
   if [ "$which" != csharp ]; then
     printf "\n==> Python: examples/python/device_agent.py on ccsim %s\n" "$CCSIM_ADDR"
     python3 "$root/examples/python/device_agent.py" "$CCSIM_ADDR" "$@"

@@ -130,6 +130,7 @@ typedef struct cc_client cc_client_t;
  *                           could take (code, msg, raw)
  *   log                     a log line at or above log_level (never a secret)
  *   rtc_*, connectivity     RTC mode, below
+ *   call_quality_warning    a call's quality warning raised or cleared, below
  *   audio_*                 sound devices (device mode), below
  * Other server frames arrive with their own msg_type and "raw". */
 typedef void (CC_CALLBACK *cc_event_fn)(void *user_data, const char *event_json);
@@ -365,7 +366,9 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
                                       int rate);
 
 /* Controls a call's media; name and params_json (NULL for none):
- *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, any rate / channels)
+ *   "play_wav"    {"uuid","path","loop":false}  send a WAV file (PCM16, A-law or
+ *                 mu-law; 1000 to 384000 Hz, any channels; at most about 2.3
+ *                 hours once at 8 kHz, 256 MB of data; another: CC_ERR_INVALID_ARGUMENT)
  *   "play_tone"   {"uuid","hz"}                   send a sine tone
  *   "stop_play"   {"uuid"}                        send silence (device mode: the microphone)
  *   "record_wav"  {"uuid","path"}                 record received audio to a WAV (8 kHz mono)
@@ -397,7 +400,10 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  *                 CC_ERR_INVALID_ARGUMENT, nothing changed
  *   "precall_test" {"echo_number"?,"seconds"?}    the pre-call test, below
  * Status and *reply_json as for cc_client_request; the reply has
- * "code":"0" on success. Does not touch the CTI link.
+ * "code":"0" on success. Does not touch the CTI link. The audio_* calls
+ * and "precall_test" take only the keys shown: another key (a misspelt
+ * "aek", or "AEC") or a value of the wrong type is CC_ERR_INVALID_ARGUMENT,
+ * nothing changed.
  *
  * "precall_test" checks, before the agent takes calls, step by step: the
  * registrar can be reached ("registrar"), ICE gathers with ice_servers
@@ -412,8 +418,11 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  * "rtt_ms","jitter_ms","loss","input_level_dbfs"?,"steps":[{"name","ok",
  * "skipped"?,"ms","error"?}],"failed_step"?}: the grade of the echo call's
  * MOS (excellent over 4.2, great 4.1-4.2, good 3.7-4.1, fair 3.1-3.7,
- * degraded under 3.1), "degraded" when a step failed; a figure not
- * measured (the echo call skipped, no RTCP round trip) is null.
+ * degraded under 3.1), "degraded" when a step failed, null when the echo
+ * call was skipped and no step failed; a figure not measured (the echo
+ * call skipped, no RTCP round trip) is null. It blocks the calling thread:
+ * called from an event callback, it holds that client's later events
+ * back until it returns.
  *
  * "call_quality_warning" {"uuid","name","raised","value","threshold"}: a
  * call's quality warning raised (raised true) or cleared, sampled once a

@@ -95,7 +95,10 @@ def go_build(root: Path, out: Path) -> None:
     env = dict(os.environ, CGO_ENABLED="1", GOFLAGS=(os.environ.get("GOFLAGS", "") + " -buildvcs=false").strip())
     tmp = Path(tempfile.mkdtemp(prefix="cloudcc-go-"))
     try:
-        cmd = [go, "build", "-buildmode=c-shared", "-ldflags", "-extldflags=-Wl,-soname,libcloudcc.so." + major,
+        # capi/cloudcc.map: the library exports the cc_* functions only (build.sh's build_lib).
+        ldflags = "-extldflags '-Wl,-soname,libcloudcc.so.{} -Wl,--version-script={}'".format(
+            major, root / "capi" / "cloudcc.map")
+        cmd = [go, "build", "-buildmode=c-shared", "-ldflags", ldflags,
                "-o", str(tmp / out.name), "./capi"]
         print("cloudcc: building the native library:", " ".join(cmd), flush=True)
         subprocess.run(cmd, cwd=str(root), env=env, check=True)

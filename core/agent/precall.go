@@ -158,7 +158,7 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 		}
 		res.Grade = ptr(quality.GradeMOS(fig.mos))
 	}
-	if fig.hasLevel {
+	if fig.hasLevel && fig.measured { // an echo call ended early worked no level out
 		res.InputLevelDBFS = ptr(round3(fig.levelDBFS))
 	}
 	if res.FailedStep != "" {

@@ -21,6 +21,18 @@ const (
 // ErrWAVFormat is returned for a WAV file this package cannot read.
 var ErrWAVFormat = errors.New("media: unsupported WAV file (want PCM 16-bit, A-law or μ-law)")
 
+// Bounds of what readWAV takes, so that a bad header cannot make it
+// allocate gigabytes: a fmt chunk is 16 to 40 bytes; the data at most
+// maxWAVData bytes; the rate 1000 to 384000 Hz; the audio at most
+// maxWAVSamples once at 8 kHz (a 1 Hz header would multiply it by 8000).
+const (
+	maxWAVFmt     = 1 << 10
+	maxWAVData    = 1 << 28
+	minWAVRate    = 1000
+	maxWAVRate    = 384000
+	maxWAVSamples = 1 << 26 // about 2.3 hours at 8 kHz
+)
+
 // readWAV loads a whole WAV file as 8 kHz mono PCM.
 func readWAV(r io.Reader) ([]int16, error) {
 	var hdr [12]byte
@@ -43,10 +55,10 @@ func readWAV(r io.Reader) ([]int16, error) {
 		id, size := string(ch[0:4]), binary.LittleEndian.Uint32(ch[4:8])
 		switch id {
 		case "fmt ":
-			if size < 16 {
-				return nil, ErrWAVFormat
+			if size < 16 || size > maxWAVFmt {
+				return nil, fmt.Errorf("%w: fmt chunk of %d bytes", ErrWAVFormat, size)
 			}
-			b := make([]byte, size+size%2)
+			b := make([]byte, int(size)+int(size%2))
 			if _, err := io.ReadFull(r, b); err != nil {
 				return nil, err
 			}
@@ -59,13 +71,19 @@ func readWAV(r io.Reader) ([]int16, error) {
 			}
 			haveFmt = true
 		case "data":
-			if !haveFmt || channels == 0 || rate == 0 {
+			if !haveFmt || channels == 0 {
 				return nil, ErrWAVFormat
+			}
+			if rate < minWAVRate || rate > maxWAVRate {
+				return nil, fmt.Errorf("%w: %d Hz (want %d to %d)", ErrWAVFormat, rate, minWAVRate, maxWAVRate)
 			}
 			var data []byte
 			var err error
-			if size == 0 || size > 1<<28 { // streaming writers leave it open
-				data, err = io.ReadAll(r)
+			if size == 0 || size > maxWAVData { // streaming writers leave it open
+				data, err = io.ReadAll(io.LimitReader(r, maxWAVData+1))
+				if err == nil && len(data) > maxWAVData {
+					return nil, fmt.Errorf("%w: over %d MB of audio", ErrWAVFormat, maxWAVData>>20)
+				}
 			} else {
 				data = make([]byte, size)
 				var n int
@@ -99,6 +117,9 @@ func decodeWAVData(data []byte, format, channels, bits uint16, rate int) ([]int1
 	}
 	nch := int(channels)
 	frames := len(data) / (width * nch)
+	if int64(frames)*SampleRate/int64(rate) > maxWAVSamples {
+		return nil, fmt.Errorf("%w: over %d samples at %d Hz", ErrWAVFormat, maxWAVSamples, SampleRate)
+	}
 	mono := make([]int16, frames)
 	for i := range frames {
 		var sum int

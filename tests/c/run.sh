@@ -17,6 +17,7 @@ gcc "${CFLAGS[@]}" -o "$OUT/abi_test" "$ROOT/tests/c/abi_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/reliability_test" "$ROOT/tests/c/reliability_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/platform_test" "$ROOT/tests/c/platform_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/quality_test" "$ROOT/tests/c/quality_test.c" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" -o "$OUT/audio_test" "$ROOT/tests/c/audio_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/agent" "$ROOT/examples/c/agent.c" "${LDFLAGS[@]}"
 # The ABI contract (include/cloudcc.abi.json): C's table of statuses is the
 # header's cc_status, listed from it here and compiled with it.
@@ -24,6 +25,14 @@ sed -n '/^typedef enum cc_status {/,/^} cc_status;/s/^ *\(CC_[A-Z_]*\) = .*/CC_S
   >"$OUT/cc_status_list.h"
 gcc "${CFLAGS[@]}" -I"$OUT" -o "$OUT/contract_test" "$ROOT/tests/c/contract_test.c" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" -o "$OUT/rtc_agent" "$ROOT/examples/c/rtc_agent.c" "${LDFLAGS[@]}"
+# The device-mode example needs a sound server to run (examples/device_demo.sh c): built here.
+gcc "${CFLAGS[@]}" -o "$OUT/device_agent" "$ROOT/examples/c/device_agent.c" "${LDFLAGS[@]}"
+# libcloudcc.so exports exactly the header's functions (capi/cloudcc.map):
+# a symbol more (the sound library's ma_*, cgo's callbacks) would take the
+# calls another library of the host makes to its own copy of it.
+want="$(sed -n 's/^CC_EXTERN([^)]*) \**\(cc_[a-z_]*\)(.*/\1/p' "$ROOT/include/cloudcc.h" | sort | tr '\n' ' ')"
+got="$(nm -D --defined-only "$BUILD/lib/libcloudcc.so" | awk '{print $3}' | sort | tr '\n' ' ')"
+[ "$got" = "$want" ] || { echo "libcloudcc.so exports: $(echo "$got" | cut -c1-300)... want exactly: $want" >&2; exit 1; }
 # The header must also compile as C++ and under strict C89-style warnings.
 echo '#include "cloudcc.h"
 int main(void){ return cc_version()[0] == 0; }' | g++ -x c++ -Wall -Wextra -Werror -I"$ROOT/include" -fsyntax-only -
@@ -56,6 +65,11 @@ on_sim -dialect spec -- "$OUT/abi_test"
 # The pre-call test against the PBX's echo extension and a call-quality
 # warning raised and cleared by its impairment knobs (POST /admin/rtc/impair).
 on_sim -dialect spec -- "$OUT/quality_test"
+# Device mode with no sound server (PulseAudio pointed at nothing; the
+# machine must have no ALSA card): refusals with the backend's reason, a
+# call that goes on with audio_device_error events. tests/audio has the
+# PulseAudio ones.
+on_sim -dialect spec -- "$OUT/audio_test"
 # Reliability regressions against cchostile (use after free, stalled
 # handshakes, callbacks replaced under a flood, statuses, secrets, UTF-8).
 "$OUT/reliability_test"

@@ -1,8 +1,11 @@
 package abi
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	json "github.com/goccy/go-json"
 
@@ -21,7 +24,7 @@ type mediaParams struct {
 
 func (c *client) media(name string, params []byte) (int, []byte) {
 	var p mediaParams
-	if len(params) > 0 {
+	if len(params) > 0 && !ownParams[name] {
 		if err := json.Unmarshal(params, &p); err != nil {
 			return ccInvalidArgument, errorJSON(ccInvalidArgument, c.lang, errors.New("params are not a JSON object"), nil)
 		}
@@ -87,6 +90,47 @@ func (c *client) media(name string, params []byte) (int, []byte) {
 }
 
 var errBadMediaParam = errors.New("invalid media parameters")
+
+// ownParams are the media calls that read their parameters themselves,
+// with decodeParams: each takes its own keys only.
+var ownParams = map[string]bool{"audio_devices": true, "audio_select": true, "audio_processing": true,
+	"audio_ringtone": true, "precall_test": true}
+
+// decodeParams reads the parameters of media call name into dst: none (or
+// null), or a JSON object of the keys it takes. Any other key is refused,
+// so that a misspelt one ("aek") is not taken for a call without it (and a
+// key in another case for the key: the decoder would match it). A value
+// of the wrong type is refused too.
+func decodeParams(name string, params []byte, dst any, keys ...string) error {
+	if len(bytes.TrimSpace(params)) == 0 {
+		return nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(params, &m); err != nil {
+		return fmt.Errorf("%w: %s: params are not a JSON object", errBadMediaParam, name)
+	}
+	var unknown []string
+	for k := range m {
+		if !slices.Contains(keys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		takes := "it takes none"
+		if len(keys) > 0 {
+			takes = "its keys: " + strings.Join(keys, ", ")
+		}
+		return fmt.Errorf("%w: %s takes no key %q (%s)", errBadMediaParam, name, unknown[0], takes)
+	}
+	if err := json.Unmarshal(params, dst); err != nil {
+		return fmt.Errorf("%w: %s: %w", errBadMediaParam, name, errParamType{err})
+	}
+	return nil
+}
+
+// errParamType is decodeParams' error for a value of the wrong type.
+type errParamType struct{ error }
 
 // Media is cc_client_media: a media control by name.
 func Media(id uintptr, name, params Str) Result {

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	json "github.com/goccy/go-json"
-
 	"github.com/cloudcc/agent-sdk/core/agent"
 )
 
@@ -25,6 +23,14 @@ type audioParams struct {
 	Ringtone *string `json:"ringtone"`
 }
 
+// audioKeys are the keys each sound control takes (cloudcc.h).
+var audioKeys = map[string][]string{
+	"audio_devices":    nil,
+	"audio_select":     {"role", "id"},
+	"audio_processing": {"uuid", "aec", "ns", "agc", "vad"},
+	"audio_ringtone":   {"ringtone"},
+}
+
 // audioDevice is one element of audio_devices' "devices".
 type audioDevice struct {
 	ID                    string `json:"id"`
@@ -39,10 +45,8 @@ type audioDevice struct {
 // audioMedia runs one sound control, filling reply.
 func (c *client) audioMedia(name string, params []byte, reply map[string]any) error {
 	var p audioParams
-	if len(params) > 0 {
-		if err := json.Unmarshal(params, &p); err != nil {
-			return fmt.Errorf("%w: %s: %v", errBadMediaParam, name, err)
-		}
+	if err := decodeParams(name, params, &p, audioKeys[name]...); err != nil {
+		return err
 	}
 	a := c.ag
 	switch name {

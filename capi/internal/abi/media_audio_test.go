@@ -124,3 +124,37 @@ func floatWAV(t *testing.T) string {
 	}
 	return p
 }
+
+// The media calls of sound devices and the pre-call test take only their
+// own keys: a misspelt switch ("aek") must not pass for a read that leaves
+// echo cancellation on, and a key's wrong type is named as such, not as
+// "not a JSON object". Nothing changes on a refusal.
+func TestAudioMediaUnknownKeys(t *testing.T) {
+	h := begin(t)
+	id := open(t, h, `{"ws_url":"ws://127.0.0.1:1/ws","language":"en-US","rtc_audio":"device"}`)
+	for _, c := range []struct {
+		name, params, msg string
+	}{
+		{"audio_processing", `{"aek":false}`, `audio_processing takes no key "aek" (its keys: uuid, aec, ns, agc, vad)`},
+		{"audio_processing", `{"AEC":false,"ns":false}`, `audio_processing takes no key "AEC"`},
+		{"audio_processing", `{"uuid":5}`, "audio_processing: json"},
+		{"audio_processing", `[]`, "audio_processing: params are not a JSON object"},
+		{"audio_select", `{"role":"speaker","device":"x"}`, `audio_select takes no key "device" (its keys: role, id)`},
+		{"audio_ringtone", `{"ringtone":"off","path":"/r.wav"}`, `audio_ringtone takes no key "path" (its keys: ringtone)`},
+		{"audio_devices", `{"kind":"input"}`, `audio_devices takes no key "kind" (it takes none)`},
+		{"precall_test", `{"echo":"9196"}`, `precall_test takes no key "echo" (its keys: echo_number, seconds)`},
+	} {
+		r := Media(id, Str{S: c.name}, Str{S: c.params})
+		msg, _ := decode(t, r.JSON)["msg"].(string)
+		if r.Status != ccInvalidArgument || !strings.Contains(msg, c.msg) {
+			t.Errorf("Media(%s, %s) = %d %s, want %d and %q", c.name, c.params, r.Status, r.JSON, ccInvalidArgument, c.msg)
+		}
+	}
+	r := Media(id, Str{S: "audio_processing"}, Str{S: `null`})
+	if r.Status != ccOK || string(r.JSON) != `{"aec":true,"agc":true,"code":"0","msg":"success","ns":true,"vad":true}` {
+		t.Fatalf("audio_processing after the refusals: %d %s", r.Status, r.JSON)
+	}
+	if r := Media(id, Str{S: "audio_ringtone"}, Str{S: `{"ringtone":"off"}`}); r.Status != ccOK {
+		t.Fatalf("audio_ringtone off: %d %s", r.Status, r.JSON)
+	}
+}

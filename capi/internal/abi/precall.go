@@ -2,6 +2,7 @@ package abi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -21,11 +22,11 @@ type precallParams struct {
 
 func (c *client) precallTest(params []byte) (int, []byte) {
 	var p precallParams
-	if len(params) > 0 {
-		if err := json.Unmarshal(params, &p); err != nil {
-			return ccInvalidArgument, errorJSON(ccInvalidArgument, c.lang,
-				fmt.Errorf("%w: precall_test takes {\"echo_number\":string,\"seconds\":number}", errBadMediaParam), nil)
+	if err := decodeParams("precall_test", params, &p, "echo_number", "seconds"); err != nil {
+		if errors.As(err, new(errParamType)) {
+			err = fmt.Errorf("%w: precall_test takes {\"echo_number\":string,\"seconds\":number}", errBadMediaParam)
 		}
+		return ccInvalidArgument, errorJSON(ccInvalidArgument, c.lang, err, nil)
 	}
 	var d time.Duration
 	if p.Seconds != nil {

@@ -1,0 +1,49 @@
+package agent
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cloudcc/agent-sdk/core/protocol"
+	"github.com/cloudcc/agent-sdk/core/rtc"
+)
+
+// A pre-call test ended during the echo call's measurement (cc_client_free,
+// checkout) reports no microphone level: the meter was read, but no level
+// was worked out of it, and 0 dBFS (full scale) would be a false figure
+// next to a microphone step skipped for want of an echo call.
+func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
+	e := newEnv(t, nil)
+	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		// Set the test call's voice meter, let it be read for a second,
+		// then end the test.
+		for ctx.Err() == nil {
+			for _, u := range a.RTCCalls() {
+				if strings.HasPrefix(u, precallUUIDPrefix) {
+					_ = a.withCall(u, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error {
+						st.meter = func() (float64, bool, bool) { return -35, false, true }
+						return nil
+					})
+					time.Sleep(time.Second) // the meter read several times: a wait for time itself
+					cancel()
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond) // poll for the call
+		}
+	}()
+	res, err := a.PrecallTest(ctx, PrecallOptions{Duration: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FailedStep != StepEchoCall || !res.Steps[3].Skipped || res.InputLevelDBFS != nil {
+		t.Fatalf("ended early: failed %q, microphone %+v, level %v", res.FailedStep, res.Steps[3], deref(res.InputLevelDBFS))
+	}
+}
