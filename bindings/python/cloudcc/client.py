@@ -359,7 +359,7 @@ class Client(Requests[Reply]):
         body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
         st, text = _ffi.media(self._h(), name, body)
         if st != _ffi.OK:
-            raise from_status(st, text)
+            raise from_status(self._status(st), text)
         return json.loads(text or "{}")
 
     def play_wav(self, path: str, uuid: Optional[str] = None, loop: bool = False) -> None:
@@ -398,9 +398,14 @@ class Client(Requests[Reply]):
         rtc_echo_number; none: the step is skipped) for about `seconds`
         measuring RTT, jitter, loss and MOS, and reads the microphone's
         level. It blocks until done (bounded; the GIL is released). A step
-        that fails is named in the result's failed_step, it does not raise.
+        that fails is named in the result's failed_step, it does not raise;
+        a close() meanwhile raises ClientClosed (the test was cut short).
         """
-        return PrecallResult.from_json(self._media("precall_test", **precall_params(echo_number, seconds)))
+        reply = self._media("precall_test", **precall_params(echo_number, seconds))
+        if self._closed:
+            # close() cancelled the test: its steps failed for that, not for the network.
+            raise ClientClosed(_ffi.ERR_CLOSED, str(_ffi.ERR_CLOSED), "client closed during the pre-call test")
+        return PrecallResult.from_json(reply)
 
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""
@@ -418,7 +423,7 @@ class Client(Requests[Reply]):
         buf = (ctypes.c_int16 * n).from_buffer(arr) if n else None
         st = _ffi.push_pcm(self._h(), uuid, buf, n, rate)
         if st != _ffi.OK:
-            raise from_status(st, None)
+            raise from_status(self._status(st), None)
 
     def set_pcm_sink(self, fn: Optional[Callable[[str, Any, int], None]], rate: int = 8000,
                      uuid: Optional[str] = None) -> None:

@@ -476,3 +476,36 @@ def test_precall_test_before_calls(sim, make_agent, pulse: Pulse):
     # Without an echo number there is no call to read the microphone on: both steps are skipped.
     r = a.c.precall_test(seconds=1)
     assert r.step("echo_call").skipped and r.step("microphone").skipped and r.grade is None, r
+
+
+def test_a_close_racing_a_media_call_raises_client_closed(monkeypatch):
+    # The library answers a handle freed meanwhile with CC_ERR_INVALID_HANDLE;
+    # for a client closed by the app that is ClientClosed, as for requests.
+    with Client("ws://127.0.0.1:1/ws") as c:
+        def closing(handle: int, name: str, params: Any):
+            c.close()
+            return _ffi.ERR_INVALID_HANDLE, None
+
+        monkeypatch.setattr(_ffi, "media", closing)
+        with pytest.raises(cloudcc.ClientClosed):
+            c.audio.devices()
+    with Client("ws://127.0.0.1:1/ws") as c:
+        monkeypatch.setattr(_ffi, "push_pcm", lambda *a: (c.close(), _ffi.ERR_INVALID_HANDLE)[1])
+        with pytest.raises(cloudcc.ClientClosed):
+            c.push_pcm(b"\0\0" * 160)
+
+
+def test_a_close_during_the_precall_test_raises_client_closed(monkeypatch):
+    # close() cancels a running pre-call test: the library still answers,
+    # with steps failed by the cancellation, which must not read as a network fault.
+    cut = {"code": "0", "grade": "degraded", "steps": [
+        {"name": "registrar", "ok": True, "ms": 0}, {"name": "ice", "ok": True, "ms": 0},
+        {"name": "echo_call", "ok": False, "ms": 1500, "error": "context canceled"}], "failed_step": "echo_call"}
+    with Client("ws://127.0.0.1:1/ws") as c:
+        def closing(handle: int, name: str, params: Any):
+            c.close()
+            return 0, json.dumps(cut)
+
+        monkeypatch.setattr(_ffi, "media", closing)
+        with pytest.raises(cloudcc.ClientClosed):
+            c.precall_test("9196")
