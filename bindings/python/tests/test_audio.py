@@ -90,7 +90,12 @@ def test_selection_processing_and_precall_replies_are_typed():
     call = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": True, "delay_ms": 120, "erle_db": 31.5,
                                               "level_dbfs": -23.0, "speaking": False})
     assert (call.uuid, call.delay_ms, call.erle_db, call.level_dbfs, call.speaking) == ("u1", 120.0, 31.5, -23.0, False)
-    assert call.ns is None  # not said
+    assert call.ns is None and call.active is None  # not said
+    full = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": True, "active": True, "drift_ppm": -41.5,
+                                              "mic_rate_hz": 47998.2, "speaker_rate_hz": 48001})
+    assert (full.active, full.drift_ppm, full.mic_rate_hz, full.speaker_rate_hz) == (True, -41.5, 47998.2, 48001.0)
+    host = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": False, "active": False})
+    assert host.active is False and host.drift_ppm is None
     under = cloudcc.AudioProcessing.from_json({"uuid": "u1", "switches": {"aec": False}, "state": {"erle_db": 3}})
     assert under.aec is False and under.erle_db == 3.0
 
@@ -409,6 +414,7 @@ def test_device_mode_call_switch_and_fallback(sim, make_agent, pulse: Pulse):
     # The call's processing: on by default in device mode, ns off by config; switchable per call.
     p = a.c.audio.processing(uuid)
     assert p.uuid == uuid and p.aec is True and p.ns is False and p.level_dbfs is not None
+    assert p.active is True and p.drift_ppm is not None, p.data  # the rates come once measured
     assert a.c.audio.processing(uuid, aec=False).aec is False
     assert a.c.audio.processing(uuid, aec=True).aec is True
 
