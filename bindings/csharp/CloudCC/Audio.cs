@@ -287,6 +287,10 @@ namespace CloudCC
             ErleDb = JsonFields.Double(flat, "erle_db");
             LevelDbfs = JsonFields.Double(flat, "level_dbfs");
             Speaking = JsonFields.Bool(flat, "speaking");
+            Active = JsonFields.Bool(flat, "active");
+            DriftPpm = JsonFields.Double(flat, "drift_ppm");
+            MicRateHz = JsonFields.Double(flat, "mic_rate_hz");
+            SpeakerRateHz = JsonFields.Double(flat, "speaker_rate_hz");
         }
 
         /// <summary>Acoustic echo cancellation.</summary>
@@ -315,6 +319,18 @@ namespace CloudCC
 
         /// <summary>Voice activity on the microphone now (a call).</summary>
         public bool? Speaking { get; }
+
+        /// <summary>Whether a processor runs on the call's audio (a call; false: host mode without processing).</summary>
+        public bool? Active { get; }
+
+        /// <summary>How far the microphone's and the speaker's clocks drift apart, ppm (a call).</summary>
+        public double? DriftPpm { get; }
+
+        /// <summary>The microphone's effective sample rate, Hz (a call in device mode, once measured).</summary>
+        public double? MicRateHz { get; }
+
+        /// <summary>The speaker's effective sample rate, Hz (a call in device mode, once measured).</summary>
+        public double? SpeakerRateHz { get; }
 
         /// <summary>Every field as parsed JSON.</summary>
         public IReadOnlyDictionary<string, object> Fields { get; }
@@ -544,6 +560,7 @@ namespace CloudCC
         /// <param name="cancellationToken">Completes the task as cancelled; the test still runs to its end.</param>
         /// <exception cref="ArgumentOutOfRangeException"><paramref name="duration"/> is not positive.</exception>
         /// <exception cref="UnsupportedException">Not in RTC mode.</exception>
+        /// <exception cref="ClientClosedException">The client was disposed while the test ran (it was cut short).</exception>
         public Task<PrecallResult> PrecallTestAsync(string echoNumber = null, TimeSpan? duration = null, CancellationToken cancellationToken = default(CancellationToken))
         {
             var p = new Dictionary<string, object>();
@@ -555,7 +572,12 @@ namespace CloudCC
                 if (s == Math.Floor(s)) p["seconds"] = (long)s;
                 else p["seconds"] = s;
             }
-            return MediaAsync("precall_test", p, (f, json) => new PrecallResult(f, json), cancellationToken);
+            return MediaAsync("precall_test", p, (f, json) =>
+            {
+                // Dispose cancelled the test: its steps failed for that, not for the network.
+                if (IsDisposed) throw new ClientClosedException(Status.Closed, ((int)Status.Closed).ToString(CultureInfo.InvariantCulture), "client disposed during the pre-call test", json);
+                return new PrecallResult(f, json);
+            }, cancellationToken);
         }
 
         /// <summary>Runs a media call on the thread pool and parses its reply; the task completes as cancelled when the token fires first.</summary>

@@ -58,7 +58,11 @@ namespace CloudCC.Tests
             var def = new AudioProcessingState(Json.ParseObject("{\"code\":\"0\",\"aec\":true,\"ns\":false,\"agc\":true,\"vad\":true}"), "");
             T.Check(def.Aec == true && def.Ns == false && def.Agc == true && def.Vad == true && def.Uuid == null && def.DelayMs == null && def.Speaking == null, "client switches");
             var call = new AudioProcessingState(Json.ParseObject("{\"uuid\":\"u1\",\"aec\":true,\"delay_ms\":120,\"erle_db\":31.5,\"level_dbfs\":-23,\"speaking\":false}"), "");
-            T.Check(call.Uuid == "u1" && call.DelayMs == 120 && call.ErleDb == 31.5 && call.LevelDbfs == -23 && call.Speaking == false && call.Ns == null, "a call's state");
+            T.Check(call.Uuid == "u1" && call.DelayMs == 120 && call.ErleDb == 31.5 && call.LevelDbfs == -23 && call.Speaking == false && call.Ns == null && call.Active == null, "a call's state");
+            var full = new AudioProcessingState(Json.ParseObject("{\"uuid\":\"u1\",\"active\":true,\"drift_ppm\":-41.5,\"mic_rate_hz\":47998.2,\"speaker_rate_hz\":48001}"), "");
+            T.Check(full.Active == true && full.DriftPpm == -41.5 && full.MicRateHz == 47998.2 && full.SpeakerRateHz == 48001, "active, drift and rates");
+            var host = new AudioProcessingState(Json.ParseObject("{\"uuid\":\"u1\",\"aec\":false,\"active\":false}"), "");
+            T.Check(host.Active == false && host.DriftPpm == null && host.MicRateHz == null, "a call without a processor");
             var under = new AudioProcessingState(Json.ParseObject("{\"uuid\":\"u1\",\"switches\":{\"aec\":false},\"state\":{\"erle_db\":3}}"), "");
             T.Check(under.Aec == false && under.ErleDb == 3, "state under switches/state");
 
@@ -195,6 +199,14 @@ namespace CloudCC.Tests
                 tr.Reply = "not json";
                 T.Throws<CloudCCException>(() => c.Audio.GetProcessingAsync(), "an unparseable reply");
             }
+            // Dispose while the pre-call test runs cancels it; the library still answers, with steps failed for that.
+            var closing = Offline();
+            closing.MediaTransport = (name, p) =>
+            {
+                closing.Dispose();
+                return new KeyValuePair<int, string>(0, "{\"code\":\"0\",\"grade\":\"degraded\",\"steps\":[{\"name\":\"echo_call\",\"ok\":false,\"error\":\"context canceled\"}],\"failed_step\":\"echo_call\"}");
+            };
+            T.Throws<ClientClosedException>(() => closing.PrecallTestAsync("9196"), "a pre-call test cut short by Dispose");
             var disposed = Offline();
             disposed.Dispose();
             T.Throws<ObjectDisposedException>(() => disposed.Audio.GetDevicesAsync(), "after dispose");
@@ -474,7 +486,7 @@ namespace CloudCC.Tests
                     T.Check(await Until(() => PbxHears(uuid, 440)), "a tone into the microphone reaches the customer");
 
                     AudioProcessingState p = await a.C.Audio.GetProcessingAsync(uuid);
-                    T.Check(p.Uuid == uuid && p.Aec == true && p.Ns == false && p.LevelDbfs != null, "the call's processing: " + p);
+                    T.Check(p.Uuid == uuid && p.Aec == true && p.Ns == false && p.LevelDbfs != null && p.Active == true && p.DriftPpm != null, "the call's processing: " + p);
 
                     AudioSelection sel = await a.C.Audio.SelectSpeakerAsync(spk2);
                     T.Check(sel.Speaker != null && sel.Speaker.Id == spk2, "switched mid-call: " + sel);

@@ -234,6 +234,14 @@ class AudioProcessing:
     """The microphone's level after processing, dBFS (a call)."""
     speaking: Optional[bool] = None
     """Voice activity on the microphone now (a call)."""
+    active: Optional[bool] = None
+    """Whether a processor runs on the call's audio (a call; False: host mode without processing)."""
+    drift_ppm: Optional[float] = None
+    """How far the microphone's and the speaker's clocks drift apart, ppm (a call)."""
+    mic_rate_hz: Optional[float] = None
+    """The microphone's effective sample rate, Hz (a call in device mode, once measured)."""
+    speaker_rate_hz: Optional[float] = None
+    """The speaker's effective sample rate, Hz (a call in device mode, once measured)."""
     data: Dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The reply as parsed JSON."""
 
@@ -249,7 +257,9 @@ class AudioProcessing:
         return cls(
             aec=_bool(g("aec")), ns=_bool(g("ns")), agc=_bool(g("agc")), vad=_bool(g("vad")),
             uuid=_str_or_none(g("uuid")) or None, delay_ms=_float(g("delay_ms")), erle_db=_float(g("erle_db")),
-            level_dbfs=_float(g("level_dbfs")), speaking=_bool(g("speaking")), data=dict(obj),
+            level_dbfs=_float(g("level_dbfs")), speaking=_bool(g("speaking")), active=_bool(g("active")),
+            drift_ppm=_float(g("drift_ppm")), mic_rate_hz=_float(g("mic_rate_hz")),
+            speaker_rate_hz=_float(g("speaker_rate_hz")), data=dict(obj),
         )
 
 

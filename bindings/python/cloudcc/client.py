@@ -18,7 +18,7 @@ from ._requests import Requests
 from .audio import Audio, PrecallResult, precall_params
 from .config import IceServer, config_json
 from .errors import ClientClosed, InvalidArgument, from_status, server_error
-from .events import Event, LogEvent, event_kind, parse_event
+from .events import Event, LogEvent, RTCCallEvent, event_kind, parse_event
 from .replies import Reply, parse_reply
 
 __all__ = ["Client", "Handler", "ms"]
@@ -61,6 +61,7 @@ def _on_native_event(user_data: Optional[int], event_json: Optional[bytes]) -> N
 
 _pcm_fns: Dict[int, Any] = {}
 _pcm_sinks: Dict[Any, int] = {}
+_pcm_lock = threading.Lock()  # one set_pcm_sink at a time, so the native sink and the tables agree
 
 
 def _pcm_key(client: "Client", uuid: Optional[str]) -> Any:
@@ -270,8 +271,9 @@ class Client(Requests[Reply]):
             handle, self._handle = self._handle, None
             self._cond.notify_all()
         _live.discard(self)
-        for key in [k for k in _pcm_sinks if k[0] == id(self)]:
-            _pcm_fns.pop(_pcm_sinks.pop(key), None)
+        with _pcm_lock:
+            for key in [k for k in _pcm_sinks if k[0] == id(self)]:
+                _pcm_fns.pop(_pcm_sinks.pop(key), None)
         if handle:
             # The GIL is released during the call, so a handler running on the
             # SDK's thread can finish; from inside a handler this returns at once.
@@ -357,7 +359,7 @@ class Client(Requests[Reply]):
         body = json.dumps({k: v for k, v in params.items() if v is not None}).encode()
         st, text = _ffi.media(self._h(), name, body)
         if st != _ffi.OK:
-            raise from_status(st, text)
+            raise from_status(self._status(st), text)
         return json.loads(text or "{}")
 
     def play_wav(self, path: str, uuid: Optional[str] = None, loop: bool = False) -> None:
@@ -396,9 +398,14 @@ class Client(Requests[Reply]):
         rtc_echo_number; none: the step is skipped) for about `seconds`
         measuring RTT, jitter, loss and MOS, and reads the microphone's
         level. It blocks until done (bounded; the GIL is released). A step
-        that fails is named in the result's failed_step, it does not raise.
+        that fails is named in the result's failed_step, it does not raise;
+        a close() meanwhile raises ClientClosed (the test was cut short).
         """
-        return PrecallResult.from_json(self._media("precall_test", **precall_params(echo_number, seconds)))
+        reply = self._media("precall_test", **precall_params(echo_number, seconds))
+        if self._closed:
+            # close() cancelled the test: its steps failed for that, not for the network.
+            raise ClientClosed(_ffi.ERR_CLOSED, str(_ffi.ERR_CLOSED), "client closed during the pre-call test")
+        return PrecallResult.from_json(reply)
 
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""
@@ -416,7 +423,7 @@ class Client(Requests[Reply]):
         buf = (ctypes.c_int16 * n).from_buffer(arr) if n else None
         st = _ffi.push_pcm(self._h(), uuid, buf, n, rate)
         if st != _ffi.OK:
-            raise from_status(st, None)
+            raise from_status(self._status(st), None)
 
     def set_pcm_sink(self, fn: Optional[Callable[[str, Any, int], None]], rate: int = 8000,
                      uuid: Optional[str] = None) -> None:
@@ -425,18 +432,32 @@ class Client(Requests[Reply]):
         fn runs on a media thread of the SDK: keep it short.
         """
         key = _pcm_key(self, uuid)
-        old = _pcm_sinks.pop(key, None)
-        if old is not None:
-            _pcm_fns.pop(old, None)  # a frame already on its way finds nothing
-        if fn is None:
-            st = _ffi.set_pcm_sink(self._h(), uuid, rate, None, 0)
-        else:
-            sid = next(_ids)
-            _pcm_sinks[key] = sid
-            _pcm_fns[sid] = (weakref.ref(self), fn)
-            st = _ffi.set_pcm_sink(self._h(), uuid, rate, _on_native_pcm, sid)
-        if st != _ffi.OK:
-            raise from_status(st, None)
+        with _pcm_lock:
+            # The tables change only once the library took the change: a
+            # refused one (a bad rate, no such call) leaves the sink in place.
+            h = self._h()
+            if fn is None:
+                st = _ffi.set_pcm_sink(h, uuid, rate, None, 0)
+                sid = None
+            else:
+                sid = next(_ids)
+                _pcm_fns[sid] = (weakref.ref(self), fn)
+                st = _ffi.set_pcm_sink(h, uuid, rate, _on_native_pcm, sid)
+            if st != _ffi.OK:
+                if sid is not None:
+                    _pcm_fns.pop(sid, None)
+                raise from_status(self._status(st), None)
+            old = _pcm_sinks.pop(key, None)
+            if old is not None:
+                _pcm_fns.pop(old, None)  # a frame of the replaced sink already on its way finds nothing
+            if sid is not None:
+                _pcm_sinks[key] = sid
+
+    def _forget_pcm_sink(self, uuid: str) -> None:
+        with _pcm_lock:
+            sid = _pcm_sinks.pop(_pcm_key(self, uuid), None)
+            if sid is not None:
+                _pcm_fns.pop(sid, None)
 
     # --- events --------------------------------------------------------
 
@@ -503,7 +524,10 @@ class Client(Requests[Reply]):
     def _dispatch(self, text: str) -> None:
         self._event_thread = threading.get_ident()
         try:
-            self._deliver(parse_event(text))
+            ev = parse_event(text)
+            if isinstance(ev, RTCCallEvent) and ev.state == "ended" and ev.uuid:
+                self._forget_pcm_sink(ev.uuid)  # the library dropped that call's sink
+            self._deliver(ev)
         finally:
             self._event_thread = None
 

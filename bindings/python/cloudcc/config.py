@@ -61,7 +61,10 @@ def _ice_servers(servers: Sequence[Union[IceServer, Mapping[str, Any]]]) -> List
         if isinstance(s, IceServer):
             out.append(s.to_json())
         elif isinstance(s, Mapping):
-            out.append(dict(s))
+            d = dict(s)
+            if isinstance(d.get("urls"), str):
+                d["urls"] = [d["urls"]]  # one URL, as IceServer (and WebRTC's RTCIceServer) take it
+            out.append(d)
         else:
             raise TypeError(f"ice_servers: {s!r} is neither an IceServer nor a dict")
     return out
@@ -74,7 +77,8 @@ def config_json(ws_url: str, options: Mapping[str, Any]) -> str:
         if v is None:
             continue
         if k in SECONDS:
-            cfg[SECONDS[k]] = -1 if v < 0 else int(round(v * 1000))  # -1: off / never
+            # -1: off / never; a positive duration is at least 1 ms (0 would be the library's default).
+            cfg[SECONDS[k]] = -1 if v < 0 else 0 if v == 0 else max(1, int(round(v * 1000)))
         elif k == "ice_servers":
             cfg[k] = _ice_servers(v)
         elif k == "audio_ringtone" and not isinstance(v, str):

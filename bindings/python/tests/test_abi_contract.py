@@ -156,6 +156,21 @@ def test_a_negative_duration_is_off():
     assert cfg == {"ws_url": "ws://h/ws", "heartbeat_interval_ms": -1, "rtc_ring_timeout_ms": -1, "request_timeout_ms": 1005}
 
 
+def test_a_short_positive_duration_is_not_the_default():
+    # 0 ms is the library's default (5 s for request_timeout_ms): a positive
+    # duration under half a millisecond must not round to it.
+    cfg = json.loads(config_json("ws://h/ws", {"request_timeout": 0.0004, "rtc_stats_interval": 1e-6, "dial_timeout": 0}))
+    assert cfg == {"ws_url": "ws://h/ws", "request_timeout_ms": 1, "rtc_stats_interval_ms": 1, "dial_timeout_ms": 0}
+
+
+def test_an_ice_server_dict_takes_one_url_as_a_string():
+    cfg = json.loads(config_json("ws://h/ws", {"ice_servers": [{"urls": "stun:h:3478"}, IceServer("turn:h:3478", "u", "p")]}))
+    assert cfg["ice_servers"] == [{"urls": ["stun:h:3478"]},
+                                  {"urls": ["turn:h:3478"], "username": "u", "credential": "p"}]
+    with cloudcc.Client("ws://127.0.0.1:1/ws", ice_servers=[{"urls": "stun:h:3478"}]) as c:
+        assert not c.closed  # the library takes it
+
+
 def test_enumerations():
     for e in CONTRACT["enums"]:
         if e["name"] in UNTYPED_ENUMS:

@@ -90,7 +90,12 @@ def test_selection_processing_and_precall_replies_are_typed():
     call = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": True, "delay_ms": 120, "erle_db": 31.5,
                                               "level_dbfs": -23.0, "speaking": False})
     assert (call.uuid, call.delay_ms, call.erle_db, call.level_dbfs, call.speaking) == ("u1", 120.0, 31.5, -23.0, False)
-    assert call.ns is None  # not said
+    assert call.ns is None and call.active is None  # not said
+    full = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": True, "active": True, "drift_ppm": -41.5,
+                                              "mic_rate_hz": 47998.2, "speaker_rate_hz": 48001})
+    assert (full.active, full.drift_ppm, full.mic_rate_hz, full.speaker_rate_hz) == (True, -41.5, 47998.2, 48001.0)
+    host = cloudcc.AudioProcessing.from_json({"uuid": "u1", "aec": False, "active": False})
+    assert host.active is False and host.drift_ppm is None
     under = cloudcc.AudioProcessing.from_json({"uuid": "u1", "switches": {"aec": False}, "state": {"erle_db": 3}})
     assert under.aec is False and under.erle_db == 3.0
 
@@ -409,6 +414,7 @@ def test_device_mode_call_switch_and_fallback(sim, make_agent, pulse: Pulse):
     # The call's processing: on by default in device mode, ns off by config; switchable per call.
     p = a.c.audio.processing(uuid)
     assert p.uuid == uuid and p.aec is True and p.ns is False and p.level_dbfs is not None
+    assert p.active is True and p.drift_ppm is not None, p.data  # the rates come once measured
     assert a.c.audio.processing(uuid, aec=False).aec is False
     assert a.c.audio.processing(uuid, aec=True).aec is True
 
@@ -476,3 +482,36 @@ def test_precall_test_before_calls(sim, make_agent, pulse: Pulse):
     # Without an echo number there is no call to read the microphone on: both steps are skipped.
     r = a.c.precall_test(seconds=1)
     assert r.step("echo_call").skipped and r.step("microphone").skipped and r.grade is None, r
+
+
+def test_a_close_racing_a_media_call_raises_client_closed(monkeypatch):
+    # The library answers a handle freed meanwhile with CC_ERR_INVALID_HANDLE;
+    # for a client closed by the app that is ClientClosed, as for requests.
+    with Client("ws://127.0.0.1:1/ws") as c:
+        def closing(handle: int, name: str, params: Any):
+            c.close()
+            return _ffi.ERR_INVALID_HANDLE, None
+
+        monkeypatch.setattr(_ffi, "media", closing)
+        with pytest.raises(cloudcc.ClientClosed):
+            c.audio.devices()
+    with Client("ws://127.0.0.1:1/ws") as c:
+        monkeypatch.setattr(_ffi, "push_pcm", lambda *a: (c.close(), _ffi.ERR_INVALID_HANDLE)[1])
+        with pytest.raises(cloudcc.ClientClosed):
+            c.push_pcm(b"\0\0" * 160)
+
+
+def test_a_close_during_the_precall_test_raises_client_closed(monkeypatch):
+    # close() cancels a running pre-call test: the library still answers,
+    # with steps failed by the cancellation, which must not read as a network fault.
+    cut = {"code": "0", "grade": "degraded", "steps": [
+        {"name": "registrar", "ok": True, "ms": 0}, {"name": "ice", "ok": True, "ms": 0},
+        {"name": "echo_call", "ok": False, "ms": 1500, "error": "context canceled"}], "failed_step": "echo_call"}
+    with Client("ws://127.0.0.1:1/ws") as c:
+        def closing(handle: int, name: str, params: Any):
+            c.close()
+            return 0, json.dumps(cut)
+
+        monkeypatch.setattr(_ffi, "media", closing)
+        with pytest.raises(cloudcc.ClientClosed):
+            c.precall_test("9196")

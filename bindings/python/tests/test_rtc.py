@@ -101,3 +101,37 @@ def test_media_calls_in_softphone_mode(make_agent):
         a.c.play_tone(440)
     with pytest.raises(cloudcc.Unsupported):
         a.c.push_pcm(b"\0\0" * 160)
+
+
+def test_a_refused_pcm_sink_changes_nothing(sim, make_agent):
+    # A sink the library refuses (a bad rate) must leave the call's sink in
+    # place: it kept sending frames to it, and the binding must still route them.
+    from cloudcc import client as client_mod
+
+    a = make_agent("090008_6010")
+    a.c.checkin(PWD, start_status="FREE")
+    a.c.wait_event(RTCRegistrationEvent, 10, where=lambda e: e.state == "registered")
+    uuid = sim.inbound(agent_id=a.id)["uuid"]
+    a.c.wait_event(CallinEvent, 10)
+    a.c.answer(uuid)
+    a.c.wait_event(RTCCallEvent, 10, where=lambda e: e.uuid == uuid and e.state in ("answered", "confirmed"))
+    frames = [0]
+
+    def sink(u, samples, rate):
+        frames[0] += 1
+
+    a.c.set_pcm_sink(sink, 8000, uuid)
+    until(lambda: frames[0] > 5)
+    for rate in (0, -8000):
+        with pytest.raises(cloudcc.InvalidArgument):
+            a.c.set_pcm_sink(lambda u, s, r: None, rate, uuid)
+    with pytest.raises(cloudcc.InvalidArgument):
+        a.c.set_pcm_sink(None, 8000, "no-such-call")
+    seen = frames[0]
+    until(lambda: frames[0] > seen + 5, timeout=5)  # the first sink still hears the call
+
+    # When the call ends the library drops its sink; the binding forgets it too.
+    a.c.hangup(uuid)
+    a.c.wait_event(RTCCallEvent, 10, where=lambda e: e.uuid == uuid and e.state == "ended")
+    assert client_mod._pcm_key(a.c, uuid) not in client_mod._pcm_sinks
+    assert not any(ref() is a.c for ref, _ in client_mod._pcm_fns.values())
