@@ -192,7 +192,9 @@ CC_EXTERN(const char *) cc_status_str(int status);
  *                         {path}, {scheme}); rtc_registration events name the
  *                         rtc_address and the "url" dialled
  *   ice_servers           STUN/TURN servers: [{"urls":["stun:host:3478"],
- *                         "username":"","credential":""}]
+ *                         "username":"","credential":""}]; each needs a urls
+ *                         entry (stun:, stuns:, turn:, turns:), a TURN one a
+ *                         username and credential: checked here, not per call
  *   rtc_stats_interval_ms "rtc_stats" event per call this often (0: none, default)
  *   rtc_keepalive_ms      SIP link WebSocket ping period (25000); -1 turns it off
  *   rtc_default_source    what a new call sends: "silence" (default),

@@ -79,6 +79,12 @@ func checkRTCConfig(c Config) error {
 	if c.RTCMaxMessageBytes < 0 || (c.RTCMaxMessageBytes > 0 && c.RTCMaxMessageBytes < 1024) {
 		return &ConfigError{Field: "RTCMaxMessageBytes", Value: c.RTCMaxMessageBytes, Want: "at least 1024"}
 	}
+	for i, srv := range c.ICEServers {
+		err := rtc.ICEServer{URLs: srv.URLs, Username: srv.Username, Credential: srv.Credential}.Check()
+		if err != nil {
+			return &ConfigError{Field: "ICEServers", Value: i, Err: err}
+		}
+	}
 	// Checked now, against an address of every part, rather than at the
 	// first check-in: the scheme alone, then with the template.
 	const probe = "rtc.invalid:5060/p"

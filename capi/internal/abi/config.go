@@ -240,6 +240,9 @@ func (d *Config) explain(err error) error {
 		return bad("rtc_echo_number: %v", ce.Err)
 	case "RTCScheme", "RTCURLTemplate":
 		return bad("%v", ce.Err) // rtcaddr.go's words, as at check-in
+	case "ICEServers":
+		i, _ := ce.Value.(int)
+		return bad("ice_servers[%d]: %v", i, ce.Err)
 	case "RTCAudio":
 		return bad("rtc_audio %q (want host, device or none)", s)
 	case "AudioRingtone":
