@@ -505,8 +505,10 @@ type AudioProcessingState struct {
 	Speaking   bool    // the VAD's decision now
 	DriftPPM   float64 // playout clock against capture clock, as compensated
 	// MicRateHz and SpeakerRateHz are the devices' clocks measured
-	// against the host's (device mode; 0 during the first second): their
-	// difference is the drift the processor follows.
+	// against the host's (device mode; 0 during the first second, rough
+	// for the next few). The device rings resample each device to the
+	// call's clock (core/audio), so DriftPPM is what is left between the
+	// two after that: near 0 even when these differ.
 	MicRateHz, SpeakerRateHz float64
 }
 
