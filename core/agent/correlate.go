@@ -9,6 +9,7 @@ import (
 
 	json "github.com/goccy/go-json"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/rtc"
 	"github.com/cloudcc/agent-sdk/core/session"
@@ -396,6 +397,12 @@ func (a *Agent) onCallEventCorrelate(in *phoneInst, e rtc.Event) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		defer contain.Recover(a.log, "agent: own-leg auto-answer", func(error) {
+			// The leg's state is unknown: hang it up rather than leave it ringing.
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = c.Hangup(ctx)
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		if err := c.Answer(ctx, rtc.AnswerOptions{}); err != nil && !errors.Is(err, rtc.ErrCallEnded) && !errors.Is(err, rtc.ErrBusy) {

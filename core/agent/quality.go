@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/quality"
@@ -115,6 +116,7 @@ func (a *Agent) startQuality(in *phoneInst, c *rtc.Call, st rtc.CallState) {
 // sampleCall samples the call every period until it ends or the phone goes.
 func (a *Agent) sampleCall(in *phoneInst, c *rtc.Call) {
 	defer a.wg.Done()
+	defer contain.Recover(a.log, "agent: quality sampler", nil) // the sampling stops; the call goes on
 	defer func() {
 		a.q.mu.Lock()
 		delete(a.q.sampled, c)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/rtc"
@@ -142,6 +143,7 @@ func (a *Agent) onCheckin(rep *protocol.CheckinReply) {
 	a.closeInst(old)
 	go func() {
 		defer a.wg.Done()
+		defer contain.Recover(a.log, "agent: phone start", nil)
 		if prevDone != nil {
 			// One binding at a time: the previous phone un-registers first.
 			select {
@@ -287,7 +289,8 @@ func (a *Agent) closeInst(in *phoneInst) {
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
-		defer close(in.done)
+		defer close(in.done) // after the report below: the next phone waits for it
+		defer contain.Recover(a.log, "agent: phone close", nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		defer cancel()
 		_ = in.ph.CloseContext(ctx)

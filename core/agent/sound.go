@@ -217,7 +217,11 @@ func (s *sound) system() (*audio.System, error) {
 		return nil, audio.ErrClosed
 	}
 	if s.sys == nil {
-		s.sys = audio.NewSystem(s.sysCfg)
+		cfg := s.sysCfg
+		if cfg.Logger == nil {
+			cfg.Logger = s.a.log // faults on the device threads
+		}
+		s.sys = audio.NewSystem(cfg)
 	}
 	sys, watching := s.sys, s.watching
 	s.mu.Unlock()

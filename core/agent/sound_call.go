@@ -7,6 +7,7 @@ import (
 
 	"github.com/cloudcc/agent-sdk/core/audio"
 	"github.com/cloudcc/agent-sdk/core/dsp"
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/media"
 	"github.com/cloudcc/agent-sdk/core/rtc"
 )
@@ -222,6 +223,7 @@ func (a *Agent) onCallSound(c *rtc.Call, state rtc.CallState, auto bool) {
 	if open {
 		go func() {
 			defer a.wg.Done()
+			defer contain.Recover(a.log, "agent: call audio devices", nil) // the call goes on without them
 			a.openDevices(c, mc, cs)
 		}()
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cloudcc/agent-sdk/core/audio"
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/rtc"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
@@ -72,19 +73,36 @@ func (a *Agent) syncRing() {
 func (s *sound) ringer(kick <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	for range kick {
-		s.mu.Lock()
-		want := len(s.ringCalls) > 0 && !s.ringOff && !s.closed
-		gen, clip, dev := s.ringGen, s.ringClip, s.sel[2]
-		s.mu.Unlock()
-		s.ringMu.Lock()
-		if s.ring != nil && (!want || s.ringAt != gen) {
-			s.ring.Stop()
-			s.ring = nil
-		}
-		if want && s.ring == nil {
-			s.ring, s.ringAt = s.startRing(dev, clip), gen
-		}
-		s.ringMu.Unlock()
+		// A fault stops the ringtone (logged); the calls go on and the
+		// next wake-up tries again.
+		contain.Do(s.a.log, "agent: ringtone", s.ringRound, func(error) { s.silenceRing() })
+	}
+}
+
+// ringRound starts or stops the ringtone once.
+func (s *sound) ringRound() {
+	s.mu.Lock()
+	want := len(s.ringCalls) > 0 && !s.ringOff && !s.closed
+	gen, clip, dev := s.ringGen, s.ringClip, s.sel[2]
+	s.mu.Unlock()
+	s.ringMu.Lock()
+	defer s.ringMu.Unlock()
+	if s.ring != nil && (!want || s.ringAt != gen) {
+		s.ring.Stop()
+		s.ring = nil
+	}
+	if want && s.ring == nil {
+		s.ring, s.ringAt = s.startRing(dev, clip), gen
+	}
+}
+
+// silenceRing stops the ringtone if it plays.
+func (s *sound) silenceRing() {
+	s.ringMu.Lock()
+	defer s.ringMu.Unlock()
+	if s.ring != nil {
+		s.ring.Stop()
+		s.ring = nil
 	}
 }
 

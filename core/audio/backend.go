@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf16"
 	"unsafe"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/gen2brain/malgo"
 )
 
@@ -74,7 +76,7 @@ func newMalgoDriver(cfg Config) (driver, error) {
 	}
 	var reasons []string
 	for _, b := range backends {
-		d, err := openMalgo(b, cfg.AppName)
+		d, err := openMalgo(b, cfg.AppName, cfg.Logger)
 		if err != nil {
 			reasons = append(reasons, fmt.Sprintf("%s: %v", b, err))
 			continue
@@ -84,7 +86,7 @@ func newMalgoDriver(cfg Config) (driver, error) {
 	return nil, fmt.Errorf("%w (%s)", ErrNoAudioBackend, strings.Join(reasons, "; "))
 }
 
-func openMalgo(b Backend, appName string) (*malgoDriver, error) {
+func openMalgo(b Backend, appName string, log *slog.Logger) (*malgoDriver, error) {
 	mb, ok := malgoBackends[b]
 	if !ok {
 		return nil, errors.New("not supported")
@@ -95,6 +97,7 @@ func openMalgo(b Backend, appName string) (*malgoDriver, error) {
 	var logMu sync.Mutex
 	var fails []string
 	logf := func(msg string) {
+		defer contain.Recover(log, "audio: sound library log", nil) // called from C
 		m := strings.TrimSpace(msg)
 		if l := strings.ToLower(m); strings.Contains(l, "fail") || strings.Contains(l, "error") {
 			logMu.Lock()

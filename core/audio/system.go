@@ -2,9 +2,12 @@ package audio
 
 import (
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // Config sets up a System. The zero value is the platform's defaults.
@@ -23,6 +26,9 @@ type Config struct {
 	// has failed (default 3 s: PulseAudio's null sink may take 2 s to
 	// start a new stream).
 	StallTimeout time.Duration
+	// Logger receives the internal errors contained on the device threads
+	// and the watcher (nil: slog.Default). The package logs nothing else.
+	Logger *slog.Logger
 }
 
 // System is the machine's sound system seen through one backend context.
@@ -82,7 +88,7 @@ func (s *System) withDriver(fn func(d driver) error) error {
 		if err != nil {
 			return err
 		}
-		s.drv = d
+		s.drv = containedDriver{d, s.cfg.Logger} // contain.go: callbacks from C
 	}
 	return fn(s.drv)
 }
@@ -342,41 +348,55 @@ func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 		case <-t.C:
 		case <-s.poke:
 		}
-		cur, err := s.snapshot()
-		if err != nil {
-			// The server went away: open streams stall and report it.
-			cur = nil
-		}
-		changed := false
-		var subs []func(Event)
-		var ev Event
-		if cur != nil && prev != nil {
-			ev, changed = s.diff(prev, cur)
-		}
-		s.mu.Lock()
-		if changed {
-			for _, fn := range s.subs {
-				subs = append(subs, fn)
-			}
-		}
-		streams := make([]*stream, 0, len(s.streams))
-		for st := range s.streams {
-			streams = append(streams, st)
-		}
-		if len(s.subs) == 0 && len(s.streams) == 0 {
-			s.watching = false
-			s.mu.Unlock()
+		// A fault in one round (a watcher's callback, a stream's check)
+		// is logged and the next round runs: the open streams keep their
+		// fallback and stall handling.
+		stop := false
+		contain.Do(s.cfg.Logger, "audio: device watch", func() { stop = s.watchRound(&prev) }, nil)
+		if stop {
 			return
 		}
-		s.mu.Unlock()
-		for _, fn := range subs {
-			fn(ev)
-		}
-		for _, st := range streams {
-			st.check(cur, changed)
-		}
-		if cur != nil {
-			prev = cur
+	}
+}
+
+// watchRound runs one comparison; it reports true when nothing is left to
+// watch (the loop ends).
+func (s *System) watchRound(prev **snapshot) bool {
+	cur, err := s.snapshot()
+	if err != nil {
+		// The server went away: open streams stall and report it.
+		cur = nil
+	}
+	changed := false
+	var subs []func(Event)
+	var ev Event
+	if cur != nil && *prev != nil {
+		ev, changed = s.diff(*prev, cur)
+	}
+	s.mu.Lock()
+	if changed {
+		for _, fn := range s.subs {
+			subs = append(subs, fn)
 		}
 	}
+	streams := make([]*stream, 0, len(s.streams))
+	for st := range s.streams {
+		streams = append(streams, st)
+	}
+	if len(s.subs) == 0 && len(s.streams) == 0 {
+		s.watching = false
+		s.mu.Unlock()
+		return true
+	}
+	s.mu.Unlock()
+	for _, fn := range subs {
+		fn(ev)
+	}
+	for _, st := range streams {
+		st.check(cur, changed)
+	}
+	if cur != nil {
+		*prev = cur
+	}
+	return false
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
@@ -103,6 +104,7 @@ type Call struct {
 	connTimer    *time.Timer // armed after an exchange while not connected
 	connGen      uint64      // which arming connTimer belongs to
 	connFailed   bool        // OnConnectFailed called for the current exchange
+	faulted      bool        // a contained panic was reported (fault.go)
 	negotiatedAt time.Time   // end of the last offer/answer exchange
 	rtt          time.Duration
 	remoteLoss   [2]float64
@@ -189,7 +191,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		log:      e.log.With("call", stream),
 		pc:       pc,
 		audio:    newRawTrack(webrtc.RTPCodecTypeAudio, stream),
-		ev:       newEventQueue(),
+		ev:       newEventQueue(e.log),
 		start:    time.Now(),
 		closed:   make(chan struct{}),
 		kick:     make(chan struct{}, 1),
@@ -214,8 +216,15 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 			c.audio.allow[m] = true
 		}
 	}
-	pc.OnTrack(c.onTrack)
-	pc.OnConnectionStateChange(c.onConnState)
+	// pion runs these on goroutines of its own: contained like ours.
+	pc.OnTrack(func(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
+		defer contain.Recover(c.log, "media: track", c.fault)
+		c.onTrack(tr, rcv)
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		defer contain.Recover(c.log, "media: connection state", c.fault)
+		c.onConnState(s)
+	})
 	// pion does not always move the connection to "failed" when DTLS
 	// fails (a wrong fingerprint left it "checking" 1 time in 4): the
 	// transports' own states say it sooner than the deadline. pion calls
@@ -223,13 +232,13 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 	// under c.mu: handled on a goroutine of their own, never inline.
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
 		if s == webrtc.ICEConnectionStateFailed {
-			go c.transportFailed("ICE failed")
+			contain.Go(c.log, "media: ICE failure", func() { c.transportFailed("ICE failed") }, c.fault)
 		}
 	})
 	if sc := pc.SCTP(); sc != nil && sc.Transport() != nil {
 		sc.Transport().OnStateChange(func(s webrtc.DTLSTransportState) {
 			if s == webrtc.DTLSTransportStateFailed {
-				go c.transportFailed("DTLS handshake failed")
+				contain.Go(c.log, "media: DTLS failure", func() { c.transportFailed("DTLS handshake failed") }, c.fault)
 			}
 		})
 	}
@@ -254,7 +263,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 	e.calls[c] = struct{}{}
 	e.mu.Unlock()
 	c.wg.Add(1)
-	go c.run()
+	go c.run() // contained in run: a fault there is the call's media failure
 	return c, nil
 }
 
@@ -340,14 +349,15 @@ func (c *Call) addTrack(t *rawTrack, prefs []webrtc.RTPCodecParameters) error {
 	if t.kind == webrtc.RTPCodecTypeVideo {
 		kind = kVideo
 	}
-	if !c.goTracked(func() { c.readSenderRTCP(sender, t, kind) }) {
+	if !c.goTracked("media: sender RTCP", func() { c.readSenderRTCP(sender, t, kind) }) {
 		return ErrClosed
 	}
 	return nil
 }
 
-// goTracked starts f as a goroutine Close waits for, unless closed.
-func (c *Call) goTracked(f func()) bool {
+// goTracked starts f as a goroutine Close waits for, unless closed; a
+// panic in f is the call's media failure (fault.go).
+func (c *Call) goTracked(what string, f func()) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.isClosed {
@@ -356,7 +366,7 @@ func (c *Call) goTracked(f func()) bool {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		f()
+		contain.Do(c.log, what, f, c.fault)
 	}()
 	return true
 }

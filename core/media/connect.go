@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -69,7 +70,10 @@ func (c *Call) armConnectTimerLocked() {
 	}
 	c.connGen++
 	gen := c.connGen
-	c.connTimer = time.AfterFunc(d, func() { c.connectTimedOut(gen, d) })
+	c.connTimer = time.AfterFunc(d, func() {
+		defer contain.Recover(c.log, "media: connect timer", c.fault)
+		c.connectTimedOut(gen, d)
+	})
 }
 
 // failedLocked notes a transport failure; it returns the reason to

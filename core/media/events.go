@@ -1,6 +1,11 @@
 package media
 
-import "sync"
+import (
+	"log/slog"
+	"sync"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
+)
 
 // eventQueue runs callbacks in order on one goroutine, so that application
 // code never runs on (or blocks) a media goroutine.
@@ -10,10 +15,11 @@ type eventQueue struct {
 	q      []func()
 	closed bool
 	done   chan struct{}
+	log    *slog.Logger
 }
 
-func newEventQueue() *eventQueue {
-	e := &eventQueue{done: make(chan struct{})}
+func newEventQueue(log *slog.Logger) *eventQueue {
+	e := &eventQueue{done: make(chan struct{}), log: log}
 	e.cond = sync.NewCond(&e.mu)
 	go e.run()
 	return e
@@ -43,7 +49,8 @@ func (e *eventQueue) run() {
 		e.q[0] = nil
 		e.q = e.q[1:]
 		e.mu.Unlock()
-		f()
+		// A callback's fault is its own: logged, the next ones still run.
+		contain.Do(e.log, "media: event callback", f, nil)
 	}
 }
 

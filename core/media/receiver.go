@@ -18,7 +18,7 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 	// Drain the receiver's RTCP so that the report interceptor sees the
 	// peer's sender reports (needed for the LSR/DLSR of our receiver
 	// reports, hence the peer's RTT).
-	c.goTracked(func() {
+	c.goTracked("media: receiver RTCP", func() {
 		for {
 			if _, _, err := rcv.ReadRTCP(); err != nil {
 				return
@@ -26,10 +26,10 @@ func (c *Call) onTrack(tr *webrtc.TrackRemote, rcv *webrtc.RTPReceiver) {
 		}
 	})
 	if tr.Kind() == webrtc.RTPCodecTypeVideo {
-		c.goTracked(func() { c.readVideo(tr) })
+		c.goTracked("media: video reader", func() { c.readVideo(tr) })
 		return
 	}
-	c.goTracked(func() { c.readAudio(tr) })
+	c.goTracked("media: audio reader", func() { c.readAudio(tr) })
 }
 
 // readErr tells whether a read error ends the reader.

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/pion/rtp"
 )
 
@@ -119,6 +120,11 @@ type sendState struct {
 // one packet of audio.
 func (c *Call) run() {
 	defer c.wg.Done()
+	contain.Do(c.log, "media: sender", c.sendLoop, c.fault)
+}
+
+// sendLoop is the sender: a frame every 20 ms until Close.
+func (c *Call) sendLoop() {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	s := &sendState{

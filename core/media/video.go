@@ -42,7 +42,7 @@ func (c *Call) SetVideoSource(src VideoSource) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.videoCancel = cancel
 	c.mu.Unlock()
-	if !c.goTracked(func() { c.sendVideo(ctx, src) }) {
+	if !c.goTracked("media: video sender", func() { c.sendVideo(ctx, src) }) {
 		cancel()
 	}
 }

@@ -1,9 +1,5 @@
 package rtc
 
-import (
-	"context"
-)
-
 func (c *Call) mediaOptions(audio, video Direction) MediaOptions {
 	return MediaOptions{
 		Audio: audio, Video: video, VideoHeight: c.pixels,
@@ -35,22 +31,7 @@ func (c *Call) onMediaFailed(reason string) {
 	if policy != MediaFailureHangup {
 		return
 	}
-	p.callWG.Add(1)
-	go func() {
-		defer p.callWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), p.cfg.RequestTimeout)
-		defer cancel()
-		var err error
-		switch c.State() {
-		case CallAnswered, CallConfirmed, CallHeld:
-			err = c.bye(ctx, 0, "media: "+reason)
-		default:
-			err = c.Hangup(ctx)
-		}
-		if err != nil {
-			p.log.Debug("BYE after media failure", "call_id", c.id, "err", err)
-		}
-	}()
+	c.abort("media: " + reason)
 }
 
 func (c *Call) onICE(s ICEState) {

@@ -68,6 +68,6 @@ func (p *Phone) addCall(c *Call) error {
 	p.calls[c.id] = c
 	p.mu.Unlock()
 	p.callWG.Add(1)
-	go c.work()
+	go c.work() // each request's handling is contained (worker.go)
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // autoAnswerHint reports whether an INVITE asks to be answered at once.
@@ -86,6 +88,7 @@ func (p *Phone) onInvite(req *sip.Request) {
 		p.callWG.Add(1)
 		go func() {
 			defer p.callWG.Done()
+			defer contain.Recover(p.log, "rtc: auto-answer", c.abortOnPanic)
 			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AnswerTimeout)
 			defer cancel()
 			if err := c.Answer(ctx, AnswerOptions{}); err != nil && !errors.Is(err, ErrCallEnded) {
@@ -109,6 +112,8 @@ func (p *Phone) onInvite(req *sip.Request) {
 
 // ringTimedOut ends a call still ringing after Config.RingTimeout.
 func (c *Call) ringTimedOut() {
+	// A timer's goroutine: a fault ends the call as the timeout would.
+	defer contain.Recover(c.p.log, "rtc: ring timeout", func(err error) { c.end(480, err.Error()) })
 	c.mu.Lock()
 	req := c.invite
 	ringing := c.state == CallRinging && !c.answering && req != nil
@@ -232,6 +237,7 @@ func (c *Call) Answer(ctx context.Context, opts AnswerOptions) error {
 		p.callWG.Add(1)
 		go func() {
 			defer p.callWG.Done()
+			defer contain.Recover(p.log, "rtc: BYE after no ACK", func(err error) { c.end(408, err.Error()) })
 			bctx, cancel := context.WithTimeout(context.Background(), p.cfg.RequestTimeout)
 			defer cancel()
 			_ = c.bye(bctx, 408, "no ACK")

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 func (p *Phone) setLink(s LinkState, reason string, attempt int, delay time.Duration) {
@@ -32,6 +34,11 @@ func (p *Phone) LinkState() LinkState {
 // backoff until Close.
 func (p *Phone) runLink() {
 	defer p.wg.Done()
+	// A fault outside serveLink's per-frame containment ends the loop:
+	// reported like a link that may not reconnect.
+	defer contain.Recover(p.log, "rtc: link loop", func(err error) {
+		p.setLink(LinkDisconnected, err.Error(), 0, 0)
+	})
 	attempt := 0
 	everUp := false
 	p.setLink(LinkConnecting, "", 0, 0)
@@ -96,9 +103,17 @@ func (p *Phone) serveLink(l *link) {
 	kaDone := make(chan struct{})
 	go func() {
 		defer close(kaDone)
-		p.keepalive(l)
+		contain.Do(p.log, "rtc: keepalive", func() { p.keepalive(l) }, func(err error) { l.close(err.Error()) })
 	}()
-	l.readLoop(p.cfg.MaxMessageSize, p.onFrame, p.onOversize)
+	// A frame whose handling panics (a malformed message hitting a bug)
+	// drops the link, as a broken connection does: the loop reconnects and
+	// re-registers, the calls restart ICE.
+	dropOnPanic := func(err error) { l.close(err.Error()) }
+	l.readLoop(p.cfg.MaxMessageSize,
+		func(b []byte) { contain.Do(p.log, "rtc: SIP frame", func() { p.onFrame(b) }, dropOnPanic) },
+		func(head []byte, size int64) {
+			contain.Do(p.log, "rtc: SIP frame", func() { p.onOversize(head, size) }, dropOnPanic)
+		})
 	<-kaDone
 
 	p.mu.Lock()
@@ -175,6 +190,8 @@ func (p *Phone) keepalive(l *link) {
 					pingAt = time.Now()
 				}
 				go func() {
+					// A lost OPTIONS is what the keepalive timeout catches.
+					defer contain.Recover(p.log, "rtc: keepalive OPTIONS", nil)
 					ctx, cancel := context.WithTimeout(context.Background(), ka.Timeout)
 					defer cancel()
 					req := p.outOfDialog(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: p.cfg.Domain})

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // DialOptions shape an outgoing call.
@@ -256,6 +258,7 @@ func (c *Call) cancel() error {
 	if t, err := c.p.startTx(cr); err == nil {
 		go func() {
 			defer c.p.endTx(t)
+			defer contain.Recover(c.p.log, "rtc: CANCEL", nil) // the INVITE's own timeout ends the call
 			select {
 			case <-t.ch:
 			case <-t.lost:
@@ -287,6 +290,7 @@ func (p *Phone) linkRestored() {
 		p.callWG.Add(1)
 		go func() {
 			defer p.callWG.Done()
+			defer contain.Recover(p.log, "rtc: ICE restart", c.abortOnPanic)
 			ctx, cancel := context.WithTimeout(context.Background(), p.cfg.AnswerTimeout)
 			defer cancel()
 			err := c.RestartICE(ctx)

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/cloudcc/agent-sdk/core/eventq"
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // Phone is one agent's SIP user agent over WebSocket: it keeps the link up,
@@ -172,6 +173,7 @@ func (p *Phone) CloseContext(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer contain.Recover(p.log, "rtc: hangup at close", func(err error) { c.end(0, err.Error()) })
 			_ = c.Hangup(ctx)
 		}()
 	}

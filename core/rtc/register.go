@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // registrar keeps the binding: REGISTER with digest, refresh before
@@ -102,6 +104,14 @@ func (r *registrar) setState(s RegState, code int, reason string, err error, out
 
 func (r *registrar) loop() {
 	defer r.p.wg.Done()
+	// A fault outside one REGISTER (contained in registerContained) ends
+	// the loop: the registration is reported failed so that its waiters return.
+	defer contain.Recover(r.p.log, "rtc: registration loop", func(err error) {
+		r.mu.Lock()
+		r.hardFail = err
+		r.mu.Unlock()
+		r.setState(RegFailed, 0, err.Error(), err, true)
+	})
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -118,7 +128,7 @@ func (r *registrar) loop() {
 		if !want || r.p.current() == nil {
 			continue
 		}
-		next := r.register()
+		next := r.registerContained()
 		timer.Stop()
 		if next > 0 {
 			timer.Reset(next)
@@ -138,6 +148,15 @@ func refreshDelay(d time.Duration) time.Duration {
 	return max(min(d*9/10, d-30*time.Second), d/2)
 }
 
+// registerContained is register; a panic in it is a failed REGISTER,
+// retried at the backoff like any other failure.
+func (r *registrar) registerContained() (next time.Duration) {
+	contain.Do(r.p.log, "rtc: REGISTER", func() { next = r.register() }, func(err error) {
+		next = r.retryLater(err)
+	})
+	return next
+}
+
 // register runs one REGISTER (with its digest round) and returns when to
 // run the next: the refresh, a retry, or 0 for none.
 func (r *registrar) register() time.Duration {
@@ -151,16 +170,23 @@ func (r *registrar) register() time.Duration {
 		case <-ctx.Done():
 		}
 	}()
-	r.txMu.Lock()
-	r.mu.Lock()
-	first := r.state != RegRegistered
-	gen := r.linkGen
-	r.mu.Unlock()
-	if first {
-		r.setState(RegRegistering, 0, "", nil, false)
-	}
-	res, err := r.do(ctx, p.cfg.Expires)
-	r.txMu.Unlock()
+	var (
+		gen int
+		res *sip.Response
+		err error
+	)
+	func() {
+		r.txMu.Lock()
+		defer r.txMu.Unlock() // released on a panic too: the next REGISTER must not block
+		r.mu.Lock()
+		first := r.state != RegRegistered
+		gen = r.linkGen
+		r.mu.Unlock()
+		if first {
+			r.setState(RegRegistering, 0, "", nil, false)
+		}
+		res, err = r.do(ctx, p.cfg.Expires)
+	}()
 	switch {
 	case err == nil:
 		r.mu.Lock()
@@ -190,29 +216,36 @@ func (r *registrar) register() time.Duration {
 	case p.isClosing():
 		return 0
 	default:
-		code, reason := statusOf(err)
-		r.mu.Lock()
-		r.retries++
-		n := r.retries
-		r.mu.Unlock()
-		delay := p.cfg.Reconnect.Delay(n+2, rand.Float64)
-		p.log.Warn("registration failed; retrying", "code", code, "reason", reason, "retry_in", delay)
-		if errors.Is(err, ErrLinkLost) || errors.Is(err, ErrNotConnected) {
-			// The link's return kicks the next attempt (at the link's
-			// backoff). A registrar that drops the link on every REGISTER
-			// would leave the state "registering" forever: past a few
-			// losses in a row it is reported failed, and the attempts go on.
-			if n >= maxRegisterLinkLosses {
-				reason := fmt.Sprintf("the link was lost during REGISTER %d times in a row: %v", n, err)
-				r.setState(RegFailed, 0, reason, fmt.Errorf("rtc: REGISTER: %w (%d attempts)", err, n), true)
-				return 0
-			}
-			r.setState(RegRegistering, 0, "link lost", err, true)
+		return r.retryLater(err)
+	}
+}
+
+// retryLater reports a failed REGISTER and returns when to try again (0:
+// when the link's return will).
+func (r *registrar) retryLater(err error) time.Duration {
+	p := r.p
+	code, reason := statusOf(err)
+	r.mu.Lock()
+	r.retries++
+	n := r.retries
+	r.mu.Unlock()
+	delay := p.cfg.Reconnect.Delay(n+2, rand.Float64)
+	p.log.Warn("registration failed; retrying", "code", code, "reason", reason, "retry_in", delay)
+	if errors.Is(err, ErrLinkLost) || errors.Is(err, ErrNotConnected) {
+		// The link's return kicks the next attempt (at the link's
+		// backoff). A registrar that drops the link on every REGISTER
+		// would leave the state "registering" forever: past a few
+		// losses in a row it is reported failed, and the attempts go on.
+		if n >= maxRegisterLinkLosses {
+			reason := fmt.Sprintf("the link was lost during REGISTER %d times in a row: %v", n, err)
+			r.setState(RegFailed, 0, reason, fmt.Errorf("rtc: REGISTER: %w (%d attempts)", err, n), true)
 			return 0
 		}
-		r.setState(RegFailed, code, reason, err, true)
-		return delay
+		r.setState(RegRegistering, 0, "link lost", err, true)
+		return 0
 	}
+	r.setState(RegFailed, code, reason, err, true)
+	return delay
 }
 
 func isStatus(err error, code int) bool {

@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // reqQueue is an unbounded FIFO of in-dialog requests for one call.
@@ -61,7 +63,7 @@ func (c *Call) work() {
 			if !ok {
 				break
 			}
-			c.handle(r)
+			c.handleContained(r)
 		}
 		select {
 		case <-c.inbox.wake:
@@ -114,4 +116,15 @@ func (c *Call) handle(req *sip.Request) {
 		res.AppendHeader(sip.NewHeader("Allow", allowMethods))
 		p.send(res)
 	}
+}
+
+// handleContained is handle; a fault while handling an in-dialog request
+// answers it 500 and ends the call (the dialog's state is unknown).
+func (c *Call) handleContained(req *sip.Request) {
+	contain.Do(c.p.log, "rtc: in-dialog request", func() { c.handle(req) }, func(err error) {
+		if req.Method != sip.ACK {
+			c.p.send(c.p.response(req, 500, "Server Internal Error", ""))
+		}
+		c.abort(err.Error())
+	})
 }

@@ -9,3 +9,8 @@ import "errors"
 // ErrInvalidArgument: a configuration or a parameter is unusable. Errors
 // of this kind wrap it with the detail ("%w: ...").
 var ErrInvalidArgument = errors.New("cloudcc: invalid argument")
+
+// ErrInternal: a fault inside the SDK (a contained Go panic). The operation
+// or the feature it hit failed; the SDK and the host go on. Errors of this
+// kind wrap it with where it happened ("%w in ...").
+var ErrInternal = errors.New("cloudcc: internal error")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/gorilla/websocket"
 )
@@ -14,7 +15,11 @@ func (s *Session) startHeartbeatLocked(gen uint64) {
 	}
 	s.hbMissed = 0
 	s.hbPending = ""
-	s.hbTimer = time.AfterFunc(s.cfg.HeartbeatInterval, func() { s.heartbeat(gen) })
+	s.hbTimer = time.AfterFunc(s.cfg.HeartbeatInterval, func() {
+		// A fault in the heartbeat drops the link, as a missed one does.
+		defer contain.Recover(s.cfg.Logger, "session: heartbeat", func(err error) { s.linkFailed(gen, err) })
+		s.heartbeat(gen)
+	})
 }
 
 func (s *Session) stopHeartbeatLocked() {

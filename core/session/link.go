@@ -9,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/internal/wsdial"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
@@ -32,6 +33,16 @@ func (s *Session) startLinkLocked(st State) {
 // at a time, so an idle, connected session holds one goroutine: its reader.
 func (s *Session) dialLoop(st State) {
 	defer s.wg.Done()
+	// A fault here ends the dial cycle as a failed dial without reconnect
+	// does: waiting requests fail, the next request dials again.
+	defer contain.Recover(s.cfg.Logger, "session: dial loop", func(err error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.lastErr = err
+		if s.state != StateClosed && s.conn == nil {
+			s.giveUpLocked(err.Error())
+		}
+	})
 	for first := true; ; first = false {
 		if st == StateReconnecting || !first {
 			attempt := s.nextAttempt()
