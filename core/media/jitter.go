@@ -123,18 +123,15 @@ func (jb *jitterBuffer) put(ts uint32, pcm []int16) {
 		jb.lateGrow = min(jb.lateGrow+FrameSamples, jbMaxDepth)
 		jb.lateAge = 0
 		jb.playTS = ts
-		d, end = 0, int32(len(pcm))
 	case d < 0:
 		jb.late++
 		pcm = pcm[-d:]
 		ts -= uint32(d)
-		d = 0
 	case end > jbSize-FrameSamples:
 		// Far ahead of the cursor: a jump in the stream; start over.
 		jb.resyncs++
 		jb.clear()
 		jb.anchor(ts)
-		d = int32(ts - jb.playTS)
 	}
 	for i, s := range pcm {
 		p := (ts + uint32(i)) & jbMask

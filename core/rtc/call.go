@@ -72,17 +72,15 @@ func (c *Call) Timings() Timings {
 
 // dialog is the RFC 3261 §12 dialog state.
 type dialog struct {
-	local, remote     sip.Uri
-	localName         string
-	remoteName        string
-	localTag          string
-	remoteTag         string
-	remoteTarget      sip.Uri
-	routes            []string // Route set, in order
-	localSeq          uint32
-	remoteSeq         uint32
-	inviteCSeq        uint32 // CSeq of the INVITE (ours) being answered
-	localContactCheck bool
+	local, remote sip.Uri
+	localName     string
+	remoteName    string
+	localTag      string
+	remoteTag     string
+	remoteTarget  sip.Uri
+	routes        []string // Route set, in order
+	localSeq      uint32
+	remoteSeq     uint32
 }
 
 // ID is the SIP Call-ID.

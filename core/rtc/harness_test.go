@@ -255,16 +255,6 @@ func (a *audioTap) waitTone(t *testing.T, hz float64, what string) pbx.ToneAnaly
 	return last
 }
 
-// mediaCall returns the call's core/media session.
-func mediaCall(t *testing.T, c *Call) *MediaCall {
-	t.Helper()
-	m, ok := c.Media().(*MediaCall)
-	if !ok {
-		t.Fatalf("call media is %T", c.Media())
-	}
-	return m
-}
-
 // agentTone makes a call send a tone and taps what it receives; call it
 // from the event handler on CallAnswered (before media flows).
 func agentTone(c *Call, hz float64) *audioTap {

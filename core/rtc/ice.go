@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
 )
 
 // Check tells whether the media layer can use s: at least one URL, each a
@@ -17,11 +17,11 @@ func (s ICEServer) Check() error {
 		return errors.New("no urls")
 	}
 	for _, raw := range s.URLs {
-		u, err := ice.ParseURL(raw)
+		u, err := stun.ParseURI(raw)
 		if err != nil {
 			return fmt.Errorf("%q: %w", raw, err)
 		}
-		if (u.Scheme == ice.SchemeTypeTURN || u.Scheme == ice.SchemeTypeTURNS) && (s.Username == "" || s.Credential == "") {
+		if (u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS) && (s.Username == "" || s.Credential == "") {
 			return fmt.Errorf("%q: a TURN server needs a username and a credential", raw)
 		}
 	}

@@ -148,12 +148,3 @@ func (l *link) downReason() string {
 	}
 	return "closed"
 }
-
-func (l *link) isDown() bool {
-	select {
-	case <-l.done:
-		return true
-	default:
-		return false
-	}
-}

@@ -133,13 +133,6 @@ func (p *Phone) current() *link {
 	return p.cur
 }
 
-// waitLinkUp returns a channel closed when the next link comes up.
-func (p *Phone) nextLinkUp() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.linkUp
-}
-
 func (p *Phone) keepalive(l *link) {
 	ka := p.cfg.Keepalive
 	if ka.Mode == KeepaliveOff {

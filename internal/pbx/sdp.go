@@ -42,11 +42,6 @@ func (d Direction) Mirror() Direction { return (d&1)<<1 | (d&2)>>1 }
 
 var directions = map[string]Direction{"sendrecv": SendRecv, "sendonly": SendOnly, "recvonly": RecvOnly, "inactive": Inactive}
 
-func parseDirection(s string) (Direction, bool) {
-	d, ok := directions[s]
-	return d, ok
-}
-
 // mediaSection is what the PBX needs to know of one m= line.
 type mediaSection struct {
 	Mid      string

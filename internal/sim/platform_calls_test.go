@@ -326,7 +326,7 @@ func TestPlatformChangeStatusRules(t *testing.T) {
 	l.expect("REST instead of ARRANGE", isPush("REST"))
 	// FORCE_CHECKOUT on a call hangs it up; the target's link stays open.
 	l.reply(l.req("change_status", "action", "MAKE_FREE"))
-	uuid = outboundCall(t, l)
+	outboundCall(t, l)
 	if f := b.reply(b.req("change_status", "action", "FORCE_CHECKOUT", "operated_agent_id", agent6k)); f["code"] != "0" || f["msg"] != "强签成功!!" {
 		t.Fatalf("FORCE_CHECKOUT %v", f)
 	}

@@ -153,21 +153,19 @@ func (l *plink) expect(what string, pred func(map[string]any) bool) map[string]a
 func (l *plink) closed() int {
 	l.t.Helper()
 	_ = l.ws.SetReadDeadline(time.Now().Add(timeout))
-	for {
-		_, b, err := l.ws.ReadMessage()
-		if err == nil {
-			l.t.Fatalf("%s: frame %s, want the link closed", l.agent, b)
-		}
-		var ce *websocket.CloseError
-		if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure { // 1006: gorilla's "no close frame"
-			return ce.Code
-		}
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			l.t.Fatalf("%s: link still open", l.agent)
-		}
-		return -1
+	_, b, err := l.ws.ReadMessage()
+	if err == nil {
+		l.t.Fatalf("%s: frame %s, want the link closed", l.agent, b)
 	}
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure { // 1006: gorilla's "no close frame"
+		return ce.Code
+	}
+	var ne interface{ Timeout() bool }
+	if errors.As(err, &ne) && ne.Timeout() {
+		l.t.Fatalf("%s: link still open", l.agent)
+	}
+	return -1
 }
 
 // reply sends o and reads the frame answering it (a reply with its req_id).
