@@ -65,6 +65,8 @@ func statusOf(err error) int {
 		errors.Is(err, protocol.ErrMissingField), errors.Is(err, agent.ErrNoHTTP):
 		return ccInvalidArgument
 	}
+	// sdkerr.ErrInternal (a contained panic) and anything unknown: an
+	// operation's own status above wins (a link lost to a panic is lost).
 	return ccInternal
 }
 

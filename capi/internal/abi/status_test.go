@@ -46,6 +46,8 @@ func TestStatusOf(t *testing.T) {
 		{protocol.ErrUnknownType, ccInvalidArgument},
 		{protocol.ErrMissingField, ccInvalidArgument},
 		{agent.ErrNoHTTP, ccInvalidArgument},
+		{fmt.Errorf("%w: rtc: register: index out of range", sdkerr.ErrInternal), ccInternal},
+		{fmt.Errorf("%w (%w)", session.ErrConnectionLost, sdkerr.ErrInternal), ccConnectionLost},
 		{errors.New("something else"), ccInternal},
 	} {
 		if got := statusOf(c.err); got != c.want {
