@@ -269,7 +269,7 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 	}
 	raiseAndClear(t, w, quality.ConstantInputLevel, func() { level.Store(-30) }, func() { level.Store(0) }, nil,
 		func(r *CallQualityWarningEvent) {
-			if r.Value >= 0.01 || r.Threshold != 0.01 {
+			if r.Value >= 0.1 || r.Threshold != 0.1 {
 				t.Errorf("constant_audio_input_level %+v", r)
 			}
 		})
