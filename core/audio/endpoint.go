@@ -194,12 +194,13 @@ func (e *Endpoint) ReadPCM(buf []int16) (int, error) {
 
 // WritePCM queues samples (mono, at rate Hz; converted when rate is not
 // the endpoint's) for the speaker. It never blocks and does not keep
-// samples.
+// samples. Samples at a rate of 0 or less say nothing of their timing:
+// they are dropped.
 func (e *Endpoint) WritePCM(samples []int16, rate int) {
-	if e.closed.Load() || len(samples) == 0 {
+	if e.closed.Load() || len(samples) == 0 || rate <= 0 {
 		return
 	}
-	if rate != e.rate && rate > 0 {
+	if rate != e.rate {
 		e.wrMu.Lock()
 		if e.wrRS == nil || e.wrRS.in != rate {
 			e.wrRS = newLinearResampler(rate, e.rate)

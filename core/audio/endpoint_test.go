@@ -413,3 +413,68 @@ func TestSystemClose(t *testing.T) {
 	}
 	_ = ep.Close()
 }
+
+// The default device in use goes, and for a moment there is no default at
+// all (the sound server has not chosen the next one yet): the stream goes
+// silent with an error, and the fallback that follows still names the
+// device that left, as the app shows it.
+func TestFallbackAfterASilenceNamesTheLostDevice(t *testing.T) {
+	s, f := fakeSystem(t)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	f.mu.Lock()
+	f.devs[KindPlayback] = []rawDevice{{id: "spk2", name: "Speaker 2"}} // spk1 gone, no default
+	f.mu.Unlock()
+	e := ev.waitEvent(t, 2*time.Second, "no default", func(e Event) bool { return e.Kind == EventDeviceError })
+	if e.Old != "spk1" || !errors.Is(e.Err, ErrUnknownDevice) || ep.Speaker() != "" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	f.set(KindPlayback, "spk2") // the server's new default
+	e = ev.waitEvent(t, 2*time.Second, "fallback", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleSpeaker || e.Old != "spk1" || e.New != "spk2" || ep.Speaker() != "spk2" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	// A device that failed at the start, once it opens, is named too.
+	f.mu.Lock()
+	f.failOpen["mic2"] = true
+	f.mu.Unlock()
+	ep2, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Microphone: "mic2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep2.Close()
+	ev.waitEvent(t, 2*time.Second, "open error", func(e Event) bool { return e.Kind == EventDeviceError && e.Old == "mic2" })
+	f.mu.Lock()
+	f.failOpen["mic2"] = false
+	f.mu.Unlock()
+	f.set(KindCapture, "mic1", "mic2", "mic3")
+	e = ev.waitEvent(t, 2*time.Second, "recovery", func(e Event) bool { return e.Kind == EventFallback && e.Role == RoleMicrophone })
+	if e.Old != "mic2" || e.New != "mic2" {
+		t.Fatalf("event %+v", e)
+	}
+}
+
+// A rate of 0 or less says nothing of the samples' timing: they are
+// dropped, not played as if at the endpoint's rate.
+func TestWritePCMBadRateChangesNothing(t *testing.T) {
+	s, _ := fakeSystem(t)
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	for _, rate := range []int{0, -8000} {
+		ep.WritePCM(make([]int16, 160), rate)
+	}
+	if st := ep.Stats(); st.CallWritten != 0 || st.Speaker.Buffered != 0 {
+		t.Fatalf("bad rates queued audio: written %d, buffered %d", st.CallWritten, st.Speaker.Buffered)
+	}
+	ep.WritePCM(make([]int16, 160), 16000)
+	if st := ep.Stats(); st.CallWritten != 80 {
+		t.Fatalf("16 kHz: written %d, want 80", st.CallWritten)
+	}
+}

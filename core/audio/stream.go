@@ -28,6 +28,9 @@ type stream struct {
 	dev    hwDevice
 	closed bool
 	gens   uint64 // generations handed out
+	// lost is the device the stream lost while it has none (dev nil): the
+	// fallback that ends the silence names it.
+	lost string
 
 	gen   atomic.Uint64            // the active generation
 	clock atomic.Pointer[devClock] // the active device's counters
@@ -205,7 +208,7 @@ func (st *stream) set(id string) error {
 	if err := st.switchLocked(target); err != nil {
 		return err
 	}
-	st.chosen = id
+	st.chosen, st.lost = id, ""
 	return nil
 }
 
@@ -222,6 +225,7 @@ func (st *stream) start(id string) (*Event, error) {
 	st.chosen = id
 	st.sys.register(st)
 	if err := st.switchLocked(target); err != nil {
+		st.lost = target
 		return &Event{Kind: EventDeviceError, Role: st.role, Old: target, Err: err}, nil
 	}
 	return nil, nil
@@ -275,6 +279,7 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 		if stalled {
 			old := st.cur
 			st.dropLocked()
+			st.lost = old
 			return []Event{{Kind: EventDeviceError, Role: st.role, Old: old, Err: fmt.Errorf("%w: %s %q (the sound server does not answer)", ErrDeviceStalled, st.role, old)}}
 		}
 		return nil
@@ -296,7 +301,9 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 		if err := st.switchLocked(target); err != nil {
 			return nil // still failing; the error was reported when it first failed
 		}
-		return []Event{{Kind: EventFallback, Role: st.role, New: target}}
+		old := st.lost
+		st.lost = ""
+		return []Event{{Kind: EventFallback, Role: st.role, Old: old, New: target}}
 	case st.chosen == "":
 		def := sn.defaultFor(st.role)
 		if def == "" || def == st.cur {
@@ -329,10 +336,12 @@ func (st *stream) fallbackLocked(sn *snapshot, why error) []Event {
 		st.chosen = "" // the chosen device left: follow the default from now on
 	}
 	if target == "" {
+		st.lost = old
 		return append(evs, Event{Kind: EventDeviceError, Role: st.role, Old: old,
 			Err: fmt.Errorf("%w: %s %q is gone and there is no default %s device", ErrUnknownDevice, st.role, old, st.kind)})
 	}
 	if err := st.switchLocked(target); err != nil {
+		st.lost = old
 		return append(evs, Event{Kind: EventDeviceError, Role: st.role, Old: old, Err: err})
 	}
 	return append(evs, Event{Kind: EventFallback, Role: st.role, Old: old, New: target})
