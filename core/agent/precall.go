@@ -151,12 +151,20 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 			break
 		}
 	}
+	res.setFigures(fig)
+	return res, nil
+}
+
+// setFigures puts the echo call's figures in the result and grades it
+// (once FailedStep is set). The grade is the reported MOS's: a MOS of
+// 4.2004 reads 4.2 and so is great, not excellent ("over 4.2").
+func (res *PrecallResult) setFigures(fig echoFigures) {
 	if fig.measured {
 		res.MOS, res.JitterMs, res.Loss = ptr(round3(fig.mos)), ptr(round3(fig.jitterMs)), ptr(round3(fig.loss))
 		if fig.hasRTT {
 			res.RTTMs = ptr(round3(fig.rttMs))
 		}
-		res.Grade = ptr(quality.GradeMOS(fig.mos))
+		res.Grade = ptr(quality.GradeMOS(*res.MOS))
 	}
 	if fig.hasLevel {
 		res.InputLevelDBFS = ptr(round3(fig.levelDBFS))
@@ -164,7 +172,6 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 	if res.FailedStep != "" {
 		res.Grade = ptr(quality.Degraded)
 	}
-	return res, nil
 }
 
 // checkEchoNumber refuses what cannot be a number or a SIP URI to dial.

@@ -308,3 +308,24 @@ func TestPrecallRefusals(t *testing.T) {
 		t.Fatalf("cancelled: %+v %v", res, err)
 	}
 }
+
+// The grade is the reported MOS's, at the grades' edges too: an app that
+// reads "mos":4.2 must not see "excellent" (over 4.2), nor 4.1 "good".
+func TestPrecallGradeMatchesTheReportedMOS(t *testing.T) {
+	for _, c := range []struct {
+		mos  float64
+		want quality.Grade
+	}{{4.2004, quality.Great}, {4.2006, quality.Excellent}, {4.0996, quality.Great}, {3.6996, quality.Good},
+		{3.0996, quality.Fair}, {3.0994, quality.Degraded}} {
+		var res PrecallResult
+		res.setFigures(echoFigures{measured: true, mos: c.mos})
+		if *res.Grade != c.want || quality.GradeMOS(*res.MOS) != *res.Grade {
+			t.Errorf("MOS %v: reported %v graded %s, want %s", c.mos, *res.MOS, *res.Grade, c.want)
+		}
+	}
+	res := PrecallResult{FailedStep: StepEchoCall}
+	res.setFigures(echoFigures{measured: true, mos: 4.4})
+	if *res.Grade != quality.Degraded {
+		t.Errorf("a failed step: %s", *res.Grade)
+	}
+}
