@@ -266,8 +266,10 @@ type echoFigures struct {
 	measured                   bool
 	mos, rttMs, jitterMs, loss float64
 	hasRTT                     bool
-	// the voice meter's readings during the call: their mean, the
-	// loudest, how many
+	// metered: the call had a voice meter; the meter's readings during
+	// the call: their mean, the loudest, how many (none while no
+	// microphone audio reached the processor)
+	metered                bool
 	hasLevel               bool
 	levelDBFS, loudestDBFS float64
 	levelReadings          int
@@ -348,6 +350,7 @@ func (a *Agent) measureEcho(ctx context.Context, c *rtc.Call, mc *rtc.MediaCall,
 			jitters = append(jitters, ms(cur.Audio.Jitter))
 		}
 		last = cur
+		fig.metered = fig.metered || a.hasMeter(c)
 		if level, _, ok := a.callMeter(c); ok {
 			fig.hasLevel = true
 			fig.levelReadings++
@@ -397,8 +400,10 @@ func precallMicrophone(echo PrecallStep, fig echoFigures) PrecallStep {
 	switch {
 	case !echo.OK:
 		s.Skipped, s.Error = true, "no echo call to read the microphone's level on"
-	case !fig.hasLevel:
+	case !fig.metered:
 		s.Skipped, s.Error = true, "the call's audio does not pass through the SDK's voice processing (host mode): no level to read"
+	case !fig.hasLevel:
+		s.Error = "no audio from the microphone reached the voice processing"
 	case fig.loudestDBFS < silentMicDBFS:
 		s.Error = fmt.Sprintf("no signal from the microphone (loudest %.1f dBFS)", fig.loudestDBFS)
 	default:

@@ -154,6 +154,24 @@ func TestPrecallMicrophoneFromTheVoiceMeter(t *testing.T) {
 	}
 }
 
+// Host mode with voice processing and an app that pushes no microphone
+// audio during the test: the call has a meter, which reads nothing; the
+// microphone step fails (it is not skipped as if there were no meter,
+// and not judged on the processor's level before any frame).
+func TestPrecallMicrophoneWithoutMicrophoneAudio(t *testing.T) {
+	e := newEnv(t, nil)
+	on := true
+	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt; c.AudioAEC = &on })
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	res := a.precall(PrecallOptions{Duration: time.Second})
+	stepIs(t, res.Steps[2], "ok", "")
+	stepIs(t, res.Steps[3], "failed", "no audio from the microphone")
+	if res.FailedStep != StepMicrophone || res.InputLevelDBFS != nil {
+		t.Fatalf("no microphone audio: %+v", res)
+	}
+}
+
 func TestPrecallWithoutEchoNumber(t *testing.T) {
 	e := newEnv(t, nil)
 	a, _ := e.qualityAgent(t, nil)

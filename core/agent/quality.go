@@ -231,6 +231,14 @@ func (a *Agent) callMeter(c *rtc.Call) (levelDBFS float64, speaking, ok bool) {
 	return meter()
 }
 
+// hasMeter says whether the call's audio passes a voice meter at all.
+func (a *Agent) hasMeter(c *rtc.Call) bool {
+	a.rmu.Lock()
+	defer a.rmu.Unlock()
+	st := a.calls[c]
+	return st != nil && st.meter != nil
+}
+
 // warningEvent words a change of the monitor as the event, in
 // core/quality's units: ms for RTT and jitter, a share for loss, the MOS,
 // bytes for no audio, the level's deviation in dB (or its loudest in dBFS), the
