@@ -31,13 +31,17 @@ type EndpointConfig struct {
 // devices can be switched while the call runs; a device that fails or
 // disappears never ends the endpoint (see EventFallback).
 type Endpoint struct {
-	sys      *System
-	rate     int
-	frame    int
-	proc     Processor
-	mic, spk *stream
-	micRing  *ring
-	spkRing  *ring
+	sys   *System
+	rate  int
+	frame int
+	proc  Processor
+	emit  func(Event)
+	// procFailed: the processor panicked; it is called no more (a panic
+	// on a device thread would end the program: a backend's thread is C).
+	procFailed atomic.Bool
+	mic, spk   *stream
+	micRing    *ring
+	spkRing    *ring
 	// The device each ring's drift follower measures: a new one (a
 	// switch, a fallback) has a clock of its own.
 	micClock, spkClock atomic.Pointer[devClock]
@@ -88,7 +92,7 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	frame := cfg.Rate / 50
 	prime := cfg.BufferMs * cfg.Rate / 1000
 	e := &Endpoint{
-		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor,
+		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor, emit: emit,
 		micRing: newRing(prime, prime+60*cfg.Rate/1000),
 		spkRing: newRing(prime, prime+60*cfg.Rate/1000),
 		capAcc:  make([]int16, 0, frame), capOut: make([]int16, frame),
@@ -141,7 +145,9 @@ func (e *Endpoint) captured(in []int16) {
 		e.capAcc = append(e.capAcc, in[:n]...)
 		in = in[n:]
 		if len(e.capAcc) == e.frame {
-			e.proc.Capture(e.capAcc, e.capOut)
+			if e.procFailed.Load() || !e.guard(RoleMicrophone, func() { e.proc.Capture(e.capAcc, e.capOut) }) {
+				copy(e.capOut, e.capAcc) // unprocessed
+			}
 			e.micRing.write(e.capOut)
 			e.capAcc = e.capAcc[:0]
 		}
@@ -162,10 +168,39 @@ func (e *Endpoint) play(out []int16) {
 		e.farAcc = append(e.farAcc, out[:k]...)
 		out = out[k:]
 		if len(e.farAcc) == e.frame {
-			e.proc.Playback(e.farAcc)
+			if !e.procFailed.Load() {
+				e.guard(RoleSpeaker, func() { e.proc.Playback(e.farAcc) })
+			}
 			e.farAcc = e.farAcc[:0]
 		}
 	}
+}
+
+// guard runs one of the processor's methods on a device thread; a panic
+// is recovered (it would end the program from a backend's C thread), the
+// processor is dropped for good and an EventDeviceError says so once. It
+// reports whether fn returned normally.
+func (e *Endpoint) guard(role Role, fn func()) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok = false
+			if e.procFailed.CompareAndSwap(false, true) {
+				st := e.mic
+				if role == RoleSpeaker {
+					st = e.spk
+				}
+				var id string
+				if c := st.clock.Load(); c != nil {
+					id = c.id // not st.current(): a switch holds st.mu while it waits for this thread
+				}
+				ev := Event{Kind: EventDeviceError, Role: role, Old: id,
+					Err: fmt.Errorf("%w: %v (the call goes on without voice processing)", ErrProcessorFailed, p)}
+				go e.emit(ev) // off the device thread: the handler may take locks
+			}
+		}
+	}()
+	fn()
+	return true
 }
 
 // sameDevice restarts q's drift follower when st's device is not the one

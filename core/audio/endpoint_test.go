@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -476,5 +477,76 @@ func TestWritePCMBadRateChangesNothing(t *testing.T) {
 	ep.WritePCM(make([]int16, 160), 16000)
 	if st := ep.Stats(); st.CallWritten != 80 {
 		t.Fatalf("16 kHz: written %d, want 80", st.CallWritten)
+	}
+}
+
+// panicProcessor panics in Capture (or Playback) from its nth frame on.
+type panicProcessor struct {
+	n                 int
+	inCapture         bool
+	captures, playbks atomic.Int64
+}
+
+func (p *panicProcessor) Playback([]int16) {
+	if p.playbks.Add(1) >= int64(p.n) && !p.inCapture {
+		panic("processor bug in Playback")
+	}
+}
+
+func (p *panicProcessor) Capture(near, out []int16) {
+	if p.captures.Add(1) >= int64(p.n) && p.inCapture {
+		panic("processor bug in Capture")
+	}
+	for i, v := range near {
+		out[i] = -v
+	}
+}
+
+// A Processor that panics on a device thread (a backend's C thread: an
+// unrecovered panic ends the program) never ends the endpoint: it is
+// dropped, an event says so once, and the microphone goes on unprocessed.
+func TestPanickingProcessorIsDropped(t *testing.T) {
+	for _, inCapture := range []bool{true, false} {
+		s, _ := fakeSystem(t)
+		ev := newEvents()
+		p := &panicProcessor{n: 5, inCapture: inCapture}
+		ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Processor: p, OnEvent: ev.fn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := ev.waitEvent(t, 2*time.Second, "processor failed", func(e Event) bool { return e.Kind == EventDeviceError })
+		wantRole := map[bool]Role{true: RoleMicrophone, false: RoleSpeaker}[inCapture]
+		if !errors.Is(e.Err, ErrProcessorFailed) || e.Role != wantRole || !strings.Contains(e.Err.Error(), "processor bug") {
+			t.Fatalf("event %+v", e)
+		}
+		// The microphone's ramp now comes through as it is (rising), with
+		// the processor called no more.
+		c0, p0 := p.captures.Load(), p.playbks.Load()
+		var got []int16
+		buf := make([]int16, 160)
+		waitUntil(t, 2*time.Second, "unprocessed microphone audio", func() bool {
+			n, err := ep.ReadPCM(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, buf[:n]...)
+			return len(got) >= 1600
+		})
+		rising := 0
+		for i := 1; i < len(got); i++ {
+			if got[i] == got[i-1]+1 {
+				rising++
+			}
+		}
+		if rising < len(got)/2 || p.captures.Load() != c0 || p.playbks.Load() != p0 {
+			t.Fatalf("after the panic: %d of %d samples rising; processor called %d/%d more times", rising, len(got),
+				p.captures.Load()-c0, p.playbks.Load()-p0)
+		}
+		select {
+		case e := <-ev.ch:
+			t.Fatalf("a second event: %+v", e)
+		default:
+		}
+		_ = ep.Close()
 	}
 }
