@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -72,9 +73,10 @@ func checkRate(rate int) error {
 
 // OpenEndpoint opens the microphone and the speaker and starts them. A
 // bad rate, an unknown device id or no sound backend is an error; a device
-// that exists but fails to open is reported as an EventDeviceError (that
-// direction stays silent and is retried when the devices change), so the
-// call is never refused for a faulty device.
+// that exists but fails to open, or a default device when there is none
+// of its kind, is reported as an EventDeviceError (that direction stays
+// silent and is retried when the devices change), so the call is never
+// refused for a faulty or missing device.
 func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if err := checkRate(cfg.Rate); err != nil {
 		return nil, err
@@ -107,12 +109,17 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	e.mic.onData = func(_, in []int16) { e.captured(in) }
 	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
 	e.spk.onData = func(out, _ []int16) { e.play(out) }
-	// Both ids are checked before anything opens.
-	if _, err := e.mic.resolve(cfg.Microphone); err != nil {
-		return nil, err
-	}
-	if _, err := e.spk.resolve(cfg.Speaker); err != nil {
-		return nil, err
+	// Both ids are checked before anything opens. A default that is not
+	// there (no device of the kind at all) is not an error: that
+	// direction starts silent (start reports it) and takes the first
+	// device plugged in.
+	for _, x := range []struct {
+		st *stream
+		id string
+	}{{e.mic, cfg.Microphone}, {e.spk, cfg.Speaker}} {
+		if _, err := x.st.resolve(x.id); err != nil && (x.id != "" || !errors.Is(err, ErrUnknownDevice)) {
+			return nil, err
+		}
 	}
 	var evs []*Event
 	for _, x := range []struct {

@@ -550,3 +550,50 @@ func TestPanickingProcessorIsDropped(t *testing.T) {
 		_ = ep.Close()
 	}
 }
+
+// A machine with a speaker but no microphone at all (none plugged in,
+// or disabled): the call still plays the customer, the missing direction
+// is an event, and a microphone plugged in mid-call is taken. Only an id
+// the app named and that does not exist is an error.
+func TestMissingDefaultDeviceIsSilentNotAnError(t *testing.T) {
+	s, f := fakeSystem(t)
+	f.set(KindCapture)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no microphone refused the whole endpoint: %v", err)
+	}
+	defer ep.Close()
+	e := ev.waitEvent(t, time.Second, "no microphone", func(e Event) bool { return e.Kind == EventDeviceError })
+	if e.Role != RoleMicrophone || !errors.Is(e.Err, ErrUnknownDevice) || ep.Microphone() != "" || ep.Speaker() != "spk1" {
+		t.Fatalf("event %+v, microphone %q, speaker %q", e, ep.Microphone(), ep.Speaker())
+	}
+	frame := make([]int16, 160)
+	for i := range frame {
+		frame[i] = 1000
+	}
+	for range 10 {
+		ep.WritePCM(frame, 8000)
+	}
+	dev := f.device("spk1")
+	waitUntil(t, 2*time.Second, "the customer on the speaker", func() bool { return countFrames(dev.playedSamples(), frame[:80]) > 0 })
+	f.set(KindCapture, "headset-mic")
+	e = ev.waitEvent(t, 2*time.Second, "the plugged microphone", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleMicrophone || e.New != "headset-mic" || ep.Microphone() != "headset-mic" {
+		t.Fatalf("event %+v, microphone %q", e, ep.Microphone())
+	}
+	// A ringtone with no output device at all rings once one is there.
+	f.set(KindPlayback)
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no output device refused the ringtone: %v", err)
+	}
+	defer r.Stop()
+	ev.waitEvent(t, time.Second, "no ringer", func(e Event) bool { return e.Kind == EventDeviceError && e.Role == RoleRinger })
+	f.set(KindPlayback, "spk9")
+	ev.waitEvent(t, 2*time.Second, "the ringer plugged", func(e Event) bool { return e.Kind == EventFallback && e.Role == RoleRinger && e.New == "spk9" })
+	// Named devices that do not exist are still refused.
+	if _, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Microphone: "nope"}); !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("unknown microphone: %v", err)
+	}
+}

@@ -213,12 +213,18 @@ func (st *stream) set(id string) error {
 }
 
 // start opens the first device; a failure to open is reported as an
-// event (the stream stays silent and retries when devices change), an
-// unknown id as an error.
+// event (the stream stays silent and retries when devices change), and
+// so is the default when there is none (no device of the kind at all: a
+// headset plugged in later is taken); an unknown id is an error.
 func (st *stream) start(id string) (*Event, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	target, err := st.resolve(id)
+	if id == "" && errors.Is(err, ErrUnknownDevice) {
+		st.chosen = ""
+		st.sys.register(st)
+		return &Event{Kind: EventDeviceError, Role: st.role, Err: err}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
