@@ -241,7 +241,7 @@ func (a *Agent) hasMeter(c *rtc.Call) bool {
 
 // warningEvent words a change of the monitor as the event, in
 // core/quality's units: ms for RTT and jitter, a share for loss, the MOS,
-// bytes for no audio, the level's deviation in dB (or its loudest in dBFS), the
+// bytes for no audio, the level's deviation in dB, the
 // samples with speech while muted.
 func warningEvent(uuid string, ch quality.Change) *CallQualityWarningEvent {
 	return &CallQualityWarningEvent{MsgType: MsgCallQualityWarning, UUID: uuid, Name: ch.Name, Raised: ch.Raised,

@@ -66,7 +66,6 @@ type Thresholds struct {
 	MeanLoss        float64       // ... or a mean over this across the last 7
 	MOS             float64       // low_mos: under this in 3 of the last 5
 	LevelDeviation  float64       // constant level: a standard deviation of the level under this (dB) ...
-	SilentDBFS      float64       // ... or every level under this (dBFS: no signal at all) ...
 	ConstantFor     int           // ... across this many samples while not muted
 	MinRaised       time.Duration // a warning stays raised at least this long
 	SpeakingSamples int           // speaking while muted: voice in this many of the last 3 samples
@@ -75,9 +74,10 @@ type Thresholds struct {
 // Default are Twilio Voice's published thresholds. The constant level's
 // are the SDK's: the level is in dB, where a live microphone's varies by
 // a few tenths of a dB from one reading to the next even in a steady
-// room's noise (docs/audio.md, "Call quality").
+// room's noise, and a frozen one (digital silence included) not at all
+// (docs/audio.md, "Call quality").
 var Default = Thresholds{RTT: 400 * time.Millisecond, Jitter: 30 * time.Millisecond, Loss: 0.01, MeanLoss: 0.03, MOS: 3.5,
-	LevelDeviation: 0.1, SilentDBFS: -80, ConstantFor: 10, MinRaised: 5 * time.Second, SpeakingSamples: 2}
+	LevelDeviation: 0.1, ConstantFor: 10, MinRaised: 5 * time.Second, SpeakingSamples: 2}
 
 // Change is a warning raised or cleared.
 type Change struct {
@@ -209,16 +209,11 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 			return false, 0, th.LevelDeviation
 		}
 		var mean float64
-		loudest := math.Inf(-1)
 		for _, s := range w {
 			if !s.HasInput || s.Muted {
 				return false, 0, th.LevelDeviation
 			}
 			mean += s.InputDBFS
-			loudest = max(loudest, s.InputDBFS)
-		}
-		if loudest < th.SilentDBFS {
-			return true, loudest, th.SilentDBFS
 		}
 		mean /= float64(len(w))
 		var dev float64
