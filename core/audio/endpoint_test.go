@@ -395,6 +395,9 @@ func TestRingtoneLoopsOnFake(t *testing.T) {
 	if _, err := s.Ring(RingConfig{Clip: &Clip{Rate: 8000, Channels: 3, Samples: make([]int16, 9)}}); !errors.Is(err, ErrUnsupportedWAV) {
 		t.Fatalf("3 channels: %v", err)
 	}
+	if _, err := s.Ring(RingConfig{Clip: &Clip{Rate: 8000, Channels: 2, Samples: make([]int16, 9)}}); !errors.Is(err, ErrUnsupportedWAV) {
+		t.Fatalf("stereo with half a frame: %v", err)
+	}
 }
 
 func TestSystemClose(t *testing.T) {
