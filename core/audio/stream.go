@@ -149,6 +149,10 @@ func (st *stream) switchLocked(id string) error {
 	err := st.sys.withDriver(func(d driver) error {
 		var err error
 		hw, err = d.open(st.kind, id, st.rate, st.channels, st.callbacks(g, clk))
+		if err == nil {
+			hw = &countedDevice{hwDevice: hw, n: &st.sys.devices}
+			st.sys.devices.Add(1)
+		}
 		return err
 	})
 	if err != nil {
@@ -351,4 +355,19 @@ func (st *stream) fallbackLocked(sn *snapshot, why error) []Event {
 		return append(evs, Event{Kind: EventDeviceError, Role: st.role, Old: old, Err: err})
 	}
 	return append(evs, Event{Kind: EventFallback, Role: st.role, Old: old, New: target})
+}
+
+// countedDevice keeps System.devices: the driver is not dropped under an
+// open device.
+type countedDevice struct {
+	hwDevice
+	n    *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedDevice) close() {
+	c.once.Do(func() {
+		c.hwDevice.close()
+		c.n.Add(-1)
+	})
 }
