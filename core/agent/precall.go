@@ -151,12 +151,20 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 			break
 		}
 	}
+	res.setFigures(fig)
+	return res, nil
+}
+
+// setFigures puts the echo call's figures in the result and grades it
+// (once FailedStep is set). The grade is the reported MOS's: a MOS of
+// 4.2004 reads 4.2 and so is great, not excellent ("over 4.2").
+func (res *PrecallResult) setFigures(fig echoFigures) {
 	if fig.measured {
 		res.MOS, res.JitterMs, res.Loss = ptr(round3(fig.mos)), ptr(round3(fig.jitterMs)), ptr(round3(fig.loss))
 		if fig.hasRTT {
 			res.RTTMs = ptr(round3(fig.rttMs))
 		}
-		res.Grade = ptr(quality.GradeMOS(fig.mos))
+		res.Grade = ptr(quality.GradeMOS(*res.MOS))
 	}
 	if fig.hasLevel && fig.measured { // an echo call ended early worked no level out
 		res.InputLevelDBFS = ptr(round3(fig.levelDBFS))
@@ -164,7 +172,6 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 	if res.FailedStep != "" {
 		res.Grade = ptr(quality.Degraded)
 	}
-	return res, nil
 }
 
 // checkEchoNumber refuses what cannot be a number or a SIP URI to dial.
@@ -259,8 +266,10 @@ type echoFigures struct {
 	measured                   bool
 	mos, rttMs, jitterMs, loss float64
 	hasRTT                     bool
-	// the voice meter's readings during the call: their mean, the
-	// loudest, how many
+	// metered: the call had a voice meter; the meter's readings during
+	// the call: their mean, the loudest, how many (none while no
+	// microphone audio reached the processor)
+	metered                bool
 	hasLevel               bool
 	levelDBFS, loudestDBFS float64
 	levelReadings          int
@@ -341,6 +350,7 @@ func (a *Agent) measureEcho(ctx context.Context, c *rtc.Call, mc *rtc.MediaCall,
 			jitters = append(jitters, ms(cur.Audio.Jitter))
 		}
 		last = cur
+		fig.metered = fig.metered || a.hasMeter(c)
 		if level, _, ok := a.callMeter(c); ok {
 			fig.hasLevel = true
 			fig.levelReadings++
@@ -390,8 +400,10 @@ func precallMicrophone(echo PrecallStep, fig echoFigures) PrecallStep {
 	switch {
 	case !echo.OK:
 		s.Skipped, s.Error = true, "no echo call to read the microphone's level on"
-	case !fig.hasLevel:
+	case !fig.metered:
 		s.Skipped, s.Error = true, "the call's audio does not pass through the SDK's voice processing (host mode): no level to read"
+	case !fig.hasLevel:
+		s.Error = "no audio from the microphone reached the voice processing"
 	case fig.loudestDBFS < silentMicDBFS:
 		s.Error = fmt.Sprintf("no signal from the microphone (loudest %.1f dBFS)", fig.loudestDBFS)
 	default:

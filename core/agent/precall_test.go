@@ -154,6 +154,24 @@ func TestPrecallMicrophoneFromTheVoiceMeter(t *testing.T) {
 	}
 }
 
+// Host mode with voice processing and an app that pushes no microphone
+// audio during the test: the call has a meter, which reads nothing; the
+// microphone step fails (it is not skipped as if there were no meter,
+// and not judged on the processor's level before any frame).
+func TestPrecallMicrophoneWithoutMicrophoneAudio(t *testing.T) {
+	e := newEnv(t, nil)
+	on := true
+	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt; c.AudioAEC = &on })
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	res := a.precall(PrecallOptions{Duration: time.Second})
+	stepIs(t, res.Steps[2], "ok", "")
+	stepIs(t, res.Steps[3], "failed", "no audio from the microphone")
+	if res.FailedStep != StepMicrophone || res.InputLevelDBFS != nil {
+		t.Fatalf("no microphone audio: %+v", res)
+	}
+}
+
 func TestPrecallWithoutEchoNumber(t *testing.T) {
 	e := newEnv(t, nil)
 	a, _ := e.qualityAgent(t, nil)
@@ -306,5 +324,26 @@ func TestPrecallRefusals(t *testing.T) {
 	res, err := a.PrecallTest(ctx, PrecallOptions{})
 	if err != nil || res.FailedStep == "" {
 		t.Fatalf("cancelled: %+v %v", res, err)
+	}
+}
+
+// The grade is the reported MOS's, at the grades' edges too: an app that
+// reads "mos":4.2 must not see "excellent" (over 4.2), nor 4.1 "good".
+func TestPrecallGradeMatchesTheReportedMOS(t *testing.T) {
+	for _, c := range []struct {
+		mos  float64
+		want quality.Grade
+	}{{4.2004, quality.Great}, {4.2006, quality.Excellent}, {4.0996, quality.Great}, {3.6996, quality.Good},
+		{3.0996, quality.Fair}, {3.0994, quality.Degraded}} {
+		var res PrecallResult
+		res.setFigures(echoFigures{measured: true, mos: c.mos})
+		if *res.Grade != c.want || quality.GradeMOS(*res.MOS) != *res.Grade {
+			t.Errorf("MOS %v: reported %v graded %s, want %s", c.mos, *res.MOS, *res.Grade, c.want)
+		}
+	}
+	res := PrecallResult{FailedStep: StepEchoCall}
+	res.setFigures(echoFigures{measured: true, mos: 4.4})
+	if *res.Grade != quality.Degraded {
+		t.Errorf("a failed step: %s", *res.Grade)
 	}
 }

@@ -153,7 +153,7 @@ func (a *Agent) sampleCall(in *phoneInst, c *rtc.Call) {
 		s.HasBytes = flowsBothWays(c, mc)
 		s.Muted = mc.Muted()
 		if level, speaking, ok := a.callMeter(c); ok {
-			s.InputLevel, s.Speaking, s.HasInput = fromDBFS(level), speaking, true
+			s.InputDBFS, s.Speaking, s.HasInput = level, speaking, true
 		}
 		for _, ch := range mon.Add(s) {
 			// A warning raised by one of its rules (packet loss: 3 of 5, or
@@ -233,13 +233,17 @@ func (a *Agent) callMeter(c *rtc.Call) (levelDBFS float64, speaking, ok bool) {
 	return meter()
 }
 
-// fromDBFS is a level in dBFS as a share of full scale (what quality.Sample
-// takes).
-func fromDBFS(db float64) float64 { return math.Pow(10, db/20) }
+// hasMeter says whether the call's audio passes a voice meter at all.
+func (a *Agent) hasMeter(c *rtc.Call) bool {
+	a.rmu.Lock()
+	defer a.rmu.Unlock()
+	st := a.calls[c]
+	return st != nil && st.meter != nil
+}
 
 // warningEvent words a change of the monitor as the event, in
 // core/quality's units: ms for RTT and jitter, a share for loss, the MOS,
-// bytes for no audio, the level's deviation as a share of full scale, the
+// bytes for no audio, the level's deviation in dB, the
 // samples with speech while muted.
 func warningEvent(uuid string, ch quality.Change) *CallQualityWarningEvent {
 	return &CallQualityWarningEvent{MsgType: MsgCallQualityWarning, UUID: uuid, Name: ch.Name, Raised: ch.Raised,

@@ -269,7 +269,7 @@ func TestQualityWarningsFromPBXImpairments(t *testing.T) {
 	}
 	raiseAndClear(t, w, quality.ConstantInputLevel, func() { level.Store(-30) }, func() { level.Store(0) }, nil,
 		func(r *CallQualityWarningEvent) {
-			if r.Value >= 0.01 || r.Threshold != 0.01 {
+			if r.Value >= 0.1 || r.Threshold != 0.1 {
 				t.Errorf("constant_audio_input_level %+v", r)
 			}
 		})
@@ -343,4 +343,61 @@ func TestSecondOf(t *testing.T) {
 	if s := secondOf(big, prev); s.BytesSent != 0 || s.BytesReceived != 0 || s.HasReceive {
 		t.Fatalf("backwards %+v", s)
 	}
+}
+
+// Host mode with voice processing, and an app that sends a WAV (or
+// nothing) instead of pushing the microphone: the processor reads no
+// microphone, so its meter measures nothing; the microphone rules must
+// not take its frozen level (-120 dBFS, the level before the first frame)
+// for a stuck microphone.
+func TestQualityNoMicrophoneRulesWithoutMicrophoneAudio(t *testing.T) {
+	e := newEnv(t, nil)
+	on := true
+	a, w := e.qualityAgent(t, func(c *Config) { c.AudioAEC = &on })
+	var samples atomic.Int64
+	a.q.stats = func(mc *rtc.MediaCall) media.Stats { samples.Add(1); return mc.Stats() }
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	uuid := outboundCall(t, a.tagent, protocol.StatusFree)
+	a.callState(uuid, "confirmed")
+	a.agentHears(uuid) // the app's sink: the processor's reference
+	if _, err := a.SetAudioProcessing(uuid, AudioSwitchChange{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.withCall(uuid, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error {
+		if st.meter == nil {
+			t.Fatal("no voice meter on a call with processing")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := samples.Load()
+	waitFor(t, "15 samples", func() bool { return samples.Load() >= n+15 })
+	w.barrier()
+	if r := w.raisedNow(); len(r) != 0 {
+		t.Fatalf("no microphone audio at all raised %v", r)
+	}
+	// Pushed microphone audio is measured again: a flat level is stuck.
+	flat := make([]int16, 160)
+	for i := range flat {
+		flat[i] = int16(3000 * (i%2*2 - 1)) // a square wave at 4 kHz: the same level every frame
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(20 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				_ = a.PushPCM(uuid, 8000, flat)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	w.next(t, quality.ConstantInputLevel, true)
 }

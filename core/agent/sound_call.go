@@ -154,9 +154,20 @@ func (a *Agent) startProcessorLocked(st *callAudio, cs *callSound) {
 		return
 	}
 	cs.proc, cs.tap = p, &voiceTap{p}
+	// The meter measures only while microphone audio goes through the
+	// processor: with none since the last reading (host mode with the app
+	// pushing nothing, a microphone that failed), its level is the last
+	// frame's, frozen, which the quality rules would take for a stuck
+	// microphone. One reader a call: the sampler, or the pre-call test.
+	var mu sync.Mutex
+	var seen int64
 	st.meter = func() (float64, bool, bool) {
 		s := p.State()
-		return s.InputDBFS, s.Speaking, true
+		mu.Lock()
+		fresh := s.Frames > seen
+		seen = s.Frames
+		mu.Unlock()
+		return s.InputDBFS, s.Speaking, fresh
 	}
 	if st.tap != nil {
 		st.tap.proc.Store(p)

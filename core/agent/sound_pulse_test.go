@@ -318,3 +318,51 @@ func ringing(s []int16) bool {
 	}
 	return false
 }
+
+// The ringtone stops when the caller hangs up before the answer, and when
+// it is turned off while a call rings; turned on again, it rings again.
+func TestPulseRingtoneStopsOnHangupAndOff(t *testing.T) {
+	pulsetest.Require(t)
+	pulsetest.NullSink(t, "cc_rs_ringer", 48000, 2)
+	pulsetest.NullSink(t, "cc_rs_spk", 48000, 2)
+	pulsetest.Microphone(t, "cc_rs_feed", "cc_rs_mic")
+	e := newEnv(t, nil)
+	a := pulseAgent(t, e, func(c *Config) {
+		c.AudioMicrophone, c.AudioSpeaker, c.AudioRinger = "cc_rs_mic", "cc_rs_spk", "cc_rs_ringer"
+	})
+	inbound := func() string {
+		uuid, _, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.callState(uuid, "ringing")
+		return uuid
+	}
+	free := func() {
+		waitEvent(t, a.tagent, "FREE", func(c *protocol.AgentChangeEvent) bool { return c.AgentStatus == protocol.StatusFree })
+	}
+	uuid := inbound()
+	waitStreams(t, "cc_rs_ringer", 1)
+	if err := e.srv.CustomerHangup(uuid); err != nil {
+		t.Fatal(err)
+	}
+	a.callState(uuid, "ended")
+	waitStreams(t, "cc_rs_ringer", 0)
+
+	free()
+	uuid = inbound()
+	waitStreams(t, "cc_rs_ringer", 1)
+	if err := a.SetRingtone(RingtoneOff); err != nil {
+		t.Fatal(err)
+	}
+	waitStreams(t, "cc_rs_ringer", 0)
+	if err := a.SetRingtone(RingtoneBuiltin); err != nil {
+		t.Fatal(err)
+	}
+	waitStreams(t, "cc_rs_ringer", 1)
+	if err := e.srv.CustomerHangup(uuid); err != nil {
+		t.Fatal(err)
+	}
+	a.callState(uuid, "ended")
+	waitStreams(t, "cc_rs_ringer", 0)
+}

@@ -1,6 +1,7 @@
 package audio
 
 import (
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -31,13 +32,17 @@ type EndpointConfig struct {
 // devices can be switched while the call runs; a device that fails or
 // disappears never ends the endpoint (see EventFallback).
 type Endpoint struct {
-	sys      *System
-	rate     int
-	frame    int
-	proc     Processor
-	mic, spk *stream
-	micRing  *ring
-	spkRing  *ring
+	sys   *System
+	rate  int
+	frame int
+	proc  Processor
+	emit  func(Event)
+	// procFailed: the processor panicked; it is called no more (a panic
+	// on a device thread would end the program: a backend's thread is C).
+	procFailed atomic.Bool
+	mic, spk   *stream
+	micRing    *ring
+	spkRing    *ring
 	// The device each ring's drift follower measures: a new one (a
 	// switch, a fallback) has a clock of its own.
 	micClock, spkClock atomic.Pointer[devClock]
@@ -68,9 +73,10 @@ func checkRate(rate int) error {
 
 // OpenEndpoint opens the microphone and the speaker and starts them. A
 // bad rate, an unknown device id or no sound backend is an error; a device
-// that exists but fails to open is reported as an EventDeviceError (that
-// direction stays silent and is retried when the devices change), so the
-// call is never refused for a faulty device.
+// that exists but fails to open, or a default device when there is none
+// of its kind, is reported as an EventDeviceError (that direction stays
+// silent and is retried when the devices change), so the call is never
+// refused for a faulty or missing device.
 func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if err := checkRate(cfg.Rate); err != nil {
 		return nil, err
@@ -88,7 +94,7 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	frame := cfg.Rate / 50
 	prime := cfg.BufferMs * cfg.Rate / 1000
 	e := &Endpoint{
-		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor,
+		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor, emit: emit,
 		micRing: newRing(prime, prime+60*cfg.Rate/1000),
 		spkRing: newRing(prime, prime+60*cfg.Rate/1000),
 		capAcc:  make([]int16, 0, frame), capOut: make([]int16, frame),
@@ -103,12 +109,17 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	e.mic.onData = func(_, in []int16) { e.captured(in) }
 	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
 	e.spk.onData = func(out, _ []int16) { e.play(out) }
-	// Both ids are checked before anything opens.
-	if _, err := e.mic.resolve(cfg.Microphone); err != nil {
-		return nil, err
-	}
-	if _, err := e.spk.resolve(cfg.Speaker); err != nil {
-		return nil, err
+	// Both ids are checked before anything opens. A default that is not
+	// there (no device of the kind at all) is not an error: that
+	// direction starts silent (start reports it) and takes the first
+	// device plugged in.
+	for _, x := range []struct {
+		st *stream
+		id string
+	}{{e.mic, cfg.Microphone}, {e.spk, cfg.Speaker}} {
+		if _, err := x.st.resolve(x.id); err != nil && (x.id != "" || !errors.Is(err, ErrUnknownDevice)) {
+			return nil, err
+		}
 	}
 	var evs []*Event
 	for _, x := range []struct {
@@ -141,7 +152,9 @@ func (e *Endpoint) captured(in []int16) {
 		e.capAcc = append(e.capAcc, in[:n]...)
 		in = in[n:]
 		if len(e.capAcc) == e.frame {
-			e.proc.Capture(e.capAcc, e.capOut)
+			if e.procFailed.Load() || !e.guard(RoleMicrophone, func() { e.proc.Capture(e.capAcc, e.capOut) }) {
+				copy(e.capOut, e.capAcc) // unprocessed
+			}
 			e.micRing.write(e.capOut)
 			e.capAcc = e.capAcc[:0]
 		}
@@ -162,10 +175,39 @@ func (e *Endpoint) play(out []int16) {
 		e.farAcc = append(e.farAcc, out[:k]...)
 		out = out[k:]
 		if len(e.farAcc) == e.frame {
-			e.proc.Playback(e.farAcc)
+			if !e.procFailed.Load() {
+				e.guard(RoleSpeaker, func() { e.proc.Playback(e.farAcc) })
+			}
 			e.farAcc = e.farAcc[:0]
 		}
 	}
+}
+
+// guard runs one of the processor's methods on a device thread; a panic
+// is recovered (it would end the program from a backend's C thread), the
+// processor is dropped for good and an EventDeviceError says so once. It
+// reports whether fn returned normally.
+func (e *Endpoint) guard(role Role, fn func()) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			ok = false
+			if e.procFailed.CompareAndSwap(false, true) {
+				st := e.mic
+				if role == RoleSpeaker {
+					st = e.spk
+				}
+				var id string
+				if c := st.clock.Load(); c != nil {
+					id = c.id // not st.current(): a switch holds st.mu while it waits for this thread
+				}
+				ev := Event{Kind: EventDeviceError, Role: role, Old: id,
+					Err: fmt.Errorf("%w: %v (the call goes on without voice processing)", ErrProcessorFailed, p)}
+				go e.emit(ev) // off the device thread: the handler may take locks
+			}
+		}
+	}()
+	fn()
+	return true
 }
 
 // sameDevice restarts q's drift follower when st's device is not the one
@@ -194,12 +236,13 @@ func (e *Endpoint) ReadPCM(buf []int16) (int, error) {
 
 // WritePCM queues samples (mono, at rate Hz; converted when rate is not
 // the endpoint's) for the speaker. It never blocks and does not keep
-// samples.
+// samples. Samples at a rate of 0 or less say nothing of their timing:
+// they are dropped.
 func (e *Endpoint) WritePCM(samples []int16, rate int) {
-	if e.closed.Load() || len(samples) == 0 {
+	if e.closed.Load() || len(samples) == 0 || rate <= 0 {
 		return
 	}
-	if rate != e.rate && rate > 0 {
+	if rate != e.rate {
 		e.wrMu.Lock()
 		if e.wrRS == nil || e.wrRS.in != rate {
 			e.wrRS = newLinearResampler(rate, e.rate)

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -394,6 +395,9 @@ func TestRingtoneLoopsOnFake(t *testing.T) {
 	if _, err := s.Ring(RingConfig{Clip: &Clip{Rate: 8000, Channels: 3, Samples: make([]int16, 9)}}); !errors.Is(err, ErrUnsupportedWAV) {
 		t.Fatalf("3 channels: %v", err)
 	}
+	if _, err := s.Ring(RingConfig{Clip: &Clip{Rate: 8000, Channels: 2, Samples: make([]int16, 9)}}); !errors.Is(err, ErrUnsupportedWAV) {
+		t.Fatalf("stereo with half a frame: %v", err)
+	}
 }
 
 func TestSystemClose(t *testing.T) {
@@ -412,4 +416,193 @@ func TestSystemClose(t *testing.T) {
 		t.Fatalf("Devices after Close: %v", err)
 	}
 	_ = ep.Close()
+}
+
+// The default device in use goes, and for a moment there is no default at
+// all (the sound server has not chosen the next one yet): the stream goes
+// silent with an error, and the fallback that follows still names the
+// device that left, as the app shows it.
+func TestFallbackAfterASilenceNamesTheLostDevice(t *testing.T) {
+	s, f := fakeSystem(t)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	f.mu.Lock()
+	f.devs[KindPlayback] = []rawDevice{{id: "spk2", name: "Speaker 2"}} // spk1 gone, no default
+	f.mu.Unlock()
+	e := ev.waitEvent(t, 2*time.Second, "no default", func(e Event) bool { return e.Kind == EventDeviceError })
+	if e.Old != "spk1" || !errors.Is(e.Err, ErrUnknownDevice) || ep.Speaker() != "" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	f.set(KindPlayback, "spk2") // the server's new default
+	e = ev.waitEvent(t, 2*time.Second, "fallback", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleSpeaker || e.Old != "spk1" || e.New != "spk2" || ep.Speaker() != "spk2" {
+		t.Fatalf("event %+v, speaker %q", e, ep.Speaker())
+	}
+	// A device that failed at the start, once it opens, is named too.
+	f.mu.Lock()
+	f.failOpen["mic2"] = true
+	f.mu.Unlock()
+	ep2, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Microphone: "mic2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep2.Close()
+	ev.waitEvent(t, 2*time.Second, "open error", func(e Event) bool { return e.Kind == EventDeviceError && e.Old == "mic2" })
+	f.mu.Lock()
+	f.failOpen["mic2"] = false
+	f.mu.Unlock()
+	f.set(KindCapture, "mic1", "mic2", "mic3")
+	e = ev.waitEvent(t, 2*time.Second, "recovery", func(e Event) bool { return e.Kind == EventFallback && e.Role == RoleMicrophone })
+	if e.Old != "mic2" || e.New != "mic2" {
+		t.Fatalf("event %+v", e)
+	}
+}
+
+// A rate of 0 or less says nothing of the samples' timing: they are
+// dropped, not played as if at the endpoint's rate.
+func TestWritePCMBadRateChangesNothing(t *testing.T) {
+	s, _ := fakeSystem(t)
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	for _, rate := range []int{0, -8000} {
+		ep.WritePCM(make([]int16, 160), rate)
+	}
+	if st := ep.Stats(); st.CallWritten != 0 || st.Speaker.Buffered != 0 {
+		t.Fatalf("bad rates queued audio: written %d, buffered %d", st.CallWritten, st.Speaker.Buffered)
+	}
+	ep.WritePCM(make([]int16, 160), 16000)
+	if st := ep.Stats(); st.CallWritten != 80 {
+		t.Fatalf("16 kHz: written %d, want 80", st.CallWritten)
+	}
+}
+
+// panicProcessor panics in Capture (or Playback) from its nth frame on.
+type panicProcessor struct {
+	n                 int
+	inCapture         bool
+	captures, playbks atomic.Int64
+}
+
+func (p *panicProcessor) Playback([]int16) {
+	if p.playbks.Add(1) >= int64(p.n) && !p.inCapture {
+		panic("processor bug in Playback")
+	}
+}
+
+func (p *panicProcessor) Capture(near, out []int16) {
+	if p.captures.Add(1) >= int64(p.n) && p.inCapture {
+		panic("processor bug in Capture")
+	}
+	for i, v := range near {
+		out[i] = -v
+	}
+}
+
+// A Processor that panics on a device thread (a backend's C thread: an
+// unrecovered panic ends the program) never ends the endpoint: it is
+// dropped, an event says so once, and the microphone goes on unprocessed.
+func TestPanickingProcessorIsDropped(t *testing.T) {
+	for _, inCapture := range []bool{true, false} {
+		s, _ := fakeSystem(t)
+		ev := newEvents()
+		p := &panicProcessor{n: 5, inCapture: inCapture}
+		ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Processor: p, OnEvent: ev.fn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := ev.waitEvent(t, 2*time.Second, "processor failed", func(e Event) bool { return e.Kind == EventDeviceError })
+		wantRole := map[bool]Role{true: RoleMicrophone, false: RoleSpeaker}[inCapture]
+		if !errors.Is(e.Err, ErrProcessorFailed) || e.Role != wantRole || !strings.Contains(e.Err.Error(), "processor bug") {
+			t.Fatalf("event %+v", e)
+		}
+		// The microphone's ramp now comes through as it is (rising), with
+		// the processor called no more.
+		c0, p0 := p.captures.Load(), p.playbks.Load()
+		var got []int16
+		buf := make([]int16, 160)
+		waitUntil(t, 2*time.Second, "unprocessed microphone audio", func() bool {
+			n, err := ep.ReadPCM(buf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, buf[:n]...)
+			return len(got) >= 4000
+		})
+		// The ring still held up to ~100 ms processed (falling) from
+		// before the panic; from some point on every sample is the
+		// unprocessed ramp, and that point is well before the end.
+		last := 0 // the last sample that is not the ramp's next
+		for i := 1; i < len(got); i++ {
+			if got[i] != got[i-1]+1 {
+				last = i
+			}
+		}
+		if len(got)-last < 2400 {
+			t.Fatalf("inCapture %v: after the panic: sample %d of %d is %d after %d (not the unprocessed ramp)",
+				inCapture, last, len(got), got[last], got[last-1])
+		}
+		if p.captures.Load() != c0 || p.playbks.Load() != p0 {
+			t.Fatalf("the processor was called %d/%d more times", p.captures.Load()-c0, p.playbks.Load()-p0)
+		}
+		select {
+		case e := <-ev.ch:
+			t.Fatalf("a second event: %+v", e)
+		default:
+		}
+		_ = ep.Close()
+	}
+}
+
+// A machine with a speaker but no microphone at all (none plugged in,
+// or disabled): the call still plays the customer, the missing direction
+// is an event, and a microphone plugged in mid-call is taken. Only an id
+// the app named and that does not exist is an error.
+func TestMissingDefaultDeviceIsSilentNotAnError(t *testing.T) {
+	s, f := fakeSystem(t)
+	f.set(KindCapture)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no microphone refused the whole endpoint: %v", err)
+	}
+	defer ep.Close()
+	e := ev.waitEvent(t, time.Second, "no microphone", func(e Event) bool { return e.Kind == EventDeviceError })
+	if e.Role != RoleMicrophone || !errors.Is(e.Err, ErrUnknownDevice) || ep.Microphone() != "" || ep.Speaker() != "spk1" {
+		t.Fatalf("event %+v, microphone %q, speaker %q", e, ep.Microphone(), ep.Speaker())
+	}
+	frame := make([]int16, 160)
+	for i := range frame {
+		frame[i] = 1000
+	}
+	for range 10 {
+		ep.WritePCM(frame, 8000)
+	}
+	dev := f.device("spk1")
+	waitUntil(t, 2*time.Second, "the customer on the speaker", func() bool { return countFrames(dev.playedSamples(), frame[:80]) > 0 })
+	f.set(KindCapture, "headset-mic")
+	e = ev.waitEvent(t, 2*time.Second, "the plugged microphone", func(e Event) bool { return e.Kind == EventFallback })
+	if e.Role != RoleMicrophone || e.New != "headset-mic" || ep.Microphone() != "headset-mic" {
+		t.Fatalf("event %+v, microphone %q", e, ep.Microphone())
+	}
+	// A ringtone with no output device at all rings once one is there.
+	f.set(KindPlayback)
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no output device refused the ringtone: %v", err)
+	}
+	defer r.Stop()
+	ev.waitEvent(t, time.Second, "no ringer", func(e Event) bool { return e.Kind == EventDeviceError && e.Role == RoleRinger })
+	f.set(KindPlayback, "spk9")
+	ev.waitEvent(t, 2*time.Second, "the ringer plugged", func(e Event) bool { return e.Kind == EventFallback && e.Role == RoleRinger && e.New == "spk9" })
+	// Named devices that do not exist are still refused.
+	if _, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Microphone: "nope"}); !errors.Is(err, ErrUnknownDevice) {
+		t.Fatalf("unknown microphone: %v", err)
+	}
 }

@@ -21,6 +21,9 @@ var (
 	ErrInvalidRate = errors.New("audio: invalid sample rate")
 	// ErrUnsupportedWAV: a WAV file that is not 16-bit PCM (or not a WAV).
 	ErrUnsupportedWAV = errors.New("audio: unsupported WAV")
+	// ErrProcessorFailed: the endpoint's Processor panicked on a device
+	// thread; the endpoint goes on without it (the microphone unprocessed).
+	ErrProcessorFailed = errors.New("audio: voice processor failed")
 	// ErrClosed: the System, endpoint or ringtone was closed.
 	ErrClosed = errors.New("audio: closed")
 )

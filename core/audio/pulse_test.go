@@ -428,3 +428,37 @@ func TestPulseInfoOfAVanishedDevice(t *testing.T) {
 		t.Fatalf("info of an unloaded sink: %v, want ErrUnknownDevice", err)
 	}
 }
+
+// The default speaker itself, followed by the call (no device chosen), is
+// unplugged: the server picks another default, the call falls back to it
+// (the event names both) and the tone goes on there.
+func TestPulseUnpluggedDefaultSpeakerFallsBack(t *testing.T) {
+	requirePulse(t)
+	first := nullSink(t, "cc_hd_first", "cc_hd_first", 48000, 2)
+	nullSink(t, "cc_hd_second", "cc_hd_second", 48000, 2)
+	micSetup(t, "cc_hd_feed", "cc_hd_mic")
+	pactl(t, "set-default-sink", "cc_hd_first")
+	c := openPulseCall(t, "", "cc_hd_mic")
+	stop := toneWriter(c.ep, 1000, 8000)
+	defer stop()
+	recFirst := record(t, "cc_hd_first.monitor", callRate)
+	recFirst.waitFor(t, 10*time.Second, "the tone on the default speaker", toneFrom(1000, callRate, 0, 300*time.Millisecond))
+	if c.ep.Speaker() != "cc_hd_first" {
+		t.Fatalf("speaker %q, want the default cc_hd_first", c.ep.Speaker())
+	}
+	pactl(t, "set-default-sink", "cc_hd_second") // the server's next default, as it would pick one
+	c.ev.waitEvent(t, 10*time.Second, "follows the new default", func(e Event) bool { return e.Kind == EventFollowDefault })
+	pactl(t, "set-default-sink", "cc_hd_first")
+	c.ev.waitEvent(t, 10*time.Second, "back on the first", func(e Event) bool { return e.Kind == EventFollowDefault && e.New == "cc_hd_first" })
+	recSecond := record(t, "cc_hd_second.monitor", callRate)
+	at := recSecond.len()
+	pactl(t, "unload-module", itoa(first))
+	ev := c.ev.waitEvent(t, 10*time.Second, "fallback", func(e Event) bool { return e.Kind == EventFallback })
+	if ev.Role != RoleSpeaker || ev.Old != "cc_hd_first" || ev.New == "" || ev.New == "cc_hd_first" || c.ep.Speaker() != ev.New {
+		t.Fatalf("fallback event %+v, speaker %q", ev, c.ep.Speaker())
+	}
+	if ev.New == "cc_hd_second" {
+		recSecond.waitFor(t, 10*time.Second, "the tone on the new default", toneFrom(1000, callRate, at, 500*time.Millisecond))
+	}
+	t.Logf("the default unplugged: %v", ev)
+}

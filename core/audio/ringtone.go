@@ -73,7 +73,9 @@ func (s *System) Ring(cfg RingConfig) (*Ringtone, error) {
 	if clip == nil {
 		clip = BuiltinRing()
 	}
-	if clip.Channels < 1 || clip.Channels > 2 || len(clip.Samples) < clip.Channels {
+	if clip.Channels < 1 || clip.Channels > 2 || len(clip.Samples) < clip.Channels || len(clip.Samples)%clip.Channels != 0 {
+		// A stereo clip with half a frame at its end would swap its
+		// channels at each loop.
 		return nil, ErrUnsupportedWAV
 	}
 	if clip.Rate < 8000 || clip.Rate > 192000 {

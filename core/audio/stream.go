@@ -28,6 +28,9 @@ type stream struct {
 	dev    hwDevice
 	closed bool
 	gens   uint64 // generations handed out
+	// lost is the device the stream lost while it has none (dev nil): the
+	// fallback that ends the silence names it.
+	lost string
 
 	gen   atomic.Uint64            // the active generation
 	clock atomic.Pointer[devClock] // the active device's counters
@@ -146,6 +149,10 @@ func (st *stream) switchLocked(id string) error {
 	err := st.sys.withDriver(func(d driver) error {
 		var err error
 		hw, err = d.open(st.kind, id, st.rate, st.channels, st.callbacks(g, clk))
+		if err == nil {
+			hw = &countedDevice{hwDevice: hw, n: &st.sys.devices}
+			st.sys.devices.Add(1)
+		}
 		return err
 	})
 	if err != nil {
@@ -205,23 +212,30 @@ func (st *stream) set(id string) error {
 	if err := st.switchLocked(target); err != nil {
 		return err
 	}
-	st.chosen = id
+	st.chosen, st.lost = id, ""
 	return nil
 }
 
 // start opens the first device; a failure to open is reported as an
-// event (the stream stays silent and retries when devices change), an
-// unknown id as an error.
+// event (the stream stays silent and retries when devices change), and
+// so is the default when there is none (no device of the kind at all: a
+// headset plugged in later is taken); an unknown id is an error.
 func (st *stream) start(id string) (*Event, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	target, err := st.resolve(id)
+	if id == "" && errors.Is(err, ErrUnknownDevice) {
+		st.chosen = ""
+		st.sys.register(st)
+		return &Event{Kind: EventDeviceError, Role: st.role, Err: err}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
 	st.chosen = id
 	st.sys.register(st)
 	if err := st.switchLocked(target); err != nil {
+		st.lost = target
 		return &Event{Kind: EventDeviceError, Role: st.role, Old: target, Err: err}, nil
 	}
 	return nil, nil
@@ -275,6 +289,7 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 		if stalled {
 			old := st.cur
 			st.dropLocked()
+			st.lost = old
 			return []Event{{Kind: EventDeviceError, Role: st.role, Old: old, Err: fmt.Errorf("%w: %s %q (the sound server does not answer)", ErrDeviceStalled, st.role, old)}}
 		}
 		return nil
@@ -296,7 +311,9 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 		if err := st.switchLocked(target); err != nil {
 			return nil // still failing; the error was reported when it first failed
 		}
-		return []Event{{Kind: EventFallback, Role: st.role, New: target}}
+		old := st.lost
+		st.lost = ""
+		return []Event{{Kind: EventFallback, Role: st.role, Old: old, New: target}}
 	case st.chosen == "":
 		def := sn.defaultFor(st.role)
 		if def == "" || def == st.cur {
@@ -329,11 +346,28 @@ func (st *stream) fallbackLocked(sn *snapshot, why error) []Event {
 		st.chosen = "" // the chosen device left: follow the default from now on
 	}
 	if target == "" {
+		st.lost = old
 		return append(evs, Event{Kind: EventDeviceError, Role: st.role, Old: old,
 			Err: fmt.Errorf("%w: %s %q is gone and there is no default %s device", ErrUnknownDevice, st.role, old, st.kind)})
 	}
 	if err := st.switchLocked(target); err != nil {
+		st.lost = old
 		return append(evs, Event{Kind: EventDeviceError, Role: st.role, Old: old, Err: err})
 	}
 	return append(evs, Event{Kind: EventFallback, Role: st.role, Old: old, New: target})
+}
+
+// countedDevice keeps System.devices: the driver is not dropped under an
+// open device.
+type countedDevice struct {
+	hwDevice
+	n    *atomic.Int64
+	once sync.Once
+}
+
+func (c *countedDevice) close() {
+	c.once.Do(func() {
+		c.hwDevice.close()
+		c.n.Add(-1)
+	})
 }

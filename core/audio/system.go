@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/internal/contain"
@@ -42,6 +43,13 @@ type System struct {
 	drvMu  sync.Mutex // held around every driver call
 	drv    driver
 	closed bool
+	// backend is the backend the last driver ran on: after the sound
+	// server went away the driver is made again on it only (not on
+	// another the machine happens to have, ALSA beside PulseAudio).
+	backend Backend
+	// devices counts the devices open on drv (stream.switchLocked, under
+	// drvMu, and their close): a driver is only dropped with none left.
+	devices atomic.Int64
 
 	mu       sync.Mutex
 	subs     map[int]func(Event)
@@ -84,13 +92,32 @@ func (s *System) withDriver(fn func(d driver) error) error {
 		return ErrClosed
 	}
 	if s.drv == nil {
-		d, err := s.newDriver(s.cfg)
+		cfg := s.cfg
+		if s.backend != "" {
+			cfg.Backends = []Backend{s.backend}
+		}
+		d, err := s.newDriver(cfg)
 		if err != nil {
 			return err
 		}
 		s.drv = containedDriver{d, s.cfg.Logger} // contain.go: callbacks from C
 	}
 	return fn(s.drv)
+}
+
+// dropDeadDriver releases a driver whose sound server no longer answers,
+// once no device is open on it, so that the next use connects anew: a
+// sound server that restarts (a desktop session's PulseAudio respawned)
+// is found again, on the same backend.
+func (s *System) dropDeadDriver() {
+	s.drvMu.Lock()
+	defer s.drvMu.Unlock()
+	if s.drv == nil || s.closed || s.devices.Load() > 0 {
+		return
+	}
+	s.backend = Backend(s.drv.backend())
+	s.drv.close()
+	s.drv = nil
 }
 
 // Backend opens the backend if needed and names it.
@@ -341,6 +368,7 @@ func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 	defer close(done)
 	t := time.NewTicker(s.cfg.PollInterval)
 	defer t.Stop()
+	down := false // the last look found no sound server
 	for {
 		select {
 		case <-quit:
@@ -352,7 +380,7 @@ func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 		// is logged and the next round runs: the open streams keep their
 		// fallback and stall handling.
 		stop := false
-		contain.Do(s.cfg.Logger, "audio: device watch", func() { stop = s.watchRound(&prev) }, nil)
+		contain.Do(s.cfg.Logger, "audio: device watch", func() { stop = s.watchRound(&prev, &down) }, nil)
 		if stop {
 			return
 		}
@@ -360,8 +388,9 @@ func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 }
 
 // watchRound runs one comparison; it reports true when nothing is left to
-// watch (the loop ends).
-func (s *System) watchRound(prev **snapshot) bool {
+// watch (the loop ends). down carries whether the last look found no
+// sound server.
+func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	cur, err := s.snapshot()
 	if err != nil {
 		// The server went away: open streams stall and report it.
@@ -373,6 +402,10 @@ func (s *System) watchRound(prev **snapshot) bool {
 	if cur != nil && *prev != nil {
 		ev, changed = s.diff(*prev, cur)
 	}
+	// Back after the server went away: the streams it silenced try
+	// their devices again, whatever the list says.
+	back := cur != nil && *down
+	*down = cur == nil
 	s.mu.Lock()
 	if changed {
 		for _, fn := range s.subs {
@@ -393,10 +426,12 @@ func (s *System) watchRound(prev **snapshot) bool {
 		fn(ev)
 	}
 	for _, st := range streams {
-		st.check(cur, changed)
+		st.check(cur, changed || back)
 	}
 	if cur != nil {
 		*prev = cur
+	} else {
+		s.dropDeadDriver()
 	}
 	return false
 }

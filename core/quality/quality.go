@@ -47,11 +47,12 @@ type Sample struct {
 	// by design (on hold, inactive).
 	BytesSent, BytesReceived uint64
 	HasBytes                 bool
-	// InputLevel is the microphone's RMS level this second (0..1 of full
-	// scale); HasInput is false where the SDK does not read a microphone
-	// (the app pushes its own audio without processing).
-	InputLevel float64
-	HasInput   bool
+	// InputDBFS is the microphone's level this second (RMS, dB relative
+	// to full scale; -120 for digital silence); HasInput is false where
+	// the SDK does not read a microphone (the app pushes its own audio
+	// without processing).
+	InputDBFS float64
+	HasInput  bool
 	// Muted: the agent's outgoing audio is muted. Speaking: voice activity
 	// on the microphone in this second.
 	Muted, Speaking bool
@@ -64,15 +65,19 @@ type Thresholds struct {
 	Loss            float64       // high_packet_loss: over this in 3 of the last 5
 	MeanLoss        float64       // ... or a mean over this across the last 7
 	MOS             float64       // low_mos: under this in 3 of the last 5
-	LevelDeviation  float64       // constant level: a standard deviation under this (of full scale) ...
+	LevelDeviation  float64       // constant level: a standard deviation of the level under this (dB) ...
 	ConstantFor     int           // ... across this many samples while not muted
 	MinRaised       time.Duration // a warning stays raised at least this long
 	SpeakingSamples int           // speaking while muted: voice in this many of the last 3 samples
 }
 
-// Default are Twilio Voice's published thresholds.
+// Default are Twilio Voice's published thresholds. The constant level's
+// are the SDK's: the level is in dB, where a live microphone's varies by
+// a few tenths of a dB from one reading to the next even in a steady
+// room's noise, and a frozen one (digital silence included) not at all
+// (docs/audio.md, "Call quality").
 var Default = Thresholds{RTT: 400 * time.Millisecond, Jitter: 30 * time.Millisecond, Loss: 0.01, MeanLoss: 0.03, MOS: 3.5,
-	LevelDeviation: 0.01, ConstantFor: 10, MinRaised: 5 * time.Second, SpeakingSamples: 2}
+	LevelDeviation: 0.1, ConstantFor: 10, MinRaised: 5 * time.Second, SpeakingSamples: 2}
 
 // Change is a warning raised or cleared.
 type Change struct {
@@ -105,8 +110,8 @@ func NewMonitor(th Thresholds) *Monitor {
 func (m *Monitor) Raised(name string) bool { _, ok := m.raised[name]; return ok }
 
 // Add takes the next second's sample and returns the warnings it raises
-// and clears, in Names order. A warning is cleared once its rule no longer
-// holds, and no sooner than MinRaised after it was raised.
+// and clears, in Names order. A warning is cleared once its rule is clear
+// (see clear), and no sooner than MinRaised after it was raised.
 func (m *Monitor) Add(s Sample) []Change {
 	m.hist = append(m.hist, s)
 	if len(m.hist) > histLen {
@@ -120,7 +125,7 @@ func (m *Monitor) Add(s Sample) []Change {
 		case on && !was:
 			m.raised[name] = s.At
 			out = append(out, Change{Name: name, Raised: true, Value: value, Threshold: limit, At: s.At})
-		case !on && was && s.At.Sub(since) >= m.th.MinRaised:
+		case !on && was && m.clear(name) && s.At.Sub(since) >= m.th.MinRaised:
 			delete(m.raised, name)
 			out = append(out, Change{Name: name, Raised: false, Value: value, Threshold: limit, At: s.At})
 		}
@@ -169,20 +174,12 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 		k, v := m.countOver(5, rx, func(s Sample) float64 { return ms(s.Jitter) }, func(v float64) bool { return v > limit })
 		return k >= 3, v, limit
 	case HighPacketLoss:
-		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.Loss }, func(v float64) bool { return v > th.Loss })
+		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.Loss }, func(v float64) bool { return over(v, th.Loss) })
 		if k >= 3 {
 			return true, v, th.Loss
 		}
-		var sum float64
-		var n int
-		for _, s := range m.last(7) {
-			if s.HasReceive {
-				sum += s.Loss
-				n++
-			}
-		}
-		if n == 7 && sum/7 > th.MeanLoss {
-			return true, sum / 7, th.MeanLoss
+		if mean, ok := m.meanLoss(); ok && over(mean, th.MeanLoss) {
+			return true, mean, th.MeanLoss
 		}
 		return false, v, th.Loss
 	case LowMOS:
@@ -204,6 +201,9 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 		}
 		return true, 0, 0
 	case ConstantInputLevel:
+		// In dB: a level's deviation in shares of full scale is tiny for
+		// any quiet signal, so a live microphone in a quiet room (an agent
+		// listening) would look stuck.
 		w := m.last(th.ConstantFor)
 		if len(w) < th.ConstantFor {
 			return false, 0, th.LevelDeviation
@@ -213,12 +213,12 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 			if !s.HasInput || s.Muted {
 				return false, 0, th.LevelDeviation
 			}
-			mean += s.InputLevel
+			mean += s.InputDBFS
 		}
 		mean /= float64(len(w))
 		var dev float64
 		for _, s := range w {
-			dev += (s.InputLevel - mean) * (s.InputLevel - mean)
+			dev += (s.InputDBFS - mean) * (s.InputDBFS - mean)
 		}
 		dev = math.Sqrt(dev / float64(len(w)))
 		return dev < th.LevelDeviation, dev, th.LevelDeviation
@@ -232,6 +232,60 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 		return k >= th.SpeakingSamples, float64(k), float64(th.SpeakingSamples)
 	}
 	return false, 0, 0
+}
+
+// over reports whether v is over limit by more than rounding: a mean of
+// shares that is exactly the limit must not pass it by its last bit.
+func over(v, limit float64) bool { return v-limit > 1e-9 }
+
+// meanLoss is the mean loss of the last 7 samples, ok only when each of
+// them measured it.
+func (m *Monitor) meanLoss() (mean float64, ok bool) {
+	w := m.last(7)
+	if len(w) < 7 {
+		return 0, false
+	}
+	var sum float64
+	for _, s := range w {
+		if !s.HasReceive {
+			return 0, false
+		}
+		sum += s.Loss
+	}
+	return sum / 7, true
+}
+
+// clear says whether a raised warning's rule is clear enough to clear it.
+// The rules counted over the last 5 samples clear only when none of them
+// is over the limit any more, and the mean loss only once it is back to
+// the 3-of-5 limit (1 %), as Twilio Voice's do: a figure that hovers at
+// the limit keeps its warning rather than raising and clearing it every
+// 5 s. The others clear as soon as they no longer hold.
+func (m *Monitor) clear(name string) bool {
+	th := m.th
+	rx := func(s Sample) bool { return s.HasReceive }
+	none := func(has func(Sample) bool, bad func(Sample) bool) bool {
+		for _, s := range m.last(5) {
+			if has(s) && bad(s) {
+				return false
+			}
+		}
+		return true
+	}
+	switch name {
+	case HighRTT:
+		return none(func(s Sample) bool { return s.HasRTT }, func(s Sample) bool { return s.RTT > th.RTT })
+	case HighJitter:
+		return none(rx, func(s Sample) bool { return s.Jitter > th.Jitter })
+	case LowMOS:
+		return none(rx, func(s Sample) bool { return s.MOS < th.MOS })
+	case HighPacketLoss:
+		if mean, ok := m.meanLoss(); ok && over(mean, th.Loss) {
+			return false
+		}
+		return none(rx, func(s Sample) bool { return over(s.Loss, th.Loss) })
+	}
+	return true
 }
 
 // Grade is a pre-call test's verdict on its MOS.

@@ -1,6 +1,7 @@
 package quality
 
 import (
+	"math/rand"
 	"testing"
 	"time"
 )
@@ -11,7 +12,7 @@ var t0 = time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
 func good(i int) Sample {
 	return Sample{At: t0.Add(time.Duration(i) * time.Second), RTT: 80 * time.Millisecond, HasRTT: true, Jitter: 5 * time.Millisecond,
 		MOS: 4.3, HasReceive: true, BytesSent: 8000, BytesReceived: 8000, HasBytes: true,
-		InputLevel: 0.05 + 0.04*float64(i%3), HasInput: true}
+		InputDBFS: -30 + 6*float64(i%3), HasInput: true}
 }
 
 // run feeds n samples made by f and returns the changes with the index
@@ -102,7 +103,7 @@ func TestRuleCounts(t *testing.T) {
 func TestUnmeasuredDoesNotCount(t *testing.T) {
 	m := NewMonitor(Default)
 	got := run(m, 0, 10, func(i int) Sample {
-		return Sample{At: t0.Add(time.Duration(i) * time.Second), HasInput: true, InputLevel: float64(i%4) * 0.1}
+		return Sample{At: t0.Add(time.Duration(i) * time.Second), HasInput: true, InputDBFS: -40 + 5*float64(i%4)}
 	})
 	if len(got) != 0 {
 		t.Fatalf("nothing measured raised %+v", got)
@@ -110,12 +111,12 @@ func TestUnmeasuredDoesNotCount(t *testing.T) {
 }
 
 func TestConstantInputLevel(t *testing.T) {
-	stuck := func(i int) Sample { s := good(i); s.InputLevel = 0.2; return s }
+	stuck := func(i int) Sample { s := good(i); s.InputDBFS = -20; return s }
 	m := NewMonitor(Default)
 	run(m, 0, 3, good)
 	got := run(m, 3, 10, stuck)
 	c := one(t, got, 12, ConstantInputLevel, true)
-	if c.Value > 1e-9 || c.Threshold != 0.01 {
+	if c.Value > 1e-9 || c.Threshold != 0.1 {
 		t.Fatalf("%+v", c)
 	}
 	// Muted: a flat level is expected, the rule does not hold.
@@ -146,6 +147,112 @@ func TestGrade(t *testing.T) {
 	}{{4.41, Excellent}, {4.2, Great}, {4.1, Great}, {4.0, Good}, {3.7, Good}, {3.5, Fair}, {3.1, Fair}, {3.0, Degraded}, {1, Degraded}} {
 		if g := GradeMOS(c.mos); g != c.want {
 			t.Errorf("GradeMOS(%v) = %s, want %s", c.mos, g, c.want)
+		}
+	}
+}
+
+// A figure exactly at its limit is not over it, whatever the rounding of
+// the mean of 7: 400 ms, 30 ms, 1 % loss, MOS 3.5, a mean loss of 3 %.
+func TestLimitsAreNotOver(t *testing.T) {
+	m := NewMonitor(Default)
+	got := run(m, 0, 20, func(i int) Sample {
+		s := good(i)
+		s.RTT, s.Jitter, s.Loss, s.MOS = 400*time.Millisecond, 30*time.Millisecond, 0.01, 3.5
+		return s
+	})
+	if len(got) != 0 {
+		t.Fatalf("figures at their limits raised %+v", got)
+	}
+	// 7 % in 3 of 7 samples (never 3 of 5): a mean of exactly 3 %, which
+	// summed in floating point comes to 0.030000000000000002.
+	m = NewMonitor(Default)
+	if got := run(m, 0, 7, func(i int) Sample {
+		s := good(i)
+		if i%3 == 0 {
+			s.Loss = 0.07
+		}
+		return s
+	}); len(got) != 0 {
+		t.Fatalf("a mean loss of exactly 3 %% raised %+v", got)
+	}
+}
+
+// A warning whose figure hovers at its limit (bad in 2 or 3 of the last 5)
+// stays raised: it clears only once none of the last 5 is bad (Twilio
+// Voice's rule), not each time the count dips under 3.
+func TestClearsOnlyWhenNoSampleIsBad(t *testing.T) {
+	m := NewMonitor(Default)
+	bad := []bool{true, true, true, false, false, false, false, true, false, true, false, true, false, false, true, false, true, false, true, false}
+	got := run(m, 0, len(bad), func(i int) Sample {
+		s := good(i)
+		if bad[i] {
+			s.RTT = time.Second
+		}
+		return s
+	})
+	one(t, got, 2, HighRTT, true)
+	// Five good samples in a row: cleared at the fifth.
+	one(t, run(m, len(bad), 6, good), len(bad)+3, HighRTT, false)
+
+	// The mean-loss rule clears once the mean is back to 1 %, not at 3 %.
+	m = NewMonitor(Default)
+	lossy := func(l float64) func(int) Sample {
+		return func(i int) Sample { s := good(i); s.Loss = l; return s }
+	}
+	one(t, run(m, 0, 3, lossy(0.05)), 2, HighPacketLoss, true)
+	// A loss of 1 % a second: never over the 3-of-5 limit, and the mean
+	// of 7 comes down from 5 % to 1 %: cleared only once the 5 % seconds
+	// have left the 7.
+	one(t, run(m, 3, 10, lossy(0.01)), 9, HighPacketLoss, false)
+}
+
+// The constant-level rule is about a stuck microphone, not a quiet one:
+// an agent listening in a quiet room has a low level that still moves (a
+// few tenths of a dB from reading to reading, even in steady noise).
+func TestQuietMicrophoneIsNotStuck(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for _, c := range []struct {
+		name  string
+		level func() float64
+	}{
+		{"listening, -65 to -50 dBFS", func() float64 { return -65 + 15*r.Float64() }},
+		{"steady room noise, -60 dBFS ±0.5 dB", func() float64 { return -60 + 0.5*r.NormFloat64() }},
+		{"a quiet headset, -75 dBFS ±0.5 dB", func() float64 { return -75 + 0.5*r.NormFloat64() }},
+	} {
+		m := NewMonitor(Default)
+		if got := run(m, 0, 60, func(i int) Sample { s := good(i); s.InputDBFS = c.level(); return s }); len(got) != 0 {
+			t.Errorf("%s raised %+v", c.name, got)
+		}
+	}
+}
+
+// A microphone that gives digital silence, or a frozen level, is stuck.
+// One that gives a very low but live noise floor (a headset's own noise
+// cancelling while nobody speaks) is not: with per-second readings it
+// cannot be told from a quiet room, and raising would cry wolf.
+func TestStuckMicrophones(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for _, c := range []struct {
+		name  string
+		level func() float64
+		stuck bool
+	}{
+		{"digital silence", func() float64 { return -120 }, true},
+		{"frozen at -42 dBFS", func() float64 { return -42 }, true},
+		{"moving by 0.05 dB", func() float64 { return -42 + 0.05*r.NormFloat64() }, true},
+		{"a headset's noise floor, -95 dBFS ±0.5 dB", func() float64 { return -95 + 0.5*r.NormFloat64() }, false},
+	} {
+		m := NewMonitor(Default)
+		got := run(m, 0, 10, func(i int) Sample { s := good(i); s.InputDBFS = c.level(); return s })
+		if !c.stuck {
+			if len(got) != 0 {
+				t.Errorf("%s raised %+v", c.name, got)
+			}
+			continue
+		}
+		ch := one(t, got, 9, ConstantInputLevel, true)
+		if ch.Threshold != 0.1 || ch.Value >= 0.1 {
+			t.Errorf("%s: %+v", c.name, ch)
 		}
 	}
 }

@@ -53,7 +53,7 @@ func (imp Impairment) check() error {
 		return fmt.Errorf("%w: in_loss %v (want 0..1)", ErrBadImpairment, imp.InLoss)
 	case imp.Delay < 0 || imp.Delay > maxImpairDelay:
 		return fmt.Errorf("%w: delay %v (want 0..%v)", ErrBadImpairment, imp.Delay, maxImpairDelay)
-	case imp.Jitter < 0 || 3*imp.Jitter > maxImpairDelay:
+	case imp.Jitter < 0 || imp.Jitter > maxImpairDelay/3: // not 3×Jitter: it overflows
 		return fmt.Errorf("%w: jitter %v (want 0..%v)", ErrBadImpairment, imp.Jitter, maxImpairDelay/3)
 	}
 	return nil

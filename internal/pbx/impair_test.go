@@ -372,3 +372,22 @@ func TestEchoNeedsRegistrationOnTheConnection(t *testing.T) {
 		t.Fatalf("calls %v", p.Calls())
 	}
 }
+
+// A jitter so large that 3×Jitter overflows a Duration is refused like any
+// other out of range, not taken (each packet held for centuries: the
+// audio would stop and the held packets pile up).
+func TestImpairmentRangesDoNotOverflow(t *testing.T) {
+	p, _ := startPBX(t, nil)
+	const limit = 10 * time.Second // 3×Jitter and Delay at most
+	for _, imp := range []Impairment{
+		{Jitter: 4e18}, {Jitter: 3074457345618258603}, {Jitter: limit/3 + 1}, {Delay: limit + 1},
+		{Loss: math.NaN()}, {InLoss: -0.1},
+	} {
+		if err := p.ImpairExt("1001", imp); !errors.Is(err, ErrBadImpairment) {
+			t.Errorf("%+v: %v, want ErrBadImpairment", imp, err)
+		}
+	}
+	if err := p.ImpairExt("1001", Impairment{Jitter: limit / 3, Delay: limit, Loss: 1, InLoss: 1}); err != nil {
+		t.Errorf("the limits themselves: %v", err)
+	}
+}
