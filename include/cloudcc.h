@@ -422,22 +422,26 @@ typedef void (CC_CALLBACK *cc_pcm_fn)(void *user_data, const char *uuid, const i
  * MOS (excellent over 4.2, great 4.1-4.2, good 3.7-4.1, fair 3.1-3.7,
  * degraded under 3.1), "degraded" when a step failed, null when the echo
  * call was skipped and no step failed; a figure not measured (the echo
- * call skipped, no RTCP round trip) is null. It blocks the calling thread:
+ * call skipped, no RTCP round trip) is null; cc_client_free from another
+ * thread ends it with CC_ERR_CLOSED. It blocks the calling thread:
  * called from an event callback, it holds that client's later events
  * back until it returns.
  *
  * "call_quality_warning" {"uuid","name","raised","value","threshold"}: a
  * call's quality warning raised (raised true) or cleared, sampled once a
  * second, cleared no sooner than 5 s after it was raised (config
- * rtc_quality_warnings). name, with value and threshold in its unit:
+ * rtc_quality_warnings); the rules over 5 samples clear when none of the
+ * last 5 is over the limit (loss: and the mean across 7 is back to 1%), the
+ * others as soon as they no longer hold; a call that ends drops its raised
+ * warnings without clearing them. name, with value and threshold in its unit:
  *   high_rtt                   RTT over 400 ms in 3 of the last 5 seconds (ms)
  *   high_jitter                jitter over 30 ms in 3 of 5 (ms)
  *   high_packet_loss           loss over 1% in 3 of 5, or a mean over 3% across 7 (share)
  *   low_mos                    MOS under 3.5 in 3 of 5
  *   no_audio_received, no_audio_sent   no audio bytes in 3 seconds in a row
  *                              while audio should flow (not on hold, not muted)
- *   constant_audio_input_level the microphone's level (share of full scale)
- *                              varies less than 0.01 over 10 s, not muted
+ *   constant_audio_input_level the microphone's level moves less than 0.1 dB
+ *                              (standard deviation) over 10 s, not muted (dB)
  *   speaking_while_muted       voice on the microphone in 2 of 3 seconds while
  *                              muted (samples)
  * The last two need the SDK's voice processing on the call (device mode, or

@@ -144,6 +144,14 @@ func (a *Agent) PrecallTest(ctx context.Context, o PrecallOptions) (*PrecallResu
 	ice := a.precallICE(ctx, in)
 	echo, fig := a.precallEcho(ctx, in, number, dur, reg)
 	mic := precallMicrophone(echo, fig)
+	a.rmu.Lock()
+	closed := a.closed
+	a.rmu.Unlock()
+	if closed {
+		// Close cut the test short: its steps would read as a network
+		// that failed them.
+		return nil, fmt.Errorf("pre-call test: %w", session.ErrClosed)
+	}
 	res.Steps = []PrecallStep{reg, ice, echo, mic}
 	for _, s := range res.Steps {
 		if !s.OK && !s.Skipped {

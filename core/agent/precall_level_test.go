@@ -2,12 +2,14 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/rtc"
+	"github.com/cloudcc/agent-sdk/core/session"
 )
 
 // A pre-call test ended during the echo call's measurement (cc_client_free,
@@ -45,5 +47,32 @@ func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
 	}
 	if res.FailedStep != StepEchoCall || !res.Steps[3].Skipped || res.InputLevelDBFS != nil {
 		t.Fatalf("ended early: failed %q, microphone %+v, level %v", res.FailedStep, res.Steps[3], deref(res.InputLevelDBFS))
+	}
+}
+
+// Close during the pre-call test ends it with ErrClosed (the C API's
+// CC_ERR_CLOSED), not with a result whose echo step "failed": that would
+// read as a network fault.
+func TestPrecallEndedByCloseIsClosed(t *testing.T) {
+	e := newEnv(t, nil)
+	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			for _, u := range a.RTCCalls() {
+				if strings.HasPrefix(u, precallUUIDPrefix) {
+					_ = a.Close()
+					return
+				}
+			}
+			time.Sleep(10 * time.Millisecond) // poll for the call
+		}
+	}()
+	res, err := a.PrecallTest(ctx, PrecallOptions{Duration: 10 * time.Second})
+	if !errors.Is(err, session.ErrClosed) || res != nil {
+		t.Fatalf("closed mid-test: %+v, %v; want ErrClosed", res, err)
 	}
 }

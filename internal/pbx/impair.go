@@ -120,12 +120,6 @@ func (m *mediaLeg) setImpairment(imp Impairment) {
 	m.mu.Unlock()
 }
 
-func (m *mediaLeg) impairment() Impairment {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.imp
-}
-
 // sendAudio sends one audio packet to the agent through the impairment:
 // dropped, held a while, or written now.
 func (m *mediaLeg) sendAudio(imp Impairment, h rtp.Header, payload []byte) {
