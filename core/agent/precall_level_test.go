@@ -23,24 +23,16 @@ func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
 	a.registered()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		// Set the test call's voice meter, let it be read for a second,
-		// then end the test.
-		for ctx.Err() == nil {
-			for _, u := range a.RTCCalls() {
-				if strings.HasPrefix(u, precallUUIDPrefix) {
-					_ = a.withCall(u, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error {
-						st.meter = func() (float64, bool, bool) { return -35, false, true }
-						return nil
-					})
-					time.Sleep(time.Second) // the meter read several times: a wait for time itself
-					cancel()
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond) // poll for the call
-		}
-	}()
+	// Set the test call's voice meter, let it be read for a second, then
+	// end the test.
+	go onPrecallCall(ctx, a, func(u string) {
+		_ = a.withCall(u, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error {
+			st.meter = func() (float64, bool, bool) { return -35, false, true }
+			return nil
+		})
+		time.Sleep(time.Second) // the meter read several times: a wait for time itself
+		cancel()
+	})
 	res, err := a.PrecallTest(ctx, PrecallOptions{Duration: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -60,19 +52,23 @@ func TestPrecallEndedByCloseIsClosed(t *testing.T) {
 	a.registered()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
-		for ctx.Err() == nil {
-			for _, u := range a.RTCCalls() {
-				if strings.HasPrefix(u, precallUUIDPrefix) {
-					_ = a.Close()
-					return
-				}
-			}
-			time.Sleep(10 * time.Millisecond) // poll for the call
-		}
-	}()
+	go onPrecallCall(ctx, a, func(string) { _ = a.Close() })
 	res, err := a.PrecallTest(ctx, PrecallOptions{Duration: 10 * time.Second})
 	if !errors.Is(err, session.ErrClosed) || res != nil {
 		t.Fatalf("closed mid-test: %+v, %v; want ErrClosed", res, err)
+	}
+}
+
+// onPrecallCall runs fn with the pre-call test's call once it exists
+// (until ctx ends).
+func onPrecallCall(ctx context.Context, a *rtcAgent, fn func(uuid string)) {
+	for ctx.Err() == nil {
+		for _, u := range a.RTCCalls() {
+			if strings.HasPrefix(u, precallUUIDPrefix) {
+				fn(u)
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond) // poll for the call
 	}
 }
