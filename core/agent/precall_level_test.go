@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,19 +24,25 @@ func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
 	a.registered()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	// Set the test call's voice meter, let it be read for a second, then
-	// end the test.
+	// Set the test call's voice meter; its third reading ends the test.
+	var reads atomic.Int32
 	go onPrecallCall(ctx, a, func(u string) {
 		_ = a.withCall(u, func(_ *rtc.Call, _ *rtc.MediaCall, st *callAudio) error {
-			st.meter = func() (float64, bool, bool) { return -35, false, true }
+			st.meter = func() (float64, bool, bool) {
+				if reads.Add(1) == 3 {
+					cancel()
+				}
+				return -35, false, true
+			}
 			return nil
 		})
-		time.Sleep(time.Second) // the meter read several times: a wait for time itself
-		cancel()
 	})
 	res, err := a.PrecallTest(ctx, PrecallOptions{Duration: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if reads.Load() < 3 {
+		t.Fatalf("the test ended before the meter was read 3 times (%d)", reads.Load())
 	}
 	if res.FailedStep != StepEchoCall || !res.Steps[3].Skipped || res.InputLevelDBFS != nil {
 		t.Fatalf("ended early: failed %q, microphone %+v, level %v", res.FailedStep, res.Steps[3], deref(res.InputLevelDBFS))
