@@ -39,13 +39,6 @@ static cc_client_t *make_client(const char *extra) {
     return c;
 }
 
-static int request(cc_client_t *c, const char *json, char **reply) {
-    char *r = NULL;
-    int st = cc_client_request(c, json, 0, &r);
-    if (reply) *reply = r; else cc_string_free(r);
-    return st;
-}
-
 /* media runs a media call and checks its status and that its reply names want. */
 static void media(cc_client_t *c, const char *name, const char *params, int status, const char *want) {
     char *rep = NULL;
@@ -100,13 +93,6 @@ static int wait_for(rec *r, int (*cond)(rec *), int ms) {
 static int is_registered(rec *r) { return r->registered; }
 static int has_callin(rec *r) { return r->callin[0] != 0; }
 static int has_errors(rec *r) { return r->mic_error[0] && r->speaker_error[0]; }
-
-static double num(const char *json, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? atof(p + strlen(pat)) : -1;
-}
 
 /* rx_packets is the RTP packets the PBX received from the agent on call uuid (-1: unknown). */
 static double rx_packets(const char *uuid, char *buf, size_t n) {

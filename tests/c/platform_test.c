@@ -89,11 +89,6 @@ static cc_client_t *client(const char *ext, events *e) {
     return c;
 }
 
-static int request(cc_client_t *c, const char *json, char **reply) {
-    *reply = NULL;
-    return cc_client_request(c, json, 0, reply);
-}
-
 int main(void) {
     addr = getenv("CCSIM_ADDR");
     if (!addr) { fprintf(stderr, "CCSIM_ADDR is not set\n"); return 2; }

@@ -32,13 +32,6 @@ static cc_client_t *make_client(const char *agent, const char *extra) {
     return c;
 }
 
-static int request(cc_client_t *c, const char *json, char **reply) {
-    char *r = NULL;
-    int st = cc_client_request(c, json, 0, &r);
-    if (reply) *reply = r; else cc_string_free(r);
-    return st;
-}
-
 /* ---- what the event callback saw ---- */
 
 typedef struct {
@@ -91,13 +84,6 @@ static int is_registered(rec *r) { return r->registered; }
 static int has_callin(rec *r) { return r->callin[0] != 0; }
 static int warning_raised(rec *r) { return r->warning[0][0] != 0; }
 static int warning_cleared(rec *r) { return r->warning[1][0] != 0; }
-
-static double num(const char *json, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? atof(p + strlen(pat)) : -1;
-}
 
 static void test_precall(cc_client_t *c, rec *r) {
     char *rep = NULL, buf[2048];

@@ -1,5 +1,5 @@
 /*
- * simtest.h - what the C tests against ccsim share: check.h, ccsim's admin API over a plain socket, and a JSON string-field reader.
+ * simtest.h - what the C tests against ccsim share: check.h, ccsim's admin API over a plain socket, a request helper and JSON field readers.
  * Header-only: each test program includes it once and sets addr.
  */
 #ifndef CC_TESTS_SIMTEST_H
@@ -61,6 +61,23 @@ static void field(const char *json, const char *key, char *out, size_t n) {
     size_t i = 0;
     while (p[i] && p[i] != '"' && i + 1 < n) { out[i] = p[i]; i++; }
     out[i] = 0;
+}
+
+/* request sends a request and waits for its reply; the reply goes to
+ * *reply (free with cc_string_free) or is freed when reply is NULL. */
+__attribute__((unused)) static int request(cc_client_t *c, const char *json, char **reply) {
+    char *r = NULL;
+    int st = cc_client_request(c, json, 0, &r);
+    if (reply) *reply = r; else cc_string_free(r);
+    return st;
+}
+
+/* num reads a JSON number field of json (-1 when absent). */
+__attribute__((unused)) static double num(const char *json, const char *key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char *p = strstr(json, pat);
+    return p ? atof(p + strlen(pat)) : -1;
 }
 
 #endif
