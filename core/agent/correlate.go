@@ -81,8 +81,7 @@ func checkRTCConfig(c Config) error {
 		return &ConfigError{Field: "RTCMaxMessageBytes", Value: c.RTCMaxMessageBytes, Want: "at least 1024"}
 	}
 	for i, srv := range c.ICEServers {
-		err := rtc.ICEServer{URLs: srv.URLs, Username: srv.Username, Credential: srv.Credential}.Check()
-		if err != nil {
+		if err := rtc.ICEServer(srv).Check(); err != nil {
 			return &ConfigError{Field: "ICEServers", Value: i, Err: err}
 		}
 	}

@@ -178,7 +178,7 @@ func (a *Agent) newPhone(key phoneKey) (*phoneInst, error) {
 		mcfg.IPFilter = func(ip net.IP) bool { return ip.IsLoopback() }
 	}
 	for _, s := range a.cfg.ICEServers {
-		mcfg.ICEServers = append(mcfg.ICEServers, rtc.ICEServer{URLs: s.URLs, Username: s.Username, Credential: s.Credential})
+		mcfg.ICEServers = append(mcfg.ICEServers, rtc.ICEServer(s))
 	}
 	eng, err := rtc.NewMediaEngine(mcfg)
 	if err != nil {

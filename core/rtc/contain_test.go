@@ -37,7 +37,7 @@ func TestPanicInFrameDropsLink(t *testing.T) {
 	}
 	from := 0
 	ev := rec.wait(t, &from, "link reconnecting", func(e Event) bool { return e.Type == EventLink && e.Link == LinkReconnecting })
-	if !strings.Contains(ev.Reason, sdkerr.ErrInternal.Error()) || !strings.Contains(ev.Reason, "rtc: SIP frame") {
+	if !strings.Contains(ev.Reason, sdkerr.ErrInternal.Error()) || !strings.Contains(ev.Reason, "rtc: SIP reader") {
 		t.Errorf("link down reason = %q, want the internal error", ev.Reason)
 	}
 	rec.wait(t, &from, "link up again", func(e Event) bool { return e.Type == EventLink && e.Link == LinkConnected })

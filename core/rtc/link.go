@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/internal/wsdial"
 )
 
@@ -72,9 +74,13 @@ const maxFrameBytes = 16 << 20
 
 // readLoop delivers each frame to onFrame until the link fails. A frame
 // longer than maxMsg goes to onOversize with its first maxMsg bytes and
-// its size; the rest of it is read and dropped, never kept.
-func (l *link) readLoop(maxMsg int, onFrame func([]byte), onOversize func(head []byte, size int64)) {
+// its size; the rest of it is read and dropped, never kept. A frame whose
+// handling panics (a malformed message hitting a bug) drops the link, as
+// a broken connection does (logged through log): the reason is set
+// before done closes.
+func (l *link) readLoop(log *slog.Logger, maxMsg int, onFrame func([]byte), onOversize func(head []byte, size int64)) {
 	defer close(l.done)
+	defer contain.Recover(log, "rtc: SIP reader", func(err error) { l.close(err.Error()) })
 	for {
 		_, r, err := l.ws.NextReader()
 		if err != nil {
@@ -87,6 +93,7 @@ func (l *link) readLoop(maxMsg int, onFrame func([]byte), onOversize func(head [
 			rest, err = io.Copy(io.Discard, r)
 			if err == nil {
 				l.lastRx.Store(time.Now().UnixNano())
+				contain.Point("rtc: SIP frame")
 				onOversize(data[:maxMsg], int64(len(data))+rest)
 				continue
 			}
@@ -105,6 +112,7 @@ func (l *link) readLoop(maxMsg int, onFrame func([]byte), onOversize func(head [
 			}
 			continue
 		}
+		contain.Point("rtc: SIP frame")
 		onFrame(data)
 	}
 }

@@ -105,15 +105,9 @@ func (p *Phone) serveLink(l *link) {
 		defer close(kaDone)
 		contain.Do(p.log, "rtc: keepalive", func() { p.keepalive(l) }, func(err error) { l.close(err.Error()) })
 	}()
-	// A frame whose handling panics (a malformed message hitting a bug)
-	// drops the link, as a broken connection does: the loop reconnects and
-	// re-registers, the calls restart ICE.
-	dropOnPanic := func(err error) { l.close(err.Error()) }
-	l.readLoop(p.cfg.MaxMessageSize,
-		func(b []byte) { contain.Do(p.log, "rtc: SIP frame", func() { p.onFrame(b) }, dropOnPanic) },
-		func(head []byte, size int64) {
-			contain.Do(p.log, "rtc: SIP frame", func() { p.onOversize(head, size) }, dropOnPanic)
-		})
+	// A panic handling a frame drops the link (readLoop): the loop
+	// reconnects and re-registers, the calls restart ICE.
+	l.readLoop(p.log, p.cfg.MaxMessageSize, p.onFrame, p.onOversize)
 	<-kaDone
 
 	p.mu.Lock()

@@ -44,7 +44,7 @@ func TestPanicInFrameDropsLink(t *testing.T) {
 	rec.wait(t, "disconnected with the internal error", func(evs []Event) bool {
 		for _, e := range evs {
 			if st, ok := e.(*StateEvent); ok && st.State == StateDisconnected &&
-				strings.Contains(st.Reason, sdkerr.ErrInternal.Error()) && strings.Contains(st.Reason, "session: frame") {
+				strings.Contains(st.Reason, sdkerr.ErrInternal.Error()) && strings.Contains(st.Reason, "session: reader") {
 				return true
 			}
 		}

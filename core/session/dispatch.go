@@ -18,20 +18,19 @@ import (
 // replies go to buffered channels and events to the queue.
 func (s *Session) readLoop(conn *websocket.Conn, gen uint64) {
 	defer s.wg.Done()
-	// A fault handling a frame (a malformed one hitting a bug) drops the
-	// link as a broken connection does: requests in flight fail with
-	// ErrConnectionLost and a checked-in session reconnects and restores.
-	dropLink := func(err error) { s.linkFailed(gen, err) }
-	defer contain.Recover(s.cfg.Logger, "session: reader", dropLink)
+	// A fault reading or handling a frame (a malformed one hitting a bug)
+	// drops the link as a broken connection does: requests in flight fail
+	// with ErrConnectionLost and a checked-in session reconnects and
+	// restores.
+	defer contain.Recover(s.cfg.Logger, "session: reader", func(err error) { s.linkFailed(gen, err) })
 	for {
 		frame, err := readFrame(conn)
 		if err != nil {
 			s.linkFailed(gen, fmt.Errorf("read: %w", err))
 			return
 		}
-		if !contain.Do(s.cfg.Logger, "session: frame", func() { s.dispatch(frame, gen, s.framesRead.Add(1)) }, dropLink) {
-			return
-		}
+		contain.Point("session: frame")
+		s.dispatch(frame, gen, s.framesRead.Add(1))
 	}
 }
 

@@ -61,15 +61,19 @@ func Go(log *slog.Logger, what string, fn func(), onPanic func(error)) {
 	}()
 }
 
-// Do runs fn under Recover on the calling goroutine and reports whether it
-// returned normally: for a goroutine's unit of work (one frame, one
-// iteration, one callback) that must not take the goroutine down with it.
-func Do(log *slog.Logger, what string, fn func(), onPanic func(error)) (ok bool) {
+// Do runs fn under Recover on the calling goroutine: for a goroutine's
+// unit of work (one iteration, one callback) that must not take the
+// goroutine down with it.
+func Do(log *slog.Logger, what string, fn func(), onPanic func(error)) {
 	defer Recover(log, what, onPanic)
 	point(what)
 	fn()
-	return true
 }
+
+// Point is where SetTestHook's function runs for a unit of work that a
+// Recover further up contains (a reader loop's frame, where a panic ends
+// the loop anyway): one atomic load, no defer per frame.
+func Point(what string) { point(what) }
 
 // Error returns the error a contained panic p is reported with (for a site
 // that recovers by itself, such as an event queue's handler).
@@ -96,7 +100,7 @@ func report(log *slog.Logger, what string, p any) error {
 // hook is the test hook: see SetTestHook.
 var hook atomic.Pointer[func(what string)]
 
-// SetTestHook makes Go and Do call f with the site's name before running
+// SetTestHook makes Go, Do and Point call f with the site's name before running
 // the site's function, inside the containment: a test panics there to
 // prove that the site is contained and that its owner reports the failure.
 // It returns the function that removes the hook. For tests only; never set
