@@ -443,3 +443,17 @@ func BenchmarkRingRead(b *testing.B) {
 		})
 	}
 }
+
+// A window's end runs on the device's thread (under the ring's lock, in
+// the data callback): it must not allocate, past warm-up or during it.
+func TestFollowerWindowDoesNotAllocate(t *testing.T) {
+	f := newFollower(160, 80, 1600)
+	i := 0
+	allocs := testing.AllocsPerRun(200, func() {
+		i++
+		f.endWindow(400+float64(i%7), 300+i%5, 500+i%3)
+	})
+	if allocs != 0 {
+		t.Fatalf("%.1f allocations per window end, want 0", allocs)
+	}
+}

@@ -170,6 +170,12 @@ func (f *follower) restart() {
 	f.eps, f.frac, f.snap = 0, 0, false
 	f.out, f.low, f.high, f.windows, f.area = 0, math.MaxInt, 0, 0, 0
 	f.t0 = math.NaN()
+	if f.means == nil {
+		// Made once at their full size: the windows end on the device's
+		// thread, which must not allocate.
+		f.means, f.level = make([]float64, 0, driftMedian), make([]float64, 0, driftSlope)
+		f.baseMean, f.baseLow, f.baseHigh = make([]float64, 0, driftBase), make([]int, 0, driftBase), make([]int, 0, driftBase)
+	}
 	f.means, f.baseMean, f.baseLow, f.baseHigh, f.level = f.means[:0], f.baseMean[:0], f.baseLow[:0], f.baseHigh[:0], f.level[:0]
 	f.target, f.extra = 0, 0
 	f.active, f.integ, f.quiet = false, 0, 0
@@ -276,8 +282,10 @@ func (f *follower) read(n, c, level int) {
 	f.low, f.high, f.area, f.t0 = math.MaxInt, f.n, 0, f.t
 }
 
+// median of v (at most driftSlope values), sorted in a copy on the stack.
 func median[T int | float64](v []T) float64 {
-	s := slices.Clone(v)
+	var buf [driftSlope]T
+	s := buf[:copy(buf[:], v)]
 	slices.Sort(s)
 	if len(s)%2 == 1 {
 		return float64(s[len(s)/2])
@@ -285,15 +293,22 @@ func median[T int | float64](v []T) float64 {
 	return float64(s[len(s)/2-1]+s[len(s)/2]) / 2
 }
 
+// slide appends v to w, dropping w's oldest value once w is at its
+// capacity: in place, never allocating.
+func slide(w []float64, v float64) []float64 {
+	if len(w) == cap(w) {
+		copy(w, w[1:])
+		w = w[:len(w)-1]
+	}
+	return append(w, v)
+}
+
 func (f *follower) endWindow(mean float64, low, high int) {
 	f.windows++
 	if f.windows <= driftWarm {
 		return
 	}
-	if len(f.means) == driftMedian {
-		f.means = f.means[1:]
-	}
-	f.means = append(f.means, mean)
+	f.means = slide(f.means, mean)
 	if len(f.baseMean) < driftBase {
 		f.baseMean, f.baseLow, f.baseHigh = append(f.baseMean, mean), append(f.baseLow, low), append(f.baseHigh, high)
 		if len(f.baseMean) < driftBase {
@@ -318,10 +333,7 @@ func (f *follower) endWindow(mean float64, low, high int) {
 	m := median(f.means)
 	// The level as it would be without the corrections: its slope is the
 	// drift.
-	if len(f.level) == driftSlope {
-		f.level = f.level[1:]
-	}
-	f.level = append(f.level, mean+float64(f.extra))
+	f.level = slide(f.level, mean+float64(f.extra))
 	if n := len(f.level); n >= driftSlopeMin {
 		var sx, sy, sxx, sxy float64
 		for i, y := range f.level {
