@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // EndpointConfig sets up a call's sound devices.
@@ -36,7 +38,6 @@ type Endpoint struct {
 	rate  int
 	frame int
 	proc  Processor
-	emit  func(Event)
 	// procFailed: the processor panicked; it is called no more (a panic
 	// on a device thread would end the program: a backend's thread is C).
 	procFailed atomic.Bool
@@ -94,7 +95,7 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	frame := cfg.Rate / 50
 	prime := cfg.BufferMs * cfg.Rate / 1000
 	e := &Endpoint{
-		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor, emit: emit,
+		sys: s, rate: cfg.Rate, frame: frame, proc: cfg.Processor,
 		micRing: newRing(prime, prime+60*cfg.Rate/1000),
 		spkRing: newRing(prime, prime+60*cfg.Rate/1000),
 		capAcc:  make([]int16, 0, frame), capOut: make([]int16, frame),
@@ -183,31 +184,33 @@ func (e *Endpoint) play(out []int16) {
 	}
 }
 
-// guard runs one of the processor's methods on a device thread; a panic
-// is recovered (it would end the program from a backend's C thread), the
+// guard runs one of the processor's methods on a device thread, contained
+// (a panic there would end the program from a backend's C thread): the
 // processor is dropped for good and an EventDeviceError says so once. It
-// reports whether fn returned normally.
+// reports whether fn returned normally. The backend's own containment
+// (contain.go) would stop the device instead, and the reopened device
+// would meet the same processor.
 func (e *Endpoint) guard(role Role, fn func()) (ok bool) {
-	defer func() {
-		if p := recover(); p != nil {
-			ok = false
-			if e.procFailed.CompareAndSwap(false, true) {
-				st := e.mic
-				if role == RoleSpeaker {
-					st = e.spk
-				}
-				var id string
-				if c := st.clock.Load(); c != nil {
-					id = c.id // not st.current(): a switch holds st.mu while it waits for this thread
-				}
-				ev := Event{Kind: EventDeviceError, Role: role, Old: id,
-					Err: fmt.Errorf("%w: %v (the call goes on without voice processing)", ErrProcessorFailed, p)}
-				go e.emit(ev) // off the device thread: the handler may take locks
-			}
+	ok = true
+	contain.Do(e.sys.cfg.Logger, "audio: voice processor", fn, func(err error) {
+		ok = false
+		if !e.procFailed.CompareAndSwap(false, true) {
+			return
 		}
-	}()
-	fn()
-	return true
+		st := e.mic
+		if role == RoleSpeaker {
+			st = e.spk
+		}
+		var id string
+		if c := st.clock.Load(); c != nil {
+			id = c.id // not st.current(): a switch holds st.mu while it waits for this thread
+		}
+		ev := Event{Kind: EventDeviceError, Role: role, Old: id,
+			Err: fmt.Errorf("%w: %w (the call goes on without voice processing)", ErrProcessorFailed, err)}
+		// Off the device thread: the handler may take locks.
+		contain.Go(e.sys.cfg.Logger, "audio: event", func() { st.emit(ev) }, nil)
+	})
+	return ok
 }
 
 // sameDevice restarts q's drift follower when st's device is not the one
