@@ -6,7 +6,9 @@ import "math"
 // the noise's spectrum exactly, instead of estimating it from the noisy
 // signal: the same framing as core/dsp's suppressor (10 ms blocks, 20 ms
 // sine windows), the same decision-directed Wiener gain, floor (-25 dB)
-// and margin (1.3), with the noise power per bin taken from the noise
+// and margin (1.6: the background estimate's, core/dsp/background.go's
+// bgOver, which the gain uses on babble), with the noise power per bin
+// taken from the noise
 // itself, either its mean over the whole run (a perfectly converged
 // estimate) or its running mean over 200 ms (a tracker that follows
 // babble's changes as well as it possibly can). The gains, computed on
@@ -81,7 +83,7 @@ func noiseCeiling(rate int, speech, noise []float64, runningSec float64) (sOut, 
 			lam[f][k] = run[k]
 		}
 	}
-	const over, dd, xiMin = 1.3, 0.98, 0.003
+	const over, dd, xiMin = 1.6, 0.98, 0.003
 	floor := math.Pow(10, -25.0/20)
 	prev := make([]float64, bins)
 	sOut, nOut = make([]float64, len(speech)), make([]float64, len(speech))

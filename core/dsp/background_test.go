@@ -7,10 +7,12 @@ import (
 
 // The background estimate learns the noise from the voice's pauses, not
 // from the voice: under speech 20 dB over it, the estimate over the voice
-// band sits within 2 dB of the noise's true level (the presence tracker,
-// which follows each bin through the voice, is checked alongside as the
-// reason for the estimate: it must stay off by more). It then follows the
-// noise when it rises 15 dB under the talking, and when it falls again.
+// band sits within 2 dB of the noise's true level. It then follows the
+// noise when it rises 15 dB under the talking, and when it falls again
+// (which needs the restart: a 2 s average over pauses alone is still
+// 5.6 dB high at the end). The presence tracker's error is logged for
+// comparison only: on white noise it is as close; the babble case the
+// estimate exists for is measured by ccvoicebench's NS rows.
 func TestBackgroundLearnsFromPauses(t *testing.T) {
 	const rate = 8000
 	n := rate / 100
