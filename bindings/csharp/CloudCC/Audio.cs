@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.ObjectModel;
-using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -572,12 +571,8 @@ namespace CloudCC
                 if (s == Math.Floor(s)) p["seconds"] = (long)s;
                 else p["seconds"] = s;
             }
-            return MediaAsync("precall_test", p, (f, json) =>
-            {
-                // Dispose cancelled the test: its steps failed for that, not for the network.
-                if (IsDisposed) throw new ClientClosedException(Status.Closed, ((int)Status.Closed).ToString(CultureInfo.InvariantCulture), "client disposed during the pre-call test", json);
-                return new PrecallResult(f, json);
-            }, cancellationToken);
+            // A Dispose meanwhile: the library answers CC_ERR_CLOSED (ClientClosedException).
+            return MediaAsync("precall_test", p, (f, json) => new PrecallResult(f, json), cancellationToken);
         }
 
         /// <summary>Runs a media call on the thread pool and parses its reply; the task completes as cancelled when the token fires first.</summary>

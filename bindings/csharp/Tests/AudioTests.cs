@@ -199,12 +199,12 @@ namespace CloudCC.Tests
                 tr.Reply = "not json";
                 T.Throws<CloudCCException>(() => c.Audio.GetProcessingAsync(), "an unparseable reply");
             }
-            // Dispose while the pre-call test runs cancels it; the library still answers, with steps failed for that.
+            // Dispose while the pre-call test runs cancels it; the library answers CC_ERR_CLOSED.
             var closing = Offline();
             closing.MediaTransport = (name, p) =>
             {
                 closing.Dispose();
-                return new KeyValuePair<int, string>(0, "{\"code\":\"0\",\"grade\":\"degraded\",\"steps\":[{\"name\":\"echo_call\",\"ok\":false,\"error\":\"context canceled\"}],\"failed_step\":\"echo_call\"}");
+                return new KeyValuePair<int, string>((int)Status.Closed, "{\"code\":\"-6\",\"msg\":\"client closed\"}");
             };
             T.Throws<ClientClosedException>(() => closing.PrecallTestAsync("9196"), "a pre-call test cut short by Dispose");
             var disposed = Offline();

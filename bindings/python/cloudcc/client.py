@@ -401,11 +401,8 @@ class Client(Requests[Reply]):
         that fails is named in the result's failed_step, it does not raise;
         a close() meanwhile raises ClientClosed (the test was cut short).
         """
-        reply = self._media("precall_test", **precall_params(echo_number, seconds))
-        if self._closed:
-            # close() cancelled the test: its steps failed for that, not for the network.
-            raise ClientClosed(_ffi.ERR_CLOSED, str(_ffi.ERR_CLOSED), "client closed during the pre-call test")
-        return PrecallResult.from_json(reply)
+        # A close() meanwhile: the library answers CC_ERR_CLOSED (ClientClosed).
+        return PrecallResult.from_json(self._media("precall_test", **precall_params(echo_number, seconds)))
 
     def push_pcm(self, samples: Any, rate: int = 8000, uuid: Optional[str] = None) -> None:
         """Sends microphone audio (16-bit mono samples: array('h'), bytes, or a sequence of ints) into the call."""

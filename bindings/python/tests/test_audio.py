@@ -502,15 +502,12 @@ def test_a_close_racing_a_media_call_raises_client_closed(monkeypatch):
 
 
 def test_a_close_during_the_precall_test_raises_client_closed(monkeypatch):
-    # close() cancels a running pre-call test: the library still answers,
-    # with steps failed by the cancellation, which must not read as a network fault.
-    cut = {"code": "0", "grade": "degraded", "steps": [
-        {"name": "registrar", "ok": True, "ms": 0}, {"name": "ice", "ok": True, "ms": 0},
-        {"name": "echo_call", "ok": False, "ms": 1500, "error": "context canceled"}], "failed_step": "echo_call"}
+    # close() cancels a running pre-call test: the library answers
+    # CC_ERR_CLOSED, which must not come back as a result with failed steps.
     with Client("ws://127.0.0.1:1/ws") as c:
         def closing(handle: int, name: str, params: Any):
             c.close()
-            return 0, json.dumps(cut)
+            return _ffi.ERR_CLOSED, json.dumps({"code": "-6", "msg": "client closed"})
 
         monkeypatch.setattr(_ffi, "media", closing)
         with pytest.raises(cloudcc.ClientClosed):
