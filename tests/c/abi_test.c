@@ -453,13 +453,6 @@ static int rtc_wait(rtc_rec *r, const int *flag, long min, int ms) {
     return ok;
 }
 
-static double json_num(const char *json, const char *key) {
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    return p ? atof(p + strlen(pat)) : -1;
-}
-
 /* write_tone_wav writes 2 s of a 440 Hz tone, 16 kHz mono PCM16. */
 static int write_tone_wav(const char *path) {
     FILE *f = fopen(path, "wb");
@@ -578,8 +571,8 @@ static void test_rtc(cc_client_t *softphone) {
     while (now_ms() < end) {
         admin_req("GET", path, "", buf, sizeof buf);
         const char *tone = strstr(buf, "\"tone\":");
-        peak = tone ? json_num(tone, "peak_hz") : 0;
-        pk_ratio = tone ? json_num(tone, "peak_ratio") : 0;
+        peak = tone ? num(tone, "peak_hz") : 0;
+        pk_ratio = tone ? num(tone, "peak_ratio") : 0;
         if (fabs(peak - 440) < 10 && pk_ratio > 0.8) break;
         usleep(20000);
     }

@@ -75,24 +75,11 @@ static void CC_CALLBACK on_event(void *ud, const char *json) {
     pthread_mutex_unlock(&r->mu);
 }
 
-static int wait_for(rec *r, int (*cond)(rec *), int ms) {
-    double end = now_ms() + ms;
-    pthread_mutex_lock(&r->mu);
-    while (!cond(r) && now_ms() < end) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
-    }
-    int ok = cond(r);
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
+static int wait_for(rec *r, int (*cond)(void *), int ms) { return wait_until(&r->mu, &r->cond, cond, r, ms); }
 
-static int is_registered(rec *r) { return r->registered; }
-static int has_callin(rec *r) { return r->callin[0] != 0; }
-static int has_errors(rec *r) { return r->mic_error[0] && r->speaker_error[0]; }
+static int is_registered(void *p) { const rec *r = p; return r->registered; }
+static int has_callin(void *p) { const rec *r = p; return r->callin[0] != 0; }
+static int has_errors(void *p) { const rec *r = p; return r->mic_error[0] && r->speaker_error[0]; }
 
 /* rx_packets is the RTP packets the PBX received from the agent on call uuid (-1: unknown). */
 static double rx_packets(const char *uuid, char *buf, size_t n) {
@@ -225,8 +212,10 @@ int main(void) {
     glob_t g;
     if (glob("/dev/snd/pcmC*", 0, NULL, &g) == 0) {
         globfree(&g);
-        fprintf(stderr, "audio_test: this machine has a sound card (/dev/snd): the no-server test needs one without\n");
-        return 1;
+        /* As the Go test of the same case (capi's media_audio_test.go):
+         * skipped, and said so; CI's machines have no card. */
+        printf("audio_test: SKIPPED: this machine has a sound card (/dev/snd); the no-server test needs one without\n");
+        return 0;
     }
     setenv("PULSE_SERVER", "unix:/nonexistent/cloudcc-audio-test", 1);
 

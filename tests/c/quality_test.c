@@ -65,25 +65,12 @@ static void CC_CALLBACK on_event(void *ud, const char *json) {
 }
 
 /* wait_for waits up to ms for cond(r) under r->mu. */
-static int wait_for(rec *r, int (*cond)(rec *), int ms) {
-    double end = now_ms() + ms;
-    pthread_mutex_lock(&r->mu);
-    while (!cond(r) && now_ms() < end) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 20 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
-        pthread_cond_timedwait(&r->cond, &r->mu, &ts);
-    }
-    int ok = cond(r);
-    pthread_mutex_unlock(&r->mu);
-    return ok;
-}
+static int wait_for(rec *r, int (*cond)(void *), int ms) { return wait_until(&r->mu, &r->cond, cond, r, ms); }
 
-static int is_registered(rec *r) { return r->registered; }
-static int has_callin(rec *r) { return r->callin[0] != 0; }
-static int warning_raised(rec *r) { return r->warning[0][0] != 0; }
-static int warning_cleared(rec *r) { return r->warning[1][0] != 0; }
+static int is_registered(void *p) { const rec *r = p; return r->registered; }
+static int has_callin(void *p) { const rec *r = p; return r->callin[0] != 0; }
+static int warning_raised(void *p) { const rec *r = p; return r->warning[0][0] != 0; }
+static int warning_cleared(void *p) { const rec *r = p; return r->warning[1][0] != 0; }
 
 static void test_precall(cc_client_t *c, rec *r) {
     char *rep = NULL, buf[2048];

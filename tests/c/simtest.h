@@ -6,6 +6,7 @@
 #define CC_TESTS_SIMTEST_H
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,23 @@ __attribute__((unused)) static double num(const char *json, const char *key) {
     snprintf(pat, sizeof pat, "\"%s\":", key);
     const char *p = strstr(json, pat);
     return p ? atof(p + strlen(pat)) : -1;
+}
+
+/* wait_until waits up to ms for pred(arg), checked under mu whenever cv
+ * is signalled (and every 20 ms); returns pred's last answer. */
+__attribute__((unused)) static int wait_until(pthread_mutex_t *mu, pthread_cond_t *cv, int (*pred)(void *), void *arg, int ms) {
+    double end = now_ms() + ms;
+    pthread_mutex_lock(mu);
+    while (!pred(arg) && now_ms() < end) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 20 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) { ts.tv_sec++; ts.tv_nsec -= 1000000000L; }
+        pthread_cond_timedwait(cv, mu, &ts);
+    }
+    int ok = pred(arg);
+    pthread_mutex_unlock(mu);
+    return ok;
 }
 
 #endif
