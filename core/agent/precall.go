@@ -358,12 +358,14 @@ func (a *Agent) measureEcho(ctx context.Context, c *rtc.Call, mc *rtc.MediaCall,
 			jitters = append(jitters, ms(cur.Audio.Jitter))
 		}
 		last = cur
-		fig.metered = fig.metered || a.hasMeter(c)
-		if level, _, ok := a.callMeter(c); ok {
-			fig.hasLevel = true
-			fig.levelReadings++
-			levelSum += math.Pow(10, level/10) // a power mean: a silent second does not outweigh a spoken one
-			fig.loudestDBFS = max(fig.loudestDBFS, level)
+		if meter := a.callMeter(c); meter != nil {
+			fig.metered = true
+			if level, _, ok := meter(); ok {
+				fig.hasLevel = true
+				fig.levelReadings++
+				levelSum += math.Pow(10, level/10) // a power mean: a silent second does not outweigh a spoken one
+				fig.loudestDBFS = max(fig.loudestDBFS, level)
+			}
 		}
 	}
 	rx := delta(last.Audio.PacketsReceived, first.Audio.PacketsReceived)

@@ -152,8 +152,10 @@ func (a *Agent) sampleCall(in *phoneInst, c *rtc.Call) {
 		s.At = clock
 		s.HasBytes = flowsBothWays(c, mc)
 		s.Muted = mc.Muted()
-		if level, speaking, ok := a.callMeter(c); ok {
-			s.InputDBFS, s.Speaking, s.HasInput = level, speaking, true
+		if meter := a.callMeter(c); meter != nil {
+			if level, speaking, ok := meter(); ok {
+				s.InputDBFS, s.Speaking, s.HasInput = level, speaking, true
+			}
 		}
 		for _, ch := range mon.Add(s) {
 			// A warning raised by one of its rules (packet loss: 3 of 5, or
@@ -218,27 +220,15 @@ func flowsBothWays(c *rtc.Call, mc *rtc.MediaCall) bool {
 		audio == media.SendRecv
 }
 
-// callMeter reads the call's voice meter (ok false: there is none, or it
-// has nothing to say).
-func (a *Agent) callMeter(c *rtc.Call) (levelDBFS float64, speaking, ok bool) {
-	a.rmu.Lock()
-	var meter func() (float64, bool, bool)
-	if st := a.calls[c]; st != nil {
-		meter = st.meter
-	}
-	a.rmu.Unlock()
-	if meter == nil {
-		return 0, false, false
-	}
-	return meter()
-}
-
-// hasMeter says whether the call's audio passes a voice meter at all.
-func (a *Agent) hasMeter(c *rtc.Call) bool {
+// callMeter is the call's voice meter (nil: its audio passes none); a
+// reading's ok is false while it has nothing to say.
+func (a *Agent) callMeter(c *rtc.Call) func() (levelDBFS float64, speaking, ok bool) {
 	a.rmu.Lock()
 	defer a.rmu.Unlock()
-	st := a.calls[c]
-	return st != nil && st.meter != nil
+	if st := a.calls[c]; st != nil {
+		return st.meter
+	}
+	return nil
 }
 
 // warningEvent words a change of the monitor as the event, in

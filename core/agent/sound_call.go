@@ -159,15 +159,10 @@ func (a *Agent) startProcessorLocked(st *callAudio, cs *callSound) {
 	// pushing nothing, a microphone that failed), its level is the last
 	// frame's, frozen, which the quality rules would take for a stuck
 	// microphone. One reader a call: the sampler, or the pre-call test.
-	var mu sync.Mutex
-	var seen int64
+	var seen atomic.Int64
 	st.meter = func() (float64, bool, bool) {
 		s := p.State()
-		mu.Lock()
-		fresh := s.Frames > seen
-		seen = s.Frames
-		mu.Unlock()
-		return s.InputDBFS, s.Speaking, fresh
+		return s.InputDBFS, s.Speaking, s.Frames > seen.Swap(s.Frames)
 	}
 	if st.tap != nil {
 		st.tap.proc.Store(p)

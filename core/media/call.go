@@ -185,13 +185,14 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 		return nil, err
 	}
 	stream := fmt.Sprintf("cc-%08x", rand.Uint32())
+	log := e.log.With("call", stream)
 	c := &Call{
 		e:        e,
 		opts:     opts,
-		log:      e.log.With("call", stream),
+		log:      log,
 		pc:       pc,
 		audio:    newRawTrack(webrtc.RTPCodecTypeAudio, stream),
-		ev:       newEventQueue(e.log),
+		ev:       newEventQueue(log), // a contained panic names the call
 		start:    time.Now(),
 		closed:   make(chan struct{}),
 		kick:     make(chan struct{}, 1),

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/cloudcc/agent-sdk/core/eventq"
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 )
 
 // EventType names what an Event reports.
@@ -160,7 +161,7 @@ func newEventQueue(h func(Event), log *slog.Logger) *eventq.Queue[Event] {
 	return eventq.New(eventq.Options[Event]{
 		Handler: h,
 		OnPanic: func(e Event, r any) {
-			log.Error("event handler panicked", "event", e.Type.String(), "panic", r)
+			contain.Report(log, "rtc: event handler ("+e.Type.String()+")", r)
 		},
 	})
 }

@@ -7,6 +7,7 @@ import (
 	json "github.com/goccy/go-json"
 
 	"github.com/cloudcc/agent-sdk/core/eventq"
+	"github.com/cloudcc/agent-sdk/core/internal/contain"
 	"github.com/cloudcc/agent-sdk/core/protocol"
 )
 
@@ -161,7 +162,7 @@ func newEventQueue(h func(Event), log *slog.Logger, maxN, maxBytes int) *eventq.
 			return &DroppedEvent{Dropped: dropped, Total: total, Reason: dropReason}
 		},
 		OnPanic: func(e Event, r any) {
-			log.Error("event handler panicked", "msg_type", string(e.Type()), "panic", r)
+			contain.Report(log, "session: event handler ("+string(e.Type())+")", r)
 		},
 		OnBacklog: func(n int) {
 			log.Warn("event handler is falling behind", "queued", n)

@@ -40,12 +40,12 @@ func Recover(log *slog.Logger, what string, onPanic func(error)) {
 	if p == nil {
 		return
 	}
-	err := report(log, what, p)
+	err := Report(log, what, p)
 	if onPanic != nil {
 		// A panic in the report itself must not escape either.
 		defer func() {
 			if p2 := recover(); p2 != nil {
-				report(log, what+" (onPanic)", p2)
+				Report(log, what+" (onPanic)", p2)
 			}
 		}()
 		onPanic(err)
@@ -75,26 +75,23 @@ func Do(log *slog.Logger, what string, fn func(), onPanic func(error)) {
 // the loop anyway): one atomic load, no defer per frame.
 func Point(what string) { point(what) }
 
-// Error returns the error a contained panic p is reported with (for a site
-// that recovers by itself, such as an event queue's handler).
-func Error(what string, p any) error {
+// Report logs a panic p recovered at site what (with its stack, secrets
+// redacted; nil log: slog.Default) and returns the error it is reported
+// with: for a site that recovers by itself, such as an event queue's
+// handler.
+func Report(log *slog.Logger, what string, p any) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Error("internal error contained",
+		"where", what,
+		"panic", string(protocol.Redact([]byte(fmt.Sprint(p)))),
+		"stack", string(debug.Stack()))
 	var re runtime.Error
 	if e, ok := p.(error); ok && errors.As(e, &re) {
 		return fmt.Errorf("%w in %s: %s", sdkerr.ErrInternal, what, re.Error())
 	}
 	return fmt.Errorf("%w in %s: panic (%T)", sdkerr.ErrInternal, what, p)
-}
-
-func report(log *slog.Logger, what string, p any) error {
-	if log == nil {
-		log = slog.Default()
-	}
-	err := Error(what, p)
-	log.Error("internal error contained",
-		"where", what,
-		"panic", string(protocol.Redact([]byte(fmt.Sprint(p)))),
-		"stack", string(debug.Stack()))
-	return err
 }
 
 // hook is the test hook: see SetTestHook.
