@@ -111,7 +111,7 @@ func (m *Monitor) Raised(name string) bool { _, ok := m.raised[name]; return ok 
 
 // Add takes the next second's sample and returns the warnings it raises
 // and clears, in Names order. A warning is cleared once its rule is clear
-// (see clear), and no sooner than MinRaised after it was raised.
+// (see rule), and no sooner than MinRaised after it was raised.
 func (m *Monitor) Add(s Sample) []Change {
 	m.hist = append(m.hist, s)
 	if len(m.hist) > histLen {
@@ -119,13 +119,13 @@ func (m *Monitor) Add(s Sample) []Change {
 	}
 	var out []Change
 	for _, name := range Names {
-		on, value, limit := m.rule(name)
+		on, clear, value, limit := m.rule(name)
 		since, was := m.raised[name]
 		switch {
 		case on && !was:
 			m.raised[name] = s.At
 			out = append(out, Change{Name: name, Raised: true, Value: value, Threshold: limit, At: s.At})
-		case !on && was && m.clear(name) && s.At.Sub(since) >= m.th.MinRaised:
+		case !on && was && clear && s.At.Sub(since) >= m.th.MinRaised:
 			delete(m.raised, name)
 			out = append(out, Change{Name: name, Raised: false, Value: value, Threshold: limit, At: s.At})
 		}
@@ -159,8 +159,14 @@ func (m *Monitor) countOver(n int, has func(Sample) bool, fig func(Sample) float
 }
 
 // rule says whether warning name holds on the samples now, with the
-// deciding figure and its limit.
-func (m *Monitor) rule(name string) (on bool, value, limit float64) {
+// deciding figure and its limit, and whether it is clear enough to clear
+// the warning if raised. The rules counted over the last 5 samples clear
+// only when none of them is over the limit any more, and the mean loss
+// only once it is back to the 3-of-5 limit (1 %), as Twilio Voice's do: a
+// figure that hovers at the limit keeps its warning rather than raising
+// and clearing it every 5 s. The others clear as soon as they no longer
+// hold (clear is read only then).
+func (m *Monitor) rule(name string) (on, clear bool, value, limit float64) {
 	th := m.th
 	rx := func(s Sample) bool { return s.HasReceive }
 	switch name {
@@ -168,23 +174,25 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 		limit = ms(th.RTT)
 		k, v := m.countOver(5, func(s Sample) bool { return s.HasRTT }, func(s Sample) float64 { return ms(s.RTT) },
 			func(v float64) bool { return v > limit })
-		return k >= 3, v, limit
+		return k >= 3, k == 0, v, limit
 	case HighJitter:
 		limit = ms(th.Jitter)
 		k, v := m.countOver(5, rx, func(s Sample) float64 { return ms(s.Jitter) }, func(v float64) bool { return v > limit })
-		return k >= 3, v, limit
+		return k >= 3, k == 0, v, limit
 	case HighPacketLoss:
 		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.Loss }, func(v float64) bool { return over(v, th.Loss) })
+		mean, meanOK := m.meanLoss()
+		clear := k == 0 && !(meanOK && over(mean, th.Loss))
 		if k >= 3 {
-			return true, v, th.Loss
+			return true, clear, v, th.Loss
 		}
-		if mean, ok := m.meanLoss(); ok && over(mean, th.MeanLoss) {
-			return true, mean, th.MeanLoss
+		if meanOK && over(mean, th.MeanLoss) {
+			return true, clear, mean, th.MeanLoss
 		}
-		return false, v, th.Loss
+		return false, clear, v, th.Loss
 	case LowMOS:
 		k, v := m.countOver(5, rx, func(s Sample) float64 { return s.MOS }, func(v float64) bool { return v < th.MOS })
-		return k >= 3, v, th.MOS
+		return k >= 3, k == 0, v, th.MOS
 	case NoAudioReceived, NoAudioSent:
 		bytes := func(s Sample) uint64 { return s.BytesReceived }
 		if name == NoAudioSent {
@@ -192,26 +200,26 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 		}
 		w := m.last(3)
 		if len(w) < 3 {
-			return false, 0, 0
+			return false, true, 0, 0
 		}
 		for _, s := range w {
 			if !s.HasBytes || bytes(s) > 0 || (name == NoAudioSent && s.Muted) {
-				return false, float64(bytes(w[len(w)-1])), 0
+				return false, true, float64(bytes(w[len(w)-1])), 0
 			}
 		}
-		return true, 0, 0
+		return true, true, 0, 0
 	case ConstantInputLevel:
 		// In dB: a level's deviation in shares of full scale is tiny for
 		// any quiet signal, so a live microphone in a quiet room (an agent
 		// listening) would look stuck.
 		w := m.last(th.ConstantFor)
 		if len(w) < th.ConstantFor {
-			return false, 0, th.LevelDeviation
+			return false, true, 0, th.LevelDeviation
 		}
 		var mean float64
 		for _, s := range w {
 			if !s.HasInput || s.Muted {
-				return false, 0, th.LevelDeviation
+				return false, true, 0, th.LevelDeviation
 			}
 			mean += s.InputDBFS
 		}
@@ -221,7 +229,7 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 			dev += (s.InputDBFS - mean) * (s.InputDBFS - mean)
 		}
 		dev = math.Sqrt(dev / float64(len(w)))
-		return dev < th.LevelDeviation, dev, th.LevelDeviation
+		return dev < th.LevelDeviation, true, dev, th.LevelDeviation
 	case SpeakingWhileMuted:
 		k := 0
 		for _, s := range m.last(3) {
@@ -229,9 +237,9 @@ func (m *Monitor) rule(name string) (on bool, value, limit float64) {
 				k++
 			}
 		}
-		return k >= th.SpeakingSamples, float64(k), float64(th.SpeakingSamples)
+		return k >= th.SpeakingSamples, true, float64(k), float64(th.SpeakingSamples)
 	}
-	return false, 0, 0
+	return false, true, 0, 0
 }
 
 // over reports whether v is over limit by more than rounding: a mean of
@@ -253,39 +261,6 @@ func (m *Monitor) meanLoss() (mean float64, ok bool) {
 		sum += s.Loss
 	}
 	return sum / 7, true
-}
-
-// clear says whether a raised warning's rule is clear enough to clear it.
-// The rules counted over the last 5 samples clear only when none of them
-// is over the limit any more, and the mean loss only once it is back to
-// the 3-of-5 limit (1 %), as Twilio Voice's do: a figure that hovers at
-// the limit keeps its warning rather than raising and clearing it every
-// 5 s. The others clear as soon as they no longer hold.
-func (m *Monitor) clear(name string) bool {
-	th := m.th
-	rx := func(s Sample) bool { return s.HasReceive }
-	none := func(has func(Sample) bool, bad func(Sample) bool) bool {
-		for _, s := range m.last(5) {
-			if has(s) && bad(s) {
-				return false
-			}
-		}
-		return true
-	}
-	switch name {
-	case HighRTT:
-		return none(func(s Sample) bool { return s.HasRTT }, func(s Sample) bool { return s.RTT > th.RTT })
-	case HighJitter:
-		return none(rx, func(s Sample) bool { return s.Jitter > th.Jitter })
-	case LowMOS:
-		return none(rx, func(s Sample) bool { return s.MOS < th.MOS })
-	case HighPacketLoss:
-		if mean, ok := m.meanLoss(); ok && over(mean, th.Loss) {
-			return false
-		}
-		return none(rx, func(s Sample) bool { return over(s.Loss, th.Loss) })
-	}
-	return true
 }
 
 // Grade is a pre-call test's verdict on its MOS.
