@@ -6,7 +6,8 @@
 #   ./build.sh demo       start ccsim and run the example agent against it
 #   ./build.sh check      the quick suite (a few minutes): go vet, gofmt, Go tests (-race), C, Python, C# against ccsim
 #   ./build.sh test       check, plus fuzzing, sound devices (PulseAudio), Opus, Windows/Wine, gateway interop and packaging (what CI runs)
-#   ./build.sh bench      benchmarks and soaks (not part of test); bench-voice: core/dsp's figures alone
+#   ./build.sh bench      benchmarks and soaks (not part of test); bench-voice: core/dsp's figures alone;
+#                       bench-voice-reference: its noise rows beside RNNoise's
 #   ./build.sh test-audio the sound-device tests against a private PulseAudio
 #   ./build.sh windows    build/windows/cloudcc.dll (mingw-w64), checked under Wine
 #   ./build.sh dist       every package into build/dist/ (wheels, sdist, nupkg, C SDK tarball, SHA256SUMS)
@@ -432,7 +433,8 @@ bench_reliability() {
 # bench_voice: the figures of core/dsp (docs/audio.md): espeak-ng speaks
 # the customer, the agent and six babble talkers; cmd/ccvoicebench builds
 # the rooms, delays, noise and drift and prints PASS/FAIL per figure.
-bench_voice() {
+# voicebench_voices speaks the bench's voices with espeak-ng.
+voicebench_voices() {
   need_go
   apt_install espeak-ng
   local dir="$BUILD/voicebench" far near i=0 v
@@ -451,7 +453,24 @@ days. Is there anything else I can do for you?"
     i=$((i + 1))
     espeak-ng -v "$v" -s $((140 + i * 6)) -w "$dir/babble$i.wav" "$(echo "$far $near" | cut -d. -f$i-$((i + 5)))"
   done
-  go run ./cmd/ccvoicebench -voices "$dir"
+}
+
+bench_voice() {
+  voicebench_voices
+  go run ./cmd/ccvoicebench -voices "$BUILD/voicebench"
+}
+
+# bench_voice_reference: the noise scenarios through RNNoise too (a learned
+# suppressor, from the pyrnnoise wheel in the bench's venv), measured the
+# same way, beside core/dsp's own figures (docs/audio.md).
+bench_voice_reference() {
+  local venv="$BUILD/venv-bench"
+  voicebench_voices
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check numpy
+  "$venv/bin/python" -m pip install -q --disable-pip-version-check --no-deps pyrnnoise==0.4.5
+  go run ./cmd/ccvoicebench -voices "$BUILD/voicebench" -only noise \
+    -ns-reference "rnnoise=$venv/bin/python cmd/ccvoicebench/rnnoise.py"
 }
 
 bench() {
@@ -511,5 +530,6 @@ case "${1:-lib}" in
   bench) bench ;;
   bench-abi) build_lib; bench_abi ;;
   bench-voice) bench_voice ;;
-  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|bench-voice|windows|test-go|test-fuzz [EXECS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
+  bench-voice-reference) bench_voice_reference ;;
+  *) echo "usage: $0 [lib|demo|check|test|dist|install PREFIX=DIR|bench|bench-abi|bench-reliability|bench-voice|bench-voice-reference|windows|test-go|test-fuzz [EXECS]|test-audio|bench-audio|test-c|test-windows|test-python|test-csharp|test-packaging|test-interop]" >&2; exit 2 ;;
 esac

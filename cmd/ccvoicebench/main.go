@@ -10,6 +10,7 @@
 //
 //	ccvoicebench -voices build/voicebench
 //	ccvoicebench -voices build/voicebench -only noise,drift
+//	ccvoicebench -only noise -ns-reference rnnoise="python3 cmd/ccvoicebench/rnnoise.py"
 package main
 
 import (
@@ -47,8 +48,14 @@ type voices struct {
 func main() {
 	dir := flag.String("voices", "build/voicebench", "folder with far.wav, near.wav and babble*.wav (espeak-ng)")
 	only := flag.String("only", "", "comma-separated groups to run: echo, controls, noise, drift, cost (default: all)")
+	refFlag := flag.String("ns-reference", "", "NAME=COMMAND: also run the noise scenarios through COMMAND IN.wav OUT.wav, reported only")
 	flag.Parse()
 	run, err := groups(*only)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ccvoicebench:", err)
+		os.Exit(2)
+	}
+	ref, err := parseReference(*refFlag)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "ccvoicebench:", err)
 		os.Exit(2)
@@ -75,7 +82,7 @@ func main() {
 			for _, b := range v.babble {
 				babble = append(babble, resample(b, v.rate, rate))
 			}
-			rows = append(rows, must(noiseScenarios(rate, near, babble))...)
+			rows = append(rows, must(noiseScenarios(rate, near, babble, ref))...)
 		}
 	}
 	far16 := scaleTo(resample(v.far, v.rate, 16000), 16000, farDBFS)
@@ -287,8 +294,9 @@ func negativeControls(rate int, farSrc []float64) ([]row, error) {
 // noiseScenarios: the agent's voice in white and in babble noise at 10 dB
 // SNR through the noise suppressor alone; speech and noise at the output
 // are told apart by running s+n and s-n (Hagerman). The first 2 s (the
-// noise estimate converging) are left out.
-func noiseScenarios(rate int, nearSrc []float64, babbleSrc [][]float64) ([]row, error) {
+// noise estimate converging) are left out. ref, when set, is measured
+// the same way and reported.
+func noiseScenarios(rate int, nearSrc []float64, babbleSrc [][]float64, ref *reference) ([]row, error) {
 	n := int(16 * float64(rate))
 	speech := loop(nearSrc, n)
 	lvl := activeLevel(speech, rate)
@@ -330,6 +338,21 @@ func noiseScenarios(rate int, nearSrc []float64, babbleSrc [][]float64) ([]row, 
 			row{figure: "NS: SNR improvement", cond: cond, value: snrOut - snrIn, unit: "dB", target: ">= 10 dB", ok: atLeast(10)},
 			row{figure: "NS: speech level change", cond: cond, value: levelChange(speech, sOut, rate, 2, 16), unit: "dB",
 				target: "within ± 2 dB", ok: within(2)})
+		if ref != nil {
+			plus, err := ref.run(toInt16(add(speech, noise)), rate)
+			if err != nil {
+				return nil, err
+			}
+			minus, err := ref.run(toInt16(add(speech, neg(noise))), rate)
+			if err != nil {
+				return nil, err
+			}
+			nR, sR := hagerman(plus, minus)
+			snrR := 10 * math.Log10(activeMeanSquare(sR[a:], act, rate)/meanSquare(nR[a:]))
+			rows = append(rows,
+				row{figure: "NS reference " + ref.name + ": SNR improvement", cond: cond, value: snrR - snrIn, unit: "dB", target: "-"},
+				row{figure: "NS reference " + ref.name + ": speech level change", cond: cond, value: levelChange(speech, sR, rate, 2, 16), unit: "dB", target: "-"})
+		}
 		if c.name != "babble" {
 			continue
 		}
