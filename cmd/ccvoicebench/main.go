@@ -300,18 +300,32 @@ func noiseScenarios(rate int, nearSrc []float64, babbleSrc [][]float64, ref *ref
 	n := int(16 * float64(rate))
 	speech := loop(nearSrc, n)
 	lvl := activeLevel(speech, rate)
-	babble := make([]float64, n)
-	for i, b := range babbleSrc {
-		// Each talker starts elsewhere in its text, at the same level.
-		x := loop(b, n+len(b))[(i*len(b))/len(babbleSrc):]
-		babble = add(babble, scaleTo(x[:n], rate, -30))
+	// babble(k) mixes each babble voice k times: every talker starts
+	// elsewhere in its text, all at the same level.
+	babble := func(voices int) []float64 {
+		sum := make([]float64, n)
+		talkers := voices * len(babbleSrc)
+		for i := range talkers {
+			b := babbleSrc[i%len(babbleSrc)]
+			x := loop(b, n+len(b))[(i*len(b))/talkers:]
+			sum = add(sum, scaleTo(x[:n], rate, -30))
+		}
+		return sum
 	}
 	cfg := dsp.Config{SampleRate: rate, Features: dsp.NoiseSuppress}
 	var rows []row
 	for _, c := range []struct {
-		name  string
-		noise []float64
-	}{{"white", whiteNoise(n, 21, 0)}, {"babble", babble}} {
+		name   string
+		noise  []float64
+		judged bool
+	}{
+		{"white", whiteNoise(n, 21, 0), true},
+		{"babble", babble(1), true},
+		// A denser babble, nearer the canteens of the standard noise
+		// sets (NOISEX-92's "babble" is about 100 people): how much the
+		// figure owes to six talkers' gaps (reported only).
+		{"babble (24 talkers)", babble(4), false},
+	} {
 		// 10 dB below the speech's active level, as RMS over the whole run.
 		g := dbfsToAmp(lvl-10) / math.Sqrt(meanSquare(c.noise))
 		noise := make([]float64, n)
@@ -334,10 +348,13 @@ func noiseScenarios(rate int, nearSrc []float64, babbleSrc [][]float64, ref *ref
 		snrIn := 10 * math.Log10(activeMeanSquare(speech[a:], act, rate)/meanSquare(noise[a:]))
 		snrOut := 10 * math.Log10(activeMeanSquare(sOut[a:], act, rate)/meanSquare(nOut[a:]))
 		cond := fmt.Sprintf("%2d kHz, %s noise, SNR %.0f dB", rate/1000, c.name, snrIn)
-		rows = append(rows,
-			row{figure: "NS: SNR improvement", cond: cond, value: snrOut - snrIn, unit: "dB", target: ">= 10 dB", ok: atLeast(10)},
-			row{figure: "NS: speech level change", cond: cond, value: levelChange(speech, sOut, rate, 2, 16), unit: "dB",
-				target: "within ± 2 dB", ok: within(2)})
+		gain := row{figure: "NS: SNR improvement", cond: cond, value: snrOut - snrIn, unit: "dB", target: ">= 10 dB", ok: atLeast(10)}
+		level := row{figure: "NS: speech level change", cond: cond, value: levelChange(speech, sOut, rate, 2, 16), unit: "dB",
+			target: "within ± 2 dB", ok: within(2)}
+		if !c.judged {
+			gain.target, gain.ok, level.target, level.ok = "-", nil, "-", nil
+		}
+		rows = append(rows, gain, level)
 		if ref != nil {
 			plus, err := ref.run(toInt16(add(speech, noise)), rate)
 			if err != nil {
