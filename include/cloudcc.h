@@ -358,7 +358,9 @@ CC_EXTERN(int) cc_client_http(cc_client_t *c, const char *name, const char *para
  * "role" is "microphone", "speaker" or "ringer". Without a sound server the
  * library loads and host mode runs as ever; "audio_devices" and
  * "audio_select" return CC_ERR_UNSUPPORTED with the backend's reason, and a
- * device-mode call goes on in silence (audio_device_error). */
+ * device-mode call goes on in silence (one audio_device_error per role);
+ * when a sound server starts during the call (it is found within about 5 s),
+ * its devices open (audio_device_fallback per role) and its audio flows. */
 
 /* Receives a call's received audio (what the agent would hear): count mono
  * 16-bit samples at rate Hz, about 20 ms per call. Called on a media thread

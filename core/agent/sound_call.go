@@ -239,7 +239,9 @@ func (a *Agent) onCallSound(c *rtc.Call, state rtc.CallState, auto bool) {
 // it into the call: the microphone (through the processor) as its source,
 // the speaker as a sink. A device that cannot be had never ends the call:
 // it is reported (audio_device_fallback, audio_device_error) and the call
-// goes on.
+// goes on. Without a sound server the endpoint opens silent (an
+// audio_device_error per role, once) and core/audio opens its devices
+// when a server answers (audio_device_fallback).
 func (a *Agent) openDevices(c *rtc.Call, mc *rtc.MediaCall, cs *callSound) {
 	s := a.snd
 	s.selMu.Lock()
@@ -318,6 +320,12 @@ func (a *Agent) openEndpoint(sys *audio.System, c *rtc.Call, cs *callSound) (*au
 }
 
 func (a *Agent) onEndpointEvent(c *rtc.Call, e audio.Event) {
+	if e.Kind == audio.EventFallback {
+		// A device opened: a sound server answers, maybe for the first
+		// time (the call started without one), so the device list is
+		// watched from now on (audio_devices_changed).
+		_, _ = a.snd.system()
+	}
 	if ev := a.snd.deviceEvent(e, c.UUID()); ev != nil {
 		a.sess.Emit(ev)
 		return

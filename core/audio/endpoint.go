@@ -73,11 +73,17 @@ func checkRate(rate int) error {
 }
 
 // OpenEndpoint opens the microphone and the speaker and starts them. A
-// bad rate, an unknown device id or no sound backend is an error; a device
-// that exists but fails to open, or a default device when there is none
-// of its kind, is reported as an EventDeviceError (that direction stays
-// silent and is retried when the devices change), so the call is never
-// refused for a faulty or missing device.
+// bad rate or an unknown device id is an error; a device that exists but
+// fails to open, or a default device when there is none of its kind, is
+// reported as an EventDeviceError (that direction stays silent and is
+// retried when the devices change), so the call is never refused for a
+// faulty or missing device. No sound backend at all (no sound server
+// yet) is not an error either: each direction reports an EventDeviceError
+// (ErrNoAudioBackend, with each backend's reason) once, the endpoint runs
+// silent, and the System keeps looking for a backend (backing off up to
+// 10 PollIntervals); when one answers, the devices open with an
+// EventFallback each. The ids are checked then: one that is not there
+// falls back to the default.
 func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	if err := checkRate(cfg.Rate); err != nil {
 		return nil, err
@@ -110,15 +116,21 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	e.mic.onData = func(_, in []int16) { e.captured(in) }
 	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
 	e.spk.onData = func(out, _ []int16) { e.play(out) }
+	e.mic.awaitBackend, e.spk.awaitBackend = true, true
 	// Both ids are checked before anything opens. A default that is not
 	// there (no device of the kind at all) is not an error: that
 	// direction starts silent (start reports it) and takes the first
-	// device plugged in.
+	// device plugged in. Without a backend nothing can be checked: both
+	// start silent (start reports it).
 	for _, x := range []struct {
 		st *stream
 		id string
 	}{{e.mic, cfg.Microphone}, {e.spk, cfg.Speaker}} {
-		if _, err := x.st.resolve(x.id); err != nil && (x.id != "" || !errors.Is(err, ErrUnknownDevice)) {
+		_, err := x.st.resolve(x.id)
+		if errors.Is(err, ErrNoAudioBackend) {
+			break
+		}
+		if err != nil && (x.id != "" || !errors.Is(err, ErrUnknownDevice)) {
 			return nil, err
 		}
 	}

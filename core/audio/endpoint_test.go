@@ -41,9 +41,20 @@ func TestNoSoundServerIsAClearError(t *testing.T) {
 			t.Errorf("the error does not say %q: %v", want, err)
 		}
 	}
-	if _, err := s.OpenEndpoint(EndpointConfig{Rate: 8000}); !errors.Is(err, ErrNoAudioBackend) {
-		t.Errorf("OpenEndpoint: %v", err)
+	// A call's endpoint opens silent: each direction says why, once
+	// (nobackend_test.go: the devices open when a server answers).
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("OpenEndpoint without a server: %v", err)
 	}
+	for _, r := range []Role{RoleMicrophone, RoleSpeaker} {
+		e := ev.waitEvent(t, time.Second, "no backend for the "+r.String(), func(e Event) bool { return e.Role == r })
+		if e.Kind != EventDeviceError || !errors.Is(e.Err, ErrNoAudioBackend) || !strings.Contains(e.Err.Error(), "alsa: no sound card") {
+			t.Errorf("%v: %v", r, e)
+		}
+	}
+	_ = ep.Close()
 	if _, err := s.Ring(RingConfig{}); !errors.Is(err, ErrNoAudioBackend) {
 		t.Errorf("Ring: %v", err)
 	}

@@ -11,10 +11,13 @@ const (
 	// EventDevicesChanged: devices were added or removed, or a default
 	// changed (System.Watch).
 	EventDevicesChanged
-	// EventFallback: the device in use disappeared or failed; the stream
-	// now runs on New (the default communications device; the same
-	// device when it was reopened after a stall). Old is the device that
-	// went away. From then on the stream follows the default.
+	// EventFallback: the device in use disappeared or failed, or the
+	// stream had none (no sound backend when it started, a device that
+	// would not open); the stream now runs on New (the default
+	// communications device; the same device when it was reopened after a
+	// stall, or when the one chosen is there once a backend answers). Old
+	// is the device that went away. From then on the stream follows the
+	// default.
 	EventFallback
 	// EventFollowDefault: a stream that follows the default moved to the
 	// new default device.

@@ -2,44 +2,18 @@ package audio
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cloudcc/agent-sdk/internal/pulsetest"
 )
 
-// startDaemon starts a PulseAudio of the test's own on sock (as
-// tests/audio/pulse.sh does) and returns a function that kills it.
+// startDaemon starts a PulseAudio of the test's own on sock and returns
+// a function that kills it.
 func startDaemon(t *testing.T, dir, sock string) (kill func()) {
 	t.Helper()
-	cmd := exec.Command("pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1", "-n", "--disallow-exit",
-		"--realtime=no", "--high-priority=no", "--use-pid-file=no", "--disable-shm=yes",
-		"--load=module-native-protocol-unix socket="+sock+" auth-anonymous=1", "--log-target=file:"+filepath.Join(dir, "pulse.log"))
-	cmd.Env = append(os.Environ(), "HOME="+filepath.Join(dir, "home"), "XDG_RUNTIME_DIR="+filepath.Join(dir, "run"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for exec.Command("pactl", "info").Run() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("the test's pulseaudio did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	kill = func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	}
-	t.Cleanup(kill)
-	return kill
+	return pulsetest.StartServer(t, dir, sock)
 }
 
 // The sound server restarts mid-call (a user session's PulseAudio

@@ -31,6 +31,13 @@ type stream struct {
 	// lost is the device the stream lost while it has none (dev nil): the
 	// fallback that ends the silence names it.
 	lost string
+	// awaitBackend: a start without a sound backend is not an error; the
+	// stream waits in silence (an endpoint: the call goes on).
+	awaitBackend bool
+	// noBackend: the stream started without a sound backend; the first
+	// look that finds one opens its device, whether the list changed or
+	// not.
+	noBackend bool
 
 	gen   atomic.Uint64            // the active generation
 	clock atomic.Pointer[devClock] // the active device's counters
@@ -179,7 +186,7 @@ func (st *stream) switchLocked(id string) error {
 	st.gen.Store(g)
 	st.clock.Store(clk)
 	old := st.dev
-	st.dev, st.cur = hw, id
+	st.dev, st.cur, st.noBackend = hw, id, false
 	if old != nil {
 		old.close()
 	}
@@ -219,7 +226,10 @@ func (st *stream) set(id string) error {
 // start opens the first device; a failure to open is reported as an
 // event (the stream stays silent and retries when devices change), and
 // so is the default when there is none (no device of the kind at all: a
-// headset plugged in later is taken); an unknown id is an error.
+// headset plugged in later is taken); an unknown id is an error. With
+// awaitBackend, no sound backend is reported as an event too: the
+// watcher keeps looking for one (backing off) and opens the device once
+// one answers (a desktop session's PulseAudio started after the call).
 func (st *stream) start(id string) (*Event, error) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
@@ -228,6 +238,13 @@ func (st *stream) start(id string) (*Event, error) {
 		st.chosen = ""
 		st.sys.register(st)
 		return &Event{Kind: EventDeviceError, Role: st.role, Err: err}, nil
+	}
+	if st.awaitBackend && errors.Is(err, ErrNoAudioBackend) {
+		// The id cannot be checked yet: it is when a backend answers
+		// (absent then, the stream falls back to the default).
+		st.chosen, st.lost, st.noBackend = id, id, true
+		st.sys.register(st)
+		return &Event{Kind: EventDeviceError, Role: st.role, Old: id, Err: err}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -298,17 +315,33 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 	case stalled:
 		return st.fallbackLocked(sn, fmt.Errorf("%w: %s %q", ErrDeviceStalled, st.role, st.cur))
 	case st.dev == nil:
-		if !changed {
+		if !changed && !st.noBackend {
 			return nil // it failed before: retry when the devices change
 		}
+		// A stream that started without a backend tries once now that
+		// there is one; a failure then is reported (it is not the one
+		// reported at the start) and waits for the devices to change.
+		first := st.noBackend
+		st.noBackend = false
 		target := st.chosen
 		if target == "" || !sn.has(st.kind, target) {
+			if target != "" && first {
+				st.chosen = "" // the chosen device is not there: follow the default
+			}
 			target = sn.defaultFor(st.role)
 		}
 		if target == "" {
+			if first {
+				return []Event{{Kind: EventDeviceError, Role: st.role, Old: st.lost,
+					Err: fmt.Errorf("%w: no %s device", ErrUnknownDevice, st.kind)}}
+			}
 			return nil
 		}
 		if err := st.switchLocked(target); err != nil {
+			if first {
+				st.lost = target
+				return []Event{{Kind: EventDeviceError, Role: st.role, Old: target, Err: err}}
+			}
 			return nil // still failing; the error was reported when it first failed
 		}
 		old := st.lost

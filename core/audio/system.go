@@ -184,6 +184,7 @@ func (s *System) Watch(fn func(Event)) (cancel func(), err error) {
 			s.mu.Lock()
 			delete(s.subs, id)
 			s.mu.Unlock()
+			s.wake() // the watcher ends now if nothing is left
 		})
 	}, nil
 }
@@ -228,10 +229,14 @@ func (s *System) register(st *stream) {
 	s.startWatch()
 }
 
+// unregister forgets a closed stream and wakes the watcher, so that it
+// ends now when nothing is left (not after a wait of up to downBackoff
+// PollIntervals).
 func (s *System) unregister(st *stream) {
 	s.mu.Lock()
 	delete(s.streams, st)
 	s.mu.Unlock()
+	s.wake()
 }
 
 // wake asks the watcher to look now (a device reported it stopped).
@@ -363,12 +368,16 @@ func (s *System) startWatch() {
 
 // watchLoop compares the device list every PollInterval (or when woken),
 // tells the watchers and lets each open stream react. It ends when
-// nothing is left to watch.
+// nothing is left to watch. While no sound server answers and no device
+// is open, each look connects anew (withDriver): those looks back off,
+// from PollInterval doubling up to downBackoff times it (0.5 s to 5 s by
+// default), and a server found again brings them back to PollInterval.
 func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(s.cfg.PollInterval)
+	down := prev == nil // the last look found no sound server
+	misses := 0         // looks in a row that found none, with no device open
+	t := time.NewTimer(s.lookAfter(misses))
 	defer t.Stop()
-	down := false // the last look found no sound server
 	for {
 		select {
 		case <-quit:
@@ -384,13 +393,45 @@ func (s *System) watchLoop(prev *snapshot, quit, done chan struct{}) {
 		if stop {
 			return
 		}
+		// Open devices keep the looks at PollInterval: their stalls are
+		// seen in time, and no connection is attempted (the dead driver
+		// is only dropped once none is left).
+		if down && s.devices.Load() == 0 {
+			misses++
+		} else {
+			misses = 0
+		}
+		t.Reset(s.lookAfter(misses))
 	}
+}
+
+// downBackoff bounds the wait between looks while no sound server
+// answers, in PollIntervals.
+const downBackoff = 10
+
+// lookAfter is the wait before the next look after misses looks in a row
+// found no sound server.
+func (s *System) lookAfter(misses int) time.Duration {
+	d := s.cfg.PollInterval
+	for i := 0; i < misses && d < downBackoff*s.cfg.PollInterval; i++ {
+		d *= 2
+	}
+	return min(d, downBackoff*s.cfg.PollInterval)
 }
 
 // watchRound runs one comparison; it reports true when nothing is left to
 // watch (the loop ends). down carries whether the last look found no
 // sound server.
 func (s *System) watchRound(prev **snapshot, down *bool) bool {
+	s.mu.Lock()
+	if len(s.subs) == 0 && len(s.streams) == 0 {
+		// Nothing left (checked before the look: without a server, a
+		// look is a connection attempt).
+		s.watching = false
+		s.mu.Unlock()
+		return true
+	}
+	s.mu.Unlock()
 	cur, err := s.snapshot()
 	if err != nil {
 		// The server went away: open streams stall and report it.
@@ -415,11 +456,6 @@ func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	streams := make([]*stream, 0, len(s.streams))
 	for st := range s.streams {
 		streams = append(streams, st)
-	}
-	if len(s.subs) == 0 && len(s.streams) == 0 {
-		s.watching = false
-		s.mu.Unlock()
-		return true
 	}
 	s.mu.Unlock()
 	for _, fn := range subs {

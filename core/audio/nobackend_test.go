@@ -1,0 +1,238 @@
+package audio
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+)
+
+// No sound backend when a call's endpoint opens (a desktop session's
+// PulseAudio starting a few seconds after the SDK), on the fake backend.
+
+// lateBackend is a fake backend that does not answer until up is called;
+// it notes when each connection was tried.
+type lateBackend struct {
+	f     *fakeDriver
+	mu    sync.Mutex
+	up    bool
+	tries []time.Time
+}
+
+func (l *lateBackend) newDriver(Config) (driver, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tries = append(l.tries, time.Now())
+	if !l.up {
+		return nil, fmt.Errorf("%w (fake: no server at the socket)", ErrNoAudioBackend)
+	}
+	return l.f, nil
+}
+
+func (l *lateBackend) start() {
+	l.mu.Lock()
+	l.up = true
+	l.mu.Unlock()
+}
+
+func (l *lateBackend) attempts() []time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Time(nil), l.tries...)
+}
+
+func lateSystem(t *testing.T, poll time.Duration) (*System, *lateBackend) {
+	l := &lateBackend{f: newFakeDriver()}
+	s := newSystem(Config{PollInterval: poll, StallTimeout: 300 * time.Millisecond}, l.newDriver)
+	t.Cleanup(func() { _ = s.Close() })
+	return s, l
+}
+
+// watching reports whether the System's watcher goroutine runs.
+func (s *System) watchingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.watching
+}
+
+// The endpoint opens silent, each direction says why once, the System
+// keeps looking with a growing wait, and when the backend answers the
+// devices open (fallback events) and audio flows both ways.
+func TestEndpointWaitsForALateBackend(t *testing.T) {
+	const poll = 20 * time.Millisecond
+	s, l := lateSystem(t, poll)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "spk2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no sound server refused the call's endpoint: %v", err)
+	}
+	defer ep.Close()
+	// The start's events are emitted before OpenEndpoint returns.
+	roles := map[Role]Event{}
+	for len(roles) < 2 {
+		select {
+		case e := <-ev.ch:
+			if e.Kind != EventDeviceError || !errors.Is(e.Err, ErrNoAudioBackend) {
+				t.Fatalf("event %v, want a device error for no backend", e)
+			}
+			roles[e.Role] = e
+		default:
+			t.Fatalf("OpenEndpoint returned with events for %v only", roles)
+		}
+	}
+	if roles[RoleSpeaker].Old != "spk2" || roles[RoleMicrophone].Old != "" || ep.Speaker() != "" || ep.Microphone() != "" {
+		t.Fatalf("events %v, devices %q %q", roles, ep.Microphone(), ep.Speaker())
+	}
+	if n, err := ep.ReadPCM(make([]int16, 160)); n != 0 || err != nil {
+		t.Fatalf("ReadPCM without devices: %d %v", n, err)
+	}
+	// The watcher keeps trying, backing off to 10 PollIntervals: once the
+	// wait has grown, consecutive tries are at least 5 apart (a lower
+	// bound only: a loaded machine makes them later, never sooner).
+	open := len(l.attempts())
+	waitUntil(t, 10*time.Second, "eight tries by the watcher", func() bool { return len(l.attempts()) >= open+8 })
+	tries := l.attempts()
+	var gaps []time.Duration
+	for i := open; i < len(tries); i++ {
+		gaps = append(gaps, tries[i].Sub(tries[i-1]).Round(time.Millisecond))
+	}
+	t.Logf("PollInterval %v: the watcher's tries came after %v", poll, gaps)
+	for i := open + 4; i < len(tries); i++ {
+		if gap := tries[i].Sub(tries[i-1]); gap < 5*poll {
+			t.Errorf("try %d came %v after the one before: no backoff (want at least %v)", i-open, gap, 5*poll)
+		}
+	}
+	select {
+	case e := <-ev.ch:
+		t.Fatalf("an event while retrying: %v (the start's error is said once)", e)
+	default:
+	}
+	l.start()
+	got := map[Role]Event{}
+	for len(got) < 2 {
+		e := ev.waitEvent(t, 5*time.Second, "the devices opened", func(e Event) bool { return e.Kind == EventFallback })
+		got[e.Role] = e
+	}
+	if m, sp := got[RoleMicrophone], got[RoleSpeaker]; m.Old != "" || m.New != "mic1" || sp.Old != "spk2" || sp.New != "spk2" ||
+		ep.Microphone() != "mic1" || ep.Speaker() != "spk2" {
+		t.Fatalf("fallbacks %v, devices %q %q", got, ep.Microphone(), ep.Speaker())
+	}
+	// Audio flows: the customer reaches the speaker, the microphone the call.
+	frame := make([]int16, 160)
+	for i := range frame {
+		frame[i] = int16(i + 1)
+	}
+	dev := l.f.device("spk2")
+	waitUntil(t, 5*time.Second, "the customer on the speaker", func() bool {
+		ep.WritePCM(frame, 8000)
+		return countFrames(dev.playedSamples(), frame) > 0
+	})
+	buf := make([]int16, 160)
+	waitUntil(t, 5*time.Second, "the microphone at the call", func() bool {
+		n, err := ep.ReadPCM(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range buf[:n] {
+			if v != 0 {
+				return true
+			}
+		}
+		return false
+	})
+	select {
+	case e := <-ev.ch:
+		t.Fatalf("a further event: %v", e)
+	default:
+	}
+	// The call ends: the watcher ends with it.
+	_ = ep.Close()
+	waitUntil(t, 5*time.Second, "the watcher stopped", func() bool { return !s.watchingNow() })
+}
+
+// A chosen device that is not there once the backend answers: the
+// stream falls back to the default (and follows it from then on); a
+// kind with no device at all is one more error event, then a device
+// plugged in is taken.
+func TestLateBackendWithoutTheChosenDevice(t *testing.T) {
+	s, l := lateSystem(t, 20*time.Millisecond)
+	l.f.set(KindCapture)
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "gone", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	for range 2 {
+		ev.waitEvent(t, time.Second, "no backend", func(e Event) bool { return errors.Is(e.Err, ErrNoAudioBackend) })
+	}
+	l.start()
+	got := map[Role]Event{}
+	for len(got) < 2 {
+		e := ev.waitEvent(t, 5*time.Second, "the backend's first look", func(Event) bool { return true })
+		got[e.Role] = e
+	}
+	if e := got[RoleSpeaker]; e.Kind != EventFallback || e.Old != "gone" || e.New != "spk1" {
+		t.Fatalf("speaker: %v, want a fallback from gone to spk1", e)
+	}
+	if e := got[RoleMicrophone]; e.Kind != EventDeviceError || !errors.Is(e.Err, ErrUnknownDevice) {
+		t.Fatalf("microphone: %v, want no device", e)
+	}
+	l.f.set(KindCapture, "headset-mic")
+	ev.waitEvent(t, 5*time.Second, "the plugged microphone", func(e Event) bool {
+		return e.Kind == EventFallback && e.Role == RoleMicrophone && e.New == "headset-mic"
+	})
+	// The speaker follows the default now.
+	l.f.set(KindPlayback, "spk2", "spk1")
+	ev.waitEvent(t, 5*time.Second, "the speaker following the default", func(e Event) bool {
+		return e.Kind == EventFollowDefault && e.Role == RoleSpeaker && e.New == "spk2"
+	})
+}
+
+// Closing the endpoint while the watcher waits for a backend ends the
+// watcher now, without one more connection attempt; closing the System
+// does too.
+func TestClosingWhileWaitingForABackend(t *testing.T) {
+	// A PollInterval longer than the test's deadlines: only the close
+	// can wake the watcher in time.
+	s, l := lateSystem(t, 30*time.Second)
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.watchingNow() {
+		t.Fatal("no watcher for the endpoint waiting for a backend")
+	}
+	tries := len(l.attempts())
+	_ = ep.Close()
+	waitUntil(t, 5*time.Second, "the watcher stopped after the call", func() bool { return !s.watchingNow() })
+	if n := len(l.attempts()); n != tries {
+		t.Fatalf("%d connection attempts after the endpoint closed", n-tries)
+	}
+	ep, err = s.OpenEndpoint(EndpointConfig{Rate: 8000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = s.Close(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("System.Close waited for the watcher's backoff")
+	}
+	if s.watchingNow() {
+		t.Fatal("the watcher runs after System.Close")
+	}
+	_ = ep.Close()
+}
+
+func TestLookBackoff(t *testing.T) {
+	s := newSystem(Config{}, nil)
+	for misses, want := range map[int]time.Duration{0: 500 * time.Millisecond, 1: time.Second, 2: 2 * time.Second,
+		3: 4 * time.Second, 4: 5 * time.Second, 1000: 5 * time.Second} {
+		if got := s.lookAfter(misses); got != want {
+			t.Errorf("lookAfter(%d) = %v, want %v", misses, got, want)
+		}
+	}
+}
