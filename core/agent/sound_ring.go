@@ -110,6 +110,11 @@ func (s *sound) silenceRing() {
 // event says why).
 func (s *sound) startRing(dev string, clip *audio.Clip) *audio.Ringtone {
 	emit := func(e audio.Event) {
+		if e.Kind == audio.EventFallback {
+			// A device opened: maybe the first sound server (the ring
+			// started without one), so the device list is watched now.
+			_, _ = s.system()
+		}
 		if ev := s.deviceEvent(e, ""); ev != nil {
 			s.a.sess.Emit(ev)
 		}

@@ -10,7 +10,8 @@
 // and nothing is touched until a System is first asked for devices, so a
 // program that never uses sound (host mode) runs on a machine with no sound
 // server at all; there, device calls fail with ErrNoAudioBackend, but a
-// call's endpoint opens silent and takes its devices once a server answers.
+// call's endpoint and a ringtone open silent and take their devices once a
+// server answers.
 //
 // docs/audio.md ("Sound devices") describes ids, roles, events, fallback,
 // the ringtone and the measured switch gap.

@@ -55,9 +55,15 @@ func TestNoSoundServerIsAClearError(t *testing.T) {
 		}
 	}
 	_ = ep.Close()
-	if _, err := s.Ring(RingConfig{}); !errors.Is(err, ErrNoAudioBackend) {
-		t.Errorf("Ring: %v", err)
+	// So does a ringtone (it starts when a server answers).
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("Ring without a server: %v", err)
 	}
+	if e := ev.waitEvent(t, time.Second, "no backend for the ringer", func(e Event) bool { return e.Role == RoleRinger }); e.Kind != EventDeviceError || !errors.Is(e.Err, ErrNoAudioBackend) {
+		t.Errorf("ringer: %v", e)
+	}
+	r.Stop()
 	if _, err := s.Watch(func(Event) {}); !errors.Is(err, ErrNoAudioBackend) {
 		t.Errorf("Watch: %v", err)
 	}

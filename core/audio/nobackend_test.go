@@ -236,3 +236,41 @@ func TestLookBackoff(t *testing.T) {
 		}
 	}
 }
+
+// A call rings before the sound server is up: the ringtone says why
+// once, starts on the ringer device when the backend answers, and its
+// Stop ends the watcher.
+func TestRingWaitsForALateBackend(t *testing.T) {
+	s, l := lateSystem(t, 20*time.Millisecond)
+	ev := newEvents()
+	clip := &Clip{Rate: 8000, Channels: 1, Samples: []int16{1000, 2000, 3000}}
+	r, err := s.Ring(RingConfig{Clip: clip, Device: "spk2", OnEvent: ev.fn})
+	if err != nil {
+		t.Fatalf("no sound server refused the ringtone: %v", err)
+	}
+	e := ev.waitEvent(t, time.Second, "no backend", func(Event) bool { return true })
+	if e.Kind != EventDeviceError || e.Role != RoleRinger || e.Old != "spk2" || !errors.Is(e.Err, ErrNoAudioBackend) {
+		t.Fatalf("event %v, want the ringer's no-backend error", e)
+	}
+	tries := len(l.attempts())
+	waitUntil(t, 5*time.Second, "the watcher trying again", func() bool { return len(l.attempts()) >= tries+2 })
+	l.start()
+	e = ev.waitEvent(t, 5*time.Second, "the ringer opened", func(Event) bool { return true })
+	if e.Kind != EventFallback || e.Role != RoleRinger || e.New != "spk2" {
+		t.Fatalf("event %v, want the ringer opening spk2", e)
+	}
+	dev := l.f.device("spk2")
+	waitUntil(t, 5*time.Second, "the ring on spk2", func() bool {
+		for _, v := range dev.playedSamples() {
+			if v == 3000 {
+				return true
+			}
+		}
+		return false
+	})
+	r.Stop()
+	waitUntil(t, 5*time.Second, "the watcher stopped", func() bool { return !s.watchingNow() })
+	if l.f.device("spk2") != nil {
+		t.Fatal("the ringer's device is open after Stop")
+	}
+}

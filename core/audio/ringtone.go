@@ -67,7 +67,9 @@ type Ringtone struct {
 
 // Ring starts playing the ringtone now. An unknown device id is an error
 // (nothing plays); a device that fails to open is reported as an event
-// and the ring is retried when devices change.
+// and the ring is retried when devices change. No sound backend is not
+// an error either, as for OpenEndpoint: an EventDeviceError says so once
+// and the ring starts when a backend answers (an EventFallback).
 func (s *System) Ring(cfg RingConfig) (*Ringtone, error) {
 	clip := cfg.Clip
 	if clip == nil {
@@ -88,6 +90,7 @@ func (s *System) Ring(cfg RingConfig) (*Ringtone, error) {
 	r := &Ringtone{clip: clip, gain: int32(vol * 32768)}
 	r.st = newStream(s, RoleRinger, clip.Rate, clip.Channels, cfg.OnEvent)
 	r.st.onData = func(out, _ []int16) { r.fill(out) }
+	r.st.awaitBackend = true
 	ev, err := r.st.start(cfg.Device)
 	if err != nil {
 		return nil, err
