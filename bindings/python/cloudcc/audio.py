@@ -21,14 +21,11 @@ import enum
 import math
 import os
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Protocol, Union
 
 from . import _ffi
 from ._parse import _bool, _enum, _float, _int
 from .errors import InvalidArgument
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .client import Client
 
 __all__ = [
     "Audio",
@@ -394,6 +391,12 @@ def precall_params(echo_number: Optional[str], seconds: Any) -> Dict[str, Any]:
     return {"echo_number": echo_number, "seconds": seconds_value(seconds)}
 
 
+class _MediaHost(Protocol):
+    """What Audio needs of its client: one media request (the Client's)."""
+
+    def _media(self, name: str, **params: Any) -> Dict[str, Any]: ...
+
+
 class Audio:
     """The agent's sound devices and voice processing: `client.audio` (see the module's doc).
 
@@ -402,7 +405,7 @@ class Audio:
     during a call it switches the call at once, and its RTP goes on.
     """
 
-    def __init__(self, client: "Client") -> None:
+    def __init__(self, client: "_MediaHost") -> None:
         self._client = client
 
     def devices(self) -> AudioDeviceList:
