@@ -70,6 +70,42 @@ func TestPulseDeviceModeCallBeforeTheServer(t *testing.T) {
 	waitStreams(t, "cc_late_spk", 0)
 }
 
+// A call rings before the desktop's sound server is up: the ringer says
+// why once, and when the server starts the ringtone comes out of the
+// ringer device while the call still rings; it stops when the call ends.
+func TestPulseRingtoneBeforeTheServer(t *testing.T) {
+	pulsetest.Require(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "run", "native")
+	t.Setenv("PULSE_SERVER", "unix:"+sock) // nothing listens yet
+	e := newEnv(t, nil)
+	a := pulseAgent(t, e, func(c *Config) { c.AudioRinger = "cc_lr_ringer" })
+	uuid, _, err := e.srv.Inbound(sim.InboundCall{CompanyCode: "090008", CallerNumber: "18888888888", AgentID: rtcID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.callState(uuid, "ringing")
+	ev := waitSDK(a, "the ringer's error", func(ev *AudioDeviceErrorEvent) bool { return ev.Role == "ringer" })
+	if !strings.Contains(ev.Error, "no sound backend") || ev.ID != "cc_lr_ringer" {
+		t.Fatalf("ringer error %+v", ev)
+	}
+	pulsetest.StartServer(t, dir, sock, "module-null-sink sink_name=cc_lr_ringer rate=48000 channels=2")
+	ring := pulsetest.Record(t, "cc_lr_ringer.monitor", pulseRate)
+	fb := nextSoundEvent(t, a, "the ringer opened", func(ev session.Event) bool {
+		f, ok := ev.(*AudioDeviceFallbackEvent)
+		return ok && f.Role == "ringer"
+	})
+	if f := fb.(*AudioDeviceFallbackEvent); f.New.ID != "cc_lr_ringer" {
+		t.Fatalf("fallback %+v", f)
+	}
+	ring.WaitFor(t, 10*time.Second, "the ringtone", func(s []int16) bool { return ringing(s) })
+	if err := e.srv.CustomerHangup(uuid); err != nil {
+		t.Fatal(err)
+	}
+	a.callState(uuid, "ended")
+	waitStreams(t, "cc_lr_ringer", 0)
+}
+
 // nextSoundEvent waits for the SDK event ok accepts; an audio_device_error
 // before it fails the test.
 func nextSoundEvent(t *testing.T, ra *rtcAgent, what string, ok func(session.Event) bool) session.Event {
