@@ -117,6 +117,7 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 	e.spk = newStream(s, RoleSpeaker, cfg.Rate, 1, emit)
 	e.spk.onData = func(out, _ []int16) { e.play(out) }
 	e.mic.awaitBackend, e.spk.awaitBackend = true, true
+	e.mic.held, e.spk.held = true, true
 	// Both ids are checked before anything opens. A default that is not
 	// there (no device of the kind at all) is not an error: that
 	// direction starts silent (start reports it) and takes the first
@@ -151,6 +152,8 @@ func (s *System) OpenEndpoint(cfg EndpointConfig) (*Endpoint, error) {
 			emit(*ev)
 		}
 	}
+	e.mic.release()
+	e.spk.release()
 	return e, nil
 }
 

@@ -3,7 +3,9 @@ package audio
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -272,5 +274,239 @@ func TestRingWaitsForALateBackend(t *testing.T) {
 	waitUntil(t, 5*time.Second, "the watcher stopped", func() bool { return !s.watchingNow() })
 	if l.f.device("spk2") != nil {
 		t.Fatal("the ringer's device is open after Stop")
+	}
+}
+
+// upFrom is a fake backend that answers from its n-th connection attempt
+// on (the attempts before fail as if no server listened).
+func upFrom(f driver, n int32) func(Config) (driver, error) {
+	var tries atomic.Int32
+	return func(Config) (driver, error) {
+		if tries.Add(1) < n {
+			return nil, fmt.Errorf("%w (fake: not yet)", ErrNoAudioBackend)
+		}
+		return f, nil
+	}
+}
+
+// The server answers at the watcher's first listing, right after the
+// ringtone's own start found none: no later look sees a change, yet the
+// ring opens (the stream remembers it never had a backend).
+func TestBackendAnsweringAtTheFirstListing(t *testing.T) {
+	f := newFakeDriver()
+	s := newSystem(Config{PollInterval: 20 * time.Millisecond, StallTimeout: 300 * time.Millisecond}, upFrom(f, 2))
+	t.Cleanup(func() { _ = s.Close() })
+	ev := newEvents()
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	ev.waitEvent(t, time.Second, "no backend", func(e Event) bool {
+		return e.Kind == EventDeviceError && errors.Is(e.Err, ErrNoAudioBackend)
+	})
+	ev.waitEvent(t, 2*time.Second, "the ringer opened", func(e Event) bool { return e.Kind == EventFallback && e.New == "spk1" })
+}
+
+// gatedDevice holds a device's start until the gate opens (or a second
+// passes): a device that takes its time to start.
+type gatedDevice struct {
+	hwDevice
+	gate func()
+}
+
+func (g gatedDevice) start() error { g.gate(); return g.hwDevice.start() }
+
+type gatedDriver struct {
+	*fakeDriver
+	gate func(Kind)
+}
+
+func (g gatedDriver) open(k Kind, id string, rate, channels int, cb deviceCallbacks) (hwDevice, error) {
+	d, err := g.fakeDriver.open(k, id, rate, channels, cb)
+	if err != nil {
+		return nil, err
+	}
+	return gatedDevice{d, func() { g.gate(k) }}, nil
+}
+
+// The server answers while OpenEndpoint is still starting the speaker,
+// after the microphone found none: the microphone's "no backend" error
+// reaches the app before the fallback that opens it, never after (an app
+// would show a working microphone as failed). The watcher reaches the
+// microphone during the speaker's start only when it looks at the
+// microphone first (map order): ten endpoints make a miss unlikely
+// (1 in 1024).
+func TestLateBackendEventsInOrder(t *testing.T) {
+	for i := range 10 {
+		if got := lateEndpointEvents(t); len(got) != 2 || got[0] != "microphone device_error" {
+			t.Fatalf("endpoint %d: the microphone's events in order: %q, want its error, then its fallback", i, got)
+		}
+	}
+}
+
+// lateEndpointEvents opens an endpoint whose backend answers while its
+// speaker starts, and returns the microphone's events up to its fallback.
+func lateEndpointEvents(t *testing.T) []string {
+	f := newFakeDriver()
+	// The speaker's start waits (up to 200 ms) for the watcher to open
+	// the microphone: the widest window for the race.
+	gd := gatedDriver{f, func(k Kind) {
+		if k != KindPlayback {
+			return
+		}
+		deadline := time.Now().Add(200 * time.Millisecond)
+		for f.device("mic1") == nil && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond) // polling the fake: nothing signals an open
+		}
+	}}
+	// Attempts: the ids' check (1), the microphone's start (2), the
+	// watcher's first listing (3); the speaker's start (4) finds it. (A
+	// stall timeout longer than the speaker's hold: it is slow, not
+	// stalled.)
+	s := newSystem(Config{PollInterval: 10 * time.Millisecond, StallTimeout: 3 * time.Second}, upFrom(gd, 4))
+	defer s.Close()
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	var got []string
+	for {
+		e := ev.waitEvent(t, 3*time.Second, "the microphone opened", func(Event) bool { return true })
+		if e.Role == RoleSpeaker {
+			t.Fatalf("a speaker event %v: the scenario did not happen (the speaker should open at start)", e)
+		}
+		got = append(got, e.Role.String()+" "+e.Kind.String())
+		if e.Kind == EventFallback {
+			return got
+		}
+	}
+}
+
+// The first device a late backend offers refuses to open for a moment (a
+// server that has just started): it is tried again at the next looks, not
+// only when the devices change.
+func TestLateBackendRetriesARefusedDevice(t *testing.T) {
+	s, l := lateSystem(t, 20*time.Millisecond)
+	l.f.mu.Lock()
+	l.f.failOpen["spk1"] = true
+	l.f.mu.Unlock()
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	l.start()
+	ev.waitEvent(t, 5*time.Second, "the speaker refused", func(e Event) bool {
+		return e.Role == RoleSpeaker && e.Kind == EventDeviceError && errors.Is(e.Err, ErrDeviceOpen)
+	})
+	l.f.mu.Lock()
+	l.f.failOpen["spk1"] = false
+	l.f.mu.Unlock()
+	ev.waitEvent(t, 5*time.Second, "the speaker opened", func(e Event) bool {
+		return e.Role == RoleSpeaker && e.Kind == EventFallback && e.New == "spk1"
+	})
+}
+
+// System.Close while the watcher's round is in an event callback that
+// subscribes to the device list (as the agent does on a fallback): no
+// watcher runs after Close.
+func TestCloseDuringAFallbackThatWatches(t *testing.T) {
+	s, l := lateSystem(t, 20*time.Millisecond)
+	entered := make(chan struct{})
+	var once sync.Once
+	onEvent := func(e Event) {
+		if e.Kind != EventFallback {
+			return
+		}
+		once.Do(func() {
+			close(entered)
+			for !s.closingNow() { // Close has begun and waits for this round
+				time.Sleep(time.Millisecond)
+			}
+			_, _ = s.Watch(func(Event) {})
+		})
+	}
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: onEvent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	l.start()
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no fallback")
+	}
+	_ = s.Close()
+	if s.watchingNow() {
+		t.Fatal("a watcher runs after System.Close")
+	}
+}
+
+func (s *System) closingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// namedDriver is a fake on a named backend.
+type namedDriver struct {
+	*fakeDriver
+	name Backend
+}
+
+func (n namedDriver) backend() string { return string(n.name) }
+
+// A Linux desktop with a sound card whose PulseAudio starts after the
+// call: the first look finds ALSA, whose default device (the pulse
+// plugin) will not open. The System does not settle for ALSA while the
+// call has no device: each look tries PulseAudio again, and when it
+// answers the call's devices open on it.
+func TestLateServerBeatsTheSoundCard(t *testing.T) {
+	alsa, pulse := newFakeDriver(), newFakeDriver()
+	alsa.set(KindCapture, "default")
+	alsa.set(KindPlayback, "default")
+	alsa.failOpen["default"] = true
+	pulse.set(KindCapture, "pa_mic")
+	pulse.set(KindPlayback, "pa_spk")
+	var up atomic.Bool
+	nd := func(cfg Config) (driver, error) {
+		if !slices.Equal(cfg.Backends, []Backend{BackendPulseAudio, BackendALSA}) {
+			return nil, fmt.Errorf("%w (fake: only PulseAudio then ALSA here)", ErrNoAudioBackend)
+		}
+		if up.Load() {
+			return namedDriver{pulse, BackendPulseAudio}, nil
+		}
+		return namedDriver{alsa, BackendALSA}, nil
+	}
+	s := newSystem(Config{Backends: []Backend{BackendPulseAudio, BackendALSA}, PollInterval: 20 * time.Millisecond,
+		StallTimeout: 300 * time.Millisecond}, nd)
+	t.Cleanup(func() { _ = s.Close() })
+	ev := newEvents()
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	for range 2 {
+		ev.waitEvent(t, time.Second, "ALSA's default refused", func(e Event) bool {
+			return e.Kind == EventDeviceError && errors.Is(e.Err, ErrDeviceOpen)
+		})
+	}
+	up.Store(true)
+	got := map[Role]string{}
+	for len(got) < 2 {
+		e := ev.waitEvent(t, 5*time.Second, "the devices opened on PulseAudio", func(e Event) bool { return e.Kind == EventFallback })
+		got[e.Role] = e.New
+	}
+	if got[RoleMicrophone] != "pa_mic" || got[RoleSpeaker] != "pa_spk" {
+		t.Fatalf("opened %v, want pa_mic and pa_spk", got)
+	}
+	if b, err := s.Backend(); b != BackendPulseAudio || err != nil {
+		t.Fatalf("backend %q, %v", b, err)
 	}
 }

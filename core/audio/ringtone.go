@@ -90,7 +90,7 @@ func (s *System) Ring(cfg RingConfig) (*Ringtone, error) {
 	r := &Ringtone{clip: clip, gain: int32(vol * 32768)}
 	r.st = newStream(s, RoleRinger, clip.Rate, clip.Channels, cfg.OnEvent)
 	r.st.onData = func(out, _ []int16) { r.fill(out) }
-	r.st.awaitBackend = true
+	r.st.awaitBackend, r.st.held = true, true
 	ev, err := r.st.start(cfg.Device)
 	if err != nil {
 		return nil, err
@@ -98,6 +98,7 @@ func (s *System) Ring(cfg RingConfig) (*Ringtone, error) {
 	if ev != nil && cfg.OnEvent != nil {
 		cfg.OnEvent(*ev)
 	}
+	r.st.release()
 	return r, nil
 }
 

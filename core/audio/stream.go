@@ -38,6 +38,15 @@ type stream struct {
 	// look that finds one opens its device, whether the list changed or
 	// not.
 	noBackend bool
+	// held: the start's event is not out yet (OpenEndpoint and Ring emit
+	// it once every stream started); the watcher leaves the stream alone
+	// until release, so that none of its events comes first.
+	held bool
+	// retryUntil: after a late backend's first look, a device that would
+	// not open is tried again at each look until then (a server that has
+	// just started may refuse a device for a moment), not only when the
+	// devices change.
+	retryUntil time.Time
 
 	gen   atomic.Uint64            // the active generation
 	clock atomic.Pointer[devClock] // the active device's counters
@@ -63,6 +72,10 @@ type devClock struct {
 // before it takes over anyway (a device that is slow to start, or a
 // fallback from a device that is gone).
 const switchWait = 500 * time.Millisecond
+
+// lateRetry is how long a stream that waited for a backend keeps trying
+// its device at each look once one answers.
+const lateRetry = 10 * time.Second
 
 // warm counts a callback of a device that is not active yet.
 func (c *devClock) warm() {
@@ -258,6 +271,21 @@ func (st *stream) start(id string) (*Event, error) {
 	return nil, nil
 }
 
+// waiting reports whether the stream is open and has no device.
+func (st *stream) waiting() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return !st.closed && !st.held && st.dev == nil
+}
+
+// release lets the watcher look at a held stream, now.
+func (st *stream) release() {
+	st.mu.Lock()
+	st.held = false
+	st.mu.Unlock()
+	st.sys.wake()
+}
+
 func (st *stream) close() {
 	st.mu.Lock()
 	if st.closed {
@@ -292,6 +320,9 @@ func (st *stream) check(sn *snapshot, changed bool) {
 }
 
 func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
+	if st.held {
+		return nil
+	}
 	clk := st.clock.Load()
 	stalled := false
 	if st.dev != nil && clk != nil {
@@ -315,14 +346,18 @@ func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 	case stalled:
 		return st.fallbackLocked(sn, fmt.Errorf("%w: %s %q", ErrDeviceStalled, st.role, st.cur))
 	case st.dev == nil:
-		if !changed && !st.noBackend {
+		if !changed && !st.noBackend && time.Now().After(st.retryUntil) {
 			return nil // it failed before: retry when the devices change
 		}
-		// A stream that started without a backend tries once now that
-		// there is one; a failure then is reported (it is not the one
-		// reported at the start) and waits for the devices to change.
+		// A stream that started without a backend tries now that there
+		// is one; a failure then is reported (it is not the one reported
+		// at the start), and it tries again at each look for lateRetry,
+		// then when the devices change.
 		first := st.noBackend
-		st.noBackend = false
+		if first {
+			st.noBackend = false
+			st.retryUntil = time.Now().Add(lateRetry)
+		}
 		target := st.chosen
 		if target == "" || !sn.has(st.kind, target) {
 			if target != "" && first {

@@ -3,6 +3,7 @@ package audio
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -56,9 +57,13 @@ type System struct {
 	nextSub  int
 	streams  map[*stream]struct{}
 	watching bool
-	poke     chan struct{}
-	quit     chan struct{}
-	done     chan struct{}
+	// closing: Close has begun; no watcher starts again (a callback of
+	// the last round, a Watch or an endpoint racing Close would start
+	// one that nothing ends).
+	closing bool
+	poke    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
 }
 
 // NewSystem returns a System; no backend is opened yet.
@@ -118,6 +123,43 @@ func (s *System) dropDeadDriver() {
 	s.backend = Backend(s.drv.backend())
 	s.drv.close()
 	s.drv = nil
+}
+
+// dropLesserDriver releases a driver on a backend that is not the first
+// of the order (ALSA, found while PulseAudio was not up yet) while a
+// stream waits for a device and none is open, so that the next look tries
+// the first again: a sound server that starts late is found, not the
+// sound card it would have taken over. It reports whether it dropped one.
+func (s *System) dropLesserDriver() bool {
+	if !s.streamWaiting() {
+		return false
+	}
+	s.drvMu.Lock()
+	defer s.drvMu.Unlock()
+	if s.drv == nil || s.closed || s.backend != "" || s.devices.Load() > 0 {
+		return false
+	}
+	order := s.cfg.Backends
+	if len(order) == 0 {
+		order = defaultBackends()
+	}
+	if i := slices.Index(order, Backend(s.drv.backend())); i <= 0 {
+		return false // the first choice, or a backend the order does not name
+	}
+	s.drv.close()
+	s.drv = nil
+	return true
+}
+
+// streamWaiting reports whether an open stream has no device.
+func (s *System) streamWaiting() bool {
+	s.mu.Lock()
+	streams := make([]*stream, 0, len(s.streams))
+	for st := range s.streams {
+		streams = append(streams, st)
+	}
+	s.mu.Unlock()
+	return slices.ContainsFunc(streams, (*stream).waiting)
 }
 
 // Backend opens the backend if needed and names it.
@@ -193,6 +235,7 @@ func (s *System) Watch(fn func(Event)) (cancel func(), err error) {
 // releases the backend. Further calls fail with ErrClosed.
 func (s *System) Close() error {
 	s.mu.Lock()
+	s.closing = true
 	streams := make([]*stream, 0, len(s.streams))
 	for st := range s.streams {
 		streams = append(streams, st)
@@ -348,13 +391,7 @@ func (s *System) diff(a, b *snapshot) (Event, bool) {
 func (s *System) startWatch() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.watching {
-		return
-	}
-	s.drvMu.Lock()
-	closed := s.closed
-	s.drvMu.Unlock()
-	if closed {
+	if s.watching || s.closing {
 		return
 	}
 	s.watching = true
@@ -421,10 +458,11 @@ func (s *System) lookAfter(misses int) time.Duration {
 
 // watchRound runs one comparison; it reports true when nothing is left to
 // watch (the loop ends). down carries whether the last look found no
-// sound server.
+// sound server, or only a lesser backend while a stream waited (the looks
+// back off the same way).
 func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	s.mu.Lock()
-	if len(s.subs) == 0 && len(s.streams) == 0 {
+	if s.closing || len(s.subs) == 0 && len(s.streams) == 0 {
 		// Nothing left (checked before the look: without a server, a
 		// look is a connection attempt).
 		s.watching = false
@@ -432,6 +470,7 @@ func (s *System) watchRound(prev **snapshot, down *bool) bool {
 		return true
 	}
 	s.mu.Unlock()
+	lesser := s.dropLesserDriver()
 	cur, err := s.snapshot()
 	if err != nil {
 		// The server went away: open streams stall and report it.
@@ -446,7 +485,7 @@ func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	// Back after the server went away: the streams it silenced try
 	// their devices again, whatever the list says.
 	back := cur != nil && *down
-	*down = cur == nil
+	*down = cur == nil || lesser
 	s.mu.Lock()
 	if changed {
 		for _, fn := range s.subs {
