@@ -115,6 +115,7 @@ type Call struct {
 	sendOK, recvOK  [2]atomic.Bool
 	connected       atomic.Bool // ICE and DTLS up: what is written goes on the wire
 	muted           atomic.Bool
+	dtlsFailed      atomic.Bool // the DTLS transport said "failed" (pion may close it before a connection "failed" is handled)
 	sinks           atomic.Pointer[[]sinkEntry]
 	sinkSeq         atomic.Uint64
 	videoFn         atomic.Pointer[func(string, []byte, uint32)]
@@ -239,6 +240,7 @@ func (e *Engine) NewCall(opts CallOptions) (*Call, error) {
 	if sc := pc.SCTP(); sc != nil && sc.Transport() != nil {
 		sc.Transport().OnStateChange(func(s webrtc.DTLSTransportState) {
 			if s == webrtc.DTLSTransportStateFailed {
+				c.dtlsFailed.Store(true) // before anything can read the transport's later state
 				contain.Go(c.log, "media: DTLS failure", func() { c.transportFailed("DTLS handshake failed") }, c.fault)
 			}
 		})

@@ -134,7 +134,7 @@ func (c *Call) transportStateLocked() string {
 		dtls = sc.Transport().State()
 	}
 	switch {
-	case dtls == webrtc.DTLSTransportStateFailed:
+	case dtls == webrtc.DTLSTransportStateFailed || c.dtlsFailed.Load():
 		return "DTLS handshake failed, ICE " + ice.String()
 	case ice == webrtc.ICEConnectionStateConnected || ice == webrtc.ICEConnectionStateCompleted:
 		return "ICE connected, DTLS handshake not done"

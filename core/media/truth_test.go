@@ -160,6 +160,25 @@ func TestMediaTruthDTLSFails(t *testing.T) {
 	}
 }
 
+// pion may close the DTLS transport before the connection's "failed" is
+// handled: the reason still names the failed handshake, not a closed
+// transport (the DTLS callback's mark, read when the state says
+// "closed").
+func TestTransportStateRemembersAFailedDTLS(t *testing.T) {
+	h := negotiateHalf(t, 3*time.Second)
+	if err := h.a.pc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	h.a.mu.Lock()
+	before := h.a.transportStateLocked()
+	h.a.dtlsFailed.Store(true)
+	after := h.a.transportStateLocked()
+	h.a.mu.Unlock()
+	if strings.Contains(before, "DTLS handshake") || !strings.HasPrefix(after, "DTLS handshake failed") {
+		t.Fatalf("closed: %q; with DTLS failed before: %q", before, after)
+	}
+}
+
 // A call that connects reports no failure, and counts what it sends.
 func TestMediaTruthConnected(t *testing.T) {
 	cfg := testConfig()
