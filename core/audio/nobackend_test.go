@@ -3,7 +3,6 @@ package audio
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -464,8 +463,8 @@ func (n namedDriver) backend() string { return string(n.name) }
 // A Linux desktop with a sound card whose PulseAudio starts after the
 // call: the first look finds ALSA, whose default device (the pulse
 // plugin) will not open. The System does not settle for ALSA while the
-// call has no device: each look tries PulseAudio again, and when it
-// answers the call's devices open on it.
+// call has no device: it probes PulseAudio (alone, backing off), and when
+// it answers the call's devices open on it.
 func TestLateServerBeatsTheSoundCard(t *testing.T) {
 	alsa, pulse := newFakeDriver(), newFakeDriver()
 	alsa.set(KindCapture, "default")
@@ -474,17 +473,9 @@ func TestLateServerBeatsTheSoundCard(t *testing.T) {
 	pulse.set(KindCapture, "pa_mic")
 	pulse.set(KindPlayback, "pa_spk")
 	var up atomic.Bool
-	nd := func(cfg Config) (driver, error) {
-		if !slices.Equal(cfg.Backends, []Backend{BackendPulseAudio, BackendALSA}) {
-			return nil, fmt.Errorf("%w (fake: only PulseAudio then ALSA here)", ErrNoAudioBackend)
-		}
-		if up.Load() {
-			return namedDriver{pulse, BackendPulseAudio}, nil
-		}
-		return namedDriver{alsa, BackendALSA}, nil
-	}
+	b := &backends{alsa: namedDriver{alsa, BackendALSA}, pulse: namedDriver{pulse, BackendPulseAudio}, pulseUp: &up}
 	s := newSystem(Config{Backends: []Backend{BackendPulseAudio, BackendALSA}, PollInterval: 20 * time.Millisecond,
-		StallTimeout: 300 * time.Millisecond}, nd)
+		StallTimeout: 300 * time.Millisecond}, b.newDriver)
 	t.Cleanup(func() { _ = s.Close() })
 	ev := newEvents()
 	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: ev.fn})
@@ -509,4 +500,122 @@ func TestLateServerBeatsTheSoundCard(t *testing.T) {
 	if b, err := s.Backend(); b != BackendPulseAudio || err != nil {
 		t.Fatalf("backend %q, %v", b, err)
 	}
+}
+
+// On a machine with ALSA and no PulseAudio at all, a stream that waits
+// (its default refuses to open) costs one ALSA driver, not one a look;
+// PulseAudio is probed with a growing wait; and a device plugged in is
+// seen at the next look.
+func TestProbingPulseKeepsTheSoundCard(t *testing.T) {
+	const poll = 20 * time.Millisecond
+	alsa := newFakeDriver()
+	alsa.set(KindPlayback, "default")
+	alsa.failOpen["default"] = true
+	b := &backends{alsa: namedDriver{alsa, BackendALSA}, pulseUp: &atomic.Bool{}}
+	s := newSystem(Config{Backends: []Backend{BackendPulseAudio, BackendALSA}, PollInterval: poll, StallTimeout: 300 * time.Millisecond},
+		b.newDriver)
+	t.Cleanup(func() { _ = s.Close() })
+	ev := newEvents()
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	ev.waitEvent(t, time.Second, "the default refused", func(e Event) bool { return errors.Is(e.Err, ErrDeviceOpen) })
+	waitUntil(t, 10*time.Second, "six probes of PulseAudio", func() bool { return len(b.probeTimes()) >= 6 })
+	probes := b.probeTimes()
+	for i := 4; i < len(probes); i++ {
+		if gap := probes[i].Sub(probes[i-1]); gap < 5*poll {
+			t.Errorf("probe %d came %v after the one before: no backoff (want at least %v)", i, gap, 5*poll)
+		}
+	}
+	plugged := time.Now()
+	alsa.set(KindPlayback, "usb", "default")
+	ev.waitEvent(t, 5*time.Second, "the plugged device", func(e Event) bool { return e.Kind == EventFallback && e.New == "usb" })
+	t.Logf("plug-in seen after %v; %d ALSA drivers made", time.Since(plugged).Round(time.Millisecond), b.alsaMade.Load())
+	if n := b.alsaMade.Load(); n != 1 {
+		t.Fatalf("%d ALSA drivers made: the driver was made anew while PulseAudio was probed", n)
+	}
+}
+
+// backends fakes a machine with ALSA and maybe PulseAudio: each driver
+// is made from the first backend of the order that answers.
+type backends struct {
+	alsa, pulse driver
+	pulseUp     *atomic.Bool
+	alsaMade    atomic.Int64
+	mu          sync.Mutex
+	probes      []time.Time // PulseAudio tried and not there
+}
+
+func (b *backends) newDriver(cfg Config) (driver, error) {
+	for _, k := range cfg.Backends {
+		switch k {
+		case BackendPulseAudio:
+			if b.pulseUp.Load() {
+				return b.pulse, nil
+			}
+			b.mu.Lock()
+			b.probes = append(b.probes, time.Now())
+			b.mu.Unlock()
+		case BackendALSA:
+			if b.alsa != nil {
+				b.alsaMade.Add(1)
+				return b.alsa, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("%w (fake: none of %v)", ErrNoAudioBackend, cfg.Backends)
+}
+
+func (b *backends) probeTimes() []time.Time {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]time.Time(nil), b.probes...)
+}
+
+// countingDriver counts the device listings (a look lists each kind).
+type countingDriver struct {
+	*fakeDriver
+	lists *atomic.Int64
+}
+
+func (c countingDriver) list(k Kind) ([]rawDevice, error) {
+	c.lists.Add(1)
+	return c.fakeDriver.list(k)
+}
+
+// A device plugged in while OpenEndpoint still emits its start events
+// (the app's handler is slow) is not lost: the microphone, whose default
+// refused to open, takes it once released.
+func TestChangeWhileStartingIsKept(t *testing.T) {
+	f := newFakeDriver()
+	f.failOpen["mic1"] = true
+	var lists atomic.Int64
+	s := newSystem(Config{PollInterval: 10 * time.Millisecond, StallTimeout: 300 * time.Millisecond},
+		func(Config) (driver, error) { return countingDriver{f, &lists}, nil })
+	t.Cleanup(func() { _ = s.Close() })
+	ev := newEvents()
+	var once sync.Once
+	onEvent := func(e Event) {
+		once.Do(func() {
+			// The app's first handler plugs a headset in and is slow: the
+			// watcher looks twice meanwhile.
+			f.set(KindCapture, "mic3", "mic1", "mic2")
+			seen := lists.Load()
+			deadline := time.Now().Add(5 * time.Second)
+			for lists.Load() < seen+4 && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond) // polling the fake's counter
+			}
+		})
+		ev.fn(e)
+	}
+	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, OnEvent: onEvent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	ev.waitEvent(t, 5*time.Second, "the microphone on the headset", func(e Event) bool {
+		return e.Role == RoleMicrophone && e.Kind == EventFallback && e.New == "mic3"
+	})
 }

@@ -42,6 +42,9 @@ type stream struct {
 	// it once every stream started); the watcher leaves the stream alone
 	// until release, so that none of its events comes first.
 	held bool
+	// heldChange: a look while held saw the devices change (or the
+	// server come back); the first look after release acts on it.
+	heldChange bool
 	// retryUntil: after a late backend's first look, a device that would
 	// not open is tried again at each look until then (a server that has
 	// just started may refuse a device for a moment), not only when the
@@ -321,8 +324,11 @@ func (st *stream) check(sn *snapshot, changed bool) {
 
 func (st *stream) checkLocked(sn *snapshot, changed bool) []Event {
 	if st.held {
+		st.heldChange = st.heldChange || changed
 		return nil
 	}
+	changed = changed || st.heldChange
+	st.heldChange = false
 	clk := st.clock.Load()
 	stalled := false
 	if st.dev != nil && clk != nil {

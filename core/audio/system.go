@@ -51,6 +51,10 @@ type System struct {
 	// devices counts the devices open on drv (stream.switchLocked, under
 	// drvMu, and their close): a driver is only dropped with none left.
 	devices atomic.Int64
+	// probes counts the failed probes of a better backend (probeBetter),
+	// probeAt is when the next may run.
+	probes  int
+	probeAt time.Time
 
 	mu       sync.Mutex
 	subs     map[int]func(Event)
@@ -125,29 +129,41 @@ func (s *System) dropDeadDriver() {
 	s.drv = nil
 }
 
-// dropLesserDriver releases a driver on a backend that is not the first
-// of the order (ALSA, found while PulseAudio was not up yet) while a
-// stream waits for a device and none is open, so that the next look tries
-// the first again: a sound server that starts late is found, not the
-// sound card it would have taken over. It reports whether it dropped one.
-func (s *System) dropLesserDriver() bool {
+// probeBetter tries the backends ahead of the driver's in the order
+// (PulseAudio, when the driver is on ALSA because PulseAudio was not up
+// yet) while a stream waits for a device and none is open, and moves to
+// the first that answers: a sound server that starts late is found, not
+// the sound card it would have taken over. The driver in use is kept
+// until then, and the probes back off on their own (the looks, and so
+// device changes, stay at PollInterval). It reports whether it moved.
+func (s *System) probeBetter() bool {
 	if !s.streamWaiting() {
 		return false
 	}
 	s.drvMu.Lock()
 	defer s.drvMu.Unlock()
-	if s.drv == nil || s.closed || s.backend != "" || s.devices.Load() > 0 {
+	if s.drv == nil || s.closed || s.backend != "" || s.devices.Load() > 0 || time.Now().Before(s.probeAt) {
 		return false
 	}
 	order := s.cfg.Backends
 	if len(order) == 0 {
 		order = defaultBackends()
 	}
-	if i := slices.Index(order, Backend(s.drv.backend())); i <= 0 {
+	i := slices.Index(order, Backend(s.drv.backend()))
+	if i <= 0 {
 		return false // the first choice, or a backend the order does not name
 	}
+	cfg := s.cfg
+	cfg.Backends = order[:i]
+	d, err := s.newDriver(cfg)
+	if err != nil {
+		s.probes++
+		s.probeAt = time.Now().Add(s.lookAfter(s.probes))
+		return false
+	}
 	s.drv.close()
-	s.drv = nil
+	s.drv = containedDriver{d, s.cfg.Logger}
+	s.probes, s.probeAt = 0, time.Time{}
 	return true
 }
 
@@ -234,6 +250,16 @@ func (s *System) Watch(fn func(Event)) (cancel func(), err error) {
 // Close stops watching, closes every endpoint and ringtone still open and
 // releases the backend. Further calls fail with ErrClosed.
 func (s *System) Close() error {
+	// No driver call from now on: a stream that races Close (registered
+	// after the list below is taken) cannot open a device on the driver
+	// Close releases.
+	s.drvMu.Lock()
+	if s.closed {
+		s.drvMu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.drvMu.Unlock()
 	s.mu.Lock()
 	s.closing = true
 	streams := make([]*stream, 0, len(s.streams))
@@ -254,10 +280,6 @@ func (s *System) Close() error {
 	}
 	s.drvMu.Lock()
 	defer s.drvMu.Unlock()
-	if s.closed {
-		return nil
-	}
-	s.closed = true
 	if s.drv != nil {
 		s.drv.close()
 		s.drv = nil
@@ -458,8 +480,7 @@ func (s *System) lookAfter(misses int) time.Duration {
 
 // watchRound runs one comparison; it reports true when nothing is left to
 // watch (the loop ends). down carries whether the last look found no
-// sound server, or only a lesser backend while a stream waited (the looks
-// back off the same way).
+// sound server.
 func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	s.mu.Lock()
 	if s.closing || len(s.subs) == 0 && len(s.streams) == 0 {
@@ -470,7 +491,7 @@ func (s *System) watchRound(prev **snapshot, down *bool) bool {
 		return true
 	}
 	s.mu.Unlock()
-	lesser := s.dropLesserDriver()
+	moved := s.probeBetter()
 	cur, err := s.snapshot()
 	if err != nil {
 		// The server went away: open streams stall and report it.
@@ -482,10 +503,10 @@ func (s *System) watchRound(prev **snapshot, down *bool) bool {
 	if cur != nil && *prev != nil {
 		ev, changed = s.diff(*prev, cur)
 	}
-	// Back after the server went away: the streams it silenced try
-	// their devices again, whatever the list says.
-	back := cur != nil && *down
-	*down = cur == nil || lesser
+	// Back after the server went away, or moved to a better backend: the
+	// streams without a device try again, whatever the list says.
+	back := cur != nil && (*down || moved)
+	*down = cur == nil
 	s.mu.Lock()
 	if changed {
 		for _, fn := range s.subs {
