@@ -102,28 +102,41 @@ func (p *Phone) AOR() string { return p.aor.String() }
 // Start brings the link up and registers, in the background; follow it
 // with events or WaitRegistered. Calling it again is a no-op.
 func (p *Phone) Start() error {
+	_, err := p.start()
+	return err
+}
+
+// start is Start; first reports whether this call started the phone.
+func (p *Phone) start() (first bool, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return ErrClosed
+		return false, ErrClosed
 	}
 	if p.started {
-		return nil
+		return false, nil
 	}
 	p.started = true
 	p.reg.want = true
 	p.wg.Add(2)
 	go p.runLink()
 	go p.reg.loop()
-	return nil
+	return true, nil
 }
 
 // Register starts the phone if needed (re-enabling the registration after
 // Unregister or a failure) and waits for the outcome: nil once registered,
 // a *StatusError (e.g. 403) or ErrAuthLoop if refused, ctx's error on timeout.
 func (p *Phone) Register(ctx context.Context) error {
-	if err := p.Start(); err != nil {
+	first, err := p.start()
+	if err != nil {
 		return err
+	}
+	if first {
+		// The start registers by itself: its outcome is the answer. A
+		// second attempt of our own would send credentials the
+		// registrar may have just refused once more.
+		return p.reg.waitOutcome(ctx, 0)
 	}
 	return p.reg.enableAndWait(ctx)
 }

@@ -395,6 +395,12 @@ func (r *registrar) enableAndWait(ctx context.Context) error {
 	start := r.outcomes
 	r.mu.Unlock()
 	r.kick(false)
+	return r.waitOutcome(ctx, start)
+}
+
+// waitOutcome waits until the registration is in place, or an attempt
+// after the first start outcomes failed.
+func (r *registrar) waitOutcome(ctx context.Context, start int) error {
 	for {
 		r.mu.Lock()
 		st, err, n, ch := r.state, r.err, r.outcomes, r.changed
