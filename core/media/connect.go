@@ -9,6 +9,16 @@ import (
 )
 
 func (c *Call) onConnState(s webrtc.PeerConnectionState) {
+	// pion runs each state's handler on a goroutine of its own, so two
+	// changes in quick succession (connecting, connected) can arrive in
+	// either order: the state now is what counts, read from the
+	// connection under c.mu (pion stores it before it dispatches, so the
+	// last handler to take the lock reads the last state), and a state
+	// already reported is not reported again.
+	c.mu.Lock()
+	if c.pc != nil {
+		s = c.pc.ConnectionState()
+	}
 	var st State
 	switch s {
 	case webrtc.PeerConnectionStateNew:
@@ -24,10 +34,14 @@ func (c *Call) onConnState(s webrtc.PeerConnectionState) {
 	case webrtc.PeerConnectionStateClosed:
 		st = StateClosed
 	default:
+		c.mu.Unlock()
+		return
+	}
+	if st == c.state {
+		c.mu.Unlock()
 		return
 	}
 	c.connected.Store(st == StateConnected)
-	c.mu.Lock()
 	c.state = st
 	failNow := ""
 	switch st {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
 )
 
 // failWatch records OnConnectFailed calls.
@@ -203,5 +205,26 @@ func TestMediaTruthConnected(t *testing.T) {
 	}
 	if stb := p.b.Stats(); stb.NoAudioData || stb.MOS < 4 {
 		t.Errorf("receiver stats: NoAudioData %v MOS %v", stb.NoAudioData, stb.MOS)
+	}
+}
+
+// pion runs each connection-state handler on its own goroutine: a
+// "connecting" that arrives after "connected" (both dispatched in quick
+// succession) must not take the call back to checking, where it would
+// stop sending and tell the app it lost the connection.
+func TestLateConnectingDoesNotUndoConnected(t *testing.T) {
+	ea, eb := newTestEngine(t), newTestEngine(t)
+	p := newPair(t, ea, eb, CallOptions{Audio: SendRecv}, CallOptions{Audio: SendRecv})
+	events := len(p.aw.all())
+	p.a.onConnState(webrtc.PeerConnectionStateConnecting) // the stale handler, late
+	if st := p.a.State(); st != StateConnected || !p.a.connected.Load() {
+		t.Fatalf("after a late connecting: state %v, sending %v", st, p.a.connected.Load())
+	}
+	p.a.onConnState(webrtc.PeerConnectionStateConnected) // a second connected
+	flushed := make(chan struct{})                       // the queue runs in order: past this, every earlier event ran
+	p.a.ev.push(func() { close(flushed) })
+	<-flushed
+	if all := p.aw.all(); len(all) != events {
+		t.Fatalf("states reported again: %v", all[events:])
 	}
 }
