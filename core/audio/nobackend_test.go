@@ -295,12 +295,7 @@ func TestBackendAnsweringAtTheFirstListing(t *testing.T) {
 	f := newFakeDriver()
 	s := newSystem(Config{PollInterval: 20 * time.Millisecond, StallTimeout: 300 * time.Millisecond}, upFrom(f, 2))
 	t.Cleanup(func() { _ = s.Close() })
-	ev := newEvents()
-	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	ev := ringWithEvents(t, s)
 	ev.waitEvent(t, time.Second, "no backend", func(e Event) bool {
 		return e.Kind == EventDeviceError && errors.Is(e.Err, ErrNoAudioBackend)
 	})
@@ -515,12 +510,7 @@ func TestProbingPulseKeepsTheSoundCard(t *testing.T) {
 	s := newSystem(Config{Backends: []Backend{BackendPulseAudio, BackendALSA}, PollInterval: poll, StallTimeout: 300 * time.Millisecond},
 		b.newDriver)
 	t.Cleanup(func() { _ = s.Close() })
-	ev := newEvents()
-	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
+	ev := ringWithEvents(t, s)
 	ev.waitEvent(t, time.Second, "the default refused", func(e Event) bool { return errors.Is(e.Err, ErrDeviceOpen) })
 	waitUntil(t, 10*time.Second, "six probes of PulseAudio", func() bool { return len(b.probeTimes()) >= 6 })
 	probes := b.probeTimes()
@@ -618,4 +608,17 @@ func TestChangeWhileStartingIsKept(t *testing.T) {
 	ev.waitEvent(t, 5*time.Second, "the microphone on the headset", func(e Event) bool {
 		return e.Role == RoleMicrophone && e.Kind == EventFallback && e.New == "mic3"
 	})
+}
+
+// ringWithEvents rings the built-in tone on s's default ringer until the
+// test ends; its events go to the queue returned.
+func ringWithEvents(t *testing.T, s *System) *events {
+	t.Helper()
+	ev := newEvents()
+	r, err := s.Ring(RingConfig{OnEvent: ev.fn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Stop)
+	return ev
 }

@@ -248,7 +248,9 @@ func (s *System) Watch(fn func(Event)) (cancel func(), err error) {
 }
 
 // Close stops watching, closes every endpoint and ringtone still open and
-// releases the backend. Further calls fail with ErrClosed.
+// releases the backend. Further calls fail with ErrClosed. It waits for
+// the watcher's round, so it must not be called from an event callback
+// (OnEvent, Watch), which that round runs.
 func (s *System) Close() error {
 	// No driver call from now on: a stream that races Close (registered
 	// after the list below is taken) cannot open a device on the driver
