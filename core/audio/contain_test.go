@@ -2,7 +2,6 @@ package audio
 
 import (
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,12 +13,8 @@ import (
 // reported failed with the usual EventDeviceError and reopened, and the
 // endpoint goes on.
 func TestPanicInDataCallbackIsDeviceError(t *testing.T) {
-	var hits atomic.Int32
-	t.Cleanup(contain.SetTestHook(func(what string) {
-		if what == "audio: device data" && hits.Add(1) == 1 {
-			panic(errors.New("injected fault"))
-		}
-	}))
+	_, restore := contain.PanicOnce("audio: device data")
+	t.Cleanup(restore)
 	s, _ := fakeSystem(t)
 	ev := newEvents()
 	ep, err := s.OpenEndpoint(EndpointConfig{Rate: 8000, Speaker: "spk2", OnEvent: ev.fn})

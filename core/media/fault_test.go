@@ -1,9 +1,7 @@
 package media
 
 import (
-	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,12 +14,8 @@ import (
 // OnConnectFailed reports the internal error once, the other call and the
 // process go on, and Close still waits for every goroutine and returns.
 func TestPanicInReaderIsMediaFailure(t *testing.T) {
-	var hits atomic.Int32
-	t.Cleanup(contain.SetTestHook(func(what string) {
-		if what == "media: audio reader" && hits.Add(1) == 1 {
-			panic(errors.New("injected fault"))
-		}
-	}))
+	hits, restore := contain.PanicOnce("media: audio reader")
+	t.Cleanup(restore)
 	failed := make(chan string, 4)
 	e := newTestEngine(t)
 	p := newPair(t, e, e, CallOptions{Audio: SendRecv, OnConnectFailed: func(r string) { failed <- r }}, CallOptions{Audio: SendRecv, OnConnectFailed: func(r string) { failed <- r }})

@@ -12,17 +12,12 @@ import (
 )
 
 // panicOnce makes the contained site named what panic the first time it
-// runs (a malformed message hitting a bug), for the test's duration.
+// runs, for the test's duration; it returns the site's run count.
 func panicOnce(t *testing.T, what string) *atomic.Int32 {
 	t.Helper()
-	var hits atomic.Int32
-	restore := contain.SetTestHook(func(w string) {
-		if w == what && hits.Add(1) == 1 {
-			panic(errors.New("injected fault in " + w))
-		}
-	})
+	runs, restore := contain.PanicOnce(what)
 	t.Cleanup(restore)
-	return &hits
+	return runs
 }
 
 // A panic while handling a SIP frame drops the link as a broken

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,12 +31,8 @@ func TestPanicInFrameDropsLink(t *testing.T) {
 	if _, err := s.Checkin(ctx, &protocol.CheckinRequest{AgentPwd: "pw-secret"}); err != nil {
 		t.Fatal(err)
 	}
-	var hits atomic.Int32
-	t.Cleanup(contain.SetTestHook(func(what string) {
-		if what == "session: frame" && hits.Add(1) == 1 {
-			panic(errors.New("injected fault"))
-		}
-	}))
+	_, restore := contain.PanicOnce("session: frame")
+	t.Cleanup(restore)
 	if _, err := s.Ping(ctx, &protocol.PingRequest{}); !errors.Is(err, ErrConnectionLost) {
 		t.Fatalf("ping whose reply faulted: %v, want ErrConnectionLost", err)
 	}

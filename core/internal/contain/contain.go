@@ -107,6 +107,20 @@ func SetTestHook(f func(what string)) (restore func()) {
 	return func() { hook.Store(prev) }
 }
 
+// PanicOnce sets a test hook that makes the site named what panic the
+// first time it runs (a malformed input hitting a bug). It returns the
+// count of that site's runs, the first included, and the function that
+// removes the hook. For tests only.
+func PanicOnce(what string) (runs *atomic.Int32, restore func()) {
+	runs = new(atomic.Int32)
+	restore = SetTestHook(func(w string) {
+		if w == what && runs.Add(1) == 1 {
+			panic(errors.New("injected fault in " + w))
+		}
+	})
+	return runs, restore
+}
+
 func point(what string) {
 	if f := hook.Load(); f != nil && *f != nil {
 		(*f)(what)
