@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudcc/agent-sdk/core/protocol"
 	"github.com/cloudcc/agent-sdk/core/rtc"
 	"github.com/cloudcc/agent-sdk/core/session"
 )
@@ -19,9 +18,7 @@ import (
 // next to a microphone step skipped for want of an echo call.
 func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
 	e := newEnv(t, nil)
-	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, withEcho)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	// Set the test call's voice meter; its third reading ends the test.
@@ -54,9 +51,7 @@ func TestPrecallEndedEarlyReportsNoLevel(t *testing.T) {
 // read as a network fault.
 func TestPrecallEndedByCloseIsClosed(t *testing.T) {
 	e := newEnv(t, nil)
-	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, withEcho)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go onPrecallCall(ctx, a, func(string) { _ = a.Close() })

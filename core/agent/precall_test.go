@@ -67,9 +67,7 @@ func stepIs(t *testing.T, s PrecallStep, outcome, want string) {
 
 func TestPrecallGradedAgainstTheEchoExtension(t *testing.T) {
 	e := newEnv(t, nil)
-	a, w := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, w := e.precallAgent(t, withEcho)
 
 	// A clean path (loopback): excellent.
 	res := a.precall(PrecallOptions{Duration: 2 * time.Second})
@@ -110,9 +108,7 @@ func TestPrecallGradedAgainstTheEchoExtension(t *testing.T) {
 
 func TestPrecallMicrophoneFromTheVoiceMeter(t *testing.T) {
 	e := newEnv(t, nil)
-	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, withEcho)
 	// The call's voice meter, as device mode's processor sets it: here
 	// the test's, set as soon as the test's call shows up.
 	run := func(level float64) *PrecallResult {
@@ -161,9 +157,7 @@ func TestPrecallMicrophoneFromTheVoiceMeter(t *testing.T) {
 func TestPrecallMicrophoneWithoutMicrophoneAudio(t *testing.T) {
 	e := newEnv(t, nil)
 	on := true
-	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt; c.AudioAEC = &on })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt; c.AudioAEC = &on })
 	res := a.precall(PrecallOptions{Duration: time.Second})
 	stepIs(t, res.Steps[2], "ok", "")
 	stepIs(t, res.Steps[3], "failed", "no audio from the microphone")
@@ -174,9 +168,7 @@ func TestPrecallMicrophoneWithoutMicrophoneAudio(t *testing.T) {
 
 func TestPrecallWithoutEchoNumber(t *testing.T) {
 	e := newEnv(t, nil)
-	a, _ := e.qualityAgent(t, nil)
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, nil)
 	res := a.precall(PrecallOptions{Duration: time.Second})
 	stepIs(t, res.Steps[0], "ok", "")
 	stepIs(t, res.Steps[1], "ok", "")
@@ -253,9 +245,7 @@ func stunServer(t *testing.T) string {
 func TestPrecallICEWithSTUN(t *testing.T) {
 	stun := stunServer(t)
 	e := newEnv(t, nil)
-	ok, _ := e.qualityAgent(t, func(c *Config) { c.ICEServers = []ICEServer{{URLs: []string{"stun:" + stun}}} })
-	ok.checkinRTC(protocol.StatusFree)
-	ok.registered()
+	ok, _ := e.precallAgent(t, func(c *Config) { c.ICEServers = []ICEServer{{URLs: []string{"stun:" + stun}}} })
 	res := ok.precall(PrecallOptions{Duration: time.Second})
 	stepIs(t, res.Steps[1], "ok", "")
 
@@ -267,9 +257,7 @@ func TestPrecallICEWithSTUN(t *testing.T) {
 	defer dead.Close()
 	do[*protocol.BasicReply](t, ok.tagent, &protocol.CheckoutRequest{})
 	ok.status(protocol.StatusOffline, "")
-	bad, _ := e.qualityAgent(t, func(c *Config) { c.ICEServers = []ICEServer{{URLs: []string{"stun:" + dead.LocalAddr().String()}}} })
-	bad.checkinRTC(protocol.StatusFree)
-	bad.registered()
+	bad, _ := e.precallAgent(t, func(c *Config) { c.ICEServers = []ICEServer{{URLs: []string{"stun:" + dead.LocalAddr().String()}}} })
 	res = bad.precall(PrecallOptions{Duration: time.Second})
 	stepIs(t, res.Steps[1], "failed", "no server-reflexive candidate from the STUN server(s) stun:"+dead.LocalAddr().String())
 	if res.FailedStep != StepICE || *res.Grade != quality.Degraded {
@@ -284,9 +272,7 @@ func TestPrecallRefusals(t *testing.T) {
 	if _, err := soft.PrecallTest(context.Background(), PrecallOptions{}); !errors.Is(err, ErrNoRTC) {
 		t.Fatalf("softphone: %v", err)
 	}
-	a, _ := e.qualityAgent(t, func(c *Config) { c.RTCEchoNumber = echoExt })
-	a.checkinRTC(protocol.StatusFree)
-	a.registered()
+	a, _ := e.precallAgent(t, withEcho)
 	var ce *ConfigError
 	if _, err := New(Config{WSURL: e.ws, RTCEchoNumber: "91 96"}, nil); !errors.As(err, &ce) || ce.Field != "RTCEchoNumber" ||
 		!errors.Is(err, session.ErrInvalidArgument) {
@@ -347,3 +333,16 @@ func TestPrecallGradeMatchesTheReportedMOS(t *testing.T) {
 		t.Errorf("a failed step: %s", *res.Grade)
 	}
 }
+
+// precallAgent is a quality agent (mod changes its config) checked in free
+// and registered: ready for a pre-call test.
+func (e *env) precallAgent(t *testing.T, mod func(*Config)) (*rtcAgent, *warnLog) {
+	t.Helper()
+	a, w := e.qualityAgent(t, mod)
+	a.checkinRTC(protocol.StatusFree)
+	a.registered()
+	return a, w
+}
+
+// withEcho offers ccsim's echo extension for the pre-call test's call.
+func withEcho(c *Config) { c.RTCEchoNumber = echoExt }
